@@ -1,0 +1,158 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# perfbpf build: BPF objects and skeletons, the userspace binary, the demo engine and the tests.
+# Quiet by default; V=1 shows commands. Build outputs go to $(OUT), never into the sources.
+
+OUT ?= build
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+VERSION := 0.1.0
+
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.DEFAULT_GOAL := all
+
+WARN := -Wall -Wextra -Werror
+CFLAGS ?= -g -O2
+ifeq ($(SAN),1)
+CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+endif
+ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP -DPERFBPF_VERSION='"$(VERSION)"' \
+	-Iinclude -Ibpf -Iuser -Iexporters -I$(OUT)
+LDLIBS := -lbpf -lelf -lz -ljson-c -lm
+
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	-Ivmlinux/$(ARCH) -Ibpf -idirafter /usr/include/$(shell uname -m)-linux-gnu
+
+# --- BPF objects and skeletons ------------------------------------------------------------------
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
+
+$(OUT)/%.tmp.bpf.o: bpf/%.bpf.c | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+$(OUT)/%.bpf.o: $(OUT)/%.tmp.bpf.o
+	$(call msg,GEN-OBJ,$@)
+	$(Q)$(BPFTOOL) gen object $@ $<
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+
+# --- userspace ----------------------------------------------------------------------------------
+CORE_SRCS := user/util.c user/hist.c user/dist.c user/agg.c user/sdt.c user/target.c \
+	exporters/markdown.c exporters/json.c exporters/format.c
+CLI_SRCS := user/main.c user/options.c user/tracer.c user/session.c user/list.c
+CORE_OBJS := $(patsubst %.c,$(OUT)/%.o,$(CORE_SRCS))
+CLI_OBJS := $(patsubst %.c,$(OUT)/%.o,$(CLI_SRCS))
+
+$(OUT)/user/tracer.o: $(BPF_SKELS)
+
+$(OUT)/%.o: %.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(OUT)/libperfbpf-core.a: $(CORE_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUT)/perfbpf: $(CLI_OBJS) $(OUT)/libperfbpf-core.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# --- demo engine and test programs (built with the probe header as an engine would) -------------
+ENGINE_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP -Iinclude
+
+$(OUT)/backtest: tools/demo/backtest.c include/perfbpf/probe.h | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ENGINE_CFLAGS) -fPIE -pie $< -o $@ -lm -lpthread
+
+$(OUT)/tests/libprobelib.so: tests/integration/probelib.c include/perfbpf/probe.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ENGINE_CFLAGS) -fPIC -shared $< -o $@
+
+$(OUT)/tests/probe_target: tests/integration/probe_target.c $(OUT)/tests/libprobelib.so
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ENGINE_CFLAGS) -fPIE -pie $< -o $@ -L$(OUT)/tests -lprobelib \
+		-Wl,-rpath,'$$ORIGIN' -lpthread
+
+$(OUT)/tests/noprobe_target: tests/integration/noprobe_target.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ENGINE_CFLAGS) $< -o $@
+
+# --- tests --------------------------------------------------------------------------------------
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+INTEG_SRCS := $(wildcard tests/integration/test_*.c)
+INTEG_BINS := $(patsubst tests/integration/%.c,$(OUT)/tests/%,$(INTEG_SRCS))
+
+$(OUT)/tests/test_%: tests/unit/test_%.c $(OUT)/libperfbpf-core.a
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $< $(OUT)/libperfbpf-core.a -lcmocka -lelf -ljson-c -lm $(LDFLAGS) -o $@
+
+$(OUT)/tests/test_%: tests/integration/test_%.c tests/integration/harness.c \
+		tests/integration/harness.h $(OUT)/libperfbpf-core.a
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/integration $< tests/integration/harness.c \
+		$(OUT)/libperfbpf-core.a -lcmocka -lelf -ljson-c -lm $(LDFLAGS) -o $@
+
+TEST_PROGS := $(OUT)/tests/probe_target $(OUT)/tests/noprobe_target $(OUT)/backtest
+
+$(OUT):
+	$(Q)mkdir -p $@
+
+.PHONY: all deps compile demo test unit integration asan valgrind clean vmlinux
+
+all: $(OUT)/perfbpf $(OUT)/backtest $(TEST_PROGS) $(UNIT_BINS) $(INTEG_BINS)
+
+deps:
+	$(Q)tools/install-deps.sh
+
+# deps first, then a fresh make so that the build sees what deps installed
+compile: deps
+	$(Q)$(MAKE) --no-print-directory all
+
+demo: compile
+	$(Q)tools/demo/run-demo.sh $(OUT)
+
+unit: all
+	$(Q)tests/run-tests.sh $(OUT) unit
+
+integration: all
+	$(Q)tests/run-tests.sh $(OUT) integration
+
+test: compile
+	$(Q)tests/run-tests.sh $(OUT) all
+
+# AddressSanitizer + UndefinedBehaviorSanitizer build of the userspace code, with every test.
+asan: deps
+	$(Q)$(MAKE) --no-print-directory OUT=build-asan SAN=1 all
+	$(Q)tests/run-tests.sh build-asan all
+
+valgrind: compile
+	$(Q)tests/run-valgrind.sh $(OUT)
+
+vmlinux:
+	$(Q)tools/gen-vmlinux.sh $(ARCH)
+
+clean:
+	$(Q)rm -rf build build-asan
+
+-include $(shell find $(OUT) -name '*.d' 2>/dev/null)

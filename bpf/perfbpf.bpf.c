@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* perfbpf kernel side: USDT programs for the perfbpf probes, a per-thread span stack, and the
+ * ring buffer that carries completed ops and spans to userspace. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/usdt.bpf.h>
+#include "perfbpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Wake the consumer each time the unread data crosses a multiple of this many bytes; between
+ * crossings records are submitted with BPF_RB_NO_WAKEUP and the consumer drains on a timer.
+ * Default wakeups cost ~1.7 us per event on the reference machine; this keeps them rare. */
+const volatile __u64 wakeup_bytes = 1 << 20;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20); /* resized by the loader (--ring-size) */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PERFBPF_CNT__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+struct span_frame {
+	__u64 start_ns;
+	__u64 span_id;
+	__u64 child_ns;  /* summed durations of closed child spans */
+	__u64 name_ptr;  /* engine address of the name: a cheap first test at span_end */
+	__u32 flags;
+	__u32 pad;
+	struct perfbpf_names names;
+};
+
+struct span_stack {
+	__u32 depth;    /* frames in use */
+	__u32 overflow; /* begins past PERFBPF_SPAN_DEPTH still waiting for their end */
+	__u64 seq;
+	__u64 trace_id;
+	struct span_frame frames[PERFBPF_SPAN_DEPTH];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384); /* threads with a stack; resized by the loader */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct span_stack);
+} stacks SEC(".maps");
+
+static const struct span_stack empty_stack;
+
+/* Kernel 6.12+: copies a user string and, unlike bpf_probe_read_user_str, may fault the page in.
+ * Engine string literals sit in .rodata pages the engine itself never touches (it only passes
+ * their addresses), so without faulting most first reads fail. Needs a sleepable program: the
+ * loader marks the USDT programs BPF_F_SLEEPABLE. */
+extern int bpf_copy_from_user_str(void *dst, __u32 dst__sz, const void *unsafe_ptr__ign,
+				  __u64 flags) __ksym;
+#define COPY_PAD_ZEROS 1 /* BPF_F_PAD_ZEROS */
+
+/* Sleepable programs run with migration disabled but may be preempted, so another task on this
+ * CPU can interleave: per-CPU counters are updated atomically. */
+static __always_inline void count_add(__u32 idx, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
+
+	if (v)
+		__sync_fetch_and_add(v, n);
+}
+
+static __always_inline void count(__u32 idx)
+{
+	count_add(idx, 1);
+}
+
+/* Copy a user string into a fixed field, zero-padded. A fault leaves "" and a flag; a string that
+ * filled the field is checked for one more byte so that exact fits are not called truncated. */
+static __always_inline void read_str(char *dst, __u32 size, const char *src, __u32 *flags)
+{
+	long n;
+	char next;
+
+	if (!src) {
+		dst[0] = '\0';
+		return;
+	}
+	n = bpf_copy_from_user_str(dst, size, src, COPY_PAD_ZEROS);
+	if (n < 0) {
+		*flags |= PERFBPF_F_FAULT;
+		count(PERFBPF_CNT_STR_FAULT);
+	} else if (n == size) {
+		if (bpf_copy_from_user(&next, 1, src + size - 1) || next != '\0') {
+			*flags |= PERFBPF_F_TRUNCATED;
+			count(PERFBPF_CNT_STR_TRUNCATED);
+		}
+	}
+}
+
+static __always_inline void submit(struct perfbpf_event *e)
+{
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	__u64 thr = wakeup_bytes;
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	if (thr && avail >= sizeof(*e) && avail / thr != (avail - sizeof(*e)) / thr)
+		flags = BPF_RB_FORCE_WAKEUP;
+	bpf_ringbuf_submit(e, flags);
+}
+
+SEC("usdt")
+int BPF_USDT(perfbpf_op, const char *metric, const char *symbol, const char *strategy,
+	     __u64 duration_ns)
+{
+	__u64 now = bpf_ktime_get_ns();
+	__u64 id = bpf_get_current_pid_tgid();
+	struct perfbpf_event *e;
+	__u32 flags = 0;
+
+	count(PERFBPF_CNT_OP_SEEN);
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(PERFBPF_CNT_RB_DROPPED);
+		return 0;
+	}
+	e->kind = PERFBPF_EV_OP;
+	e->pid = id >> 32;
+	e->tid = (__u32)id;
+	e->end_ns = now;
+	e->duration_ns = duration_ns;
+	e->self_ns = duration_ns;
+	e->span_id = 0;
+	e->parent_id = 0;
+	e->trace_id = 0;
+	e->depth = 0;
+	e->pad = 0;
+	read_str(e->names.metric, sizeof(e->names.metric), metric, &flags);
+	read_str(e->names.symbol, sizeof(e->names.symbol), symbol, &flags);
+	read_str(e->names.strategy, sizeof(e->names.strategy), strategy, &flags);
+	e->flags = flags;
+	submit(e);
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(perfbpf_span_begin, const char *name, const char *symbol, const char *strategy)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct span_stack *st;
+	struct span_frame *f;
+	__u32 d;
+
+	st = bpf_map_lookup_elem(&stacks, &tid);
+	if (!st) {
+		bpf_map_update_elem(&stacks, &tid, &empty_stack, BPF_NOEXIST);
+		st = bpf_map_lookup_elem(&stacks, &tid);
+		if (!st) {
+			count(PERFBPF_CNT_SPAN_NO_STACK);
+			return 0;
+		}
+	}
+	d = st->depth;
+	if (d >= PERFBPF_SPAN_DEPTH || st->overflow) {
+		/* Deeper spans are not recorded, but their ends must not close recorded ones. */
+		st->overflow++;
+		count(PERFBPF_CNT_SPAN_DEPTH_OVERFLOW);
+		return 0;
+	}
+	f = &st->frames[d & (PERFBPF_SPAN_DEPTH - 1)];
+	st->seq++;
+	f->span_id = ((__u64)tid << 32) | (st->seq & 0xffffffffull);
+	f->child_ns = 0;
+	f->name_ptr = (__u64)name;
+	f->flags = 0;
+	read_str(f->names.metric, sizeof(f->names.metric), name, &f->flags);
+	read_str(f->names.symbol, sizeof(f->names.symbol), symbol, &f->flags);
+	read_str(f->names.strategy, sizeof(f->names.strategy), strategy, &f->flags);
+	if (d == 0)
+		st->trace_id = f->span_id;
+	st->depth = d + 1;
+	/* Stamp last so that the string copies above are not counted in the span. */
+	f->start_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
+static __always_inline bool name_eq(const char *a, const char *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	for (int i = 0; i < PERFBPF_METRIC_LEN / 8; i++)
+		if (x[i] != y[i])
+			return false;
+	return true;
+}
+
+/* Per-CPU scratch for the name passed to span_end (too large for the 512-byte BPF stack next to
+ * everything else). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, char[PERFBPF_METRIC_LEN]);
+} end_name SEC(".maps");
+
+/* Index of the open frame that `name` ends: the innermost one when names agree, else the
+ * innermost frame with that name (the frames above it were never ended), or -1. */
+static __always_inline int match_frame(struct span_stack *st, __u32 top, const char *name)
+{
+	__u32 zero = 0, unused = 0;
+	char *buf;
+
+	if ((__u64)name == st->frames[top & (PERFBPF_SPAN_DEPTH - 1)].name_ptr)
+		return top;
+	buf = bpf_map_lookup_elem(&end_name, &zero);
+	if (!buf)
+		return -1;
+	read_str(buf, PERFBPF_METRIC_LEN, name, &unused);
+	for (int i = PERFBPF_SPAN_DEPTH - 1; i >= 0; i--) {
+		if (i > top)
+			continue;
+		if (name_eq(buf, st->frames[i].names.metric))
+			return i;
+	}
+	return -1;
+}
+
+SEC("usdt")
+int BPF_USDT(perfbpf_span_end, const char *name)
+{
+	__u64 now = bpf_ktime_get_ns();
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct perfbpf_event *e;
+	struct span_stack *st;
+	struct span_frame *f;
+	__u64 dur;
+	__u32 top;
+	int d;
+
+	st = bpf_map_lookup_elem(&stacks, &tid);
+	if (!st || (st->depth == 0 && st->overflow == 0)) {
+		count(PERFBPF_CNT_SPAN_UNMATCHED_END);
+		return 0;
+	}
+	if (st->overflow) {
+		st->overflow--;
+		return 0;
+	}
+	top = (st->depth - 1) & (PERFBPF_SPAN_DEPTH - 1);
+	d = match_frame(st, top, name);
+	if (d < 0) {
+		count(PERFBPF_CNT_SPAN_MISMATCH);
+		return 0;
+	}
+	if ((__u32)d != top) {
+		count(PERFBPF_CNT_SPAN_MISMATCH);
+		count_add(PERFBPF_CNT_SPAN_ABANDONED, top - d);
+	}
+	d &= PERFBPF_SPAN_DEPTH - 1;
+	f = &st->frames[d];
+	dur = now - f->start_ns;
+	st->depth = d;
+	if (d > 0)
+		st->frames[(d - 1) & (PERFBPF_SPAN_DEPTH - 1)].child_ns += dur;
+	count(PERFBPF_CNT_SPAN_SEEN);
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(PERFBPF_CNT_RB_DROPPED);
+		return 0;
+	}
+	e->kind = PERFBPF_EV_SPAN;
+	e->flags = f->flags;
+	e->pid = id >> 32;
+	e->tid = tid;
+	e->end_ns = now;
+	e->duration_ns = dur;
+	e->self_ns = dur > f->child_ns ? dur - f->child_ns : 0;
+	e->span_id = f->span_id;
+	e->parent_id = d > 0 ? st->frames[(d - 1) & (PERFBPF_SPAN_DEPTH - 1)].span_id : 0;
+	e->trace_id = st->trace_id;
+	e->depth = d;
+	e->pad = 0;
+	__builtin_memcpy(&e->names, &f->names, sizeof(e->names));
+	submit(e);
+	return 0;
+}
+
+/* A thread that exits with spans open: count them and free its stack. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(perfbpf_thread_exit, struct task_struct *task)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct span_stack *st = bpf_map_lookup_elem(&stacks, &tid);
+
+	if (!st)
+		return 0;
+	if (st->depth)
+		count_add(PERFBPF_CNT_SPAN_UNFINISHED, st->depth);
+	bpf_map_delete_elem(&stacks, &tid);
+	return 0;
+}

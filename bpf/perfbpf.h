@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Types shared by the perfbpf BPF programs and the userspace loader: ring-buffer records and
+ * loss counters. Fixed-width types only; layouts pinned by _Static_assert. */
+#ifndef PERFBPF_BPF_SHARED_H
+#define PERFBPF_BPF_SHARED_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+#define PERFBPF_METRIC_LEN 64   /* metric or span name, including the NUL */
+#define PERFBPF_SYMBOL_LEN 32
+#define PERFBPF_STRATEGY_LEN 64
+#define PERFBPF_SPAN_DEPTH 16   /* open spans per thread kept in the kernel */
+
+enum perfbpf_event_kind {
+	PERFBPF_EV_OP = 1,   /* engine-timed operation */
+	PERFBPF_EV_SPAN = 2, /* kernel-timed span, emitted when it ends */
+};
+
+/* perfbpf_event.flags */
+enum perfbpf_event_flags {
+	PERFBPF_F_TRUNCATED = 1u << 0, /* a string filled its field and may have been cut */
+	PERFBPF_F_FAULT = 1u << 1,     /* a string pointer could not be read; field is empty */
+};
+
+struct perfbpf_names {
+	char metric[PERFBPF_METRIC_LEN];
+	char symbol[PERFBPF_SYMBOL_LEN];
+	char strategy[PERFBPF_STRATEGY_LEN];
+};
+
+struct perfbpf_event {
+	__u32 kind;        /* enum perfbpf_event_kind */
+	__u32 flags;       /* enum perfbpf_event_flags */
+	__u32 pid;         /* thread-group id */
+	__u32 tid;
+	__u64 end_ns;      /* CLOCK_MONOTONIC when the op was reported or the span ended */
+	__u64 duration_ns;
+	__u64 self_ns;     /* spans: duration minus the durations of their child spans */
+	__u64 span_id;     /* spans: (tid << 32) | per-thread sequence; 0 for ops */
+	__u64 parent_id;   /* spans: enclosing span on the same thread, 0 for a root */
+	__u64 trace_id;    /* spans: span_id of the thread's root span */
+	__u32 depth;       /* spans: 0 for a root */
+	__u32 pad;
+	struct perfbpf_names names;
+};
+_Static_assert(sizeof(struct perfbpf_names) == 160, "perfbpf_names layout");
+_Static_assert(sizeof(struct perfbpf_event) == 232, "perfbpf_event layout");
+
+/* Per-CPU counters (index into the `counters` map); every loss has one. */
+enum perfbpf_counter {
+	PERFBPF_CNT_OP_SEEN,            /* op probe hits */
+	PERFBPF_CNT_SPAN_SEEN,          /* span_end probe hits that closed a span */
+	PERFBPF_CNT_RB_DROPPED,         /* events lost: ring buffer full */
+	PERFBPF_CNT_SPAN_UNMATCHED_END, /* span_end with no open span on the thread */
+	PERFBPF_CNT_SPAN_MISMATCH,      /* span_end whose name is not the innermost open span */
+	PERFBPF_CNT_SPAN_ABANDONED,     /* open spans closed implicitly by a mismatched end */
+	PERFBPF_CNT_SPAN_DEPTH_OVERFLOW,/* span_begin beyond PERFBPF_SPAN_DEPTH (not recorded) */
+	PERFBPF_CNT_SPAN_NO_STACK,      /* span_begin dropped: too many threads with open spans */
+	PERFBPF_CNT_SPAN_UNFINISHED,    /* spans still open when their thread exited */
+	PERFBPF_CNT_STR_FAULT,          /* string arguments that could not be read */
+	PERFBPF_CNT_STR_TRUNCATED,      /* string arguments cut to their field */
+	PERFBPF_CNT__MAX,
+};
+
+#endif /* PERFBPF_BPF_SHARED_H */

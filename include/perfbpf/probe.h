@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* perfbpf engine probes: header-only USDT probes (SystemTap SDT notes, semaphore-guarded).
+ *
+ * Probe ABI v1 (provider "perfbpf"; stable, documented in README.md):
+ *
+ *   op(const char *metric, const char *symbol, const char *strategy, uint64_t duration_ns)
+ *       one completed operation, timed by the engine itself.
+ *   span_begin(const char *name, const char *symbol, const char *strategy)
+ *   span_end(const char *name)
+ *       a span timed in the kernel; spans nest per thread.
+ *
+ * Every probe has a semaphore `perfbpf_<probe>_semaphore` (unsigned short in section ".probes")
+ * that the kernel raises while a tracer is attached.  The macros read it with one load and one
+ * predictable branch and evaluate none of their arguments while it is zero.
+ *
+ * Strings are NUL-terminated; NULL is allowed for symbol and strategy (recorded as "").
+ * perfbpf copies at most 63 bytes of a metric or span name, 31 of a symbol, 63 of a strategy.
+ *
+ * Notes on how the probes are encoded (measured on kernel 6.18, libbpf 1.1):
+ *  - The probe site is sys/sdt.h's 1-byte `nop`, the fastest uprobe site on x86-64.
+ *  - Operands are constrained to registers or constants ("nr"): gcc's default "nor" can emit
+ *    base+index*scale memory operands that libbpf 1.1 cannot decode.
+ *  - SDT semaphores are enabled (_SDT_HAS_SEMAPHORES), so include this header before any other
+ *    use of <sys/sdt.h> in a translation unit, and define semaphores for your own SDT probes.
+ */
+#ifndef PERFBPF_PROBE_H
+#define PERFBPF_PROBE_H
+
+#include <stdint.h>
+
+#if defined(_SYS_SDT_H) && !defined(_SDT_HAS_SEMAPHORES)
+#error "include <perfbpf/probe.h> before <sys/sdt.h>: perfbpf probes need SDT semaphores"
+#endif
+
+#define PERFBPF_PROBE_ABI_VERSION 1
+
+#ifndef PERFBPF_DISABLE_PROBES
+
+#ifndef _SDT_HAS_SEMAPHORES
+#define _SDT_HAS_SEMAPHORES 1
+#endif
+#undef STAP_SDT_ARG_CONSTRAINT
+#define STAP_SDT_ARG_CONSTRAINT nr
+#include <sys/sdt.h>
+
+/* One semaphore per probe, one copy per executable or shared object: weak so that every
+ * translation unit may define it, hidden so that a library's probes test the library's own copy
+ * (the one its SDT note names) and not the executable's. */
+#define PERFBPF__SEMAPHORE(probe)                                                            \
+	__extension__ unsigned short perfbpf_##probe##_semaphore                              \
+		__attribute__((weak, visibility("hidden"), section(".probes"), used))
+
+PERFBPF__SEMAPHORE(op);
+PERFBPF__SEMAPHORE(span_begin);
+PERFBPF__SEMAPHORE(span_end);
+
+/* volatile: the kernel writes the semaphore behind the compiler's back, so the load must not be
+ * hoisted out of the engine's loop. */
+#define PERFBPF__ON(probe) \
+	__builtin_expect(*(volatile unsigned short *)&perfbpf_##probe##_semaphore != 0, 0)
+
+#define PERFBPF_OP_ENABLED() PERFBPF__ON(op)
+#define PERFBPF_SPAN_ENABLED() PERFBPF__ON(span_begin)
+#define PERFBPF_ENABLED() (PERFBPF__ON(op) || PERFBPF__ON(span_begin))
+
+#define PERFBPF_OP(metric, symbol, strategy, duration_ns)                                    \
+	do {                                                                                  \
+		if (PERFBPF__ON(op))                                                          \
+			STAP_PROBE4(perfbpf, op, (const char *)(metric),                      \
+				    (const char *)(symbol), (const char *)(strategy),         \
+				    (uint64_t)(duration_ns));                                 \
+	} while (0)
+
+#define PERFBPF_SPAN_BEGIN(name, symbol, strategy)                                           \
+	do {                                                                                  \
+		if (PERFBPF__ON(span_begin))                                                  \
+			STAP_PROBE3(perfbpf, span_begin, (const char *)(name),                \
+				    (const char *)(symbol), (const char *)(strategy));        \
+	} while (0)
+
+#define PERFBPF_SPAN_END(name)                                                               \
+	do {                                                                                  \
+		if (PERFBPF__ON(span_end))                                                    \
+			STAP_PROBE1(perfbpf, span_end, (const char *)(name));                 \
+	} while (0)
+
+#else /* PERFBPF_DISABLE_PROBES: compile the probes out entirely */
+
+#define PERFBPF_OP_ENABLED() 0
+#define PERFBPF_SPAN_ENABLED() 0
+#define PERFBPF_ENABLED() 0
+#define PERFBPF_OP(metric, symbol, strategy, duration_ns) do { } while (0)
+#define PERFBPF_SPAN_BEGIN(name, symbol, strategy) do { } while (0)
+#define PERFBPF_SPAN_END(name) do { } while (0)
+
+#endif /* PERFBPF_DISABLE_PROBES */
+
+#include <time.h>
+
+/* CLOCK_MONOTONIC in nanoseconds: the clock the kernel side stamps events with, so engine-timed
+ * `op` durations and kernel-timed spans are on one time base. */
+static inline uint64_t perfbpf_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+#endif /* PERFBPF_PROBE_H */

@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* Command-line parsing (argp) for every perfbpf subcommand. */
+#include "options.h"
+
+#include <argp.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+const char *argp_program_version = "perfbpf " PERFBPF_VERSION;
+
+#define DEFAULT_SAMPLE_BUDGET (256ull << 20)
+#define DEFAULT_MAX_KEYS 100000
+#define DEFAULT_RING_SIZE (16ull << 20)
+#define DEFAULT_MAX_THREADS 16384
+
+enum {
+	OPT_COLUMNS = 0x100, OPT_UNIT, OPT_SAMPLE_BUDGET, OPT_MAX_KEYS, OPT_RING_SIZE,
+	OPT_MAX_THREADS,
+};
+
+static const struct argp_option trace_options[] = {
+	{ NULL, 0, NULL, 0, "Tracing:", 1 },
+	{ "duration", 'd', "DUR", 0,
+	  "Stop after DUR (e.g. 30, 30s, 500ms, 2m); default: until the target exits or Ctrl-C", 1 },
+	{ "ring-size", OPT_RING_SIZE, "SIZE", 0,
+	  "BPF ring buffer size, a power of two (default 16M)", 1 },
+	{ "max-threads", OPT_MAX_THREADS, "N", 0,
+	  "Threads that may have spans open at once (default 16384)", 1 },
+	{ NULL, 0, NULL, 0, "Output (default: the markdown report on stdout):", 2 },
+	{ "json", 'j', "FILE", 0, "Write the JSON summary to FILE ('-' for stdout)", 2 },
+	{ "markdown", 'm', "FILE", 0, "Write the markdown report to FILE ('-' for stdout)", 2 },
+	{ "columns", OPT_COLUMNS, "LIST", 0,
+	  "Report columns, comma-separated, from: metric,kind,symbol,strategy,count,total,self,"
+	  "mean,min,max,stddev,p50,p95,p99,wait_mean,wait_min,wait_max (default: all)", 2 },
+	{ "unit", OPT_UNIT, "UNIT", 0, "Report durations in auto (default), ns, us, ms or s", 2 },
+	{ "quiet", 'q', NULL, 0, "Print no report on stdout (files given by -j/-m are written)", 2 },
+	{ NULL, 0, NULL, 0, "Aggregation:", 3 },
+	{ "sample-budget", OPT_SAMPLE_BUDGET, "SIZE", 0,
+	  "Memory for exact percentiles (default 256M, 8 bytes per event); beyond it the "
+	  "largest keys switch to a histogram within 0.4%", 3 },
+	{ "max-keys", OPT_MAX_KEYS, "N", 0,
+	  "Distinct (metric, symbol, strategy) keys kept (default 100000); events of further "
+	  "keys are counted and reported", 3 },
+	{ NULL, 0, NULL, 0, "General:", 4 },
+	{ "verbose", 'v', NULL, 0, "Print libbpf and attach details on stderr", 4 },
+	{ 0 },
+};
+
+static const struct argp_option list_options[] = {
+	{ "verbose", 'v', NULL, 0, "Print every probe site with its address and arguments", 0 },
+	{ 0 },
+};
+
+static const char attach_doc[] =
+	"Attach to the perfbpf probes of a running process and its shared libraries; report when "
+	"it exits, on Ctrl-C or SIGTERM, or when --duration elapses."
+	"\vExamples:\n"
+	"  sudo perfbpf attach 4242\n"
+	"  sudo perfbpf attach 4242 --duration 30 --json out.json --markdown report.md\n"
+	"  sudo perfbpf attach 4242 -d 10s --columns metric,symbol,count,p50,p99 --unit us\n"
+	"\nExit status: 0 ok, 1 failure (no such process, no probes, no privileges), 2 usage "
+	"error.";
+
+static const char run_doc[] =
+	"Start COMMAND with perfbpf attached from its first instruction, report when it exits, "
+	"and exit with its status."
+	"\vExamples:\n"
+	"  sudo perfbpf run -- ./backtest --symbols BTCUSDT,ETHUSDT\n"
+	"  sudo perfbpf run --json out.json --markdown report.md -- ./backtest\n"
+	"  sudo perfbpf run -q -j - -- ./backtest | jq '.metric_rollups[0]'\n"
+	"\nExit status: the command's (128+N if killed by signal N); 1 if it could not be traced, "
+	"127 if it could not be started, 2 on a usage error.";
+
+static const char list_doc[] =
+	"List the perfbpf probes in a running process (its executable and every loaded library) "
+	"or in an executable or shared library on disk."
+	"\vExamples:\n"
+	"  sudo perfbpf list 4242\n"
+	"  perfbpf list ./backtest\n"
+	"  perfbpf list -v /opt/engine/lib/libengine.so\n"
+	"\nExit status: 0 probes found, 1 none found or unreadable, 2 usage error.";
+
+static void bad_value(struct argp_state *st, const char *opt, const char *arg, const char *want)
+{
+	argp_failure(st, EXIT_USAGE, 0, "invalid value '%s' for %s: expected %s", arg, opt, want);
+}
+
+static error_t parse_common(int key, char *arg, struct argp_state *st)
+{
+	struct cli_opts *o = st->input;
+	const char *bad;
+	uint64_t v;
+
+	switch (key) {
+	case 'v':
+		pb_verbose = true;
+		return 0;
+	case 'd':
+		if (parse_duration_ns(arg, &o->duration_ns) || o->duration_ns == 0)
+			bad_value(st, "--duration", arg, "a positive duration such as 30s or 500ms");
+		return 0;
+	case 'j':
+		o->json_path = arg;
+		return 0;
+	case 'm':
+		o->markdown_path = arg;
+		return 0;
+	case 'q':
+		o->quiet = true;
+		return 0;
+	case OPT_COLUMNS:
+		if (markdown__parse_columns(arg, &o->md, &bad)) {
+			argp_failure(st, EXIT_USAGE, 0, "invalid value '%s' for --columns: unknown "
+				     "column '%s' (known: %s)", arg, bad, markdown__column_keys());
+		}
+		return 0;
+	case OPT_UNIT:
+		if (time_unit_parse(arg, &o->md.unit))
+			bad_value(st, "--unit", arg, "auto, ns, us, ms or s");
+		return 0;
+	case OPT_SAMPLE_BUDGET:
+		if (parse_size(arg, &o->sample_budget))
+			bad_value(st, "--sample-budget", arg, "a size such as 64M or 1G");
+		return 0;
+	case OPT_MAX_KEYS:
+		if (parse_u64(arg, 1, 100000000, &o->max_keys))
+			bad_value(st, "--max-keys", arg, "a whole number from 1 to 100000000");
+		return 0;
+	case OPT_RING_SIZE:
+		if (parse_size(arg, &v) || v < 4096 || v > (1ull << 30) || (v & (v - 1)))
+			bad_value(st, "--ring-size", arg, "a power of two from 4K to 1G, such as 16M");
+		o->ring_size = v;
+		return 0;
+	case OPT_MAX_THREADS:
+		if (parse_u64(arg, 1, 1u << 22, &o->max_threads))
+			bad_value(st, "--max-threads", arg, "a whole number from 1 to 4194304");
+		return 0;
+	}
+	return ARGP_ERR_UNKNOWN;
+}
+
+static error_t parse_attach(int key, char *arg, struct argp_state *st)
+{
+	struct cli_opts *o = st->input;
+
+	switch (key) {
+	case ARGP_KEY_ARG:
+		if (st->arg_num > 0)
+			argp_failure(st, EXIT_USAGE, 0, "unexpected argument '%s': attach takes one "
+				     "pid", arg);
+		else if (parse_pid(arg, &o->pid))
+			argp_failure(st, EXIT_USAGE, 0, "invalid pid '%s': expected a process id "
+				     "such as 4242", arg);
+		return 0;
+	case ARGP_KEY_END:
+		if (st->arg_num == 0)
+			argp_failure(st, EXIT_USAGE, 0, "no pid given (usage: perfbpf attach PID)");
+		return 0;
+	}
+	return parse_common(key, arg, st);
+}
+
+static error_t parse_run(int key, char *arg, struct argp_state *st)
+{
+	struct cli_opts *o = st->input;
+
+	switch (key) {
+	case ARGP_KEY_ARG:
+		/* The command and everything after it belong to the command. */
+		o->run_argv = &st->argv[st->next - 1];
+		st->next = st->argc;
+		return 0;
+	case ARGP_KEY_END:
+		if (!o->run_argv)
+			argp_failure(st, EXIT_USAGE, 0, "no command given (usage: perfbpf run [OPTION...] "
+				     "-- COMMAND [ARG...])");
+		return 0;
+	}
+	return parse_common(key, arg, st);
+}
+
+static error_t parse_list(int key, char *arg, struct argp_state *st)
+{
+	struct cli_opts *o = st->input;
+
+	switch (key) {
+	case 'v':
+		pb_verbose = true;
+		return 0;
+	case ARGP_KEY_ARG:
+		if (st->arg_num > 0)
+			argp_failure(st, EXIT_USAGE, 0, "unexpected argument '%s': list takes one pid "
+				     "or path", arg);
+		o->list_what = arg;
+		return 0;
+	case ARGP_KEY_END:
+		if (st->arg_num == 0)
+			argp_failure(st, EXIT_USAGE, 0, "nothing to list (usage: perfbpf list PID|PATH)");
+		return 0;
+	}
+	return ARGP_ERR_UNKNOWN;
+}
+
+static const struct argp attach_argp = {
+	.options = trace_options, .parser = parse_attach, .args_doc = "PID", .doc = attach_doc,
+};
+static const struct argp run_argp = {
+	.options = trace_options, .parser = parse_run, .args_doc = "[--] COMMAND [ARG...]",
+	.doc = run_doc,
+};
+static const struct argp list_argp = {
+	.options = list_options, .parser = parse_list, .args_doc = "PID|PATH", .doc = list_doc,
+};
+
+static const char top_help[] =
+	"Usage: perfbpf COMMAND [OPTION...]\n"
+	"Where the time goes in a trading or backtesting engine, measured from the kernel with "
+	"eBPF on the engine's perfbpf USDT probes (include/perfbpf/probe.h).\n"
+	"\n"
+	"Commands:\n"
+	"  attach PID            trace a running process until it exits, Ctrl-C or --duration\n"
+	"  run -- COMMAND [ARG]  start COMMAND traced from its first instruction\n"
+	"  list PID|PATH         show the perfbpf probes in a process, executable or library\n"
+	"\n"
+	"Examples:\n"
+	"  sudo perfbpf attach 4242 --duration 30 --json out.json --markdown report.md\n"
+	"  sudo perfbpf run --json out.json -- ./backtest --symbols BTCUSDT,ETHUSDT\n"
+	"  perfbpf list ./backtest\n"
+	"\n"
+	"'perfbpf COMMAND --help' describes each command's options.\n"
+	"Exit status: 0 ok, 1 failure, 2 usage error ('run': the command's status).\n";
+
+int options__parse(int argc, char **argv, struct cli_opts *o)
+{
+	const struct argp *ap = NULL;
+	char prog[64];
+	int idx;
+
+	memset(o, 0, sizeof(*o));
+	markdown__default_opts(&o->md);
+	o->sample_budget = DEFAULT_SAMPLE_BUDGET;
+	o->max_keys = DEFAULT_MAX_KEYS;
+	o->ring_size = DEFAULT_RING_SIZE;
+	o->max_threads = DEFAULT_MAX_THREADS;
+	argp_err_exit_status = EXIT_USAGE;
+
+	if (argc < 2) {
+		fputs(top_help, stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		fputs(top_help, stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("%s\n", argp_program_version);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "attach")) {
+		o->cmd = CMD_ATTACH;
+		ap = &attach_argp;
+	} else if (!strcmp(argv[1], "run")) {
+		o->cmd = CMD_RUN;
+		ap = &run_argp;
+	} else if (!strcmp(argv[1], "list")) {
+		o->cmd = CMD_LIST;
+		ap = &list_argp;
+	} else {
+		pb_err("unknown command '%s' (commands: attach, run, list; see 'perfbpf --help')",
+		       argv[1]);
+		return EXIT_USAGE;
+	}
+	/* argp names the program after argv[0]: make it "perfbpf attach" and so on. */
+	snprintf(prog, sizeof(prog), "perfbpf %s", argv[1]);
+	argv[1] = prog;
+	if (argp_parse(ap, argc - 1, argv + 1, ARGP_IN_ORDER, &idx, o))
+		return EXIT_USAGE;
+	return -1;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Command-line parsing (argp) for every perfbpf subcommand. */
+#ifndef PERFBPF_OPTIONS_H
+#define PERFBPF_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "markdown.h"
+
+enum command { CMD_NONE, CMD_ATTACH, CMD_RUN, CMD_LIST };
+
+struct cli_opts {
+	enum command cmd;
+	int pid;                /* attach */
+	char **run_argv;        /* run: the command and its arguments */
+	const char *list_what;  /* list: a pid or a path */
+	uint64_t duration_ns;   /* 0: until the target exits or a signal */
+	const char *json_path;  /* "-" is stdout */
+	const char *markdown_path;
+	struct md_opts md;
+	uint64_t sample_budget;
+	uint64_t max_keys;
+	uint64_t ring_size;
+	uint64_t max_threads;
+	bool quiet;
+};
+
+/* Parses argv (argv[0] is "perfbpf"). Returns -1 to go on, or an exit status to exit with
+ * (0 after --help or --version, 2 after a usage error, already reported on one line). */
+int options__parse(int argc, char **argv, struct cli_opts *o);
+
+#endif

@@ -1,0 +1,490 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* A tracing session: attach to a pid or run a command, trace, report. */
+#include "session.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "agg.h"
+#include "json.h"
+#include "markdown.h"
+#include "sdt.h"
+#include "target.h"
+#include "tracer.h"
+#include "util.h"
+
+#define POLL_MS 10       /* ring drain period: the consumer is woken by the timer */
+#define RESCAN_NS 500000000ull /* look for newly loaded libraries (dlopen) this often */
+#define RUN_GRACE_NS 5000000000ull /* after forwarding a signal, wait this long for the command */
+
+struct session {
+	const struct cli_opts *o;
+	struct tracer *tracer;
+	struct agg *agg;
+	struct target_objs objs;
+	size_t objs_done; /* objs[0..objs_done) were examined for probes */
+	int pid;
+	unsigned binaries, sites;
+	int agg_err;
+	char *command;
+	const char *stop_reason;
+	int exit_status;
+	uint64_t start_mono, start_real;
+};
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART: poll returns EINTR */
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+static int on_event(void *ctx, const struct perfbpf_event *e)
+{
+	struct session *s = ctx;
+	int err = agg__add(s->agg, e);
+
+	if (err)
+		s->agg_err = err;
+	return err;
+}
+
+/* Examines objects not yet looked at; attaches to those with perfbpf probes. When `tracer` is not
+ * there yet, only counts (so that "no probes" can be said before loading BPF). */
+static int attach_new_objects(struct session *s)
+{
+	int err = 0;
+
+	for (; s->objs_done < s->objs.n; s->objs_done++) {
+		struct target_obj *ob = &s->objs.v[s->objs_done];
+		struct sdt_notes notes;
+		int n;
+
+		if (sdt__read_file(ob->open_path, &notes)) {
+			pb_debug("%s: no readable ELF notes, skipped", ob->path);
+			continue;
+		}
+		if (sdt__count(&notes, "perfbpf", NULL) == 0) {
+			sdt__free(&notes);
+			continue;
+		}
+		n = tracer__attach(s->tracer, s->pid, ob->open_path, ob->path, &notes);
+		sdt__free(&notes);
+		if (n < 0) {
+			err = n;
+			break;
+		}
+		if (n > 0) {
+			s->binaries++;
+			s->sites += (unsigned)n;
+			pb_debug("attached %d probe sites in %s", n, ob->path);
+		}
+	}
+	return err;
+}
+
+static size_t count_probe_objects(const struct target_objs *objs)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < objs->n; i++) {
+		struct sdt_notes notes;
+
+		if (sdt__read_file(objs->v[i].open_path, &notes))
+			continue;
+		n += sdt__count(&notes, "perfbpf", NULL) > 0;
+		sdt__free(&notes);
+	}
+	return n;
+}
+
+static int open_outputs(const struct cli_opts *o, FILE **json, FILE **md)
+{
+	*json = *md = NULL;
+	if (o->json_path) {
+		*json = strcmp(o->json_path, "-") ? fopen(o->json_path, "we") : stdout;
+		if (!*json) {
+			pb_err("cannot write %s: %s", o->json_path, strerror(errno));
+			return -errno;
+		}
+	}
+	if (o->markdown_path) {
+		*md = strcmp(o->markdown_path, "-") ? fopen(o->markdown_path, "we") : stdout;
+		if (!*md) {
+			pb_err("cannot write %s: %s", o->markdown_path, strerror(errno));
+			if (*json && *json != stdout)
+				fclose(*json);
+			return -errno;
+		}
+	} else if (!o->quiet && !(o->json_path && !strcmp(o->json_path, "-"))) {
+		*md = stdout;
+	}
+	return 0;
+}
+
+static int close_output(FILE *f, const char *path)
+{
+	int err = 0;
+
+	if (!f)
+		return 0;
+	if (f == stdout)
+		return fflush(f) ? -errno : 0;
+	if (fclose(f)) {
+		err = -errno;
+		pb_err("cannot write %s: %s", path, strerror(errno));
+	}
+	return err;
+}
+
+/* Final drain, counters, statistics and the outputs. */
+static int report(struct session *s, FILE *json, FILE *md)
+{
+	struct summary sum = { 0 };
+	int err;
+
+	tracer__drain(s->tracer);
+	sum.command = s->command;
+	sum.pid = s->pid;
+	sum.stop_reason = s->stop_reason;
+	sum.exit_status = s->exit_status;
+	sum.start_real_ns = s->start_real;
+	sum.trace_ns = mono_ns() - s->start_mono;
+	sum.binaries = s->binaries;
+	sum.probe_sites = s->sites;
+	tracer__counters(s->tracer, sum.counters);
+	err = agg__summarize(s->agg, &sum);
+	if (err) {
+		pb_err("cannot compute the statistics: %s", strerror(-err));
+		return err;
+	}
+	sum.dropped = sum.counters[PERFBPF_CNT_RB_DROPPED] + sum.counters[PERFBPF_CNT_SPAN_NO_STACK] +
+		      sum.counters[PERFBPF_CNT_SPAN_DEPTH_OVERFLOW];
+	if (sum.dropped)
+		pb_warn("%llu events were dropped (see the report's data quality section)",
+			(unsigned long long)sum.dropped);
+	if (json && json__write(json, &sum))
+		err = -EIO;
+	if (md && markdown__write(md, &sum, &s->o->md))
+		err = -EIO;
+	return err;
+}
+
+static int session_init(struct session *s, const struct cli_opts *o, int pid)
+{
+	struct agg_opts ao = { .sample_budget = o->sample_budget, .max_keys = o->max_keys };
+	struct tracer_opts to = {
+		.ring_size = o->ring_size,
+		.wakeup_bytes = o->ring_size / 4,
+		.max_threads = (uint32_t)o->max_threads,
+		.on_event = on_event,
+		.ctx = s,
+	};
+
+	s->o = o;
+	s->pid = pid;
+	s->exit_status = -1;
+	s->agg = agg__new(&ao);
+	if (!s->agg)
+		return -ENOMEM;
+	return tracer__new(&to, &s->tracer);
+}
+
+static void session_fini(struct session *s)
+{
+	tracer__free(s->tracer);
+	agg__free(s->agg);
+	target__free(&s->objs);
+	free(s->command);
+}
+
+/* Polls until `done` says stop; returns 0 or -errno. */
+typedef bool (*done_fn)(struct session *s);
+
+static int trace_loop(struct session *s, done_fn done)
+{
+	uint64_t deadline = s->o->duration_ns ? s->start_mono + s->o->duration_ns : 0;
+	uint64_t next_scan = mono_ns() + RESCAN_NS;
+
+	while (!done(s)) {
+		int n = tracer__poll(s->tracer, POLL_MS);
+		uint64_t now;
+
+		if (n < 0 && n != -EINTR) {
+			pb_err("reading events failed: %s", strerror(-n));
+			return n;
+		}
+		now = mono_ns();
+		if (deadline && now >= deadline && !s->stop_reason)
+			s->stop_reason = "the duration elapsed";
+		if (now >= next_scan) {
+			int err;
+
+			next_scan = now + RESCAN_NS;
+			if (target__scan_maps(s->pid, &s->objs) > 0 && (err = attach_new_objects(s)))
+				return err;
+		}
+	}
+	return 0;
+}
+
+/* --- attach ------------------------------------------------------------------------------------- */
+
+static int attach_pidfd = -1;
+
+static bool attach_done(struct session *s)
+{
+	struct pollfd p = { .fd = attach_pidfd, .events = POLLIN };
+
+	if (got_signal && !s->stop_reason)
+		s->stop_reason = got_signal == SIGINT ? "interrupted (SIGINT)" : "terminated by a signal";
+	if (!s->stop_reason && poll(&p, 1, 0) == 1)
+		s->stop_reason = "the target exited";
+	return s->stop_reason != NULL;
+}
+
+int session__attach(const struct cli_opts *o)
+{
+	struct session s = { 0 };
+	FILE *json = NULL, *md = NULL;
+	int pid = o->pid, err, n;
+
+	err = target__check(pid);
+	if (err == -ESRCH) {
+		pb_err("pid %d: no such process", pid);
+		return EXIT_FAIL;
+	} else if (err == -EINVAL) {
+		pb_err("pid %d is a kernel thread: only user processes have perfbpf probes", pid);
+		return EXIT_FAIL;
+	} else if (err == -ECHILD) {
+		pb_err("pid %d has already exited", pid);
+		return EXIT_FAIL;
+	} else if (err) {
+		pb_err("pid %d: cannot read its state: %s", pid, strerror(-err));
+		return EXIT_FAIL;
+	}
+	n = target__scan_maps(pid, &s.objs);
+	if (n < 0) {
+		pb_err("pid %d: cannot read /proc/%d/maps: %s%s", pid, pid, strerror(-n),
+		       n == -EACCES ? " (run as root)" : "");
+		target__free(&s.objs);
+		return EXIT_FAIL;
+	}
+	s.command = target__cmdline(pid);
+	if (count_probe_objects(&s.objs) == 0) {
+		pb_err("pid %d: no perfbpf probes in %s or its %zu other mapped objects (run 'perfbpf "
+		       "list %d' to see what is there)", pid, s.objs.n ? s.objs.v[0].path : "?",
+		       s.objs.n ? s.objs.n - 1 : 0, pid);
+		session_fini(&s);
+		return EXIT_FAIL;
+	}
+	if (open_outputs(o, &json, &md)) {
+		session_fini(&s);
+		return EXIT_FAIL;
+	}
+	install_signals();
+	err = session_init(&s, o, pid);
+	if (!err)
+		err = attach_new_objects(&s);
+	if (!err) {
+		attach_pidfd = pidfd_open(pid, 0);
+		if (attach_pidfd < 0) {
+			err = -errno;
+			pb_err("pid %d exited while perfbpf attached", pid);
+		}
+	}
+	if (!err) {
+		if (!o->quiet)
+			fprintf(stderr, "perfbpf: attached to %u probe sites in %u binaries of pid %d; "
+					"Ctrl-C to stop\n", s.sites, s.binaries, pid);
+		s.start_mono = mono_ns();
+		s.start_real = real_ns();
+		err = trace_loop(&s, attach_done);
+	}
+	if (!err)
+		err = report(&s, json, md);
+	if (attach_pidfd >= 0)
+		close(attach_pidfd);
+	err = close_output(json, o->json_path) ?: err;
+	err = close_output(md, o->markdown_path) ?: err;
+	session_fini(&s);
+	return err ? EXIT_FAIL : EXIT_OK;
+}
+
+/* --- run ---------------------------------------------------------------------------------------- */
+
+static pid_t run_child = -1;
+static int run_status = -1;
+static uint64_t run_signal_at;
+
+static bool run_done(struct session *s)
+{
+	int st;
+
+	if (run_status < 0 && waitpid(run_child, &st, WNOHANG) == run_child) {
+		run_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		if (!s->stop_reason)
+			s->stop_reason = "the command exited";
+	}
+	if (got_signal && !run_signal_at) {
+		/* Ctrl-C reaches the whole process group; SIGTERM to perfbpf is passed on. */
+		if (got_signal != SIGINT)
+			kill(run_child, got_signal);
+		run_signal_at = mono_ns();
+		if (!s->stop_reason)
+			s->stop_reason = "interrupted";
+	}
+	if (run_status >= 0)
+		return true;
+	if (run_signal_at && mono_ns() - run_signal_at > RUN_GRACE_NS)
+		return true;
+	/* --duration: stop tracing; the command runs on and is waited for after the report. */
+	return s->stop_reason != NULL && !run_signal_at;
+}
+
+/* Forks the command, held before exec until `go` is written, so probes attach first. */
+static pid_t spawn_held(char **argv, int *go_fd, int *err_fd)
+{
+	int go[2], report[2];
+	pid_t pid;
+
+	if (pipe2(go, O_CLOEXEC) || pipe2(report, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		char c;
+		int e;
+
+		close(go[1]);
+		close(report[0]);
+		signal(SIGINT, SIG_DFL);
+		if (read(go[0], &c, 1) != 1)
+			_exit(127);
+		execvp(argv[0], argv);
+		e = errno;
+		if (write(report[1], &e, sizeof(e)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(go[0]);
+	close(report[1]);
+	*go_fd = go[1];
+	*err_fd = report[0];
+	return pid;
+}
+
+static char *join_argv(char **argv)
+{
+	size_t len = 1;
+	char *s;
+
+	for (char **a = argv; *a; a++)
+		len += strlen(*a) + 1;
+	s = calloc(1, len);
+	for (char **a = argv; s && *a; a++) {
+		if (a != argv)
+			strcat(s, " ");
+		strcat(s, *a);
+	}
+	return s;
+}
+
+int session__run(const struct cli_opts *o)
+{
+	struct session s = { 0 };
+	FILE *json = NULL, *md = NULL;
+	int go_fd = -1, err_fd = -1, err, exec_errno = 0, st;
+	char *exe;
+
+	exe = target__which(o->run_argv[0]);
+	if (!exe) {
+		pb_err("cannot run '%s': %s", o->run_argv[0], strerror(errno));
+		return 127;
+	}
+	err = target__add_path(&s.objs, exe);
+	if (err >= 0)
+		err = target__add_needed_libs(&s.objs, exe);
+	if (err < 0)
+		pb_warn("%s: cannot list its shared libraries (%s); libraries are attached once "
+			"loaded", exe, strerror(-err));
+	s.command = join_argv(o->run_argv);
+	if (count_probe_objects(&s.objs) == 0) {
+		pb_err("%s: no perfbpf probes in it or its %zu shared libraries (run 'perfbpf list "
+		       "%s' to see what is there)", exe, s.objs.n ? s.objs.n - 1 : 0, exe);
+		free(exe);
+		session_fini(&s);
+		return EXIT_FAIL;
+	}
+	free(exe);
+	if (open_outputs(o, &json, &md)) {
+		session_fini(&s);
+		return EXIT_FAIL;
+	}
+	install_signals();
+	run_child = spawn_held(o->run_argv, &go_fd, &err_fd);
+	if (run_child < 0) {
+		pb_err("cannot start '%s': %s", o->run_argv[0], strerror(errno));
+		session_fini(&s);
+		return 127;
+	}
+	err = session_init(&s, o, run_child);
+	if (!err)
+		err = attach_new_objects(&s);
+	if (err) {
+		kill(run_child, SIGKILL);
+		waitpid(run_child, &st, 0);
+		close(go_fd);
+		close(err_fd);
+		close_output(json, o->json_path);
+		close_output(md, o->markdown_path);
+		session_fini(&s);
+		return EXIT_FAIL;
+	}
+	s.start_mono = mono_ns();
+	s.start_real = real_ns();
+	if (write(go_fd, "g", 1) != 1)
+		pb_warn("cannot release the command: %s", strerror(errno));
+	close(go_fd);
+	if (read(err_fd, &exec_errno, sizeof(exec_errno)) == sizeof(exec_errno)) {
+		pb_err("cannot run '%s': %s", o->run_argv[0], strerror(exec_errno));
+		waitpid(run_child, &st, 0);
+		close(err_fd);
+		close_output(json, o->json_path);
+		close_output(md, o->markdown_path);
+		session_fini(&s);
+		return 127;
+	}
+	close(err_fd);
+	err = trace_loop(&s, run_done);
+	s.exit_status = run_status;
+	if (!err)
+		err = report(&s, json, md);
+	err = close_output(json, o->json_path) ?: err;
+	err = close_output(md, o->markdown_path) ?: err;
+	session_fini(&s);
+	if (run_status < 0 && waitpid(run_child, &st, 0) == run_child)
+		run_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	if (err)
+		return EXIT_FAIL;
+	return run_status < 0 ? EXIT_FAIL : run_status;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The finished result of a trace, as the exporters see it: per-key and per-metric rows plus what
+ * was lost and why. Plain data; no libbpf. */
+#ifndef PERFBPF_SUMMARY_H
+#define PERFBPF_SUMMARY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "perfbpf.h"
+
+#define PERFBPF_SUMMARY_SCHEMA "perfbpf.summary/1"
+
+struct stat_row {
+	const char *metric;
+	const char *symbol;   /* "" when the engine passed none; NULL in a per-metric roll-up */
+	const char *strategy; /* likewise */
+	uint32_t kind;        /* enum perfbpf_event_kind */
+	uint64_t count;
+	uint64_t total_ns;
+	uint64_t self_total_ns; /* spans: total minus child spans; ops: equal to total */
+	double mean_ns;
+	uint64_t min_ns, max_ns;
+	double stddev_ns;
+	uint64_t p50_ns, p95_ns, p99_ns;
+	bool approximate; /* percentiles from the histogram (see summary.hist_rel_error) */
+	uint64_t wait_count; /* gaps between consecutive events of this key: count - 1 */
+	double wait_mean_ns;
+	uint64_t wait_min_ns, wait_max_ns;
+	uint32_t flags; /* PERFBPF_F_* seen on any event of this key */
+};
+
+struct summary {
+	const char *command;     /* traced command line (or executable) */
+	int pid;
+	const char *stop_reason; /* "target exited", "interrupted", "duration elapsed", ... */
+	int exit_status;         /* run: the command's exit status, else -1 */
+	uint64_t start_real_ns;  /* wall clock when tracing started */
+	uint64_t trace_ns;       /* how long tracing lasted */
+	uint64_t events;         /* events aggregated */
+	uint64_t dropped;        /* events that happened but are not in the statistics */
+	uint64_t counters[PERFBPF_CNT__MAX];
+	uint64_t keys_over_limit; /* events not aggregated because the key table was full */
+	uint64_t sample_budget_bytes;
+	double hist_rel_error;
+	unsigned binaries, probe_sites;
+	struct stat_row *rows;    /* per (metric, symbol, strategy), by total_ns descending */
+	size_t nrows;
+	struct stat_row *metrics; /* per metric roll-ups, by total_ns descending */
+	size_t nmetrics;
+};
+
+#endif

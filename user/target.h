@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* What perfbpf knows of a target process: its state, command line, and the executable objects
+ * it has mapped (through /proc/PID/root, so targets in other mount namespaces work). */
+#ifndef PERFBPF_TARGET_H
+#define PERFBPF_TARGET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct target_obj {
+	char *path;      /* as the target sees it, e.g. /usr/lib/libfoo.so */
+	char *open_path; /* as perfbpf opens it, e.g. /proc/42/root/usr/lib/libfoo.so */
+	dev_t dev;
+	ino_t ino;
+};
+
+struct target_objs {
+	struct target_obj *v;
+	size_t n;
+};
+
+/* 0 if pid is a live user process; else -ESRCH (no such process), -EINVAL (kernel thread),
+ * -ECHILD (a zombie: it has exited) or another -errno. */
+int target__check(int pid);
+/* Command line with arguments joined by spaces; "" if unreadable. Caller frees. */
+char *target__cmdline(int pid);
+/* Adds the file-backed executable mappings of pid not yet in `objs` (by device and inode);
+ * returns how many were added, or -errno. */
+int target__scan_maps(int pid, struct target_objs *objs);
+bool target__has(const struct target_objs *objs, dev_t dev, ino_t ino);
+/* Adds a file perfbpf opens directly (run: before the command is started). */
+int target__add_path(struct target_objs *objs, const char *path);
+/* The shared libraries the dynamic loader would load for `exe`, added to objs (uses the
+ * executable's PT_INTERP with --list, which loads nothing and runs no code of the program). */
+int target__add_needed_libs(struct target_objs *objs, const char *exe);
+void target__free(struct target_objs *objs);
+/* Resolve a command name the way execvp would; caller frees; NULL with errno set. */
+char *target__which(const char *cmd);
+
+#endif

@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* The loaded BPF side: skeleton lifecycle, USDT attachment, ring-buffer consumer, counters. */
+#include "tracer.h"
+
+#include <errno.h>
+#include <linux/capability.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "perfbpf.skel.h"
+#include "util.h"
+
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+const char *const perfbpf_probe_names[] = { "op", "span_begin", "span_end", NULL };
+
+struct tracer {
+	struct perfbpf_bpf *skel;
+	struct ring_buffer *rb;
+	struct tracer_opts opts;
+	struct bpf_link **links;
+	size_t nlinks;
+	int ncpus;
+	int cb_err;
+};
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && !pb_verbose)
+		return 0;
+	if (level == LIBBPF_INFO && !pb_verbose)
+		return 0;
+	fputs("perfbpf: libbpf: ", stderr);
+	return vfprintf(stderr, fmt, ap);
+}
+
+static bool has_cap(const struct __user_cap_data_struct d[2], int cap)
+{
+	return d[cap / 32].effective & (1u << (cap % 32));
+}
+
+/* The capabilities perfbpf needs, named: "" when all are there. */
+static const char *missing_caps(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2] = {};
+
+	if (syscall(SYS_capget, &hdr, d))
+		return "CAP_BPF and CAP_PERFMON";
+	if (has_cap(d, CAP_SYS_ADMIN))
+		return "";
+	if (!has_cap(d, CAP_BPF) && !has_cap(d, CAP_PERFMON))
+		return "CAP_BPF and CAP_PERFMON";
+	if (!has_cap(d, CAP_BPF))
+		return "CAP_BPF";
+	if (!has_cap(d, CAP_PERFMON))
+		return "CAP_PERFMON";
+	return "";
+}
+
+static int on_sample(void *ctx, void *data, size_t size)
+{
+	struct tracer *t = ctx;
+
+	if (size < sizeof(struct perfbpf_event))
+		return 0;
+	t->cb_err = t->opts.on_event(t->opts.ctx, data);
+	return t->cb_err;
+}
+
+int tracer__new(const struct tracer_opts *opts, struct tracer **out)
+{
+	const char *caps = missing_caps();
+	struct tracer *t;
+	int err;
+
+	*out = NULL;
+	if (*caps) {
+		pb_err("missing %s: run as root (sudo perfbpf ...) or grant them with "
+		       "'setcap cap_bpf,cap_perfmon,cap_sys_ptrace+ep %s'",
+		       caps, "$(command -v perfbpf)");
+		return -EPERM;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		pb_err("this kernel has no BTF (/sys/kernel/btf/vmlinux is missing): perfbpf needs a "
+		       "kernel built with CONFIG_DEBUG_INFO_BTF=y");
+		return -ENOTSUP;
+	}
+	libbpf_set_print(libbpf_print);
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->opts = *opts;
+	t->ncpus = libbpf_num_possible_cpus();
+	if (t->ncpus <= 0) {
+		err = t->ncpus ? t->ncpus : -EINVAL;
+		pb_err("cannot count possible CPUs: %s", strerror(-err));
+		goto fail;
+	}
+	t->skel = perfbpf_bpf__open();
+	if (!t->skel) {
+		err = -errno;
+		pb_err("cannot open the BPF object: %s", strerror(-err));
+		goto fail;
+	}
+	t->skel->rodata->wakeup_bytes = opts->wakeup_bytes;
+	err = bpf_map__set_max_entries(t->skel->maps.events, (__u32)opts->ring_size);
+	err = err ?: bpf_map__set_max_entries(t->skel->maps.stacks, opts->max_threads);
+	if (err) {
+		pb_err("cannot size BPF maps: %s", strerror(-err));
+		goto fail;
+	}
+	/* libbpf 1.1 has no "usdt.s" section: mark the USDT programs sleepable by hand. */
+	err = bpf_program__set_flags(t->skel->progs.perfbpf_op, BPF_F_SLEEPABLE);
+	err = err ?: bpf_program__set_flags(t->skel->progs.perfbpf_span_begin, BPF_F_SLEEPABLE);
+	err = err ?: bpf_program__set_flags(t->skel->progs.perfbpf_span_end, BPF_F_SLEEPABLE);
+	if (err) {
+		pb_err("cannot mark the USDT programs sleepable: %s", strerror(-err));
+		goto fail;
+	}
+	err = perfbpf_bpf__load(t->skel);
+	if (err) {
+		pb_err("cannot load the BPF programs: %s%s", strerror(-err),
+		       err == -EPERM ? " (are CAP_BPF and CAP_PERFMON permitted here?)" : "");
+		goto fail;
+	}
+	/* Only the thread-exit tracepoint attaches now; USDTs attach per object. */
+	t->skel->links.perfbpf_thread_exit = bpf_program__attach(t->skel->progs.perfbpf_thread_exit);
+	if (!t->skel->links.perfbpf_thread_exit) {
+		err = -errno;
+		pb_err("cannot attach to the sched_process_exit tracepoint: %s", strerror(-err));
+		goto fail;
+	}
+	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_sample, t, NULL);
+	if (!t->rb) {
+		err = -errno;
+		pb_err("cannot set up the ring buffer: %s", strerror(-err));
+		goto fail;
+	}
+	*out = t;
+	return 0;
+fail:
+	tracer__free(t);
+	return err;
+}
+
+void tracer__free(struct tracer *t)
+{
+	if (!t)
+		return;
+	ring_buffer__free(t->rb);
+	for (size_t i = 0; i < t->nlinks; i++)
+		bpf_link__destroy(t->links[i]);
+	free(t->links);
+	perfbpf_bpf__destroy(t->skel);
+	free(t);
+}
+
+static struct bpf_program *prog_for(struct tracer *t, const char *name)
+{
+	if (strcmp(name, "op") == 0)
+		return t->skel->progs.perfbpf_op;
+	if (strcmp(name, "span_begin") == 0)
+		return t->skel->progs.perfbpf_span_begin;
+	if (strcmp(name, "span_end") == 0)
+		return t->skel->progs.perfbpf_span_end;
+	return NULL;
+}
+
+int tracer__attach(struct tracer *t, int pid, const char *path, const char *display,
+		   const struct sdt_notes *notes)
+{
+	int sites = 0;
+
+	for (const char *const *n = perfbpf_probe_names; *n; n++) {
+		size_t cnt = sdt__count(notes, "perfbpf", *n);
+		struct bpf_link *link, **links;
+
+		if (cnt == 0)
+			continue;
+		link = bpf_program__attach_usdt(prog_for(t, *n), pid, path, "perfbpf", *n, NULL);
+		if (!link) {
+			int err = -errno;
+
+			pb_err("cannot attach to perfbpf:%s in %s (pid %d): %s", *n, display, pid,
+			       strerror(-err));
+			return err;
+		}
+		links = realloc(t->links, (t->nlinks + 1) * sizeof(*links));
+		if (!links) {
+			bpf_link__destroy(link);
+			return -ENOMEM;
+		}
+		t->links = links;
+		t->links[t->nlinks++] = link;
+		sites += (int)cnt;
+	}
+	for (size_t i = 0; i < notes->n; i++) {
+		const char *name = notes->v[i].name;
+
+		if (strcmp(notes->v[i].provider, "perfbpf") == 0 && !prog_for(t, name))
+			pb_warn("%s: probe perfbpf:%s is newer than this perfbpf; ignored", display,
+				name);
+	}
+	return sites;
+}
+
+int tracer__poll(struct tracer *t, int timeout_ms)
+{
+	int n = ring_buffer__poll(t->rb, timeout_ms), m;
+
+	if (n < 0)
+		return t->cb_err ? t->cb_err : n;
+	/* Records submitted with BPF_RB_NO_WAKEUP wake nobody: take them on the timer. */
+	m = ring_buffer__consume(t->rb);
+	if (m < 0)
+		return t->cb_err ? t->cb_err : m;
+	return n + m;
+}
+
+int tracer__drain(struct tracer *t)
+{
+	int n = ring_buffer__consume(t->rb);
+
+	return n < 0 && t->cb_err ? t->cb_err : n;
+}
+
+int tracer__counters(struct tracer *t, uint64_t out[PERFBPF_CNT__MAX])
+{
+	int fd = bpf_map__fd(t->skel->maps.counters);
+	uint64_t *vals = calloc((size_t)t->ncpus, sizeof(*vals));
+
+	if (!vals)
+		return -ENOMEM;
+	for (__u32 k = 0; k < PERFBPF_CNT__MAX; k++) {
+		out[k] = 0;
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (int c = 0; c < t->ncpus; c++)
+			out[k] += vals[c];
+	}
+	free(vals);
+	return 0;
+}

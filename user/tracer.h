@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The loaded BPF side: skeleton lifecycle, USDT attachment per object, the ring-buffer consumer
+ * and the loss counters. */
+#ifndef PERFBPF_TRACER_H
+#define PERFBPF_TRACER_H
+
+#include <stdint.h>
+
+#include "perfbpf.h"
+#include "sdt.h"
+
+struct tracer;
+
+typedef int (*tracer_event_fn)(void *ctx, const struct perfbpf_event *e);
+
+struct tracer_opts {
+	uint64_t ring_size;    /* bytes, power of two */
+	uint64_t wakeup_bytes; /* wake the consumer each time this much is pending */
+	uint32_t max_threads;  /* threads with open spans at once */
+	tracer_event_fn on_event;
+	void *ctx;
+};
+
+/* Checks privileges and kernel support, then opens, sizes and loads the BPF object. On failure
+ * prints one line saying what is missing and how to fix it, and returns -errno. */
+int tracer__new(const struct tracer_opts *opts, struct tracer **out);
+void tracer__free(struct tracer *t);
+/* Attaches every perfbpf probe in `notes` of the object at `path`, for process `pid`; returns
+ * the number of probe sites attached or -errno (with a message). */
+int tracer__attach(struct tracer *t, int pid, const char *path, const char *display,
+		   const struct sdt_notes *notes);
+/* Waits up to timeout_ms for a wakeup, then consumes everything pending. Returns the number of
+ * events consumed or -errno (-EINTR when a signal arrived). */
+int tracer__poll(struct tracer *t, int timeout_ms);
+int tracer__drain(struct tracer *t);
+/* Sums the per-CPU counters. */
+int tracer__counters(struct tracer *t, uint64_t out[PERFBPF_CNT__MAX]);
+
+/* The perfbpf probe names this version attaches to. */
+extern const char *const perfbpf_probe_names[];
+
+#endif

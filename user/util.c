@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* Small userspace helpers: checked number, duration and size parsing; error printing. */
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+bool pb_verbose;
+
+int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno == ERANGE)
+		return -ERANGE;
+	if (*end != '\0')
+		return -EINVAL;
+	if (v < min || v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+int parse_pid(const char *s, int *out)
+{
+	uint64_t v;
+	int err = parse_u64(s, 1, 4194304 /* PID_MAX_LIMIT */, &v);
+
+	if (err)
+		return err;
+	*out = (int)v;
+	return 0;
+}
+
+/* A non-negative decimal number followed by a unit from `units`; returns value * scale. */
+struct unit {
+	const char *name;
+	double scale;
+};
+
+static int parse_scaled(const char *s, const struct unit *units, double dflt_scale, double max,
+			uint64_t *out)
+{
+	double v, scale = -1;
+	char *end;
+
+	if (!s || !(isdigit((unsigned char)s[0]) || s[0] == '.'))
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno == ERANGE || !isfinite(v))
+		return -ERANGE;
+	if (end == s)
+		return -EINVAL;
+	if (*end == '\0') {
+		scale = dflt_scale;
+	} else {
+		for (const struct unit *u = units; u->name; u++)
+			if (strcmp(end, u->name) == 0)
+				scale = u->scale;
+	}
+	if (scale < 0)
+		return -EINVAL;
+	v *= scale;
+	if (v > max)
+		return -ERANGE;
+	*out = (uint64_t)llround(v);
+	return 0;
+}
+
+int parse_duration_ns(const char *s, uint64_t *out)
+{
+	static const struct unit units[] = {
+		{ "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 },
+		{ "m", 60e9 }, { "h", 3600e9 }, { NULL, 0 },
+	};
+	return parse_scaled(s, units, 1e9, 1e18, out);
+}
+
+int parse_size(const char *s, uint64_t *out)
+{
+	static const struct unit units[] = {
+		{ "K", 1024.0 }, { "M", 1024.0 * 1024 }, { "G", 1024.0 * 1024 * 1024 },
+		{ "KiB", 1024.0 }, { "MiB", 1024.0 * 1024 }, { "GiB", 1024.0 * 1024 * 1024 },
+		{ NULL, 0 },
+	};
+	return parse_scaled(s, units, 1, 1ull << 50, out);
+}
+
+static void vmsg(const char *prefix, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "perfbpf: %s", prefix);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void pb_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("", fmt, ap);
+	va_end(ap);
+}
+
+void pb_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void pb_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!pb_verbose)
+		return;
+	va_start(ap, fmt);
+	vmsg("debug: ", fmt, ap);
+	va_end(ap);
+}
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t mono_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+uint64_t real_ns(void)
+{
+	return clock_ns(CLOCK_REALTIME);
+}
