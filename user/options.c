@@ -33,6 +33,9 @@ static const struct argp_option trace_options[] = {
 	{ NULL, 0, NULL, 0, "Output (default: the markdown report on stdout):", 2 },
 	{ "json", 'j', "FILE", 0, "Write the JSON summary to FILE ('-' for stdout)", 2 },
 	{ "markdown", 'm', "FILE", 0, "Write the markdown report to FILE ('-' for stdout)", 2 },
+	{ "events", 'e', "FILE", 0,
+	  "Write every op and span as it arrives to FILE, one JSON object per line (span ids, "
+	  "parents, threads, times)", 2 },
 	{ "columns", OPT_COLUMNS, "LIST", 0,
 	  "Report columns, comma-separated, from: metric,kind,symbol,strategy,count,total,self,"
 	  "mean,min,max,stddev,p50,p95,p99,wait_mean,wait_min,wait_max (default: all)", 2 },
@@ -108,6 +111,9 @@ static error_t parse_common(int key, char *arg, struct argp_state *st)
 		return 0;
 	case 'm':
 		o->markdown_path = arg;
+		return 0;
+	case 'e':
+		o->events_path = arg;
 		return 0;
 	case 'q':
 		o->quiet = true;

@@ -18,6 +18,7 @@ struct cli_opts {
 	uint64_t duration_ns;   /* 0: until the target exits or a signal */
 	const char *json_path;  /* "-" is stdout */
 	const char *markdown_path;
+	const char *events_path; /* raw event log, JSON Lines */
 	struct md_opts md;
 	uint64_t sample_budget;
 	uint64_t max_keys;

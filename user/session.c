@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "agg.h"
+#include "events.h"
 #include "json.h"
 #include "markdown.h"
 #include "sdt.h"
@@ -34,6 +35,7 @@ struct session {
 	int pid;
 	unsigned binaries, sites;
 	int agg_err;
+	FILE *events; /* --events log, or NULL */
 	char *command;
 	const char *stop_reason;
 	int exit_status;
@@ -62,6 +64,8 @@ static int on_event(void *ctx, const struct perfbpf_event *e)
 	struct session *s = ctx;
 	int err = agg__add(s->agg, e);
 
+	if (!err && s->events)
+		err = events__write(s->events, e);
 	if (err)
 		s->agg_err = err;
 	return err;
@@ -116,25 +120,31 @@ static size_t count_probe_objects(const struct target_objs *objs)
 	return n;
 }
 
-static int open_outputs(const struct cli_opts *o, FILE **json, FILE **md)
+static int open_outputs(const struct cli_opts *o, FILE **json, FILE **md, FILE **events)
 {
-	*json = *md = NULL;
+	*json = *md = *events = NULL;
+	if (o->events_path) {
+		*events = strcmp(o->events_path, "-") ? fopen(o->events_path, "we") : stdout;
+		if (!*events) {
+			pb_err("cannot write %s: %s", o->events_path, strerror(errno));
+			return -errno;
+		}
+	}
 	if (o->json_path) {
 		*json = strcmp(o->json_path, "-") ? fopen(o->json_path, "we") : stdout;
 		if (!*json) {
 			pb_err("cannot write %s: %s", o->json_path, strerror(errno));
-			return -errno;
+			return -errno; /* the process exits: no need to close what is open */
 		}
 	}
 	if (o->markdown_path) {
 		*md = strcmp(o->markdown_path, "-") ? fopen(o->markdown_path, "we") : stdout;
 		if (!*md) {
 			pb_err("cannot write %s: %s", o->markdown_path, strerror(errno));
-			if (*json && *json != stdout)
-				fclose(*json);
 			return -errno;
 		}
-	} else if (!o->quiet && !(o->json_path && !strcmp(o->json_path, "-"))) {
+	} else if (!o->quiet && !(o->json_path && !strcmp(o->json_path, "-")) &&
+		   !(o->events_path && !strcmp(o->events_path, "-"))) {
 		*md = stdout;
 	}
 	return 0;
@@ -267,6 +277,8 @@ int session__attach(const struct cli_opts *o)
 	FILE *json = NULL, *md = NULL;
 	int pid = o->pid, err, n;
 
+	if (tracer__check_privileges())
+		return EXIT_FAIL;
 	err = target__check(pid);
 	if (err == -ESRCH) {
 		pb_err("pid %d: no such process", pid);
@@ -296,7 +308,7 @@ int session__attach(const struct cli_opts *o)
 		session_fini(&s);
 		return EXIT_FAIL;
 	}
-	if (open_outputs(o, &json, &md)) {
+	if (open_outputs(o, &json, &md, &s.events)) {
 		session_fini(&s);
 		return EXIT_FAIL;
 	}
@@ -325,6 +337,7 @@ int session__attach(const struct cli_opts *o)
 		close(attach_pidfd);
 	err = close_output(json, o->json_path) ?: err;
 	err = close_output(md, o->markdown_path) ?: err;
+	err = close_output(s.events, o->events_path) ?: err;
 	session_fini(&s);
 	return err ? EXIT_FAIL : EXIT_OK;
 }
@@ -416,6 +429,8 @@ int session__run(const struct cli_opts *o)
 	int go_fd = -1, err_fd = -1, err, exec_errno = 0, st;
 	char *exe;
 
+	if (tracer__check_privileges())
+		return EXIT_FAIL;
 	exe = target__which(o->run_argv[0]);
 	if (!exe) {
 		pb_err("cannot run '%s': %s", o->run_argv[0], strerror(errno));
@@ -436,7 +451,7 @@ int session__run(const struct cli_opts *o)
 		return EXIT_FAIL;
 	}
 	free(exe);
-	if (open_outputs(o, &json, &md)) {
+	if (open_outputs(o, &json, &md, &s.events)) {
 		session_fini(&s);
 		return EXIT_FAIL;
 	}
@@ -457,6 +472,7 @@ int session__run(const struct cli_opts *o)
 		close(err_fd);
 		close_output(json, o->json_path);
 		close_output(md, o->markdown_path);
+		close_output(s.events, o->events_path);
 		session_fini(&s);
 		return EXIT_FAIL;
 	}
@@ -471,6 +487,7 @@ int session__run(const struct cli_opts *o)
 		close(err_fd);
 		close_output(json, o->json_path);
 		close_output(md, o->markdown_path);
+		close_output(s.events, o->events_path);
 		session_fini(&s);
 		return 127;
 	}
@@ -481,6 +498,7 @@ int session__run(const struct cli_opts *o)
 		err = report(&s, json, md);
 	err = close_output(json, o->json_path) ?: err;
 	err = close_output(md, o->markdown_path) ?: err;
+	err = close_output(s.events, o->events_path) ?: err;
 	session_fini(&s);
 	if (run_status < 0 && waitpid(run_child, &st, 0) == run_child)
 		run_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);

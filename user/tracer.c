@@ -42,7 +42,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 		return 0;
 	if (level == LIBBPF_INFO && !pb_verbose)
 		return 0;
-	fputs("perfbpf: libbpf: ", stderr);
+	fputs("perfbpf: ", stderr); /* libbpf starts its lines with "libbpf: " */
 	return vfprintf(stderr, fmt, ap);
 }
 
@@ -80,13 +80,10 @@ static int on_sample(void *ctx, void *data, size_t size)
 	return t->cb_err;
 }
 
-int tracer__new(const struct tracer_opts *opts, struct tracer **out)
+int tracer__check_privileges(void)
 {
 	const char *caps = missing_caps();
-	struct tracer *t;
-	int err;
 
-	*out = NULL;
 	if (*caps) {
 		pb_err("missing %s: run as root (sudo perfbpf ...) or grant them with "
 		       "'setcap cap_bpf,cap_perfmon,cap_sys_ptrace+ep %s'",
@@ -98,6 +95,18 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 		       "kernel built with CONFIG_DEBUG_INFO_BTF=y");
 		return -ENOTSUP;
 	}
+	return 0;
+}
+
+int tracer__new(const struct tracer_opts *opts, struct tracer **out)
+{
+	struct tracer *t;
+	int err;
+
+	*out = NULL;
+	err = tracer__check_privileges();
+	if (err)
+		return err;
 	libbpf_set_print(libbpf_print);
 	t = calloc(1, sizeof(*t));
 	if (!t)
@@ -161,6 +170,9 @@ void tracer__free(struct tracer *t)
 	if (!t)
 		return;
 	ring_buffer__free(t->rb);
+	/* Each uprobe close waits for a grace period (~100 ms per probe site on kernel 6.18, and the
+	 * kernel serializes them: closing from parallel threads measured no faster). A uprobe_multi
+	 * link would need one wait for all sites, but libbpf 1.1 cannot attach USDTs that way. */
 	for (size_t i = 0; i < t->nlinks; i++)
 		bpf_link__destroy(t->links[i]);
 	free(t->links);

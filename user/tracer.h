@@ -21,6 +21,9 @@ struct tracer_opts {
 	void *ctx;
 };
 
+/* 0 when perfbpf may load BPF programs; else prints one line naming the missing capability or
+ * kernel feature and how to fix it, and returns -EPERM or -ENOTSUP. */
+int tracer__check_privileges(void);
 /* Checks privileges and kernel support, then opens, sizes and loads the BPF object. On failure
  * prints one line saying what is missing and how to fix it, and returns -errno. */
 int tracer__new(const struct tracer_opts *opts, struct tracer **out);

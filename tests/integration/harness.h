@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Integration-test helpers: run perfbpf and test programs, load their JSON and ground truth,
+ * and decide whether privileged tests may run (CI=true: they must). */
+#ifndef PERFBPF_HARNESS_H
+#define PERFBPF_HARNESS_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <json-c/json.h>
+#include <sys/types.h>
+
+/* Directory of the build (perfbpf, backtest, tests/...), from $PERFBPF_BUILD or "build". */
+const char *build_dir(void);
+/* "<build>/<rel>" in a static rotating buffer. */
+const char *bpath(const char *rel);
+/* A fresh temporary directory for this test binary; files under it by name. */
+const char *tmp_file(const char *name);
+
+/* cmocka group setup: skip (or, with CI=true, fail) when BPF cannot be used here. */
+int require_bpf(void **state);
+
+struct proc_result {
+	int status; /* exit status, or 128+signal */
+	char *out;  /* captured stdout and stderr (NUL-terminated) */
+	char *err;
+};
+
+/* Runs argv (NULL-terminated) to completion, capturing output, with a timeout in seconds. */
+void run_proc(char *const argv[], int timeout_s, struct proc_result *r);
+void proc_result_free(struct proc_result *r);
+/* Starts argv in the background with stdout to a pipe; returns its pid. */
+pid_t spawn_bg(char *const argv[], int *stdout_fd);
+/* Reads one line from fd (for "ready PID" handshakes). */
+int read_line(int fd, char *buf, size_t len, int timeout_ms);
+/* Number of lines in s. */
+size_t count_lines(const char *s);
+
+struct json_object *load_json(const char *path);
+struct json_object *json_get(struct json_object *o, const char *key);
+uint64_t json_u64(struct json_object *o, const char *key);
+const char *json_str(struct json_object *o, const char *key);
+/* The row of `array` ("metrics" or "metric_rollups") with these fields; NULL if absent.
+ * symbol/strategy NULL: not compared. */
+struct json_object *find_row(struct json_object *root, const char *array, const char *kind,
+			     const char *metric, const char *symbol, const char *strategy);
+
+/* Ground truth of the demo engine: durations per key. */
+struct gt_key {
+	char *metric, *symbol, *strategy;
+	uint64_t *d;
+	size_t n, cap;
+};
+struct ground_truth {
+	struct gt_key *keys;
+	size_t nkeys;
+	size_t total;
+};
+int gt_load(const char *path, struct ground_truth *gt);
+void gt_free(struct ground_truth *gt);
+/* Nearest rank on sorted durations, written independently of perfbpf's code. */
+uint64_t gt_rank(const uint64_t *sorted, size_t n, double p);
+
+#endif

@@ -1,0 +1,381 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* Privileged integration tests of the core pipeline: real BPF attached to real processes, with
+ * results checked against the engines' own ground truth. */
+#include "harness.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PERFBPF bpath("perfbpf")
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Every op key of the ground truth has a row with the same count, sum and order statistics. */
+static void check_against_truth(struct json_object *root, const struct ground_truth *gt)
+{
+	size_t op_rows = 0;
+	struct json_object *rows = json_get(root, "metrics");
+
+	for (size_t i = 0; i < json_object_array_length(rows); i++)
+		op_rows += !strcmp(json_str(json_object_array_get_idx(rows, i), "kind"), "op");
+	assert_int_equal(op_rows, gt->nkeys);
+	for (size_t i = 0; i < gt->nkeys; i++) {
+		const struct gt_key *k = &gt->keys[i];
+		struct json_object *r = find_row(root, "metrics", "op", k->metric, k->symbol,
+						 k->strategy);
+		uint64_t sum = 0;
+
+		if (!r)
+			fail_msg("no row for %s/%s/%s", k->metric, k->symbol, k->strategy);
+		for (size_t j = 0; j < k->n; j++)
+			sum += k->d[j];
+		assert_int_equal(json_u64(r, "count"), k->n);
+		assert_int_equal(json_u64(r, "total_ns"), sum);
+		assert_int_equal(json_u64(r, "min_ns"), k->d[0]);
+		assert_int_equal(json_u64(r, "max_ns"), k->d[k->n - 1]);
+		assert_int_equal(json_u64(r, "p50_ns"), gt_rank(k->d, k->n, 50));
+		assert_int_equal(json_u64(r, "p95_ns"), gt_rank(k->d, k->n, 95));
+		assert_int_equal(json_u64(r, "p99_ns"), gt_rank(k->d, k->n, 99));
+		assert_false(json_object_get_boolean(json_get(r, "approximate")));
+	}
+}
+
+static void test_run_matches_ground_truth(void **state)
+{
+	const char *gtf = tmp_file("gt.tsv"), *out = tmp_file("gt.json");
+	char *argv[] = { (char *)PERFBPF, "run", "-q", "-j", (char *)out, "--",
+			 (char *)bpath("backtest"), "--threads", "2", "--bars", "20000",
+			 "--symbols", "BTCUSDT,ETHUSDT,SOLUSDT", "--ground-truth", (char *)gtf,
+			 "--quiet", NULL };
+	struct proc_result r;
+	struct ground_truth gt;
+	struct json_object *root, *rollup;
+
+	(void)state;
+	run_proc(argv, 300, &r);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(gt_load(gtf, &gt), 0);
+	assert_true(gt.total > 100000);
+	root = load_json(out);
+	assert_string_equal(json_str(root, "schema"), "perfbpf.summary/1");
+	assert_int_equal(json_u64(root, "dropped"), 0);
+	check_against_truth(root, &gt);
+	/* 6 phase spans per backtest, two backtests (threads) */
+	assert_int_equal(json_u64(root, "events"), gt.total + 12);
+	assert_int_equal(json_u64(find_row(root, "metric_rollups", "span", "backtest.run", NULL,
+					   NULL), "count"), 2);
+	/* the roll-up of strategy.tick merges every symbol and strategy exactly */
+	{
+		size_t n = 0, f = 0;
+		uint64_t *all;
+
+		for (size_t i = 0; i < gt.nkeys; i++)
+			if (!strcmp(gt.keys[i].metric, "strategy.tick"))
+				n += gt.keys[i].n;
+		all = malloc(n * sizeof(*all));
+		for (size_t i = 0; i < gt.nkeys; i++)
+			if (!strcmp(gt.keys[i].metric, "strategy.tick")) {
+				memcpy(all + f, gt.keys[i].d, gt.keys[i].n * sizeof(*all));
+				f += gt.keys[i].n;
+			}
+		qsort(all, n, sizeof(*all), cmp_u64);
+		rollup = find_row(root, "metric_rollups", "op", "strategy.tick", NULL, NULL);
+		assert_non_null(rollup);
+		assert_int_equal(json_u64(rollup, "count"), n);
+		assert_int_equal(json_u64(rollup, "p99_ns"), gt_rank(all, n, 99));
+		assert_int_equal(json_u64(rollup, "p50_ns"), gt_rank(all, n, 50));
+		free(all);
+	}
+	json_object_put(root);
+	gt_free(&gt);
+	proc_result_free(&r);
+}
+
+static void test_million_events_no_drops(void **state)
+{
+	const char *gtf = tmp_file("gt1m.tsv"), *out = tmp_file("1m.json");
+	char *argv[] = { (char *)PERFBPF, "run", "-q", "-j", (char *)out, "--",
+			 (char *)bpath("backtest"), "--bars", "250000", "--ground-truth",
+			 (char *)gtf, "--quiet", NULL };
+	struct proc_result r;
+	struct ground_truth gt;
+	struct json_object *root, *losses;
+
+	(void)state;
+	run_proc(argv, 600, &r);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(gt_load(gtf, &gt), 0);
+	assert_true(gt.total >= 1000000);
+	root = load_json(out);
+	assert_int_equal(json_u64(root, "dropped"), 0);
+	losses = json_get(root, "losses");
+	json_object_object_foreach(losses, key, val) {
+		if (json_object_get_uint64(val))
+			fail_msg("loss counter %s = %llu", key,
+				 (unsigned long long)json_object_get_uint64(val));
+	}
+	assert_int_equal(json_u64(root, "events"), gt.total + 6);
+	check_against_truth(root, &gt);
+	json_object_put(root);
+	gt_free(&gt);
+	proc_result_free(&r);
+}
+
+static void test_pie_and_shared_library(void **state)
+{
+	const char *out = tmp_file("lib.json");
+	char *argv[] = { (char *)PERFBPF, "run", "-q", "-j", (char *)out, "--",
+			 (char *)bpath("tests/probe_target"), "basic", "1000", NULL };
+	char *readelf[] = { "readelf", "-h", (char *)bpath("tests/probe_target"), NULL };
+	struct proc_result r, re;
+	struct json_object *root, *row;
+
+	(void)state;
+	run_proc(readelf, 30, &re);
+	assert_non_null(strstr(re.out, "DYN (Position-Independent Executable file)"));
+	run_proc(argv, 120, &r);
+	assert_int_equal(r.status, 0);
+	root = load_json(out);
+	assert_int_equal(json_u64(json_get(root, "probes"), "binaries"), 2);
+	row = find_row(root, "metrics", "op", "exe.op", "EVEN", "exe");
+	assert_non_null(row);
+	assert_int_equal(json_u64(row, "count"), 500);
+	assert_int_equal(json_u64(row, "min_ns"), 0);
+	assert_int_equal(json_u64(row, "max_ns"), 998);
+	row = find_row(root, "metrics", "op", "lib.op", "LIBSYM", "lib");
+	assert_non_null(row);
+	assert_int_equal(json_u64(row, "count"), 1000);
+	assert_int_equal(json_u64(row, "min_ns"), 1000);
+	assert_int_equal(json_u64(row, "max_ns"), 1999);
+	assert_int_equal(json_u64(row, "p50_ns"), 1499);
+	assert_int_equal(json_u64(row, "p95_ns"), 1949);
+	assert_int_equal(json_u64(row, "p99_ns"), 1989);
+	assert_int_equal(json_u64(row, "total_ns"), 1000 * 1000 + 999 * 1000 / 2);
+	assert_int_equal(json_u64(find_row(root, "metrics", "span", "lib.span", "LIBSYM", "lib"),
+				  "count"), 1000);
+	assert_int_equal(json_u64(find_row(root, "metric_rollups", "span", "inner", NULL, NULL),
+				  "count"), 2000);
+	json_object_put(root);
+	proc_result_free(&r);
+	proc_result_free(&re);
+}
+
+struct span_rec {
+	uint64_t id, parent, trace, tid, start, end;
+	char metric[32];
+};
+
+static void test_span_nesting_and_parents(void **state)
+{
+	const char *ev = tmp_file("events.jsonl");
+	char *argv[] = { (char *)PERFBPF, "run", "-q", "-e", (char *)ev, "--",
+			 (char *)bpath("tests/probe_target"), "basic", "200", NULL };
+	struct proc_result r;
+	struct span_rec *sp = calloc(4000, sizeof(*sp));
+	size_t n = 0, checked = 0;
+	char line[1024];
+	FILE *f;
+
+	(void)state;
+	run_proc(argv, 120, &r);
+	assert_int_equal(r.status, 0);
+	f = fopen(ev, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		struct json_object *o = json_tokener_parse(line);
+
+		assert_non_null(o);
+		if (!strcmp(json_str(o, "kind"), "span")) {
+			assert_true(n < 4000);
+			sp[n].id = json_u64(o, "span_id");
+			sp[n].parent = json_u64(o, "parent_id");
+			sp[n].trace = json_u64(o, "trace_id");
+			sp[n].tid = json_u64(o, "tid");
+			sp[n].start = json_u64(o, "start_mono_ns");
+			sp[n].end = json_u64(o, "end_mono_ns");
+			snprintf(sp[n].metric, sizeof(sp[n].metric), "%s", json_str(o, "metric"));
+			n++;
+		}
+		json_object_put(o);
+	}
+	fclose(f);
+	/* 200 x (outer, middle, inner) x 2 threads + 200 lib.span */
+	assert_int_equal(n, 1400);
+	for (size_t i = 0; i < n; i++) {
+		const char *want = !strcmp(sp[i].metric, "inner")    ? "middle"
+				   : !strcmp(sp[i].metric, "middle") ? "outer"
+								     : NULL;
+
+		if (!want) {
+			assert_int_equal(sp[i].parent, 0);
+			assert_int_equal(sp[i].trace, sp[i].id);
+			continue;
+		}
+		for (size_t j = 0; j < n; j++) {
+			if (sp[j].id != sp[i].parent)
+				continue;
+			assert_string_equal(sp[j].metric, want);
+			assert_int_equal(sp[j].tid, sp[i].tid);
+			assert_int_equal(sp[j].trace, sp[i].trace);
+			assert_true(sp[j].start <= sp[i].start && sp[i].end <= sp[j].end);
+			checked++;
+		}
+	}
+	assert_int_equal(checked, 800);
+	free(sp);
+	proc_result_free(&r);
+}
+
+static void test_span_bookkeeping_faults(void **state)
+{
+	const char *out = tmp_file("errors.json");
+	char *argv[] = { (char *)PERFBPF, "run", "-q", "-j", (char *)out, "--",
+			 (char *)bpath("tests/probe_target"), "--exit", "7", "errors", NULL };
+	struct proc_result r;
+	struct json_object *root, *losses, *row;
+	char x63[64], y63[64];
+
+	(void)state;
+	run_proc(argv, 60, &r);
+	assert_int_equal(r.status, 7); /* run exits with the command's status */
+	root = load_json(out);
+	losses = json_get(root, "losses");
+	assert_int_equal(json_u64(losses, "span_unmatched_end"), 1);
+	assert_int_equal(json_u64(losses, "span_mismatch"), 2);
+	assert_int_equal(json_u64(losses, "span_abandoned"), 1);
+	assert_int_equal(json_u64(losses, "span_depth_overflow"), 4);
+	assert_int_equal(json_u64(losses, "string_fault"), 1);
+	assert_int_equal(json_u64(losses, "string_truncated"), 1);
+	assert_int_equal(json_u64(root, "dropped"), 4);
+	/* recorded: a, c, 16 x deep, 3 ops */
+	assert_int_equal(json_u64(root, "events"), 21);
+	assert_int_equal(json_u64(find_row(root, "metrics", "span", "deep", "", ""), "count"), 16);
+	assert_int_equal(json_u64(find_row(root, "metrics", "span", "c", "", ""), "count"), 1);
+	assert_null(find_row(root, "metrics", "span", "b", NULL, NULL));
+	memset(x63, 'x', 63);
+	x63[63] = '\0';
+	memset(y63, 'y', 63);
+	y63[63] = '\0';
+	row = find_row(root, "metrics", "op", x63, "", "s");
+	assert_non_null(row);
+	assert_true(json_object_get_boolean(json_get(row, "truncated_names")));
+	row = find_row(root, "metrics", "op", y63, "", "");
+	assert_non_null(row);
+	assert_false(json_object_get_boolean(json_get(row, "truncated_names")));
+	assert_non_null(find_row(root, "metrics", "op", "bad.ptr", "", "s"));
+	json_object_put(root);
+	proc_result_free(&r);
+}
+
+static void test_attach_until_duration(void **state)
+{
+	const char *out = tmp_file("attach.json");
+	char *target[] = { (char *)bpath("backtest"), "--forever", "--tick-sleep-us", "50",
+			   "--bars", "2000", "--quiet", NULL };
+	char pidbuf[16];
+	char *argv[] = { (char *)PERFBPF, "attach", pidbuf, "--duration", "1500ms", "-q", "-j",
+			 (char *)out, NULL };
+	struct proc_result r;
+	struct json_object *root;
+	int fd, st;
+	pid_t pid = spawn_bg(target, &fd);
+
+	(void)state;
+	usleep(200000);
+	snprintf(pidbuf, sizeof(pidbuf), "%d", pid);
+	run_proc(argv, 60, &r);
+	assert_int_equal(r.status, 0);
+	root = load_json(out);
+	assert_string_equal(json_str(root, "stop_reason"), "the duration elapsed");
+	assert_true(json_u64(root, "events") > 1000);
+	assert_int_equal(json_u64(root, "dropped"), 0);
+	assert_non_null(find_row(root, "metric_rollups", "op", "strategy.tick", NULL, NULL));
+	/* the target runs on after perfbpf detaches */
+	assert_int_equal(kill(pid, 0), 0);
+	assert_int_equal(waitpid(pid, &st, WNOHANG), 0);
+	kill(pid, SIGTERM);
+	waitpid(pid, &st, 0);
+	close(fd);
+	json_object_put(root);
+	proc_result_free(&r);
+}
+
+static void test_attach_target_exits(void **state)
+{
+	const char *out = tmp_file("exits.json");
+	char *target[] = { (char *)bpath("tests/probe_target"), "--wait-attach", "--linger", "300",
+			   "basic", "300", NULL };
+	char line[64], pidbuf[16];
+	char *argv[] = { (char *)PERFBPF, "attach", pidbuf, "-q", "-j", (char *)out, NULL };
+	struct proc_result r;
+	struct json_object *root;
+	int fd, st;
+	pid_t pid = spawn_bg(target, &fd);
+
+	(void)state;
+	assert_int_equal(read_line(fd, line, sizeof(line), 10000), 0);
+	snprintf(pidbuf, sizeof(pidbuf), "%d", pid);
+	run_proc(argv, 60, &r);
+	assert_int_equal(r.status, 0);
+	waitpid(pid, &st, 0);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	root = load_json(out);
+	assert_string_equal(json_str(root, "stop_reason"), "the target exited");
+	/* the target waited for every probe, so nothing was missed */
+	assert_int_equal(json_u64(find_row(root, "metric_rollups", "op", "exe.op", NULL, NULL),
+				  "count"), 300);
+	assert_int_equal(json_u64(find_row(root, "metric_rollups", "op", "lib.op", NULL, NULL),
+				  "count"), 300);
+	assert_int_equal(json_u64(find_row(root, "metric_rollups", "span", "outer", NULL, NULL),
+				  "count"), 600);
+	close(fd);
+	json_object_put(root);
+	proc_result_free(&r);
+}
+
+static void test_demo_markdown_report(void **state)
+{
+	char *argv[] = { (char *)PERFBPF, "run", "--", (char *)bpath("backtest"), "--bars", "5000",
+			 "--quiet", NULL };
+	struct proc_result r;
+	const char *td, *first;
+
+	(void)state;
+	run_proc(argv, 120, &r);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "# perfbpf performance report"));
+	td = strstr(r.out, "## Time distribution");
+	assert_non_null(td);
+	/* bottleneck first: the enclosing run span has the largest total */
+	first = strstr(td, "- **");
+	assert_non_null(first);
+	assert_int_equal(strncmp(first, "- **backtest.run** (span)", 25), 0);
+	assert_non_null(strstr(r.out, "| strategy.tick | op |"));
+	assert_non_null(strstr(r.out, "Every event that reached a probe is in the statistics"));
+	proc_result_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_run_matches_ground_truth),
+		cmocka_unit_test(test_million_events_no_drops),
+		cmocka_unit_test(test_pie_and_shared_library),
+		cmocka_unit_test(test_span_nesting_and_parents),
+		cmocka_unit_test(test_span_bookkeeping_faults),
+		cmocka_unit_test(test_attach_until_duration),
+		cmocka_unit_test(test_attach_target_exits),
+		cmocka_unit_test(test_demo_markdown_report),
+	};
+
+	return cmocka_run_group_tests_name("integration: core pipeline", tests, require_bpf, NULL);
+}

@@ -1,0 +1,521 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* The perfbpf demo engine: a small, real backtest engine instrumented with perfbpf probes.
+ *
+ * Deterministic synthetic OHLCV bars per symbol -> features (fast/slow moving averages, rolling
+ * volatility) -> an event loop running a moving-average crossover strategy with a risk check,
+ * volatility-scaled position sizing and simulated fills with slippage -> PnL, Sharpe ratio and
+ * maximum drawdown.
+ *
+ * Phases are kernel-timed spans (backtest.run > backtest.load_data, backtest.preprocess,
+ * backtest.simulation, backtest.performance_calc, backtest.report); per-bar work is engine-timed
+ * ops (strategy.tick, strategy.getSignal, risk.checkSignal, sizing.calculate, exchange.fill,
+ * exchange.getCandles), the metric types of backtest-kit's PerformanceContract.
+ */
+#include <perfbpf/probe.h>
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_SYMBOLS 16
+#define MAX_THREADS 64
+
+struct config {
+	const char *symbols[MAX_SYMBOLS];
+	int nsymbols;
+	long bars;
+	int threads;          /* each thread backtests its own strategy parameters */
+	bool forever;         /* repeat until SIGINT/SIGTERM */
+	const char *ground_truth;
+	const char *slow_metric; /* --slow METRIC:USEC */
+	long slow_us;
+	double wait_attach_s; /* wait up to this long for a tracer before starting */
+	long tick_sleep_us;   /* pause between bars (makes a run last) */
+	bool quiet;
+};
+
+static struct config cfg = { .bars = 20000, .threads = 1 };
+static volatile sig_atomic_t stop;
+
+/* --- ground truth: every op emitted while a tracer was attached -------------------------------- */
+
+struct truth {
+	const char *metric, *symbol, *strategy;
+	uint64_t duration_ns;
+};
+
+struct truth_log {
+	struct truth *v;
+	size_t n, cap;
+};
+
+static void truth_add(struct truth_log *log, const char *m, const char *sym, const char *strat,
+		      uint64_t d)
+{
+	if (log->n == log->cap) {
+		log->cap = log->cap ? log->cap * 2 : 4096;
+		log->v = realloc(log->v, log->cap * sizeof(*log->v));
+		if (!log->v) {
+			perror("backtest: ground truth");
+			exit(1);
+		}
+	}
+	log->v[log->n++] = (struct truth){ m, sym, strat, d };
+}
+
+/* --- timing of ops ----------------------------------------------------------------------------- */
+
+struct worker {
+	int id;
+	char strategy[32];
+	int fast, slow;
+	struct truth_log truth;
+	double pnl, sharpe, max_drawdown;
+	long trades;
+};
+
+static void spin_us(long us)
+{
+	uint64_t end = perfbpf_now_ns() + (uint64_t)us * 1000;
+
+	while (perfbpf_now_ns() < end)
+		;
+}
+
+/* An op is timed only while a tracer is attached (or ground truth is wanted). */
+static uint64_t op_start(void)
+{
+	return PERFBPF_OP_ENABLED() || cfg.ground_truth ? perfbpf_now_ns() : 0;
+}
+
+/* --slow work is done inside the op's timed region, traced or not. */
+static void op_end(struct worker *w, const char *metric, const char *symbol, uint64_t t0)
+{
+	uint64_t d;
+
+	if (cfg.slow_metric && strcmp(cfg.slow_metric, metric) == 0)
+		spin_us(cfg.slow_us);
+	if (!t0)
+		return;
+	d = perfbpf_now_ns() - t0;
+	if (PERFBPF_OP_ENABLED()) {
+		PERFBPF_OP(metric, symbol, w->strategy, d);
+		if (cfg.ground_truth)
+			truth_add(&w->truth, metric, symbol, w->strategy, d);
+	}
+}
+
+/* --- market data ------------------------------------------------------------------------------- */
+
+struct bar {
+	double open, high, low, close, volume;
+};
+
+struct series {
+	const char *symbol;
+	struct bar *bars;
+	double *sma_fast, *sma_slow, *vol;
+};
+
+static uint64_t rng_next(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static double rng_gauss(uint64_t *s)
+{
+	double u1 = ((double)(rng_next(s) >> 11) + 1) / 9007199254740993.0;
+	double u2 = (double)(rng_next(s) >> 11) / 9007199254740992.0;
+
+	return sqrt(-2 * log(u1)) * cos(2 * M_PI * u2);
+}
+
+/* Geometric random walk seeded by the symbol name: the same bars on every run. */
+static void load_candles(struct worker *w, struct series *s)
+{
+	uint64_t t0 = op_start(), seed = 1469598103934665603ull;
+	double price = 100;
+
+	for (const char *c = s->symbol; *c; c++)
+		seed = (seed ^ (unsigned char)*c) * 1099511628211ull;
+	s->bars = calloc((size_t)cfg.bars, sizeof(*s->bars));
+	if (!s->bars) {
+		perror("backtest: bars");
+		exit(1);
+	}
+	for (long i = 0; i < cfg.bars; i++) {
+		struct bar *b = &s->bars[i];
+		double drift = 0.00002, sigma = 0.004;
+
+		b->open = price;
+		price *= exp(drift + sigma * rng_gauss(&seed));
+		b->close = price;
+		b->high = fmax(b->open, b->close) * (1 + 0.001 * fabs(rng_gauss(&seed)));
+		b->low = fmin(b->open, b->close) * (1 - 0.001 * fabs(rng_gauss(&seed)));
+		b->volume = 1000 + 100 * fabs(rng_gauss(&seed));
+	}
+	op_end(w, "exchange.getCandles", s->symbol, t0);
+}
+
+/* Simple moving averages and a rolling standard deviation of returns. */
+static void compute_features(struct worker *w, struct series *s)
+{
+	long n = cfg.bars;
+	double sf = 0, ss = 0, sr = 0, sr2 = 0;
+	const int vwin = 20;
+
+	s->sma_fast = calloc((size_t)n, sizeof(double));
+	s->sma_slow = calloc((size_t)n, sizeof(double));
+	s->vol = calloc((size_t)n, sizeof(double));
+	if (!s->sma_fast || !s->sma_slow || !s->vol) {
+		perror("backtest: features");
+		exit(1);
+	}
+	for (long i = 0; i < n; i++) {
+		double c = s->bars[i].close;
+		double r = i ? log(c / s->bars[i - 1].close) : 0;
+
+		sf += c;
+		ss += c;
+		sr += r;
+		sr2 += r * r;
+		if (i >= w->fast)
+			sf -= s->bars[i - w->fast].close;
+		if (i >= w->slow)
+			ss -= s->bars[i - w->slow].close;
+		if (i >= vwin) {
+			double old = log(s->bars[i - vwin].close /
+					 s->bars[i - vwin - (i - vwin > 0)].close);
+
+			sr -= old;
+			sr2 -= old * old;
+		}
+		s->sma_fast[i] = sf / (double)(i + 1 < w->fast ? i + 1 : w->fast);
+		s->sma_slow[i] = ss / (double)(i + 1 < w->slow ? i + 1 : w->slow);
+		{
+			double m = sr / vwin, v = sr2 / vwin - m * m;
+
+			s->vol[i] = v > 0 ? sqrt(v) : 0;
+		}
+	}
+}
+
+/* --- strategy, risk, sizing, fills ------------------------------------------------------------- */
+
+struct position {
+	double qty, entry;
+};
+
+/* +1 buy (fast crosses above slow), -1 sell (crosses below), 0 nothing. */
+static int get_signal(const struct series *s, long i)
+{
+	if (i < 1)
+		return 0;
+	double prev = s->sma_fast[i - 1] - s->sma_slow[i - 1], now = s->sma_fast[i] - s->sma_slow[i];
+
+	return prev <= 0 && now > 0 ? 1 : prev >= 0 && now < 0 ? -1 : 0;
+}
+
+/* Reject trades when volatility is extreme or the position would exceed its limit. */
+static bool risk_check(const struct series *s, long i, const struct position *p, int signal)
+{
+	return s->vol[i] < 0.02 && !(signal > 0 && p->qty > 0) && !(signal < 0 && p->qty <= 0);
+}
+
+/* Risk 1% of equity per unit of volatility, capped. */
+static double size_position(double equity, const struct series *s, long i)
+{
+	double v = s->vol[i] > 1e-6 ? s->vol[i] : 1e-6;
+	double notional = fmin(equity * 0.01 / v, equity * 0.5);
+
+	return notional / s->bars[i].close;
+}
+
+/* Fill at the next bar's open plus slippage proportional to the bar's range. */
+static double fill_price(const struct series *s, long i, int side)
+{
+	long j = i + 1 < cfg.bars ? i + 1 : i;
+	const struct bar *b = &s->bars[j];
+
+	return b->open + side * 0.1 * (b->high - b->low);
+}
+
+/* --- the backtest ------------------------------------------------------------------------------ */
+
+static void backtest(struct worker *w)
+{
+	struct series series[MAX_SYMBOLS] = { 0 };
+	struct position pos[MAX_SYMBOLS] = { 0 };
+	double cash = 100000, peak = cash, maxdd = 0, sum_r = 0, sum_r2 = 0, prev_eq = cash;
+	long nret = 0;
+
+	PERFBPF_SPAN_BEGIN("backtest.run", "", w->strategy);
+
+	PERFBPF_SPAN_BEGIN("backtest.load_data", "", w->strategy);
+	for (int k = 0; k < cfg.nsymbols; k++) {
+		series[k].symbol = cfg.symbols[k];
+		load_candles(w, &series[k]);
+	}
+	PERFBPF_SPAN_END("backtest.load_data");
+
+	PERFBPF_SPAN_BEGIN("backtest.preprocess", "", w->strategy);
+	for (int k = 0; k < cfg.nsymbols; k++)
+		compute_features(w, &series[k]);
+	PERFBPF_SPAN_END("backtest.preprocess");
+
+	PERFBPF_SPAN_BEGIN("backtest.simulation", "", w->strategy);
+	for (long i = 0; i < cfg.bars && !stop; i++) {
+		double equity = cash;
+
+		for (int k = 0; k < cfg.nsymbols; k++) {
+			struct series *s = &series[k];
+			uint64_t tick = op_start(), t;
+			int sig;
+
+			t = op_start();
+			sig = get_signal(s, i);
+			op_end(w, "strategy.getSignal", s->symbol, t);
+			if (sig) {
+				bool ok;
+
+				t = op_start();
+				ok = risk_check(s, i, &pos[k], sig);
+				op_end(w, "risk.checkSignal", s->symbol, t);
+				if (ok) {
+					double qty, px;
+
+					t = op_start();
+					qty = sig > 0 ? size_position(cash, s, i) : pos[k].qty;
+					op_end(w, "sizing.calculate", s->symbol, t);
+
+					t = op_start();
+					px = fill_price(s, i, sig);
+					cash -= sig * qty * px;
+					pos[k].qty += sig * qty;
+					pos[k].entry = px;
+					w->trades++;
+					op_end(w, "exchange.fill", s->symbol, t);
+				}
+			}
+			op_end(w, "strategy.tick", s->symbol, tick);
+			equity += pos[k].qty * s->bars[i].close;
+		}
+		if (equity > peak)
+			peak = equity;
+		if ((peak - equity) / peak > maxdd)
+			maxdd = (peak - equity) / peak;
+		if (i > 0) {
+			double r = equity / prev_eq - 1;
+
+			sum_r += r;
+			sum_r2 += r * r;
+			nret++;
+		}
+		prev_eq = equity;
+		if (cfg.tick_sleep_us)
+			usleep((useconds_t)cfg.tick_sleep_us);
+	}
+	PERFBPF_SPAN_END("backtest.simulation");
+
+	PERFBPF_SPAN_BEGIN("backtest.performance_calc", "", w->strategy);
+	{
+		double mean = nret ? sum_r / (double)nret : 0;
+		double var = nret ? sum_r2 / (double)nret - mean * mean : 0;
+
+		w->pnl = prev_eq - 100000;
+		w->sharpe = var > 0 ? mean / sqrt(var) * sqrt(252.0 * 24 * 60) : 0;
+		w->max_drawdown = maxdd;
+	}
+	PERFBPF_SPAN_END("backtest.performance_calc");
+
+	PERFBPF_SPAN_BEGIN("backtest.report", "", w->strategy);
+	if (!cfg.quiet)
+		printf("%-10s trades %5ld  pnl %12.2f  sharpe %7.3f  max drawdown %6.2f%%\n",
+		       w->strategy, w->trades, w->pnl, w->sharpe, 100 * w->max_drawdown);
+	PERFBPF_SPAN_END("backtest.report");
+
+	PERFBPF_SPAN_END("backtest.run");
+
+	for (int k = 0; k < cfg.nsymbols; k++) {
+		free(series[k].bars);
+		free(series[k].sma_fast);
+		free(series[k].sma_slow);
+		free(series[k].vol);
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	do {
+		w->trades = 0;
+		backtest(w);
+	} while (cfg.forever && !stop);
+	return NULL;
+}
+
+/* --- command line ------------------------------------------------------------------------------ */
+
+static void usage(FILE *f)
+{
+	fputs("Usage: backtest [--symbols A,B,...] [--bars N] [--threads N] [--forever]\n"
+	      "                [--ground-truth FILE] [--slow METRIC:USEC] [--wait-attach SEC]\n"
+	      "                [--tick-sleep-us N] [--quiet]\n"
+	      "A small backtest engine instrumented with perfbpf probes (see README.md).\n"
+	      "  --symbols LIST      symbols to backtest (default BTCUSDT,ETHUSDT)\n"
+	      "  --bars N            bars per symbol (default 20000)\n"
+	      "  --threads N         parallel backtests, one strategy each (default 1)\n"
+	      "  --forever           repeat the backtest until SIGINT or SIGTERM\n"
+	      "  --ground-truth FILE write every op emitted to a tracer: metric, symbol, strategy,\n"
+	      "                      duration_ns (tab-separated)\n"
+	      "  --slow METRIC:USEC  add USEC microseconds of busy work to every METRIC op\n"
+	      "  --wait-attach SEC   wait up to SEC seconds for a tracer before starting\n"
+	      "  --tick-sleep-us N   sleep N us after each bar (a slower, longer run)\n"
+	      "  --quiet             print no results\n", f);
+}
+
+static long num_arg(const char *opt, const char *v, long min, long max)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || *end || end == v || n < min || n > max) {
+		fprintf(stderr, "backtest: invalid value '%s' for %s (expected %ld..%ld)\n", v, opt,
+			min, max);
+		exit(2);
+	}
+	return n;
+}
+
+static void parse_args(int argc, char **argv)
+{
+	static char symbols_default[] = "BTCUSDT,ETHUSDT";
+	char *symbols = symbols_default;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		bool takes = true;
+
+		if (!strcmp(a, "--help")) {
+			usage(stdout);
+			exit(0);
+		} else if (!strcmp(a, "--forever")) {
+			cfg.forever = true;
+			takes = false;
+		} else if (!strcmp(a, "--quiet")) {
+			cfg.quiet = true;
+			takes = false;
+		} else if (!v) {
+			fprintf(stderr, "backtest: %s needs a value (see --help)\n", a);
+			exit(2);
+		} else if (!strcmp(a, "--symbols")) {
+			symbols = argv[i + 1];
+		} else if (!strcmp(a, "--bars")) {
+			cfg.bars = num_arg(a, v, 2, 100000000);
+		} else if (!strcmp(a, "--threads")) {
+			cfg.threads = (int)num_arg(a, v, 1, MAX_THREADS);
+		} else if (!strcmp(a, "--ground-truth")) {
+			cfg.ground_truth = v;
+		} else if (!strcmp(a, "--wait-attach")) {
+			cfg.wait_attach_s = (double)num_arg(a, v, 0, 3600);
+		} else if (!strcmp(a, "--tick-sleep-us")) {
+			cfg.tick_sleep_us = num_arg(a, v, 0, 1000000);
+		} else if (!strcmp(a, "--slow")) {
+			char *colon = strrchr(argv[i + 1], ':');
+
+			if (!colon || colon == argv[i + 1]) {
+				fprintf(stderr, "backtest: --slow wants METRIC:USEC, got '%s'\n", v);
+				exit(2);
+			}
+			*colon = '\0';
+			cfg.slow_metric = argv[i + 1];
+			cfg.slow_us = num_arg(a, colon + 1, 0, 10000000);
+		} else {
+			fprintf(stderr, "backtest: unknown option '%s' (see --help)\n", a);
+			exit(2);
+		}
+		i += takes;
+	}
+	for (char *tok = strtok(symbols, ","); tok; tok = strtok(NULL, ",")) {
+		if (cfg.nsymbols == MAX_SYMBOLS) {
+			fprintf(stderr, "backtest: at most %d symbols\n", MAX_SYMBOLS);
+			exit(2);
+		}
+		cfg.symbols[cfg.nsymbols++] = tok;
+	}
+	if (!cfg.nsymbols) {
+		fprintf(stderr, "backtest: --symbols is empty\n");
+		exit(2);
+	}
+}
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static int write_truth(struct worker *ws, int n)
+{
+	FILE *f = fopen(cfg.ground_truth, "w");
+
+	if (!f) {
+		fprintf(stderr, "backtest: cannot write %s: %s\n", cfg.ground_truth, strerror(errno));
+		return 1;
+	}
+	for (int t = 0; t < n; t++)
+		for (size_t i = 0; i < ws[t].truth.n; i++) {
+			const struct truth *r = &ws[t].truth.v[i];
+
+			fprintf(f, "%s\t%s\t%s\t%llu\n", r->metric, r->symbol, r->strategy,
+				(unsigned long long)r->duration_ns);
+		}
+	return fclose(f) ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const int params[][2] = { { 5, 20 }, { 10, 50 }, { 20, 100 }, { 50, 200 } };
+	struct worker ws[MAX_THREADS] = { 0 };
+	pthread_t th[MAX_THREADS];
+	int rc = 0;
+
+	parse_args(argc, argv);
+	signal(SIGINT, on_stop);
+	signal(SIGTERM, on_stop);
+	if (cfg.wait_attach_s > 0) {
+		uint64_t end = perfbpf_now_ns() + (uint64_t)(cfg.wait_attach_s * 1e9);
+
+		while (!PERFBPF_ENABLED() && perfbpf_now_ns() < end && !stop)
+			usleep(1000);
+	}
+	for (int t = 0; t < cfg.threads; t++) {
+		ws[t].id = t;
+		ws[t].fast = params[t % 4][0] + t / 4;
+		ws[t].slow = params[t % 4][1] + t / 4;
+		snprintf(ws[t].strategy, sizeof(ws[t].strategy), "sma-%d-%d", ws[t].fast, ws[t].slow);
+		if (pthread_create(&th[t], NULL, worker_main, &ws[t])) {
+			fprintf(stderr, "backtest: cannot start thread %d\n", t);
+			return 1;
+		}
+	}
+	for (int t = 0; t < cfg.threads; t++)
+		pthread_join(th[t], NULL);
+	if (cfg.ground_truth)
+		rc = write_truth(ws, cfg.threads);
+	for (int t = 0; t < cfg.threads; t++)
+		free(ws[t].truth.v);
+	return rc;
+}
