@@ -105,7 +105,7 @@ INTEG_BINS := $(patsubst tests/integration/%.c,$(OUT)/tests/%,$(INTEG_SRCS))
 $(OUT)/tests/test_%: tests/unit/test_%.c $(OUT)/libperfbpf-core.a
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $< $(OUT)/libperfbpf-core.a -lcmocka -lelf -ljson-c -lm $(LDFLAGS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(OUT)/libperfbpf-core.a -lcmocka -lelf -ljson-c -lm $(LDFLAGS) -o $@
 
 $(OUT)/tests/test_%: tests/integration/test_%.c tests/integration/harness.c \
 		tests/integration/harness.h $(OUT)/libperfbpf-core.a

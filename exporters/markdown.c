@@ -236,7 +236,8 @@ int markdown__write(FILE *f, const struct summary *s, const struct md_opts *o)
 		   "includes its child spans)\n\n", fmt_duration(b3, sizeof(b3), (double)sum, o->unit));
 	fprintf(f, "**Number of metric types:** %zu\n\n", s->nmetrics);
 	fprintf(f, "**Dropped events:** %s\n\n", fmt_count(b1, sizeof(b1), s->dropped));
-	fprintf(f, "**Probes:** %u sites in %u binaries\n\n", s->probe_sites, s->binaries);
+	fprintf(f, "**Probes:** %u site%s in %u binar%s\n\n", s->probe_sites,
+		s->probe_sites == 1 ? "" : "s", s->binaries, s->binaries == 1 ? "y" : "ies");
 
 	fputs("## Time distribution\n\n", f);
 	if (s->nmetrics == 0)

@@ -4,6 +4,7 @@
 
 #include <argp.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,9 +88,35 @@ static const char list_doc[] =
 	"  perfbpf list -v /opt/engine/lib/libengine.so\n"
 	"\nExit status: 0 probes found, 1 none found or unreadable, 2 usage error.";
 
+/* One line, exit 2. argp's own messages add a "Try --help" line, so argp runs with ARGP_NO_ERRS
+ * and every usage error is reported here. */
+__attribute__((format(printf, 2, 3), noreturn))
+static void usage_error(struct argp_state *st, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", st->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see '%s --help')\n", st->name);
+	exit(EXIT_USAGE);
+}
+
 static void bad_value(struct argp_state *st, const char *opt, const char *arg, const char *want)
 {
-	argp_failure(st, EXIT_USAGE, 0, "invalid value '%s' for %s: expected %s", arg, opt, want);
+	usage_error(st, "invalid value '%s' for %s: expected %s", arg, opt, want);
+}
+
+/* getopt found an unknown option or a missing value: name the word it stopped at. */
+__attribute__((noreturn))
+static void bad_option(struct argp_state *st)
+{
+	const char *w = st->next > 0 && st->next <= st->argc ? st->argv[st->next - 1] : "?";
+
+	if (w[0] == '-')
+		usage_error(st, "invalid option '%s', or it requires an argument", w);
+	usage_error(st, "invalid arguments");
 }
 
 static error_t parse_common(int key, char *arg, struct argp_state *st)
@@ -99,6 +126,8 @@ static error_t parse_common(int key, char *arg, struct argp_state *st)
 	uint64_t v;
 
 	switch (key) {
+	case ARGP_KEY_ERROR:
+		bad_option(st);
 	case 'v':
 		pb_verbose = true;
 		return 0;
@@ -120,7 +149,7 @@ static error_t parse_common(int key, char *arg, struct argp_state *st)
 		return 0;
 	case OPT_COLUMNS:
 		if (markdown__parse_columns(arg, &o->md, &bad)) {
-			argp_failure(st, EXIT_USAGE, 0, "invalid value '%s' for --columns: unknown "
+			usage_error(st, "invalid value '%s' for --columns: unknown "
 				     "column '%s' (known: %s)", arg, bad, markdown__column_keys());
 		}
 		return 0;
@@ -156,15 +185,15 @@ static error_t parse_attach(int key, char *arg, struct argp_state *st)
 	switch (key) {
 	case ARGP_KEY_ARG:
 		if (st->arg_num > 0)
-			argp_failure(st, EXIT_USAGE, 0, "unexpected argument '%s': attach takes one "
+			usage_error(st, "unexpected argument '%s': attach takes one "
 				     "pid", arg);
 		else if (parse_pid(arg, &o->pid))
-			argp_failure(st, EXIT_USAGE, 0, "invalid pid '%s': expected a process id "
+			usage_error(st, "invalid pid '%s': expected a process id "
 				     "such as 4242", arg);
 		return 0;
 	case ARGP_KEY_END:
 		if (st->arg_num == 0)
-			argp_failure(st, EXIT_USAGE, 0, "no pid given (usage: perfbpf attach PID)");
+			usage_error(st, "no pid given");
 		return 0;
 	}
 	return parse_common(key, arg, st);
@@ -182,8 +211,7 @@ static error_t parse_run(int key, char *arg, struct argp_state *st)
 		return 0;
 	case ARGP_KEY_END:
 		if (!o->run_argv)
-			argp_failure(st, EXIT_USAGE, 0, "no command given (usage: perfbpf run [OPTION...] "
-				     "-- COMMAND [ARG...])");
+			usage_error(st, "no command given");
 		return 0;
 	}
 	return parse_common(key, arg, st);
@@ -194,18 +222,20 @@ static error_t parse_list(int key, char *arg, struct argp_state *st)
 	struct cli_opts *o = st->input;
 
 	switch (key) {
+	case ARGP_KEY_ERROR:
+		bad_option(st);
 	case 'v':
 		pb_verbose = true;
 		return 0;
 	case ARGP_KEY_ARG:
 		if (st->arg_num > 0)
-			argp_failure(st, EXIT_USAGE, 0, "unexpected argument '%s': list takes one pid "
+			usage_error(st, "unexpected argument '%s': list takes one pid "
 				     "or path", arg);
 		o->list_what = arg;
 		return 0;
 	case ARGP_KEY_END:
 		if (st->arg_num == 0)
-			argp_failure(st, EXIT_USAGE, 0, "nothing to list (usage: perfbpf list PID|PATH)");
+			usage_error(st, "nothing to list: give a pid or a path");
 		return 0;
 	}
 	return ARGP_ERR_UNKNOWN;
@@ -239,6 +269,35 @@ static const char top_help[] =
 	"\n"
 	"'perfbpf COMMAND --help' describes each command's options.\n"
 	"Exit status: 0 ok, 1 failure, 2 usage error ('run': the command's status).\n";
+
+/* ARGP_NO_ERRS also silences argp's --help, so help is found here: in the words before the
+ * command of `run` (skipping option values), or anywhere for the other commands. */
+static bool wants_help(const struct argp *ap, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--"))
+			return false;
+		if (!strcmp(a, "--help") || !strcmp(a, "-?") || !strcmp(a, "--usage"))
+			return true;
+		if (a[0] != '-') {
+			if (ap->parser != parse_run)
+				continue;
+			return false; /* the command starts here */
+		}
+		/* an option whose value is the next word */
+		for (const struct argp_option *op = ap->options; op->name || op->doc; op++) {
+			char shortopt[3] = { '-', (char)op->key, '\0' };
+
+			if (!op->arg || !op->name)
+				continue;
+			if ((a[1] == '-' && !strcmp(a + 2, op->name)) || !strcmp(a, shortopt))
+				i++;
+		}
+	}
+	return false;
+}
 
 int options__parse(int argc, char **argv, struct cli_opts *o)
 {
@@ -283,7 +342,14 @@ int options__parse(int argc, char **argv, struct cli_opts *o)
 	/* argp names the program after argv[0]: make it "perfbpf attach" and so on. */
 	snprintf(prog, sizeof(prog), "perfbpf %s", argv[1]);
 	argv[1] = prog;
-	if (argp_parse(ap, argc - 1, argv + 1, ARGP_IN_ORDER, &idx, o))
+	if (wants_help(ap, argc - 1, argv + 1)) {
+		argp_help(ap, stdout, ARGP_HELP_STD_HELP & ~ARGP_HELP_EXIT_OK, prog);
+		return EXIT_OK;
+	}
+	if (argp_parse(ap, argc - 1, argv + 1, ARGP_IN_ORDER | ARGP_NO_ERRS, &idx, o)) {
+		/* only reached if a parser did not report the error itself */
+		fprintf(stderr, "%s: invalid arguments (see '%s --help')\n", prog, prog);
 		return EXIT_USAGE;
+	}
 	return -1;
 }

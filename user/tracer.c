@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "perfbpf.skel.h"
@@ -36,11 +37,12 @@ struct tracer {
 	int cb_err;
 };
 
+/* libbpf's warnings (a whole verifier log on a failed load) only with -v: perfbpf itself prints
+ * one line saying what failed. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	if (level == LIBBPF_DEBUG && !pb_verbose)
-		return 0;
-	if (level == LIBBPF_INFO && !pb_verbose)
+	(void)level;
+	if (!pb_verbose)
 		return 0;
 	fputs("perfbpf: ", stderr); /* libbpf starts its lines with "libbpf: " */
 	return vfprintf(stderr, fmt, ap);
@@ -68,6 +70,19 @@ static const char *missing_caps(void)
 	if (!has_cap(d, CAP_PERFMON))
 		return "CAP_PERFMON";
 	return "";
+}
+
+/* Feature probe by BTF, for a precise message when loading fails. */
+static bool kernel_has_func(const char *name)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool found;
+
+	if (!btf)
+		return true; /* cannot tell: report the load error itself */
+	found = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) >= 0;
+	btf__free(btf);
+	return found;
 }
 
 static int on_sample(void *ctx, void *data, size_t size)
@@ -141,8 +156,13 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 	}
 	err = perfbpf_bpf__load(t->skel);
 	if (err) {
-		pb_err("cannot load the BPF programs: %s%s", strerror(-err),
-		       err == -EPERM ? " (are CAP_BPF and CAP_PERFMON permitted here?)" : "");
+		if (!kernel_has_func("bpf_copy_from_user_str"))
+			pb_err("this kernel lacks the bpf_copy_from_user_str kfunc (Linux 6.12 or "
+			       "newer) that perfbpf reads probe strings with");
+		else
+			pb_err("cannot load the BPF programs: %s%s (run with -v for the verifier "
+			       "log)", strerror(-err),
+			       err == -EPERM ? " (are CAP_BPF and CAP_PERFMON permitted here?)" : "");
 		goto fail;
 	}
 	/* Only the thread-exit tracepoint attaches now; USDTs attach per object. */

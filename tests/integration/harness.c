@@ -47,24 +47,22 @@ const char *tmp_file(const char *name)
 	return b;
 }
 
-int require_bpf(void **state)
+int bpf_gate(const char *group, size_t ntests)
 {
 	bool ci = getenv("CI") && !strcmp(getenv("CI"), "true");
 	const char *why = NULL;
 
-	(void)state;
 	if (geteuid() != 0)
 		why = "not running as root";
 	else if (access("/sys/kernel/btf/vmlinux", R_OK))
-		why = "kernel has no BTF";
+		why = "the kernel has no BTF (/sys/kernel/btf/vmlinux)";
 	if (!why)
-		return 0;
+		return 1;
 	if (ci) {
-		fprintf(stderr, "FATAL: privileged BPF tests cannot run (%s) and CI=true\n", why);
-		return -1; /* cmocka fails the group */
+		printf("[  FAILED  ] %s: privileged BPF tests cannot run (%s) and CI=true\n", group, why);
+		return -1;
 	}
-	fprintf(stderr, "SKIP: privileged BPF tests need root and a BTF kernel (%s)\n", why);
-	skip();
+	printf("[  SKIPPED ] %zu test(s): %s needs root and a BTF kernel (%s)\n", ntests, group, why);
 	return 0;
 }
 

@@ -20,8 +20,15 @@ const char *bpath(const char *rel);
 /* A fresh temporary directory for this test binary; files under it by name. */
 const char *tmp_file(const char *name);
 
-/* cmocka group setup: skip (or, with CI=true, fail) when BPF cannot be used here. */
-int require_bpf(void **state);
+/* Whether the privileged group `ntests` may run: 1 yes; 0 skip (not root or no BTF, with the
+ * reason printed); -1 fail, because CI=true and privileged tests must run there. */
+int bpf_gate(const char *group, size_t ntests);
+/* Runs a privileged cmocka group through bpf_gate; returns the number of failures. */
+#define run_privileged_group(name, tests)                                                    \
+	({                                                                                    \
+		int __g = bpf_gate(name, sizeof(tests) / sizeof(tests[0]));                  \
+		__g > 0 ? cmocka_run_group_tests_name(name, tests, NULL, NULL) : __g < 0;     \
+	})
 
 struct proc_result {
 	int status; /* exit status, or 128+signal */

@@ -377,5 +377,5 @@ int main(void)
 		cmocka_unit_test(test_demo_markdown_report),
 	};
 
-	return cmocka_run_group_tests_name("integration: core pipeline", tests, require_bpf, NULL);
+	return run_privileged_group("integration: core pipeline", tests);
 }

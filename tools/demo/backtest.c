@@ -231,11 +231,11 @@ static bool risk_check(const struct series *s, long i, const struct position *p,
 	return s->vol[i] < 0.02 && !(signal > 0 && p->qty > 0) && !(signal < 0 && p->qty <= 0);
 }
 
-/* Risk 1% of equity per unit of volatility, capped. */
+/* Risk 0.02% of equity per unit of per-bar volatility, at most 20% of equity per position. */
 static double size_position(double equity, const struct series *s, long i)
 {
 	double v = s->vol[i] > 1e-6 ? s->vol[i] : 1e-6;
-	double notional = fmin(equity * 0.01 / v, equity * 0.5);
+	double notional = fmin(equity * 0.0002 / v, equity * 0.2);
 
 	return notional / s->bars[i].close;
 }
@@ -246,7 +246,7 @@ static double fill_price(const struct series *s, long i, int side)
 	long j = i + 1 < cfg.bars ? i + 1 : i;
 	const struct bar *b = &s->bars[j];
 
-	return b->open + side * 0.1 * (b->high - b->low);
+	return b->open + side * 0.02 * (b->high - b->low);
 }
 
 /* --- the backtest ------------------------------------------------------------------------------ */

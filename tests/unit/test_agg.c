@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* Unit tests: aggregation per key and per metric, wait times, key limit, sample shedding. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "agg.h"
+
+static struct perfbpf_event ev(uint32_t kind, const char *m, const char *sym, const char *strat,
+			       uint64_t end, uint64_t dur)
+{
+	struct perfbpf_event e;
+
+	/* garbage after the NUL, as a ring-buffer record may have */
+	memset(&e, 0xAB, sizeof(e));
+	e.kind = kind;
+	e.flags = 0;
+	e.end_ns = end;
+	e.duration_ns = dur;
+	e.self_ns = dur;
+	strcpy(e.names.metric, m);
+	strcpy(e.names.symbol, sym);
+	strcpy(e.names.strategy, strat);
+	return e;
+}
+
+static const struct stat_row *row(const struct summary *s, const char *m, const char *sym,
+				  const char *strat)
+{
+	for (size_t i = 0; i < s->nrows; i++)
+		if (!strcmp(s->rows[i].metric, m) && !strcmp(s->rows[i].symbol, sym) &&
+		    !strcmp(s->rows[i].strategy, strat))
+			return &s->rows[i];
+	return NULL;
+}
+
+static const struct stat_row *rollup(const struct summary *s, const char *m, uint32_t kind)
+{
+	for (size_t i = 0; i < s->nmetrics; i++)
+		if (!strcmp(s->metrics[i].metric, m) && s->metrics[i].kind == kind)
+			return &s->metrics[i];
+	return NULL;
+}
+
+static void test_keys_and_rollups(void **state)
+{
+	struct agg_opts o = { .sample_budget = 1 << 20, .max_keys = 100 };
+	struct agg *a = agg__new(&o);
+	struct summary s = { 0 };
+	const struct stat_row *r;
+	struct perfbpf_event e;
+
+	(void)state;
+	for (uint64_t i = 1; i <= 10; i++) {
+		e = ev(PERFBPF_EV_OP, "strategy.tick", "BTCUSDT", "sma", 1000 * i, i);
+		assert_int_equal(agg__add(a, &e), 0);
+		e = ev(PERFBPF_EV_OP, "strategy.tick", "ETHUSDT", "sma", 1000 * i + 1, 100 + i);
+		assert_int_equal(agg__add(a, &e), 0);
+	}
+	/* same name as a span: a different key */
+	e = ev(PERFBPF_EV_SPAN, "strategy.tick", "BTCUSDT", "sma", 5, 7);
+	assert_int_equal(agg__add(a, &e), 0);
+	assert_int_equal(agg__summarize(a, &s), 0);
+	assert_int_equal(s.events, 21);
+	assert_int_equal(s.nrows, 3);
+	assert_int_equal(s.nmetrics, 2);
+
+	r = row(&s, "strategy.tick", "ETHUSDT", "sma");
+	assert_non_null(r);
+	assert_int_equal(r->count, 10);
+	assert_int_equal(r->total_ns, 1055);
+	assert_int_equal(r->min_ns, 101);
+	assert_int_equal(r->max_ns, 110);
+	assert_int_equal(r->p50_ns, 105);
+	/* sorted by total: ETHUSDT (1055) before BTCUSDT (55) */
+	assert_string_equal(s.rows[0].symbol, "ETHUSDT");
+
+	r = rollup(&s, "strategy.tick", PERFBPF_EV_OP);
+	assert_non_null(r);
+	assert_null(r->symbol);
+	assert_int_equal(r->count, 20);
+	assert_int_equal(r->total_ns, 55 + 1055);
+	assert_int_equal(r->min_ns, 1);
+	assert_int_equal(r->max_ns, 110);
+	assert_int_equal(r->p50_ns, 10);   /* rank 10 of 1..10, 101..110 */
+	assert_int_equal(r->p95_ns, 109);  /* rank 19 */
+	assert_int_equal(rollup(&s, "strategy.tick", PERFBPF_EV_SPAN)->count, 1);
+	agg__free(a);
+}
+
+static void test_wait_times(void **state)
+{
+	struct agg_opts o = { .sample_budget = 1 << 20, .max_keys = 100 };
+	struct agg *a = agg__new(&o);
+	struct summary s = { 0 };
+	uint64_t ends[] = { 1000, 1500, 3500, 3400 /* reordered by 100 ns */, 4000 };
+	const struct stat_row *r;
+
+	(void)state;
+	for (size_t i = 0; i < 5; i++) {
+		struct perfbpf_event e = ev(PERFBPF_EV_OP, "m", "", "", ends[i], 1);
+
+		agg__add(a, &e);
+	}
+	assert_int_equal(agg__summarize(a, &s), 0);
+	r = row(&s, "m", "", "");
+	assert_int_equal(r->wait_count, 4);
+	/* gaps 500, 2000, 0 (late arrival), 500: they sum to last - first */
+	assert_int_equal(r->wait_min_ns, 0);
+	assert_int_equal(r->wait_max_ns, 2000);
+	assert_float_equal(r->wait_mean_ns, 750.0, 1e-9);
+	agg__free(a);
+}
+
+static void test_single_event_has_no_wait(void **state)
+{
+	struct agg_opts o = { .sample_budget = 1 << 20, .max_keys = 100 };
+	struct agg *a = agg__new(&o);
+	struct summary s = { 0 };
+	struct perfbpf_event e = ev(PERFBPF_EV_OP, "m", "", "", 10, 1);
+
+	(void)state;
+	agg__add(a, &e);
+	agg__summarize(a, &s);
+	assert_int_equal(s.rows[0].wait_count, 0);
+	assert_int_equal(s.rows[0].wait_min_ns, 0);
+	assert_int_equal(s.rows[0].wait_max_ns, 0);
+	agg__free(a);
+}
+
+static void test_key_limit_counts(void **state)
+{
+	struct agg_opts o = { .sample_budget = 1 << 20, .max_keys = 3 };
+	struct agg *a = agg__new(&o);
+	struct summary s = { 0 };
+	char sym[8];
+
+	(void)state;
+	for (int i = 0; i < 10; i++) {
+		struct perfbpf_event e;
+
+		snprintf(sym, sizeof(sym), "S%d", i);
+		e = ev(PERFBPF_EV_OP, "m", sym, "", (uint64_t)i, 1);
+		assert_int_equal(agg__add(a, &e), 0);
+		e = ev(PERFBPF_EV_OP, "m", "S0", "", (uint64_t)i, 1); /* known key: always kept */
+		assert_int_equal(agg__add(a, &e), 0);
+	}
+	agg__summarize(a, &s);
+	assert_int_equal(s.nrows, 3);
+	assert_int_equal(s.events, 13);
+	assert_int_equal(s.keys_over_limit, 7);
+	agg__free(a);
+}
+
+/* Past the budget the key with the most samples becomes approximate; small keys stay exact. */
+static void test_budget_sheds_largest_key(void **state)
+{
+	struct agg_opts o = { .sample_budget = 4096 * sizeof(uint64_t), .max_keys = 100 };
+	struct agg *a = agg__new(&o);
+	struct summary s = { 0 };
+
+	(void)state;
+	for (uint64_t i = 0; i < 100; i++) {
+		struct perfbpf_event e = ev(PERFBPF_EV_OP, "small", "", "", i, i);
+
+		agg__add(a, &e);
+	}
+	for (uint64_t i = 0; i < 10000; i++) {
+		struct perfbpf_event e = ev(PERFBPF_EV_OP, "big", "", "", i, 1000 + i);
+
+		assert_int_equal(agg__add(a, &e), 0);
+	}
+	agg__summarize(a, &s);
+	assert_false(row(&s, "small", "", "")->approximate);
+	assert_true(row(&s, "big", "", "")->approximate);
+	assert_int_equal(row(&s, "big", "", "")->count, 10000);
+	assert_int_equal(row(&s, "big", "", "")->min_ns, 1000);
+	assert_int_equal(row(&s, "big", "", "")->max_ns, 10999);
+	agg__free(a);
+}
+
+static void test_unterminated_fields(void **state)
+{
+	struct agg_opts o = { .sample_budget = 1 << 20, .max_keys = 100 };
+	struct agg *a = agg__new(&o);
+	struct summary s = { 0 };
+	struct perfbpf_event e;
+
+	(void)state;
+	memset(&e, 'Q', sizeof(e));
+	e.kind = PERFBPF_EV_OP;
+	e.flags = PERFBPF_F_TRUNCATED;
+	e.duration_ns = 3;
+	e.self_ns = 3;
+	e.end_ns = 1;
+	assert_int_equal(agg__add(a, &e), 0);
+	agg__summarize(a, &s);
+	assert_int_equal(strlen(s.rows[0].metric), PERFBPF_METRIC_LEN - 1);
+	assert_int_equal(strlen(s.rows[0].symbol), PERFBPF_SYMBOL_LEN - 1);
+	assert_true(s.rows[0].flags & PERFBPF_F_TRUNCATED);
+	agg__free(a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_keys_and_rollups),
+		cmocka_unit_test(test_wait_times),
+		cmocka_unit_test(test_single_event_has_no_wait),
+		cmocka_unit_test(test_key_limit_counts),
+		cmocka_unit_test(test_budget_sheds_largest_key),
+		cmocka_unit_test(test_unterminated_fields),
+	};
+
+	return cmocka_run_group_tests_name("unit: aggregation", tests, NULL, NULL);
+}

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* Unit tests: nearest-rank percentiles, streaming statistics, the histogram's error bound, and the
+ * exact-to-approximate switch under the sample budget. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "dist.h"
+#include "hist.h"
+
+/* The seed's definition: sorted[max(0, ceil(n*p/100) - 1)]. */
+static void test_percentile_nearest_rank(void **state)
+{
+	uint64_t one[] = { 42 };
+	uint64_t ten[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
+	uint64_t hundred[100];
+
+	(void)state;
+	for (int i = 0; i < 100; i++)
+		hundred[i] = (uint64_t)i + 1;
+	assert_int_equal(percentile_sorted(NULL, 0, 50), 0);
+	assert_int_equal(percentile_sorted(one, 1, 50), 42);
+	assert_int_equal(percentile_sorted(one, 1, 99), 42);
+	assert_int_equal(percentile_sorted(ten, 10, 50), 5);  /* ceil(5) - 1 = 4 */
+	assert_int_equal(percentile_sorted(ten, 10, 95), 10); /* ceil(9.5) - 1 = 9 */
+	assert_int_equal(percentile_sorted(ten, 10, 99), 10);
+	assert_int_equal(percentile_sorted(ten, 10, 10), 1);
+	assert_int_equal(percentile_sorted(ten, 10, 11), 2);  /* ceil(1.1) - 1 = 1 */
+	assert_int_equal(percentile_sorted(hundred, 100, 50), 50);
+	assert_int_equal(percentile_sorted(hundred, 100, 95), 95);
+	assert_int_equal(percentile_sorted(hundred, 100, 99), 99);
+	assert_int_equal(percentile_sorted(hundred, 100, 0), 1);
+}
+
+static void test_exact_stats(void **state)
+{
+	struct sample_budget b = { .limit = 1 << 20 };
+	uint64_t vals[] = { 9, 2, 7, 4, 5, 6, 3, 8, 1, 10 };
+	struct dist_stats st;
+	struct dist d;
+
+	(void)state;
+	dist__init(&d, false);
+	for (size_t i = 0; i < 10; i++)
+		assert_int_equal(dist__add(&d, vals[i], &b), 0);
+	dist__stats(&d, &st);
+	assert_int_equal(st.count, 10);
+	assert_int_equal(st.sum, 55);
+	assert_int_equal(st.min, 1);
+	assert_int_equal(st.max, 10);
+	assert_int_equal(st.p50, 5);
+	assert_int_equal(st.p95, 10);
+	assert_int_equal(st.p99, 10);
+	assert_float_equal(st.mean, 5.5, 1e-12);
+	/* population standard deviation of 1..10 = sqrt(8.25) */
+	assert_float_equal(st.stddev, sqrt(8.25), 1e-9);
+	assert_false(st.approximate);
+	assert_true(b.used > 0);
+	dist__fini(&d, &b);
+	assert_int_equal(b.used, 0);
+}
+
+static void test_empty_dist(void **state)
+{
+	struct dist_stats st;
+	struct dist d;
+
+	(void)state;
+	dist__init(&d, false);
+	dist__stats(&d, &st);
+	assert_int_equal(st.count, 0);
+	assert_int_equal(st.min, 0);
+	assert_int_equal(st.max, 0);
+	assert_int_equal(st.p99, 0);
+	assert_float_equal(st.stddev, 0, 0);
+	dist__fini(&d, NULL);
+}
+
+/* Every bucket's representative is within HIST_REL_ERROR of every value in the bucket, over the
+ * whole u64 range; buckets are contiguous and increasing. */
+static void test_hist_error_bound(void **state)
+{
+	(void)state;
+	assert_int_equal(hist_bucket_lower(0), 0);
+	for (unsigned i = 0; i + 1 < HIST_BUCKETS; i++) {
+		uint64_t lo = hist_bucket_lower(i), hi = hist_bucket_upper(i), mid = hist_bucket_mid(i);
+
+		assert_true(lo <= mid && mid <= hi);
+		assert_int_equal(hist_bucket_lower(i + 1), hi + 1);
+		assert_int_equal(hist_bucket(lo), i);
+		assert_int_equal(hist_bucket(hi), i);
+		if (lo > 0) {
+			assert_true((double)(mid - lo) / (double)lo <= HIST_REL_ERROR);
+			assert_true((double)(hi - mid) / (double)hi <= HIST_REL_ERROR);
+		}
+	}
+	assert_int_equal(hist_bucket(UINT64_MAX), HIST_BUCKETS - 1);
+	assert_true(HIST_REL_ERROR < 0.004);
+}
+
+/* Percentiles from the histogram stay within the bound of the exact ones, 100 ns .. 100 s. */
+static void test_hist_percentiles_vs_exact(void **state)
+{
+	struct sample_budget b = { .limit = 64 << 20 };
+	struct dist exact, approx;
+	struct dist_stats se, sa;
+	uint64_t seed = 88172645463325252ull;
+
+	(void)state;
+	dist__init(&exact, false);
+	dist__init(&approx, false);
+	for (int i = 0; i < 200000; i++) {
+		uint64_t v;
+
+		seed ^= seed << 13;
+		seed ^= seed >> 7;
+		seed ^= seed << 17;
+		/* log-uniform between 100 ns and 100 s */
+		v = (uint64_t)(100.0 * pow(10, 9.0 * (double)(seed >> 11) / 9007199254740992.0));
+		assert_int_equal(dist__add(&exact, v, &b), 0);
+		assert_int_equal(dist__add(&approx, v, &b), 0);
+	}
+	assert_int_equal(dist__to_hist(&approx, &b), 0);
+	assert_false(dist__exact(&approx));
+	dist__stats(&exact, &se);
+	dist__stats(&approx, &sa);
+	assert_true(sa.approximate);
+	assert_int_equal(sa.count, se.count);
+	assert_int_equal(sa.sum, se.sum);
+	assert_int_equal(sa.min, se.min);
+	assert_int_equal(sa.max, se.max);
+	assert_true(fabs((double)sa.p50 - (double)se.p50) <= HIST_REL_ERROR * (double)se.p50 + 1);
+	assert_true(fabs((double)sa.p95 - (double)se.p95) <= HIST_REL_ERROR * (double)se.p95 + 1);
+	assert_true(fabs((double)sa.p99 - (double)se.p99) <= HIST_REL_ERROR * (double)se.p99 + 1);
+	dist__fini(&exact, &b);
+	dist__fini(&approx, &b);
+	assert_int_equal(b.used, 0);
+}
+
+/* Small values (< 128) have exact buckets. */
+static void test_hist_small_values_exact(void **state)
+{
+	struct hist *h = hist__new();
+
+	(void)state;
+	for (uint64_t v = 1; v <= 100; v++)
+		hist__add(h, v, 1);
+	assert_int_equal(hist__count(h), 100);
+	assert_int_equal(hist__percentile(h, 50, 1, 100), 50);
+	assert_int_equal(hist__percentile(h, 99, 1, 100), 99);
+	assert_int_equal(hist__percentile(h, 100, 1, 100), 100);
+	hist__free(h);
+}
+
+static void test_budget_refuses_growth(void **state)
+{
+	struct sample_budget b = { .limit = 64 * sizeof(uint64_t) };
+	struct dist d;
+
+	(void)state;
+	dist__init(&d, false);
+	for (int i = 0; i < 64; i++)
+		assert_int_equal(dist__add(&d, (uint64_t)i, &b), 0);
+	/* the 65th sample needs more memory than the budget has */
+	assert_int_equal(dist__add(&d, 64, &b), -ENOSPC);
+	assert_int_equal(d.count, 64);
+	assert_int_equal(dist__to_hist(&d, &b), 0);
+	assert_int_equal(b.used, 0);
+	assert_int_equal(dist__add(&d, 64, &b), 0);
+	assert_int_equal(d.count, 65);
+	dist__fini(&d, &b);
+}
+
+static void test_merged_stats(void **state)
+{
+	struct sample_budget b = { .limit = 1 << 20 };
+	struct dist x, y, roll;
+	struct dist *members[] = { &x, &y };
+	struct dist_stats st;
+
+	(void)state;
+	dist__init(&x, false);
+	dist__init(&y, false);
+	dist__init(&roll, true);
+	for (uint64_t v = 1; v <= 50; v++) {
+		dist__add(&x, v, &b);
+		dist__add(&roll, v, &b);
+	}
+	for (uint64_t v = 51; v <= 100; v++) {
+		dist__add(&y, v, &b);
+		dist__add(&roll, v, &b);
+	}
+	assert_int_equal(dist__merged_stats(&roll, members, 2, &st), 0);
+	assert_int_equal(st.count, 100);
+	assert_int_equal(st.p50, 50);
+	assert_int_equal(st.p95, 95);
+	assert_int_equal(st.p99, 99);
+	assert_false(st.approximate);
+	/* one approximate member makes the roll-up approximate, still within the bound */
+	dist__to_hist(&y, &b);
+	assert_int_equal(dist__merged_stats(&roll, members, 2, &st), 0);
+	assert_true(st.approximate);
+	assert_true(fabs((double)st.p99 - 99) <= 99 * HIST_REL_ERROR + 1);
+	dist__fini(&x, &b);
+	dist__fini(&y, &b);
+	dist__fini(&roll, &b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_percentile_nearest_rank),
+		cmocka_unit_test(test_exact_stats),
+		cmocka_unit_test(test_empty_dist),
+		cmocka_unit_test(test_hist_error_bound),
+		cmocka_unit_test(test_hist_percentiles_vs_exact),
+		cmocka_unit_test(test_hist_small_values_exact),
+		cmocka_unit_test(test_budget_refuses_growth),
+		cmocka_unit_test(test_merged_stats),
+	};
+
+	return cmocka_run_group_tests_name("unit: dist and hist", tests, NULL, NULL);
+}

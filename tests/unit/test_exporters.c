@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* Unit tests: the markdown report byte for byte, column selection, and the JSON summary. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "events.h"
+#include "json.h"
+#include "markdown.h"
+#include "fixture_summary.h"
+
+static char *render_md(const struct summary *s, const struct md_opts *o)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_int_equal(markdown__write(f, s, o), 0);
+	fclose(f);
+	return buf;
+}
+
+static char *read_file(const char *rel)
+{
+	const char *src = getenv("PERFBPF_SRC");
+	char path[512];
+	char *buf;
+	long n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", src ? src : ".", rel);
+	f = fopen(path, "r");
+	if (!f)
+		fail_msg("cannot open %s", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = calloc(1, (size_t)n + 1);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	return buf;
+}
+
+/* The reviewed report for the fixture, byte for byte (tests/unit/golden_report.md). */
+static void test_markdown_golden(void **state)
+{
+	struct summary s;
+	struct md_opts o;
+	char *got, *want;
+
+	(void)state;
+	fixture_summary(&s);
+	markdown__default_opts(&o);
+	got = render_md(&s, &o);
+	want = read_file("tests/unit/golden_report.md");
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
+}
+
+static void test_markdown_columns_and_unit(void **state)
+{
+	struct summary s;
+	struct md_opts o;
+	const char *bad;
+	char *got;
+
+	(void)state;
+	fixture_summary(&s);
+	markdown__default_opts(&o);
+	assert_int_equal(markdown__parse_columns("metric,symbol,count,p99", &o, &bad), 0);
+	assert_int_equal(o.ncols, 4);
+	o.unit = UNIT_US;
+	got = render_md(&s, &o);
+	assert_non_null(strstr(got, "| Metric | Count | P99 |\n|---|---:|---:|\n"
+				    "| backtest.simulation | 1 | 250000.00 us |\n"
+				    "| strategy.tick | 1,234,567 | ~1.50 us |\n"));
+	assert_non_null(strstr(got, "| Metric | Symbol | Count | P99 |\n"));
+	assert_non_null(strstr(got, "| strategy.tick | BTC\\|USDT | 1,234,567 | ~1.50 us |\n"));
+	free(got);
+	assert_int_equal(markdown__parse_columns("metric,,count", &o, &bad), -EINVAL);
+	assert_string_equal(bad, "");
+	assert_int_equal(markdown__parse_columns("p99,latency", &o, &bad), -EINVAL);
+	assert_string_equal(bad, "latency");
+}
+
+static void test_markdown_empty(void **state)
+{
+	struct summary s;
+	struct md_opts o;
+	char *got;
+
+	(void)state;
+	fixture_summary(&s);
+	s.nrows = s.nmetrics = 0;
+	s.events = s.dropped = 0;
+	memset(s.counters, 0, sizeof(s.counters));
+	markdown__default_opts(&o);
+	got = render_md(&s, &o);
+	assert_non_null(strstr(got, "No events were recorded."));
+	assert_non_null(strstr(got, "Every event that reached a probe is in the statistics"));
+	free(got);
+}
+
+static struct json_object *get(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, k, &v))
+		fail_msg("missing key %s", k);
+	return v;
+}
+
+static void test_json_summary(void **state)
+{
+	struct json_object *root, *m, *r;
+	struct summary s;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	fixture_summary(&s);
+	f = open_memstream(&buf, &len);
+	assert_int_equal(json__write(f, &s), 0);
+	fclose(f);
+	root = json_tokener_parse(buf);
+	assert_non_null(root);
+	assert_string_equal(json_object_get_string(get(root, "schema")), "perfbpf.summary/1");
+	assert_int_equal(json_object_get_uint64(get(root, "events")), 1234568);
+	assert_int_equal(json_object_get_uint64(get(root, "dropped")), 12);
+	assert_int_equal(json_object_get_int(get(root, "exit_status")), 0);
+	assert_int_equal(json_object_get_uint64(get(get(root, "losses"), "ringbuf_full")), 12);
+	assert_int_equal(json_object_get_uint64(get(get(root, "losses"), "span_mismatch")), 2);
+	m = get(root, "metrics");
+	assert_int_equal(json_object_array_length(m), 2);
+	r = json_object_array_get_idx(m, 1);
+	assert_string_equal(json_object_get_string(get(r, "metric")), "strategy.tick");
+	assert_string_equal(json_object_get_string(get(r, "kind")), "op");
+	assert_string_equal(json_object_get_string(get(r, "symbol")), "BTC|USDT");
+	assert_string_equal(json_object_get_string(get(r, "strategy")), "sma-5-20");
+	assert_int_equal(json_object_get_uint64(get(r, "count")), 1234567);
+	assert_int_equal(json_object_get_uint64(get(r, "total_ns")), 150000000);
+	assert_int_equal(json_object_get_uint64(get(r, "mean_ns")), 122); /* 121.5 rounded */
+	assert_int_equal(json_object_get_uint64(get(r, "min_ns")), 80);
+	assert_int_equal(json_object_get_uint64(get(r, "max_ns")), 2500000);
+	assert_int_equal(json_object_get_uint64(get(r, "stddev_ns")), 45);
+	assert_int_equal(json_object_get_uint64(get(r, "p50_ns")), 110);
+	assert_int_equal(json_object_get_uint64(get(r, "p95_ns")), 190);
+	assert_int_equal(json_object_get_uint64(get(r, "p99_ns")), 1500);
+	assert_int_equal(json_object_get_uint64(get(r, "wait_mean_ns")), 203); /* 202.5 */
+	assert_int_equal(json_object_get_uint64(get(r, "wait_min_ns")), 90);
+	assert_int_equal(json_object_get_uint64(get(r, "wait_max_ns")), 3000000);
+	assert_true(json_object_get_boolean(get(r, "approximate")));
+	/* roll-ups carry no symbol or strategy */
+	r = json_object_array_get_idx(get(root, "metric_rollups"), 0);
+	assert_false(json_object_object_get_ex(r, "symbol", NULL));
+	assert_string_equal(json_object_get_string(get(r, "kind")), "span");
+	json_object_put(root);
+	free(buf);
+
+	/* no exit status (attach): null */
+	s.exit_status = -1;
+	f = open_memstream(&buf, &len);
+	assert_int_equal(json__write(f, &s), 0);
+	fclose(f);
+	root = json_tokener_parse(buf);
+	assert_true(json_object_is_type(get(root, "exit_status"), json_type_null));
+	json_object_put(root);
+	free(buf);
+}
+
+static void test_event_log_line(void **state)
+{
+	struct perfbpf_event e;
+	struct json_object *o;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	memset(&e, 'Z', sizeof(e)); /* unterminated fields must not overrun */
+	e.kind = PERFBPF_EV_SPAN;
+	e.flags = PERFBPF_F_TRUNCATED;
+	e.pid = 10;
+	e.tid = 11;
+	e.end_ns = 5000;
+	e.duration_ns = 1000;
+	e.self_ns = 400;
+	e.span_id = 7;
+	e.parent_id = 6;
+	e.trace_id = 5;
+	e.depth = 2;
+	f = open_memstream(&buf, &len);
+	assert_int_equal(events__write(f, &e), 0);
+	fclose(f);
+	assert_int_equal(buf[len - 1], '\n');
+	o = json_tokener_parse(buf);
+	assert_non_null(o);
+	assert_int_equal(strlen(json_object_get_string(get(o, "metric"))), PERFBPF_METRIC_LEN);
+	assert_int_equal(json_object_get_uint64(get(o, "start_mono_ns")), 4000);
+	assert_int_equal(json_object_get_uint64(get(o, "parent_id")), 6);
+	assert_true(json_object_get_boolean(get(o, "truncated")));
+	json_object_put(o);
+	free(buf);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_markdown_golden),
+		cmocka_unit_test(test_markdown_columns_and_unit),
+		cmocka_unit_test(test_markdown_empty),
+		cmocka_unit_test(test_json_summary),
+		cmocka_unit_test(test_event_log_line),
+	};
+
+	return cmocka_run_group_tests_name("unit: exporters", tests, NULL, NULL);
+}
