@@ -342,6 +342,42 @@ static void test_attach_target_exits(void **state)
 	proc_result_free(&r);
 }
 
+/* SIGINT and SIGTERM to perfbpf stop tracing and still write the full report. */
+static void test_signals_flush_report(void **state)
+{
+	const int sigs[] = { SIGINT, SIGTERM };
+	const char *reasons[] = { "interrupted (SIGINT)", "terminated by a signal" };
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		const char *out = tmp_file(i ? "sigterm.json" : "sigint.json");
+		char *target[] = { (char *)bpath("backtest"), "--forever", "--tick-sleep-us", "50",
+				   "--bars", "2000", "--quiet", NULL };
+		char pidbuf[16];
+		char *tracer[] = { (char *)PERFBPF, "attach", pidbuf, "-q", "-j", (char *)out, NULL };
+		int fd, fd2, st;
+		pid_t pid = spawn_bg(target, &fd), tp;
+		struct json_object *root;
+
+		usleep(200000);
+		snprintf(pidbuf, sizeof(pidbuf), "%d", pid);
+		tp = spawn_bg(tracer, &fd2);
+		usleep(1500000);
+		kill(tp, sigs[i]);
+		assert_int_equal(waitpid(tp, &st, 0), tp);
+		assert_true(WIFEXITED(st));
+		assert_int_equal(WEXITSTATUS(st), 0);
+		root = load_json(out);
+		assert_string_equal(json_str(root, "stop_reason"), reasons[i]);
+		assert_true(json_u64(root, "events") > 0);
+		json_object_put(root);
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		close(fd);
+		close(fd2);
+	}
+}
+
 static void test_demo_markdown_report(void **state)
 {
 	char *argv[] = { (char *)PERFBPF, "run", "--", (char *)bpath("backtest"), "--bars", "5000",
@@ -374,6 +410,7 @@ int main(void)
 		cmocka_unit_test(test_span_bookkeeping_faults),
 		cmocka_unit_test(test_attach_until_duration),
 		cmocka_unit_test(test_attach_target_exits),
+		cmocka_unit_test(test_signals_flush_report),
 		cmocka_unit_test(test_demo_markdown_report),
 	};
 
