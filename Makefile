@@ -81,6 +81,10 @@ $(OUT)/backtest: tools/demo/backtest.c include/perfbpf/probe.h | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ENGINE_CFLAGS) -fPIE -pie $< -o $@ -lm -lpthread
 
+$(OUT)/ctxswitch: tools/bench/ctxswitch.c include/perfbpf/probe.h | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ENGINE_CFLAGS) $< -o $@ -lpthread
+
 $(OUT)/tests/libprobelib.so: tests/integration/probelib.c include/perfbpf/probe.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
@@ -114,12 +118,13 @@ $(OUT)/tests/test_%: tests/integration/test_%.c tests/integration/harness.c \
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/integration $< tests/integration/harness.c \
 		$(OUT)/libperfbpf-core.a -lcmocka -lelf -ljson-c -lm $(LDFLAGS) -o $@
 
-TEST_PROGS := $(OUT)/tests/probe_target $(OUT)/tests/noprobe_target $(OUT)/backtest
+TEST_PROGS := $(OUT)/tests/probe_target $(OUT)/tests/noprobe_target $(OUT)/backtest \
+	$(OUT)/ctxswitch
 
 $(OUT):
 	$(Q)mkdir -p $@
 
-.PHONY: all deps compile demo test unit integration asan valgrind clean vmlinux
+.PHONY: all deps compile demo test unit integration asan valgrind bench clean vmlinux
 
 all: $(OUT)/perfbpf $(OUT)/backtest $(TEST_PROGS) $(UNIT_BINS) $(INTEG_BINS)
 
@@ -146,6 +151,10 @@ test: compile
 asan: deps
 	$(Q)$(MAKE) --no-print-directory OUT=build-asan SAN=1 all
 	$(Q)tests/run-tests.sh build-asan all
+
+# Benchmarks (root); writes docs/BENCHMARKS.md. Not part of `make test`.
+bench: compile
+	$(Q)tools/bench/run.sh $(OUT)
 
 valgrind: compile
 	$(Q)tests/run-valgrind.sh $(OUT)

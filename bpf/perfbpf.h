@@ -30,6 +30,18 @@ struct perfbpf_names {
 	char strategy[PERFBPF_STRATEGY_LEN];
 };
 
+/* Where a span's time went, measured by the scheduler tracepoints while it was open
+ * (--attribution; all zero otherwise). oncpu + runq + blocked == duration. */
+struct perfbpf_attribution {
+	__u64 oncpu_ns;   /* running on a CPU */
+	__u64 runq_ns;    /* runnable, waiting for a CPU (after a wakeup or a preemption) */
+	__u64 blocked_ns; /* off CPU and not runnable: sleeping, waiting for a lock or I/O */
+	__u32 nvcsw;      /* voluntary context switches */
+	__u32 nivcsw;     /* involuntary context switches (preemptions) */
+	__u32 migrations; /* switch-ins on a different CPU than the previous one */
+	__u32 pad;
+};
+
 struct perfbpf_event {
 	__u32 kind;        /* enum perfbpf_event_kind */
 	__u32 flags;       /* enum perfbpf_event_flags */
@@ -43,10 +55,15 @@ struct perfbpf_event {
 	__u64 trace_id;    /* spans: span_id of the thread's root span */
 	__u32 depth;       /* spans: 0 for a root */
 	__u32 pad;
+	struct perfbpf_attribution attr;
 	struct perfbpf_names names;
 };
 _Static_assert(sizeof(struct perfbpf_names) == 160, "perfbpf_names layout");
-_Static_assert(sizeof(struct perfbpf_event) == 232, "perfbpf_event layout");
+_Static_assert(sizeof(struct perfbpf_attribution) == 40, "perfbpf_attribution layout");
+_Static_assert(sizeof(struct perfbpf_event) == 272, "perfbpf_event layout");
+
+/* perfbpf_event.flags, continued */
+#define PERFBPF_F_ATTRIBUTED (1u << 2) /* attr holds scheduler attribution */
 
 /* Per-CPU counters (index into the `counters` map); every loss has one. */
 enum perfbpf_counter {

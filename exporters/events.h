@@ -7,6 +7,10 @@
 
 #include "perfbpf.h"
 
-int events__write(FILE *f, const struct perfbpf_event *e);
+struct events_writer;
+
+struct events_writer *events__new(FILE *f);
+void events__free(struct events_writer *w);
+int events__write(struct events_writer *w, const struct perfbpf_event *e);
 
 #endif

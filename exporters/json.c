@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <json-c/json.h>
 #include <math.h>
+#include <stdio.h>
 
 static void add_u64(struct json_object *o, const char *k, uint64_t v)
 {
@@ -48,6 +49,24 @@ static struct json_object *row_json(const struct stat_row *r, bool keyed)
 	json_object_object_add(o, "approximate", json_object_new_boolean(r->approximate));
 	json_object_object_add(o, "truncated_names",
 			       json_object_new_boolean(r->flags & PERFBPF_F_TRUNCATED));
+	if (r->attributed) {
+		static const char *const comp[ATTR__N] = { "oncpu", "runq", "blocked" };
+		char k[32];
+
+		for (int c = 0; c < ATTR__N; c++) {
+			snprintf(k, sizeof(k), "%s_total_ns", comp[c]);
+			add_u64(o, k, r->attr[c].total_ns);
+			snprintf(k, sizeof(k), "%s_mean_ns", comp[c]);
+			add_ns(o, k, r->attr[c].mean_ns);
+			snprintf(k, sizeof(k), "%s_p50_ns", comp[c]);
+			add_u64(o, k, r->attr[c].p50_ns);
+			snprintf(k, sizeof(k), "%s_p99_ns", comp[c]);
+			add_u64(o, k, r->attr[c].p99_ns);
+		}
+		add_u64(o, "voluntary_switches", r->voluntary_switches);
+		add_u64(o, "involuntary_switches", r->involuntary_switches);
+		add_u64(o, "migrations", r->migrations);
+	}
 	return o;
 }
 
@@ -93,6 +112,7 @@ int json__write(FILE *f, const struct summary *s)
 	add_u64(probes, "binaries", s->binaries);
 	add_u64(probes, "sites", s->probe_sites);
 	json_object_object_add(root, "probes", probes);
+	json_object_object_add(root, "attribution", json_object_new_boolean(s->attribution));
 	add_u64(root, "sample_budget_bytes", s->sample_budget_bytes);
 	json_object_object_add(root, "percentile_rel_error_approx",
 			       json_object_new_double(s->hist_rel_error));

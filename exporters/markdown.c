@@ -214,6 +214,55 @@ static void put_losses(FILE *f, const struct summary *s)
 		fputs("- All percentiles are exact (nearest rank over every recorded event).\n", f);
 }
 
+/* Per span metric: where its time went, from the scheduler (--attribution). */
+static void put_attribution(FILE *f, const struct summary *s, enum time_unit u)
+{
+	static const char *const what[ATTR__N] = {
+		"on CPU (the code itself)",
+		"waiting for a CPU (preempted, or more runnable threads than CPUs)",
+		"blocked (sleeping, locks, I/O, page faults)",
+	};
+	bool any = false;
+	char b[3][48];
+
+	for (size_t i = 0; i < s->nmetrics; i++)
+		any = any || s->metrics[i].attributed;
+	if (!any)
+		return;
+	fputs("## Where the time went\n\nSpan time split by the kernel scheduler: on CPU, waiting in "
+	      "the run queue, or blocked. The shares add up to each span's duration.\n\n", f);
+	for (size_t i = 0; i < s->nmetrics; i++) {
+		const struct stat_row *r = &s->metrics[i];
+		double tot = 0, share[ATTR__N];
+		int top = 0;
+
+		if (!r->attributed)
+			continue;
+		for (int c = 0; c < ATTR__N; c++)
+			tot += (double)r->attr[c].total_ns;
+		for (int c = 0; c < ATTR__N; c++) {
+			share[c] = tot > 0 ? 100.0 * (double)r->attr[c].total_ns / tot : 0;
+			if (share[c] > share[top])
+				top = c;
+		}
+		fputs("- **", f);
+		put_text(f, r->metric);
+		fprintf(f, "**: %.1f%% on CPU, %.1f%% run-queue wait, %.1f%% blocked", share[0],
+			share[1], share[2]);
+		if (share[top] >= 50)
+			fprintf(f, ": mostly %s", what[top]);
+		fprintf(f, ". p99 on CPU %s, run-queue %s, blocked %s; ",
+			fmt_duration(b[0], sizeof(b[0]), (double)r->attr[0].p99_ns, u),
+			fmt_duration(b[1], sizeof(b[1]), (double)r->attr[1].p99_ns, u),
+			fmt_duration(b[2], sizeof(b[2]), (double)r->attr[2].p99_ns, u));
+		fprintf(f, "%llu voluntary and %llu involuntary context switches, %llu migrations.\n",
+			(unsigned long long)r->voluntary_switches,
+			(unsigned long long)r->involuntary_switches,
+			(unsigned long long)r->migrations);
+	}
+	fputc('\n', f);
+}
+
 int markdown__write(FILE *f, const struct summary *s, const struct md_opts *o)
 {
 	uint64_t sum = 0;
@@ -258,6 +307,7 @@ int markdown__write(FILE *f, const struct summary *s, const struct md_opts *o)
 	if (s->nmetrics)
 		fputc('\n', f);
 
+	put_attribution(f, s, o->unit);
 	fputs("## Metrics\n\nAll symbols and strategies together, by total time.\n\n", f);
 	put_table(f, s->metrics, s->nmetrics, o, false);
 	fputs("\n## By symbol and strategy\n\n", f);

@@ -10,8 +10,8 @@ export PERFBPF_BUILD=$out PERFBPF_SRC=$(pwd)
 bins=()
 case $which in
 unit) bins=("$out"/tests/test_{dist,agg,exporters,util,sdt}) ;;
-integration) bins=("$out"/tests/test_{errors,core}) ;;
-all) bins=("$out"/tests/test_{dist,agg,exporters,util,sdt,errors,core}) ;;
+integration) bins=("$out"/tests/test_{errors,core,attribution}) ;;
+all) bins=("$out"/tests/test_{dist,agg,exporters,util,sdt,errors,core,attribution}) ;;
 *) echo "usage: $0 BUILD_DIR unit|integration|all" >&2; exit 2 ;;
 esac
 

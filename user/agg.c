@@ -8,6 +8,14 @@
 
 #include "dist.h"
 
+/* Scheduler attribution of a key's spans: one distribution per component. */
+struct attribution {
+	struct dist comp[ATTR__N];
+	uint64_t nvcsw, nivcsw, migrations;
+	struct dist **members[ATTR__N]; /* roll-ups: the keys' distributions (summarize) */
+	size_t nfill;
+};
+
 struct entry {
 	uint64_t hash;
 	uint32_t kind;
@@ -20,6 +28,7 @@ struct entry {
 	struct entry *rollup;
 	size_t nmembers, member_fill; /* roll-ups: keys that feed them (summarize) */
 	struct dist **members;
+	struct attribution *attr; /* spans with --attribution, else NULL */
 };
 
 struct table {
@@ -154,12 +163,24 @@ struct agg *agg__new(const struct agg_opts *opts)
 	return a;
 }
 
+static void attribution_free(struct attribution *at, struct sample_budget *b)
+{
+	if (!at)
+		return;
+	for (int c = 0; c < ATTR__N; c++) {
+		dist__fini(&at->comp[c], b);
+		free(at->members[c]);
+	}
+	free(at);
+}
+
 static void table_free(struct table *t, struct sample_budget *b)
 {
 	for (size_t i = 0; i < t->cap; i++) {
 		if (!t->slots[i])
 			continue;
 		dist__fini(&t->slots[i]->dist, b);
+		attribution_free(t->slots[i]->attr, b);
 		free(t->slots[i]->members);
 		free(t->slots[i]);
 	}
@@ -213,6 +234,35 @@ static void wait_add(struct entry *e, uint64_t ts)
 		e->last_ts = ts;
 }
 
+/* Attribution components share the sample budget; one that does not fit goes approximate
+ * (the duration distributions, which percentiles are asked of most, are shed first). */
+static int attribution_add(struct agg *a, struct entry *e, const struct perfbpf_event *ev)
+{
+	const uint64_t v[ATTR__N] = { ev->attr.oncpu_ns, ev->attr.runq_ns, ev->attr.blocked_ns };
+	int err;
+
+	if (!e->attr) {
+		e->attr = calloc(1, sizeof(*e->attr));
+		if (!e->attr)
+			return -ENOMEM;
+		for (int c = 0; c < ATTR__N; c++)
+			dist__init(&e->attr->comp[c], e->dist.stream_only);
+	}
+	for (int c = 0; c < ATTR__N; c++) {
+		err = dist__add(&e->attr->comp[c], v[c], &a->budget);
+		if (err == -ENOSPC) {
+			err = dist__to_hist(&e->attr->comp[c], &a->budget);
+			err = err ?: dist__add(&e->attr->comp[c], v[c], &a->budget);
+		}
+		if (err)
+			return err;
+	}
+	e->attr->nvcsw += ev->attr.nvcsw;
+	e->attr->nivcsw += ev->attr.nivcsw;
+	e->attr->migrations += ev->attr.migrations;
+	return 0;
+}
+
 static int entry_add(struct agg *a, struct entry *e, const struct perfbpf_event *ev)
 {
 	int err;
@@ -229,6 +279,8 @@ static int entry_add(struct agg *a, struct entry *e, const struct perfbpf_event 
 		return err;
 	e->self_total += ev->self_ns;
 	e->flags |= ev->flags;
+	if (ev->kind == PERFBPF_EV_SPAN && (ev->flags & PERFBPF_F_ATTRIBUTED))
+		return attribution_add(a, e, ev);
 	return 0;
 }
 
@@ -292,6 +344,42 @@ static void fill_row(struct stat_row *r, const struct entry *e, const struct dis
 	r->wait_min_ns = e->wait_count ? e->wait_min : 0;
 	r->wait_max_ns = e->wait_max;
 	r->flags = e->flags;
+	if (e->attr) {
+		r->attributed = true;
+		r->voluntary_switches = e->attr->nvcsw;
+		r->involuntary_switches = e->attr->nivcsw;
+		r->migrations = e->attr->migrations;
+	}
+}
+
+static void fill_attr(struct attr_stats *out, const struct dist_stats *st)
+{
+	out->total_ns = st->sum;
+	out->mean_ns = st->mean;
+	out->p50_ns = st->p50;
+	out->p99_ns = st->p99;
+	out->approximate = st->approximate;
+}
+
+/* Attribution statistics of a key (members NULL) or of a roll-up over its members. */
+static int attr_row(struct stat_row *r, struct entry *e)
+{
+	struct dist_stats st;
+	int err;
+
+	if (!e->attr)
+		return 0;
+	for (int c = 0; c < ATTR__N; c++) {
+		if (e->attr->members[c])
+			err = dist__merged_stats(&e->attr->comp[c], e->attr->members[c],
+						 e->attr->nfill, &st);
+		else
+			err = (dist__stats(&e->attr->comp[c], &st), 0);
+		if (err)
+			return err;
+		fill_attr(&r->attr[c], &st);
+	}
+	return 0;
 }
 
 static int cmp_rows(const void *x, const void *y)
@@ -341,15 +429,35 @@ int agg__summarize(struct agg *a, struct summary *s)
 		r->members = calloc(r->nmembers ? r->nmembers : 1, sizeof(*r->members));
 		if (!r->members)
 			return -ENOMEM;
+		if (r->attr)
+			r->attr->nfill = 0;
+		for (int c = 0; r->attr && c < ATTR__N; c++) {
+			free(r->attr->members[c]);
+			r->attr->members[c] = calloc(r->nmembers ? r->nmembers : 1,
+						     sizeof(*r->attr->members[c]));
+			if (!r->attr->members[c])
+				return -ENOMEM;
+		}
 	}
 	for (size_t i = 0; i < a->keys.cap; i++) {
 		struct entry *e = a->keys.slots[i];
 
 		if (!e)
 			continue;
+		/* a roll-up's attribution merges its member keys' */
+		if (e->attr && e->rollup->attr) {
+			struct attribution *ra = e->rollup->attr;
+
+			for (int c = 0; c < ATTR__N; c++)
+				ra->members[c][ra->nfill] = &e->attr->comp[c];
+			ra->nfill++;
+		}
 		e->rollup->members[e->rollup->member_fill++] = &e->dist;
 		dist__stats(&e->dist, &st);
-		fill_row(&a->rows[nk++], e, &st);
+		fill_row(&a->rows[nk], e, &st);
+		err = attr_row(&a->rows[nk++], e);
+		if (err)
+			return err;
 	}
 	for (size_t i = 0; i < a->rollups.cap; i++) {
 		struct entry *r = a->rollups.slots[i];
@@ -359,7 +467,10 @@ int agg__summarize(struct agg *a, struct summary *s)
 		err = dist__merged_stats(&r->dist, r->members, r->nmembers, &st);
 		if (err)
 			return err;
-		fill_row(&a->metrics[nr++], r, &st);
+		fill_row(&a->metrics[nr], r, &st);
+		err = attr_row(&a->metrics[nr++], r);
+		if (err)
+			return err;
 	}
 	qsort(a->rows, nk, sizeof(*a->rows), cmp_rows);
 	qsort(a->metrics, nr, sizeof(*a->metrics), cmp_rows);

@@ -20,7 +20,7 @@ const char *argp_program_version = "perfbpf " PERFBPF_VERSION;
 
 enum {
 	OPT_COLUMNS = 0x100, OPT_UNIT, OPT_SAMPLE_BUDGET, OPT_MAX_KEYS, OPT_RING_SIZE,
-	OPT_MAX_THREADS,
+	OPT_MAX_THREADS, OPT_ATTRIBUTION, OPT_NO_ATTRIBUTION,
 };
 
 static const struct argp_option trace_options[] = {
@@ -31,6 +31,11 @@ static const struct argp_option trace_options[] = {
 	  "BPF ring buffer size, a power of two (default 16M)", 1 },
 	{ "max-threads", OPT_MAX_THREADS, "N", 0,
 	  "Threads that may have spans open at once (default 16384)", 1 },
+	{ "attribution", OPT_ATTRIBUTION, NULL, 0,
+	  "Split each span's time into on-CPU, run-queue wait and blocked time, with context "
+	  "switches and migrations, from the scheduler tracepoints (default: on)", 1 },
+	{ "no-attribution", OPT_NO_ATTRIBUTION, NULL, 0,
+	  "Do not attach to the scheduler tracepoints", 1 },
 	{ NULL, 0, NULL, 0, "Output (default: the markdown report on stdout):", 2 },
 	{ "json", 'j', "FILE", 0, "Write the JSON summary to FILE ('-' for stdout)", 2 },
 	{ "markdown", 'm', "FILE", 0, "Write the markdown report to FILE ('-' for stdout)", 2 },
@@ -169,6 +174,10 @@ static error_t parse_common(int key, char *arg, struct argp_state *st)
 		if (parse_size(arg, &v) || v < 4096 || v > (1ull << 30) || (v & (v - 1)))
 			bad_value(st, "--ring-size", arg, "a power of two from 4K to 1G, such as 16M");
 		o->ring_size = v;
+		return 0;
+	case OPT_ATTRIBUTION:
+	case OPT_NO_ATTRIBUTION:
+		o->attribution = key == OPT_ATTRIBUTION;
 		return 0;
 	case OPT_MAX_THREADS:
 		if (parse_u64(arg, 1, 1u << 22, &o->max_threads))
@@ -311,6 +320,7 @@ int options__parse(int argc, char **argv, struct cli_opts *o)
 	o->max_keys = DEFAULT_MAX_KEYS;
 	o->ring_size = DEFAULT_RING_SIZE;
 	o->max_threads = DEFAULT_MAX_THREADS;
+	o->attribution = true;
 	argp_err_exit_status = EXIT_USAGE;
 
 	if (argc < 2) {

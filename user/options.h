@@ -25,6 +25,7 @@ struct cli_opts {
 	uint64_t ring_size;
 	uint64_t max_threads;
 	bool quiet;
+	bool attribution;
 };
 
 /* Parses argv (argv[0] is "perfbpf"). Returns -1 to go on, or an exit status to exit with

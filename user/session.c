@@ -36,6 +36,7 @@ struct session {
 	unsigned binaries, sites;
 	int agg_err;
 	FILE *events; /* --events log, or NULL */
+	struct events_writer *ew;
 	char *command;
 	const char *stop_reason;
 	int exit_status;
@@ -64,8 +65,8 @@ static int on_event(void *ctx, const struct perfbpf_event *e)
 	struct session *s = ctx;
 	int err = agg__add(s->agg, e);
 
-	if (!err && s->events)
-		err = events__write(s->events, e);
+	if (!err && s->ew)
+		err = events__write(s->ew, e);
 	if (err)
 		s->agg_err = err;
 	return err;
@@ -180,6 +181,7 @@ static int report(struct session *s, FILE *json, FILE *md)
 	sum.trace_ns = mono_ns() - s->start_mono;
 	sum.binaries = s->binaries;
 	sum.probe_sites = s->sites;
+	sum.attribution = s->o->attribution;
 	tracer__counters(s->tracer, sum.counters);
 	err = agg__summarize(s->agg, &sum);
 	if (err) {
@@ -205,6 +207,7 @@ static int session_init(struct session *s, const struct cli_opts *o, int pid)
 		.ring_size = o->ring_size,
 		.wakeup_bytes = o->ring_size / 4,
 		.max_threads = (uint32_t)o->max_threads,
+		.attribution = o->attribution,
 		.on_event = on_event,
 		.ctx = s,
 	};
@@ -212,6 +215,8 @@ static int session_init(struct session *s, const struct cli_opts *o, int pid)
 	s->o = o;
 	s->pid = pid;
 	s->exit_status = -1;
+	if (s->events && !(s->ew = events__new(s->events)))
+		return -ENOMEM;
 	s->agg = agg__new(&ao);
 	if (!s->agg)
 		return -ENOMEM;
@@ -221,6 +226,7 @@ static int session_init(struct session *s, const struct cli_opts *o, int pid)
 static void session_fini(struct session *s)
 {
 	tracer__free(s->tracer);
+	events__free(s->ew);
 	agg__free(s->agg);
 	target__free(&s->objs);
 	free(s->command);

@@ -12,6 +12,16 @@
 
 #define PERFBPF_SUMMARY_SCHEMA "perfbpf.summary/1"
 
+/* Kernel attribution of span time (--attribution). */
+enum { ATTR_ONCPU, ATTR_RUNQ, ATTR_BLOCKED, ATTR__N };
+
+struct attr_stats {
+	uint64_t total_ns;
+	double mean_ns;
+	uint64_t p50_ns, p99_ns;
+	bool approximate;
+};
+
 struct stat_row {
 	const char *metric;
 	const char *symbol;   /* "" when the engine passed none; NULL in a per-metric roll-up */
@@ -29,6 +39,9 @@ struct stat_row {
 	double wait_mean_ns;
 	uint64_t wait_min_ns, wait_max_ns;
 	uint32_t flags; /* PERFBPF_F_* seen on any event of this key */
+	bool attributed; /* spans with scheduler attribution: the fields below are set */
+	struct attr_stats attr[ATTR__N];
+	uint64_t voluntary_switches, involuntary_switches, migrations;
 };
 
 struct summary {
@@ -45,6 +58,7 @@ struct summary {
 	uint64_t sample_budget_bytes;
 	double hist_rel_error;
 	unsigned binaries, probe_sites;
+	bool attribution; /* --attribution was on */
 	struct stat_row *rows;    /* per (metric, symbol, strategy), by total_ns descending */
 	size_t nrows;
 	struct stat_row *metrics; /* per metric roll-ups, by total_ns descending */

@@ -140,6 +140,13 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 		goto fail;
 	}
 	t->skel->rodata->wakeup_bytes = opts->wakeup_bytes;
+	t->skel->rodata->attribution = opts->attribution;
+	if (!opts->attribution) {
+		/* not even loaded: no cost on context switches */
+		bpf_program__set_autoload(t->skel->progs.perfbpf_sched_switch, false);
+		bpf_program__set_autoload(t->skel->progs.perfbpf_sched_wakeup, false);
+		bpf_program__set_autoload(t->skel->progs.perfbpf_sched_wakeup_new, false);
+	}
 	err = bpf_map__set_max_entries(t->skel->maps.events, (__u32)opts->ring_size);
 	err = err ?: bpf_map__set_max_entries(t->skel->maps.stacks, opts->max_threads);
 	if (err) {
@@ -171,6 +178,21 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 		err = -errno;
 		pb_err("cannot attach to the sched_process_exit tracepoint: %s", strerror(-err));
 		goto fail;
+	}
+	if (opts->attribution) {
+		struct perfbpf_bpf *k = t->skel;
+
+		k->links.perfbpf_sched_switch = bpf_program__attach(k->progs.perfbpf_sched_switch);
+		k->links.perfbpf_sched_wakeup = k->links.perfbpf_sched_switch ?
+			bpf_program__attach(k->progs.perfbpf_sched_wakeup) : NULL;
+		k->links.perfbpf_sched_wakeup_new = k->links.perfbpf_sched_wakeup ?
+			bpf_program__attach(k->progs.perfbpf_sched_wakeup_new) : NULL;
+		if (!k->links.perfbpf_sched_wakeup_new) {
+			err = -errno;
+			pb_err("cannot attach to the scheduler tracepoints for --attribution: %s "
+			       "(use --no-attribution)", strerror(-err));
+			goto fail;
+		}
 	}
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_sample, t, NULL);
 	if (!t->rb) {

@@ -4,6 +4,7 @@
 #ifndef PERFBPF_TRACER_H
 #define PERFBPF_TRACER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "perfbpf.h"
@@ -17,6 +18,7 @@ struct tracer_opts {
 	uint64_t ring_size;    /* bytes, power of two */
 	uint64_t wakeup_bytes; /* wake the consumer each time this much is pending */
 	uint32_t max_threads;  /* threads with open spans at once */
+	bool attribution;      /* scheduler attribution of spans (sched tracepoints) */
 	tracer_event_fn on_event;
 	void *ctx;
 };

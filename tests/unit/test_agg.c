@@ -206,6 +206,51 @@ static void test_unterminated_fields(void **state)
 	agg__free(a);
 }
 
+static void test_attribution(void **state)
+{
+	struct agg_opts o = { .sample_budget = 1 << 20, .max_keys = 100 };
+	struct agg *a = agg__new(&o);
+	struct summary s = { 0 };
+	const struct stat_row *r;
+
+	(void)state;
+	for (uint64_t i = 1; i <= 100; i++) {
+		struct perfbpf_event e = ev(PERFBPF_EV_SPAN, "tick", i % 2 ? "A" : "B", "", i, 100);
+
+		e.flags = PERFBPF_F_ATTRIBUTED;
+		e.attr.oncpu_ns = 100 - i % 10;
+		e.attr.runq_ns = i % 10;
+		e.attr.blocked_ns = 0;
+		e.attr.nvcsw = 1;
+		e.attr.nivcsw = 2;
+		e.attr.migrations = i == 50;
+		e.attr.pad = 0;
+		assert_int_equal(agg__add(a, &e), 0);
+	}
+	{
+		struct perfbpf_event op = ev(PERFBPF_EV_OP, "tick", "A", "", 1, 5);
+
+		op.flags = 0;
+		memset(&op.attr, 0, sizeof(op.attr));
+		agg__add(a, &op);
+	}
+	assert_int_equal(agg__summarize(a, &s), 0);
+	r = rollup(&s, "tick", PERFBPF_EV_SPAN);
+	assert_true(r->attributed);
+	assert_int_equal(r->attr[ATTR_ONCPU].total_ns + r->attr[ATTR_RUNQ].total_ns, 100 * 100);
+	assert_int_equal(r->attr[ATTR_RUNQ].total_ns, 10 * 45);
+	assert_int_equal(r->attr[ATTR_RUNQ].p50_ns, 4);  /* rank 50 of ten each of 0..9 */
+	assert_int_equal(r->attr[ATTR_RUNQ].p99_ns, 9);
+	assert_int_equal(r->attr[ATTR_BLOCKED].total_ns, 0);
+	assert_int_equal(r->voluntary_switches, 100);
+	assert_int_equal(r->involuntary_switches, 200);
+	assert_int_equal(r->migrations, 1);
+	r = row(&s, "tick", "A", "");
+	assert_true(r->kind == PERFBPF_EV_OP || r->attributed);
+	assert_false(rollup(&s, "tick", PERFBPF_EV_OP)->attributed);
+	agg__free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -215,6 +260,7 @@ int main(void)
 		cmocka_unit_test(test_key_limit_counts),
 		cmocka_unit_test(test_budget_sheds_largest_key),
 		cmocka_unit_test(test_unterminated_fields),
+		cmocka_unit_test(test_attribution),
 	};
 
 	return cmocka_run_group_tests_name("unit: aggregation", tests, NULL, NULL);

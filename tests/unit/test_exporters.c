@@ -178,6 +178,15 @@ static void test_json_summary(void **state)
 	free(buf);
 }
 
+static size_t count_lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
 static void test_event_log_line(void **state)
 {
 	struct perfbpf_event e;
@@ -200,9 +209,18 @@ static void test_event_log_line(void **state)
 	e.trace_id = 5;
 	e.depth = 2;
 	f = open_memstream(&buf, &len);
-	assert_int_equal(events__write(f, &e), 0);
+	{
+		struct events_writer *w = events__new(f);
+
+		assert_int_equal(events__write(w, &e), 0);
+		e.kind = PERFBPF_EV_OP; /* a second record of another shape on the next line */
+		e.flags = 0;
+		assert_int_equal(events__write(w, &e), 0);
+		events__free(w);
+	}
 	fclose(f);
-	assert_int_equal(buf[len - 1], '\n');
+	assert_int_equal(count_lines(buf), 2);
+	*strchr(buf, '\n') = '\0';
 	o = json_tokener_parse(buf);
 	assert_non_null(o);
 	assert_int_equal(strlen(json_object_get_string(get(o, "metric"))), PERFBPF_METRIC_LEN);
@@ -213,6 +231,59 @@ static void test_event_log_line(void **state)
 	free(buf);
 }
 
+static void test_attribution_outputs(void **state)
+{
+	struct json_object *root, *r;
+	struct summary s;
+	struct md_opts o;
+	char *got, *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	fixture_summary(&s);
+	s.attribution = true;
+	fixture_metrics[0].attributed = true;
+	fixture_metrics[0].attr[ATTR_ONCPU] = (struct attr_stats){ .total_ns = 50000000,
+								   .p99_ns = 50000000 };
+	fixture_metrics[0].attr[ATTR_RUNQ] = (struct attr_stats){ .total_ns = 175000000,
+								  .p50_ns = 100, .p99_ns = 175000000 };
+	fixture_metrics[0].attr[ATTR_BLOCKED] = (struct attr_stats){ .total_ns = 25000000,
+								     .p99_ns = 25000000 };
+	fixture_metrics[0].voluntary_switches = 3;
+	fixture_metrics[0].involuntary_switches = 40;
+	fixture_metrics[0].migrations = 1;
+	markdown__default_opts(&o);
+	got = render_md(&s, &o);
+	assert_non_null(strstr(got, "## Where the time went\n"));
+	assert_non_null(strstr(got, "- **backtest.simulation**: 20.0% on CPU, 70.0% run-queue wait, "
+				    "10.0% blocked: mostly waiting for a CPU (preempted, or more "
+				    "runnable threads than CPUs). p99 on CPU 50.0 ms, run-queue 175 ms, "
+				    "blocked 25.0 ms; 3 voluntary and 40 involuntary context "
+				    "switches, 1 migrations.\n"));
+	/* only attributed metrics are listed */
+	assert_null(strstr(got, "- **strategy.tick**: "));
+	free(got);
+
+	f = open_memstream(&buf, &len);
+	assert_int_equal(json__write(f, &s), 0);
+	fclose(f);
+	root = json_tokener_parse(buf);
+	assert_true(json_object_get_boolean(get(root, "attribution")));
+	r = json_object_array_get_idx(get(root, "metric_rollups"), 0);
+	assert_int_equal(json_object_get_uint64(get(r, "oncpu_total_ns")), 50000000);
+	assert_int_equal(json_object_get_uint64(get(r, "runq_total_ns")), 175000000);
+	assert_int_equal(json_object_get_uint64(get(r, "blocked_total_ns")), 25000000);
+	assert_int_equal(json_object_get_uint64(get(r, "runq_p50_ns")), 100);
+	assert_int_equal(json_object_get_uint64(get(r, "runq_p99_ns")), 175000000);
+	assert_int_equal(json_object_get_uint64(get(r, "involuntary_switches")), 40);
+	r = json_object_array_get_idx(get(root, "metric_rollups"), 1);
+	assert_false(json_object_object_get_ex(r, "oncpu_total_ns", NULL));
+	json_object_put(root);
+	free(buf);
+	fixture_metrics[0].attributed = false;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -221,6 +292,7 @@ int main(void)
 		cmocka_unit_test(test_markdown_empty),
 		cmocka_unit_test(test_json_summary),
 		cmocka_unit_test(test_event_log_line),
+		cmocka_unit_test(test_attribution_outputs),
 	};
 
 	return cmocka_run_group_tests_name("unit: exporters", tests, NULL, NULL);

@@ -11,16 +11,19 @@
  * ops (strategy.tick, strategy.getSignal, risk.checkSignal, sizing.calculate, exchange.fill,
  * exchange.getCandles), the metric types of backtest-kit's PerformanceContract.
  */
+#define _GNU_SOURCE /* pthread_setaffinity_np, CPU_SET */
 #include <perfbpf/probe.h>
 
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_SYMBOLS 16
@@ -38,9 +41,11 @@ struct config {
 	double wait_attach_s; /* wait up to this long for a tracer before starting */
 	long tick_sleep_us;   /* pause between bars (makes a run last) */
 	bool quiet;
+	const char *scenario; /* --scenario: attribution test spans instead of a backtest */
+	long scenario_spans;
 };
 
-static struct config cfg = { .bars = 20000, .threads = 1 };
+static struct config cfg = { .bars = 20000, .threads = 1, .scenario_spans = 20 };
 static volatile sig_atomic_t stop;
 
 /* --- ground truth: every op emitted while a tracer was attached -------------------------------- */
@@ -364,6 +369,77 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* --- attribution scenarios (--scenario) ---------------------------------------------------------
+ * Spans whose time has a known kernel-side explanation, for testing perfbpf --attribution:
+ *   spin:    each span burns 2 ms of CPU            -> nearly all on CPU
+ *   sleep:   each span sleeps 2 ms                  -> nearly all blocked
+ *   contend: two threads pinned to CPU 0, each span
+ *            burns 20 ms of CPU                     -> about half waiting in the run queue */
+
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void burn_cpu_ms(long ms)
+{
+	uint64_t end = thread_cpu_ns() + (uint64_t)ms * 1000000;
+
+	while (thread_cpu_ns() < end)
+		;
+}
+
+static void *scenario_thread(void *arg)
+{
+	const char *name = arg;
+
+	if (!strcmp(cfg.scenario, "contend")) {
+		cpu_set_t one;
+
+		CPU_ZERO(&one);
+		CPU_SET(0, &one);
+		if (pthread_setaffinity_np(pthread_self(), sizeof(one), &one)) {
+			fprintf(stderr, "backtest: cannot pin to CPU 0\n");
+			exit(1);
+		}
+	}
+	for (long i = 0; i < cfg.scenario_spans && !stop; i++) {
+		PERFBPF_SPAN_BEGIN(name, "", cfg.scenario);
+		if (!strcmp(cfg.scenario, "spin"))
+			burn_cpu_ms(2);
+		else if (!strcmp(cfg.scenario, "sleep"))
+			usleep(2000);
+		else
+			burn_cpu_ms(20);
+		PERFBPF_SPAN_END(name);
+	}
+	return NULL;
+}
+
+static int run_scenario(void)
+{
+	pthread_t th[2];
+	int n = !strcmp(cfg.scenario, "contend") ? 2 : 1;
+	static char names[3][32];
+
+	if (strcmp(cfg.scenario, "spin") && strcmp(cfg.scenario, "sleep") &&
+	    strcmp(cfg.scenario, "contend")) {
+		fprintf(stderr, "backtest: unknown --scenario '%s' (spin, sleep, contend)\n",
+			cfg.scenario);
+		return 2;
+	}
+	snprintf(names[0], sizeof(names[0]), "scenario.%s", cfg.scenario);
+	for (int t = 0; t < n; t++)
+		if (pthread_create(&th[t], NULL, scenario_thread, names[0]))
+			return 1;
+	for (int t = 0; t < n; t++)
+		pthread_join(th[t], NULL);
+	return 0;
+}
+
 /* --- command line ------------------------------------------------------------------------------ */
 
 static void usage(FILE *f)
@@ -381,7 +457,10 @@ static void usage(FILE *f)
 	      "  --slow METRIC:USEC  add USEC microseconds of busy work to every METRIC op\n"
 	      "  --wait-attach SEC   wait up to SEC seconds for a tracer before starting\n"
 	      "  --tick-sleep-us N   sleep N us after each bar (a slower, longer run)\n"
-	      "  --quiet             print no results\n", f);
+	      "  --quiet             print no results\n"
+	      "  --scenario NAME     instead of a backtest, spans that spin, sleep or contend (two\n"
+	      "                      threads pinned to CPU 0): tests for perfbpf --attribution\n"
+	      "  --scenario-spans N  spans per scenario thread (default 20)\n", f);
 }
 
 static long num_arg(const char *opt, const char *v, long min, long max)
@@ -430,6 +509,10 @@ static void parse_args(int argc, char **argv)
 			cfg.ground_truth = v;
 		} else if (!strcmp(a, "--wait-attach")) {
 			cfg.wait_attach_s = (double)num_arg(a, v, 0, 3600);
+		} else if (!strcmp(a, "--scenario")) {
+			cfg.scenario = v;
+		} else if (!strcmp(a, "--scenario-spans")) {
+			cfg.scenario_spans = num_arg(a, v, 1, 1000000);
 		} else if (!strcmp(a, "--tick-sleep-us")) {
 			cfg.tick_sleep_us = num_arg(a, v, 0, 1000000);
 		} else if (!strcmp(a, "--slow")) {
@@ -501,6 +584,8 @@ int main(int argc, char **argv)
 		while (!PERFBPF_ENABLED() && perfbpf_now_ns() < end && !stop)
 			usleep(1000);
 	}
+	if (cfg.scenario)
+		return run_scenario();
 	for (int t = 0; t < cfg.threads; t++) {
 		ws[t].id = t;
 		ws[t].fast = params[t % 4][0] + t / 4;
