@@ -35,7 +35,7 @@ struct session {
 	int pid;
 	unsigned binaries, sites;
 	int agg_err;
-	FILE *events; /* --events log, or NULL */
+	FILE *json, *md, *events; /* outputs asked for, or NULL */
 	struct events_writer *ew;
 	char *command;
 	const char *stop_reason;
@@ -121,9 +121,11 @@ static size_t count_probe_objects(const struct target_objs *objs)
 	return n;
 }
 
-static int open_outputs(const struct cli_opts *o, FILE **json, FILE **md, FILE **events)
+static int open_outputs(struct session *s)
 {
-	*json = *md = *events = NULL;
+	const struct cli_opts *o = s->o;
+	FILE **json = &s->json, **md = &s->md, **events = &s->events;
+
 	if (o->events_path) {
 		*events = strcmp(o->events_path, "-") ? fopen(o->events_path, "we") : stdout;
 		if (!*events) {
@@ -167,7 +169,7 @@ static int close_output(FILE *f, const char *path)
 }
 
 /* Final drain, counters, statistics and the outputs. */
-static int report(struct session *s, FILE *json, FILE *md)
+static int report(struct session *s)
 {
 	struct summary sum = { 0 };
 	int err;
@@ -193,9 +195,9 @@ static int report(struct session *s, FILE *json, FILE *md)
 	if (sum.dropped)
 		pb_warn("%llu events were dropped (see the report's data quality section)",
 			(unsigned long long)sum.dropped);
-	if (json && json__write(json, &sum))
+	if (s->json && json__write(s->json, &sum))
 		err = -EIO;
-	if (md && markdown__write(md, &sum, &s->o->md))
+	if (s->md && markdown__write(s->md, &sum, &s->o->md))
 		err = -EIO;
 	return err;
 }
@@ -212,7 +214,6 @@ static int session_init(struct session *s, const struct cli_opts *o, int pid)
 		.ctx = s,
 	};
 
-	s->o = o;
 	s->pid = pid;
 	s->exit_status = -1;
 	if (s->events && !(s->ew = events__new(s->events)))
@@ -223,13 +224,20 @@ static int session_init(struct session *s, const struct cli_opts *o, int pid)
 	return tracer__new(&to, &s->tracer);
 }
 
-static void session_fini(struct session *s)
+/* Detaches, closes the outputs and frees; returns an output's write error, if any. */
+static int session_fini(struct session *s)
 {
+	int err = 0;
+
 	tracer__free(s->tracer);
 	events__free(s->ew);
+	err = close_output(s->json, s->o->json_path) ?: err;
+	err = close_output(s->md, s->o->markdown_path) ?: err;
+	err = close_output(s->events, s->o->events_path) ?: err;
 	agg__free(s->agg);
 	target__free(&s->objs);
 	free(s->command);
+	return err;
 }
 
 /* Polls until `done` says stop; returns 0 or -errno. */
@@ -279,8 +287,7 @@ static bool attach_done(struct session *s)
 
 int session__attach(const struct cli_opts *o)
 {
-	struct session s = { 0 };
-	FILE *json = NULL, *md = NULL;
+	struct session s = { .o = o };
 	int pid = o->pid, err, n;
 
 	if (tracer__check_privileges())
@@ -314,7 +321,7 @@ int session__attach(const struct cli_opts *o)
 		session_fini(&s);
 		return EXIT_FAIL;
 	}
-	if (open_outputs(o, &json, &md, &s.events)) {
+	if (open_outputs(&s)) {
 		session_fini(&s);
 		return EXIT_FAIL;
 	}
@@ -338,13 +345,10 @@ int session__attach(const struct cli_opts *o)
 		err = trace_loop(&s, attach_done);
 	}
 	if (!err)
-		err = report(&s, json, md);
+		err = report(&s);
 	if (attach_pidfd >= 0)
 		close(attach_pidfd);
-	err = close_output(json, o->json_path) ?: err;
-	err = close_output(md, o->markdown_path) ?: err;
-	err = close_output(s.events, o->events_path) ?: err;
-	session_fini(&s);
+	err = session_fini(&s) ?: err;
 	return err ? EXIT_FAIL : EXIT_OK;
 }
 
@@ -430,8 +434,7 @@ static char *join_argv(char **argv)
 
 int session__run(const struct cli_opts *o)
 {
-	struct session s = { 0 };
-	FILE *json = NULL, *md = NULL;
+	struct session s = { .o = o };
 	int go_fd = -1, err_fd = -1, err, exec_errno = 0, st;
 	char *exe;
 
@@ -457,7 +460,7 @@ int session__run(const struct cli_opts *o)
 		return EXIT_FAIL;
 	}
 	free(exe);
-	if (open_outputs(o, &json, &md, &s.events)) {
+	if (open_outputs(&s)) {
 		session_fini(&s);
 		return EXIT_FAIL;
 	}
@@ -476,9 +479,6 @@ int session__run(const struct cli_opts *o)
 		waitpid(run_child, &st, 0);
 		close(go_fd);
 		close(err_fd);
-		close_output(json, o->json_path);
-		close_output(md, o->markdown_path);
-		close_output(s.events, o->events_path);
 		session_fini(&s);
 		return EXIT_FAIL;
 	}
@@ -491,9 +491,6 @@ int session__run(const struct cli_opts *o)
 		pb_err("cannot run '%s': %s", o->run_argv[0], strerror(exec_errno));
 		waitpid(run_child, &st, 0);
 		close(err_fd);
-		close_output(json, o->json_path);
-		close_output(md, o->markdown_path);
-		close_output(s.events, o->events_path);
 		session_fini(&s);
 		return 127;
 	}
@@ -501,11 +498,8 @@ int session__run(const struct cli_opts *o)
 	err = trace_loop(&s, run_done);
 	s.exit_status = run_status;
 	if (!err)
-		err = report(&s, json, md);
-	err = close_output(json, o->json_path) ?: err;
-	err = close_output(md, o->markdown_path) ?: err;
-	err = close_output(s.events, o->events_path) ?: err;
-	session_fini(&s);
+		err = report(&s);
+	err = session_fini(&s) ?: err;
 	if (run_status < 0 && waitpid(run_child, &st, 0) == run_child)
 		run_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	if (err)
