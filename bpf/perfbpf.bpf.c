@@ -160,7 +160,6 @@ int BPF_USDT(perfbpf_op, const char *metric, const char *symbol, const char *str
 	struct perfbpf_event *e;
 	__u32 flags = 0;
 
-	count(PERFBPF_CNT_OP_SEEN);
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count(PERFBPF_CNT_RB_DROPPED);
@@ -323,7 +322,6 @@ int BPF_USDT(perfbpf_span_end, const char *name)
 	st->depth = d;
 	if (d > 0)
 		st->frames[(d - 1) & (PERFBPF_SPAN_DEPTH - 1)].child_ns += dur;
-	count(PERFBPF_CNT_SPAN_SEEN);
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {

@@ -67,8 +67,6 @@ _Static_assert(sizeof(struct perfbpf_event) == 272, "perfbpf_event layout");
 
 /* Per-CPU counters (index into the `counters` map); every loss has one. */
 enum perfbpf_counter {
-	PERFBPF_CNT_OP_SEEN,            /* op probe hits */
-	PERFBPF_CNT_SPAN_SEEN,          /* span_end probe hits that closed a span */
 	PERFBPF_CNT_RB_DROPPED,         /* events lost: ring buffer full */
 	PERFBPF_CNT_SPAN_UNMATCHED_END, /* span_end with no open span on the thread */
 	PERFBPF_CNT_SPAN_MISMATCH,      /* span_end whose name is not the innermost open span */
