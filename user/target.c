@@ -118,15 +118,15 @@ int target__scan_maps(int pid, struct target_objs *objs)
 	if (!f)
 		return errno == ENOENT ? -ESRCH : -errno;
 	while (fgets(line, sizeof(line), f)) {
-		unsigned long long ino;
+		unsigned long long ino, start, end;
 		unsigned maj, min;
 		char perms[8];
 		int off = 0;
 		char *file, *nl;
 		dev_t dev;
 
-		if (sscanf(line, "%*x-%*x %7s %*x %x:%x %llu %n", perms, &maj, &min, &ino,
-			   &off) != 4 || off == 0)
+		if (sscanf(line, "%llx-%llx %7s %*x %x:%x %llu %n", &start, &end, perms, &maj, &min,
+			   &ino, &off) != 6 || off == 0)
 			continue;
 		file = line + off;
 		nl = strchr(file, '\n');
@@ -139,7 +139,12 @@ int target__scan_maps(int pid, struct target_objs *objs)
 		dev = makedev(maj, min);
 		if (target__has(objs, dev, (ino_t)ino))
 			continue;
-		snprintf(open_path, sizeof(open_path), "/proc/%d/root%s", pid, file);
+		/* map_files opens the mapped file itself. /proc/PID/root + path is not enough: for a
+		 * file under a mount that only exists in the target's mount namespace, maps shows the
+		 * path relative to that mount (seen: "/probe_target" for /opt/x/probe_target). */
+		snprintf(open_path, sizeof(open_path), "/proc/%d/map_files/%llx-%llx", pid, start, end);
+		if (access(open_path, R_OK))
+			snprintf(open_path, sizeof(open_path), "/proc/%d/root%s", pid, file);
 		err = add_obj(objs, file, open_path, dev, (ino_t)ino);
 		if (err)
 			break;

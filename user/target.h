@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* What perfbpf knows of a target process: its state, command line, and the executable objects
- * it has mapped (through /proc/PID/root, so targets in other mount namespaces work). */
+ * it has mapped (opened through /proc/PID/map_files, so targets in other mount namespaces work). */
 #ifndef PERFBPF_TARGET_H
 #define PERFBPF_TARGET_H
 
@@ -10,7 +10,7 @@
 
 struct target_obj {
 	char *path;      /* as the target sees it, e.g. /usr/lib/libfoo.so */
-	char *open_path; /* as perfbpf opens it, e.g. /proc/42/root/usr/lib/libfoo.so */
+	char *open_path; /* as perfbpf opens it, e.g. /proc/42/map_files/7f0c...-7f0d... */
 	dev_t dev;
 	ino_t ino;
 };

@@ -342,6 +342,48 @@ static void test_attach_target_exits(void **state)
 	proc_result_free(&r);
 }
 
+/* A target whose files exist only in its own mount namespace: a private bind mount that the
+ * host cannot see (maps then names the files relative to that mount). */
+static void test_mount_namespace_target(void **state)
+{
+	const char *out = tmp_file("ns.json");
+	char src[256], dst[] = "/tmp/perfbpf-ns-XXXXXX", script[2048], line[64], pidbuf[16];
+	char cmd[2048];
+	char *target[] = { "unshare", "-m", "--propagation", "private", "sh", "-c", script, NULL };
+	char *argv[] = { (char *)PERFBPF, "attach", pidbuf, "-q", "-j", (char *)out, NULL };
+	struct proc_result r;
+	struct json_object *root;
+	int fd, st;
+	pid_t pid;
+
+	(void)state;
+	snprintf(src, sizeof(src), "%s", tmp_file("nsfiles"));
+	assert_non_null(mkdtemp(dst));
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s && cp %s %s %s/", src, bpath("tests/probe_target"),
+		 bpath("tests/libprobelib.so"), src);
+	assert_int_equal(system(cmd), 0);
+	snprintf(script, sizeof(script),
+		 "mount --bind %s %s && exec %s/probe_target --wait-attach --linger 300 basic 150",
+		 src, dst, dst);
+	pid = spawn_bg(target, &fd);
+	assert_int_equal(read_line(fd, line, sizeof(line), 10000), 0);
+	/* the path the target runs from does not exist for perfbpf */
+	assert_int_equal(rmdir(dst), 0);
+	snprintf(pidbuf, sizeof(pidbuf), "%d", pid);
+	run_proc(argv, 60, &r);
+	assert_int_equal(r.status, 0);
+	waitpid(pid, &st, 0);
+	root = load_json(out);
+	assert_int_equal(json_u64(json_get(root, "probes"), "binaries"), 2);
+	assert_int_equal(json_u64(find_row(root, "metric_rollups", "op", "exe.op", NULL, NULL),
+				  "count"), 150);
+	assert_int_equal(json_u64(find_row(root, "metric_rollups", "op", "lib.op", NULL, NULL),
+				  "count"), 150);
+	json_object_put(root);
+	proc_result_free(&r);
+	close(fd);
+}
+
 /* SIGINT and SIGTERM to perfbpf stop tracing and still write the full report. */
 static void test_signals_flush_report(void **state)
 {
@@ -410,6 +452,7 @@ int main(void)
 		cmocka_unit_test(test_span_bookkeeping_faults),
 		cmocka_unit_test(test_attach_until_duration),
 		cmocka_unit_test(test_attach_target_exits),
+		cmocka_unit_test(test_mount_namespace_target),
 		cmocka_unit_test(test_signals_flush_report),
 		cmocka_unit_test(test_demo_markdown_report),
 	};
