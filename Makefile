@@ -52,10 +52,11 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
 
 # --- userspace ----------------------------------------------------------------------------------
-CORE_SRCS := user/util.c user/hist.c user/dist.c user/agg.c user/sdt.c user/target.c \
+CORE_SRCS := user/util.c user/hist.c user/dist.c user/agg.c user/sdt.c user/target.c user/usdt_spec.c \
 	exporters/markdown.c exporters/json.c exporters/format.c \
 	exporters/events.c
-CLI_SRCS := user/main.c user/options.c user/tracer.c user/session.c user/list.c
+CLI_SRCS := user/main.c user/options.c user/tracer.c user/session.c user/list.c \
+	user/usdt_multi.c
 CORE_OBJS := $(patsubst %.c,$(OUT)/%.o,$(CORE_SRCS))
 CLI_OBJS := $(patsubst %.c,$(OUT)/%.o,$(CLI_SRCS))
 

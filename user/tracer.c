@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 
 #include "perfbpf.skel.h"
+#include "usdt_multi.h"
 #include "util.h"
 
 #ifndef CAP_PERFMON
@@ -27,12 +28,16 @@
 
 const char *const perfbpf_probe_names[] = { "op", "span_begin", "span_end", NULL };
 
+/* Distinct probe argument layouts perfbpf can hold (libbpf's default is 256). */
+#define USDT_SPECS 4096
+
 struct tracer {
 	struct perfbpf_bpf *skel;
 	struct ring_buffer *rb;
 	struct tracer_opts opts;
-	struct bpf_link **links;
+	int *links; /* uprobe_multi link fds, one per probe per object */
 	size_t nlinks;
+	struct usdt_specs specs;
 	int ncpus;
 	int cb_err;
 };
@@ -70,6 +75,17 @@ static const char *missing_caps(void)
 	if (!has_cap(d, CAP_PERFMON))
 		return "CAP_PERFMON";
 	return "";
+}
+
+static struct bpf_program *prog_for(struct tracer *t, const char *name)
+{
+	if (strcmp(name, "op") == 0)
+		return t->skel->progs.perfbpf_op;
+	if (strcmp(name, "span_begin") == 0)
+		return t->skel->progs.perfbpf_span_begin;
+	if (strcmp(name, "span_end") == 0)
+		return t->skel->progs.perfbpf_span_end;
+	return NULL;
 }
 
 /* Feature probe by BTF, for a precise message when loading fails. */
@@ -153,12 +169,22 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 		pb_err("cannot size BPF maps: %s", strerror(-err));
 		goto fail;
 	}
-	/* libbpf 1.1 has no "usdt.s" section: mark the USDT programs sleepable by hand. */
-	err = bpf_program__set_flags(t->skel->progs.perfbpf_op, BPF_F_SLEEPABLE);
-	err = err ?: bpf_program__set_flags(t->skel->progs.perfbpf_span_begin, BPF_F_SLEEPABLE);
-	err = err ?: bpf_program__set_flags(t->skel->progs.perfbpf_span_end, BPF_F_SLEEPABLE);
+	/* libbpf 1.1 knows neither "usdt.s" sections nor uprobe_multi: the USDT programs are
+	 * marked sleepable and given the uprobe_multi attach type by hand (see usdt_multi.h). */
+	for (const char *const *n = perfbpf_probe_names; *n; n++) {
+		struct bpf_program *prog = prog_for(t, *n);
+
+		err = bpf_program__set_flags(prog, BPF_F_SLEEPABLE);
+		err = err ?: bpf_program__set_expected_attach_type(
+				     prog, (enum bpf_attach_type)USDT_MULTI_ATTACH_TYPE);
+		if (err) {
+			pb_err("cannot prepare the USDT programs: %s", strerror(-err));
+			goto fail;
+		}
+	}
+	err = bpf_map__set_max_entries(t->skel->maps.__bpf_usdt_specs, USDT_SPECS);
 	if (err) {
-		pb_err("cannot mark the USDT programs sleepable: %s", strerror(-err));
+		pb_err("cannot size the USDT spec map: %s", strerror(-err));
 		goto fail;
 	}
 	err = perfbpf_bpf__load(t->skel);
@@ -194,6 +220,8 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 			goto fail;
 		}
 	}
+	t->specs.map_fd = bpf_map__fd(t->skel->maps.__bpf_usdt_specs);
+	t->specs.max = USDT_SPECS;
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_sample, t, NULL);
 	if (!t->rb) {
 		err = -errno;
@@ -212,25 +240,13 @@ void tracer__free(struct tracer *t)
 	if (!t)
 		return;
 	ring_buffer__free(t->rb);
-	/* Each uprobe close waits for a grace period (~100 ms per probe site on kernel 6.18, and the
-	 * kernel serializes them: closing from parallel threads measured no faster). A uprobe_multi
-	 * link would need one wait for all sites, but libbpf 1.1 cannot attach USDTs that way. */
+	/* one grace period per link, whatever its number of sites */
 	for (size_t i = 0; i < t->nlinks; i++)
-		bpf_link__destroy(t->links[i]);
+		close(t->links[i]);
 	free(t->links);
+	usdt_specs__free(&t->specs);
 	perfbpf_bpf__destroy(t->skel);
 	free(t);
-}
-
-static struct bpf_program *prog_for(struct tracer *t, const char *name)
-{
-	if (strcmp(name, "op") == 0)
-		return t->skel->progs.perfbpf_op;
-	if (strcmp(name, "span_begin") == 0)
-		return t->skel->progs.perfbpf_span_begin;
-	if (strcmp(name, "span_end") == 0)
-		return t->skel->progs.perfbpf_span_end;
-	return NULL;
 }
 
 int tracer__attach(struct tracer *t, int pid, const char *path, const char *display,
@@ -240,21 +256,21 @@ int tracer__attach(struct tracer *t, int pid, const char *path, const char *disp
 
 	for (const char *const *n = perfbpf_probe_names; *n; n++) {
 		size_t cnt = sdt__count(notes, "perfbpf", *n);
-		struct bpf_link *link, **links;
+		int link, *links;
 
 		if (cnt == 0)
 			continue;
-		link = bpf_program__attach_usdt(prog_for(t, *n), pid, path, "perfbpf", *n, NULL);
-		if (!link) {
-			int err = -errno;
-
+		link = usdt_multi__attach(bpf_program__fd(prog_for(t, *n)), &t->specs, path, pid,
+					  notes, "perfbpf", *n);
+		if (link < 0) {
 			pb_err("cannot attach to perfbpf:%s in %s (pid %d): %s", *n, display, pid,
-			       strerror(-err));
-			return err;
+			       link == -EINVAL ? "probe arguments in a form perfbpf cannot read"
+					       : strerror(-link));
+			return link;
 		}
 		links = realloc(t->links, (t->nlinks + 1) * sizeof(*links));
 		if (!links) {
-			bpf_link__destroy(link);
+			close(link);
 			return -ENOMEM;
 		}
 		t->links = links;
