@@ -121,35 +121,40 @@ static size_t count_probe_objects(const struct target_objs *objs)
 	return n;
 }
 
+static bool is_stdout(const char *path)
+{
+	return path && !strcmp(path, "-");
+}
+
+/* Opens one output asked for by path ("-" is stdout); NULL path: nothing to open. */
+static int open_output(const char *path, FILE **f)
+{
+	int err;
+
+	if (!path)
+		return 0;
+	*f = is_stdout(path) ? stdout : fopen(path, "we");
+	if (*f)
+		return 0;
+	err = -errno; /* before pb_err's own stdio calls can change it */
+	pb_err("cannot write %s: %s", path, strerror(-err));
+	return err;
+}
+
+/* On failure the caller's session_fini closes whatever was opened. */
 static int open_outputs(struct session *s)
 {
 	const struct cli_opts *o = s->o;
-	FILE **json = &s->json, **md = &s->md, **events = &s->events;
+	int err;
 
-	if (o->events_path) {
-		*events = strcmp(o->events_path, "-") ? fopen(o->events_path, "we") : stdout;
-		if (!*events) {
-			pb_err("cannot write %s: %s", o->events_path, strerror(errno));
-			return -errno;
-		}
-	}
-	if (o->json_path) {
-		*json = strcmp(o->json_path, "-") ? fopen(o->json_path, "we") : stdout;
-		if (!*json) {
-			pb_err("cannot write %s: %s", o->json_path, strerror(errno));
-			return -errno; /* the process exits: no need to close what is open */
-		}
-	}
-	if (o->markdown_path) {
-		*md = strcmp(o->markdown_path, "-") ? fopen(o->markdown_path, "we") : stdout;
-		if (!*md) {
-			pb_err("cannot write %s: %s", o->markdown_path, strerror(errno));
-			return -errno;
-		}
-	} else if (!o->quiet && !(o->json_path && !strcmp(o->json_path, "-")) &&
-		   !(o->events_path && !strcmp(o->events_path, "-"))) {
-		*md = stdout;
-	}
+	err = open_output(o->events_path, &s->events);
+	err = err ?: open_output(o->json_path, &s->json);
+	err = err ?: open_output(o->markdown_path, &s->md);
+	if (err)
+		return err;
+	/* no output named: the report goes to stdout, unless stdout already carries another one */
+	if (!o->markdown_path && !o->quiet && !is_stdout(o->json_path) && !is_stdout(o->events_path))
+		s->md = stdout;
 	return 0;
 }
 
