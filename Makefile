@@ -30,7 +30,7 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP -DPERFBPF_VERSION='"$(VERSION)"' \
 	-Iinclude -Ibpf -Iuser -Iexporters -I$(OUT)
-LDLIBS := -lbpf -lelf -lz -ljson-c -lm -lpthread
+LDLIBS := -lbpf -lelf -lz -ljson-c -lmicrohttpd -lm -lpthread
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-Ivmlinux/$(ARCH) -Ibpf -idirafter /usr/include/$(shell uname -m)-linux-gnu
@@ -54,13 +54,13 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 # --- userspace ----------------------------------------------------------------------------------
 CORE_SRCS := user/util.c user/hist.c user/dist.c user/agg.c user/sdt.c user/target.c user/usdt_spec.c \
 	exporters/markdown.c exporters/json.c exporters/format.c \
-	exporters/events.c
+	exporters/events.c user/kseries.c exporters/prometheus.c
 CLI_SRCS := user/main.c user/options.c user/tracer.c user/session.c user/list.c \
-	user/usdt_multi.c
+	user/usdt_multi.c user/kernel_agg.c user/monitor.c user/metrics_server.c
 CORE_OBJS := $(patsubst %.c,$(OUT)/%.o,$(CORE_SRCS))
 CLI_OBJS := $(patsubst %.c,$(OUT)/%.o,$(CLI_SRCS))
 
-$(OUT)/user/tracer.o: $(BPF_SKELS)
+$(OUT)/user/tracer.o $(OUT)/user/kernel_agg.o: $(BPF_SKELS)
 
 $(OUT)/%.o: %.c
 	$(call msg,CC,$@)

@@ -16,6 +16,10 @@ const volatile __u64 wakeup_bytes = 1 << 20;
 /* Account on-CPU, run-queue and blocked time of open spans (the loader also attaches the sched
  * tracepoints only then). */
 const volatile bool attribution = false;
+/* perfbpf monitor: aggregate ops and spans into the in-kernel histograms below instead of
+ * sending them through the ring buffer; mon_per_pid keys them by process too. */
+const volatile bool aggregate = false;
+const volatile bool mon_per_pid = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -80,6 +84,29 @@ struct {
 
 static const struct span_stack empty_stack;
 
+/* --- monitor: in-kernel aggregation -------------------------------------------------------------
+ * Two lookups per event: the key's names to its id and wait-time stamp (shared by all CPUs), then
+ * the id to this CPU's histograms. Keys beyond the table's size are counted, never merged.
+ * Both maps are preallocated: an insert then fails only when the table is full. (Measured: with
+ * BPF_F_NO_PREALLOC, a burst of new keys found the allocator's per-CPU cache of 16 KiB
+ * histograms empty and 65 of 87,512 demo events were lost.) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256); /* --max-keys; resized by the loader */
+	__type(key, struct perfbpf_mon_key);
+	__type(value, struct perfbpf_mon_keyval);
+} mon_keys SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 256); /* as mon_keys */
+	__type(key, __u32);
+	__type(value, struct perfbpf_mon_hist);
+} mon_hists SEC(".maps");
+
+static const struct perfbpf_mon_hist empty_hist;
+__u32 mon_next_id;
+
 /* Kernel 6.12+: copies a user string and, unlike bpf_probe_read_user_str, may fault the page in.
  * Engine string literals sit in .rodata pages the engine itself never touches (it only passes
  * their addresses), so without faulting most first reads fail. Needs a sleepable program: the
@@ -140,6 +167,74 @@ static __always_inline void read_str(char *dst, __u32 size, const char *src, __u
 	}
 }
 
+/* Lowers *slot to v (values stored inverted: see perfbpf_mon_hist.min_inv) or raises it. Sleepable
+ * programs can be preempted on their CPU, so per-CPU updates are atomic too. */
+static __always_inline void raise_to(__u64 *slot, __u64 v)
+{
+	__u64 cur = *slot;
+
+	for (int i = 0; i < 4 && v > cur; i++) {
+		__u64 seen = __sync_val_compare_and_swap(slot, cur, v);
+
+		if (seen == cur)
+			break;
+		cur = seen;
+	}
+}
+
+static __always_inline void hist_add(__u32 *buckets, __u64 v)
+{
+	__u32 b = khist_bucket(v);
+
+	if (b >= KHIST_BUCKETS)
+		b = KHIST_OVERFLOW;
+	__sync_fetch_and_add(&buckets[b], 1);
+}
+
+static __always_inline void mon_record(const struct perfbpf_mon_key *k, __u64 dur, __u64 self,
+				       __u64 now)
+{
+	struct perfbpf_mon_keyval *kv = bpf_map_lookup_elem(&mon_keys, k);
+	struct perfbpf_mon_hist *h;
+	__u64 prev;
+
+	if (!kv) {
+		struct perfbpf_mon_keyval nv = { .id = __sync_fetch_and_add(&mon_next_id, 1) };
+
+		/* a concurrent insert of the same key wins and this id goes unused */
+		bpf_map_update_elem(&mon_keys, k, &nv, BPF_NOEXIST);
+		kv = bpf_map_lookup_elem(&mon_keys, k);
+		if (!kv) {
+			count(PERFBPF_CNT_KEYS_OVER_LIMIT);
+			return;
+		}
+	}
+	h = bpf_map_lookup_elem(&mon_hists, &kv->id);
+	if (!h) {
+		bpf_map_update_elem(&mon_hists, &kv->id, &empty_hist, BPF_NOEXIST);
+		h = bpf_map_lookup_elem(&mon_hists, &kv->id);
+		if (!h) {
+			count(PERFBPF_CNT_KEYS_OVER_LIMIT);
+			return;
+		}
+	}
+	hist_add(h->dur, dur);
+	__sync_fetch_and_add(&h->sum_ns, dur);
+	__sync_fetch_and_add(&h->self_sum_ns, self);
+	raise_to(&h->min_inv, ~dur);
+	raise_to(&h->max_ns, dur);
+	/* wait = gap since the key's previous event on any CPU; reordering across CPUs counts 0 */
+	prev = __sync_lock_test_and_set(&kv->last_end_ns, now);
+	if (prev) {
+		__u64 w = now > prev ? now - prev : 0;
+
+		hist_add(h->wait, w);
+		__sync_fetch_and_add(&h->wait_sum_ns, w);
+		raise_to(&h->wait_min_inv, ~w);
+		raise_to(&h->wait_max_ns, w);
+	}
+}
+
 static __always_inline void submit(struct perfbpf_event *e)
 {
 	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
@@ -160,6 +255,18 @@ int BPF_USDT(perfbpf_op, const char *metric, const char *symbol, const char *str
 	struct perfbpf_event *e;
 	__u32 flags = 0;
 
+	if (aggregate) {
+		struct perfbpf_mon_key k;
+
+		__builtin_memset(&k, 0, sizeof(k));
+		k.kind = PERFBPF_EV_OP;
+		k.pid = mon_per_pid ? id >> 32 : 0;
+		read_str(k.names.metric, sizeof(k.names.metric), metric, &flags);
+		read_str(k.names.symbol, sizeof(k.names.symbol), symbol, &flags);
+		read_str(k.names.strategy, sizeof(k.names.strategy), strategy, &flags);
+		mon_record(&k, duration_ns, duration_ns, now);
+		return 0;
+	}
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count(PERFBPF_CNT_RB_DROPPED);
@@ -322,6 +429,15 @@ int BPF_USDT(perfbpf_span_end, const char *name)
 	st->depth = d;
 	if (d > 0)
 		st->frames[(d - 1) & (PERFBPF_SPAN_DEPTH - 1)].child_ns += dur;
+	if (aggregate) {
+		struct perfbpf_mon_key k;
+
+		k.kind = PERFBPF_EV_SPAN;
+		k.pid = mon_per_pid ? id >> 32 : 0;
+		__builtin_memcpy(&k.names, &f->names, sizeof(k.names));
+		mon_record(&k, dur, dur > f->child_ns ? dur - f->child_ns : 0, now);
+		return 0;
+	}
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {

@@ -76,7 +76,41 @@ enum perfbpf_counter {
 	PERFBPF_CNT_SPAN_UNFINISHED,    /* spans still open when their thread exited */
 	PERFBPF_CNT_STR_FAULT,          /* string arguments that could not be read */
 	PERFBPF_CNT_STR_TRUNCATED,      /* string arguments cut to their field */
+	PERFBPF_CNT_KEYS_OVER_LIMIT,    /* monitor: events of keys beyond the kernel key table */
 	PERFBPF_CNT__MAX,
 };
+
+/* --- perfbpf monitor: aggregation in the kernel (no ring buffer) ------------------------------ */
+#include "kernel_hist.h"
+
+/* Key of the monitor's key table (`mon_keys`). */
+struct perfbpf_mon_key {
+	__u32 kind; /* enum perfbpf_event_kind */
+	__u32 pid;  /* thread-group id with per-process series, else 0 */
+	struct perfbpf_names names;
+};
+
+struct perfbpf_mon_keyval {
+	__u32 id;          /* key of the histogram in `mon_hists` */
+	__u32 pad;
+	__u64 last_end_ns; /* end of the key's latest event, for the wait time (shared by CPUs) */
+};
+
+/* One key's histograms, per CPU. Bucket counts are 32-bit and wrap: the reader keeps the last
+ * value it saw per CPU and adds the difference modulo 2^32, so it must read each key more often
+ * than once per 2^32 events on one CPU (it reads every second). */
+struct perfbpf_mon_hist {
+	__u64 sum_ns;
+	__u64 self_sum_ns; /* spans: durations minus their child spans; ops: sum_ns */
+	__u64 min_inv;     /* ~min: zero-initialised means "no value yet" */
+	__u64 max_ns;
+	__u64 wait_sum_ns;
+	__u64 wait_min_inv;
+	__u64 wait_max_ns;
+	__u32 dur[KHIST_BUCKETS];
+	__u32 wait[KHIST_BUCKETS];
+};
+_Static_assert(sizeof(struct perfbpf_mon_key) == 168, "perfbpf_mon_key layout");
+_Static_assert(sizeof(struct perfbpf_mon_hist) <= 32768, "per-CPU values are limited to 32 KiB");
 
 #endif /* PERFBPF_BPF_SHARED_H */

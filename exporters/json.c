@@ -94,6 +94,7 @@ int json__write(FILE *f, const struct summary *s)
 	add_str(root, "schema", PERFBPF_SUMMARY_SCHEMA);
 	add_str(root, "perfbpf_version", PERFBPF_VERSION);
 	add_str(root, "command", s->command);
+	add_str(root, "mode", s->kernel_histograms ? "kernel_histograms" : "events");
 	json_object_object_add(root, "pid", json_object_new_int(s->pid));
 	add_str(root, "stop_reason", s->stop_reason);
 	if (s->exit_status >= 0)

@@ -204,7 +204,12 @@ static void put_losses(FILE *f, const struct summary *s)
 
 	for (size_t i = 0; i < s->nrows; i++)
 		napprox += s->rows[i].approximate;
-	if (napprox)
+	if (s->kernel_histograms)
+		fprintf(f, "- Aggregated in the kernel (perfbpf monitor): percentiles (marked ~) and "
+			   "the standard deviation come from histograms and are within %.1f%% of the "
+			   "exact value; count, total, mean, min and max are exact.\n",
+			s->hist_rel_error * 100);
+	else if (napprox)
 		fprintf(f, "- Percentiles marked ~ (%zu of %zu keys) come from a histogram and are "
 			   "within %.1f%% of the exact value: their samples outgrew the %llu MiB "
 			   "sample budget (--sample-budget).\n",

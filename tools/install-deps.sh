@@ -4,7 +4,8 @@
 set -euo pipefail
 
 pkgs=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjson-c-dev libcmocka-dev
-      systemtap-sdt-dev pkg-config valgrind binutils libc6-dev)
+      systemtap-sdt-dev pkg-config valgrind binutils libc6-dev libmicrohttpd-dev
+      prometheus python3-prometheus-client curl)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "list.h"
+#include "monitor.h"
 #include "options.h"
 #include "session.h"
 #include "util.h"
@@ -19,6 +20,8 @@ int main(int argc, char **argv)
 		return session__attach(&o);
 	case CMD_RUN:
 		return session__run(&o);
+	case CMD_MONITOR:
+		return monitor__run(&o);
 	case CMD_LIST:
 		return list__run(&o, stdout);
 	case CMD_NONE:

@@ -5,10 +5,13 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "markdown.h"
 
-enum command { CMD_NONE, CMD_ATTACH, CMD_RUN, CMD_LIST };
+enum command { CMD_NONE, CMD_ATTACH, CMD_RUN, CMD_LIST, CMD_MONITOR };
+
+#define MAX_BINARIES 32
 
 struct cli_opts {
 	enum command cmd;
@@ -26,6 +29,15 @@ struct cli_opts {
 	uint64_t max_threads;
 	bool quiet;
 	bool attribution;
+	/* monitor */
+	const char *binaries[MAX_BINARIES]; /* --binary, every process of each */
+	size_t nbinaries;
+	const char *listen;                 /* as given, for messages; NULL: --no-listen */
+	struct sockaddr_storage listen_addr;
+	socklen_t listen_len;
+	bool per_pid;
+	bool report;                        /* markdown on stdout at exit and on SIGUSR1 */
+	uint64_t interval_ns;               /* how often the kernel histograms are read */
 };
 
 /* Parses argv (argv[0] is "perfbpf"). Returns -1 to go on, or an exit status to exit with

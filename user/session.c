@@ -30,10 +30,8 @@ struct session {
 	const struct cli_opts *o;
 	struct tracer *tracer;
 	struct agg *agg;
-	struct target_objs objs;
-	size_t objs_done; /* objs[0..objs_done) were examined for probes */
+	struct probe_objs po;
 	int pid;
-	unsigned binaries, sites;
 	int agg_err;
 	FILE *json, *md, *events; /* outputs asked for, or NULL */
 	struct events_writer *ew;
@@ -70,55 +68,6 @@ static int on_event(void *ctx, const struct perfbpf_event *e)
 	if (err)
 		s->agg_err = err;
 	return err;
-}
-
-/* Examines objects not yet looked at; attaches to those with perfbpf probes. When `tracer` is not
- * there yet, only counts (so that "no probes" can be said before loading BPF). */
-static int attach_new_objects(struct session *s)
-{
-	int err = 0;
-
-	for (; s->objs_done < s->objs.n; s->objs_done++) {
-		struct target_obj *ob = &s->objs.v[s->objs_done];
-		struct sdt_notes notes;
-		int n;
-
-		if (sdt__read_file(ob->open_path, &notes)) {
-			pb_debug("%s: no readable ELF notes, skipped", ob->path);
-			continue;
-		}
-		if (sdt__count(&notes, "perfbpf", NULL) == 0) {
-			sdt__free(&notes);
-			continue;
-		}
-		n = tracer__attach(s->tracer, s->pid, ob->open_path, ob->path, &notes);
-		sdt__free(&notes);
-		if (n < 0) {
-			err = n;
-			break;
-		}
-		if (n > 0) {
-			s->binaries++;
-			s->sites += (unsigned)n;
-			pb_debug("attached %d probe sites in %s", n, ob->path);
-		}
-	}
-	return err;
-}
-
-static size_t count_probe_objects(const struct target_objs *objs)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < objs->n; i++) {
-		struct sdt_notes notes;
-
-		if (sdt__read_file(objs->v[i].open_path, &notes))
-			continue;
-		n += sdt__count(&notes, "perfbpf", NULL) > 0;
-		sdt__free(&notes);
-	}
-	return n;
 }
 
 static bool is_stdout(const char *path)
@@ -186,8 +135,8 @@ static int report(struct session *s)
 	sum.exit_status = s->exit_status;
 	sum.start_real_ns = s->start_real;
 	sum.trace_ns = mono_ns() - s->start_mono;
-	sum.binaries = s->binaries;
-	sum.probe_sites = s->sites;
+	sum.binaries = s->po.binaries;
+	sum.probe_sites = s->po.sites;
 	sum.attribution = s->o->attribution;
 	tracer__counters(s->tracer, sum.counters);
 	err = agg__summarize(s->agg, &sum);
@@ -195,8 +144,7 @@ static int report(struct session *s)
 		pb_err("cannot compute the statistics: %s", strerror(-err));
 		return err;
 	}
-	sum.dropped = sum.counters[PERFBPF_CNT_RB_DROPPED] + sum.counters[PERFBPF_CNT_SPAN_NO_STACK] +
-		      sum.counters[PERFBPF_CNT_SPAN_DEPTH_OVERFLOW];
+	sum.dropped = summary__dropped(sum.counters);
 	if (sum.dropped)
 		pb_warn("%llu events were dropped (see the report's data quality section)",
 			(unsigned long long)sum.dropped);
@@ -240,7 +188,7 @@ static int session_fini(struct session *s)
 	err = close_output(s->md, s->o->markdown_path) ?: err;
 	err = close_output(s->events, s->o->events_path) ?: err;
 	agg__free(s->agg);
-	target__free(&s->objs);
+	target__free(&s->po.objs);
 	free(s->command);
 	return err;
 }
@@ -268,7 +216,8 @@ static int trace_loop(struct session *s, done_fn done)
 			int err;
 
 			next_scan = now + RESCAN_NS;
-			if (target__scan_maps(s->pid, &s->objs) > 0 && (err = attach_new_objects(s)))
+			if (target__scan_maps(s->pid, &s->po.objs) > 0 &&
+			    (err = tracer__attach_new(s->tracer, s->pid, &s->po)))
 				return err;
 		}
 	}
@@ -293,39 +242,15 @@ static bool attach_done(struct session *s)
 int session__attach(const struct cli_opts *o)
 {
 	struct session s = { .o = o };
-	int pid = o->pid, err, n;
+	int pid = o->pid, err;
 
 	if (tracer__check_privileges())
 		return EXIT_FAIL;
-	err = target__check(pid);
-	if (err == -ESRCH) {
-		pb_err("pid %d: no such process", pid);
-		return EXIT_FAIL;
-	} else if (err == -EINVAL) {
-		pb_err("pid %d is a kernel thread: only user processes have perfbpf probes", pid);
-		return EXIT_FAIL;
-	} else if (err == -ECHILD) {
-		pb_err("pid %d has already exited", pid);
-		return EXIT_FAIL;
-	} else if (err) {
-		pb_err("pid %d: cannot read its state: %s", pid, strerror(-err));
-		return EXIT_FAIL;
-	}
-	n = target__scan_maps(pid, &s.objs);
-	if (n < 0) {
-		pb_err("pid %d: cannot read /proc/%d/maps: %s%s", pid, pid, strerror(-n),
-		       n == -EACCES ? " (run as root)" : "");
-		target__free(&s.objs);
+	if (target__open_pid(pid, &s.po.objs)) {
+		target__free(&s.po.objs);
 		return EXIT_FAIL;
 	}
 	s.command = target__cmdline(pid);
-	if (count_probe_objects(&s.objs) == 0) {
-		pb_err("pid %d: no perfbpf probes in %s or its %zu other mapped objects (run 'perfbpf "
-		       "list %d' to see what is there)", pid, s.objs.n ? s.objs.v[0].path : "?",
-		       s.objs.n ? s.objs.n - 1 : 0, pid);
-		session_fini(&s);
-		return EXIT_FAIL;
-	}
 	if (open_outputs(&s)) {
 		session_fini(&s);
 		return EXIT_FAIL;
@@ -333,7 +258,7 @@ int session__attach(const struct cli_opts *o)
 	install_signals();
 	err = session_init(&s, o, pid);
 	if (!err)
-		err = attach_new_objects(&s);
+		err = tracer__attach_new(s.tracer, s.pid, &s.po);
 	if (!err) {
 		attach_pidfd = pidfd_open(pid, 0);
 		if (attach_pidfd < 0) {
@@ -344,7 +269,7 @@ int session__attach(const struct cli_opts *o)
 	if (!err) {
 		if (!o->quiet)
 			fprintf(stderr, "perfbpf: attached to %u probe sites in %u binaries of pid %d; "
-					"Ctrl-C to stop\n", s.sites, s.binaries, pid);
+					"Ctrl-C to stop\n", s.po.sites, s.po.binaries, pid);
 		s.start_mono = mono_ns();
 		s.start_real = real_ns();
 		err = trace_loop(&s, attach_done);
@@ -450,16 +375,16 @@ int session__run(const struct cli_opts *o)
 		pb_err("cannot run '%s': %s", o->run_argv[0], strerror(errno));
 		return 127;
 	}
-	err = target__add_path(&s.objs, exe);
+	err = target__add_path(&s.po.objs, exe);
 	if (err >= 0)
-		err = target__add_needed_libs(&s.objs, exe);
+		err = target__add_needed_libs(&s.po.objs, exe);
 	if (err < 0)
 		pb_warn("%s: cannot list its shared libraries (%s); libraries are attached once "
 			"loaded", exe, strerror(-err));
 	s.command = join_argv(o->run_argv);
-	if (count_probe_objects(&s.objs) == 0) {
+	if (target__count_probe_objects(&s.po.objs) == 0) {
 		pb_err("%s: no perfbpf probes in it or its %zu shared libraries (run 'perfbpf list "
-		       "%s' to see what is there)", exe, s.objs.n ? s.objs.n - 1 : 0, exe);
+		       "%s' to see what is there)", exe, s.po.objs.n ? s.po.objs.n - 1 : 0, exe);
 		free(exe);
 		session_fini(&s);
 		return EXIT_FAIL;
@@ -478,7 +403,7 @@ int session__run(const struct cli_opts *o)
 	}
 	err = session_init(&s, o, run_child);
 	if (!err)
-		err = attach_new_objects(&s);
+		err = tracer__attach_new(s.tracer, s.pid, &s.po);
 	if (err) {
 		kill(run_child, SIGKILL);
 		waitpid(run_child, &st, 0);

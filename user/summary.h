@@ -59,10 +59,18 @@ struct summary {
 	double hist_rel_error;
 	unsigned binaries, probe_sites;
 	bool attribution; /* --attribution was on */
+	bool kernel_histograms; /* perfbpf monitor: every percentile from the in-kernel histograms */
 	struct stat_row *rows;    /* per (metric, symbol, strategy), by total_ns descending */
 	size_t nrows;
 	struct stat_row *metrics; /* per metric roll-ups, by total_ns descending */
 	size_t nmetrics;
 };
+
+/* Events that reached a probe but are in no statistic, from the kernel's counters. */
+static inline uint64_t summary__dropped(const uint64_t counters[PERFBPF_CNT__MAX])
+{
+	return counters[PERFBPF_CNT_RB_DROPPED] + counters[PERFBPF_CNT_SPAN_NO_STACK] +
+	       counters[PERFBPF_CNT_SPAN_DEPTH_OVERFLOW];
+}
 
 #endif

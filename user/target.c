@@ -2,6 +2,7 @@
 /* What perfbpf knows of a target process: state, command line and mapped executable objects. */
 #include "target.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -15,6 +16,9 @@
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "sdt.h"
+#include "util.h"
 
 extern char **environ;
 
@@ -43,6 +47,35 @@ int target__check(int pid)
 		return -EINVAL;
 	if (state == 'Z' || state == 'X')
 		return -ECHILD;
+	return 0;
+}
+
+int target__open_pid(int pid, struct target_objs *objs)
+{
+	int err = target__check(pid);
+
+	if (err == -ESRCH)
+		pb_err("pid %d: no such process", pid);
+	else if (err == -EINVAL)
+		pb_err("pid %d is a kernel thread: only user processes have perfbpf probes", pid);
+	else if (err == -ECHILD)
+		pb_err("pid %d has already exited", pid);
+	else if (err)
+		pb_err("pid %d: cannot read its state: %s", pid, strerror(-err));
+	if (err)
+		return err;
+	err = target__scan_maps(pid, objs);
+	if (err < 0) {
+		pb_err("pid %d: cannot read /proc/%d/maps: %s%s", pid, pid, strerror(-err),
+		       err == -EACCES ? " (run as root)" : "");
+		return err;
+	}
+	if (target__count_probe_objects(objs) == 0) {
+		pb_err("pid %d: no perfbpf probes in %s or its %zu other mapped objects (run 'perfbpf "
+		       "list %d' to see what is there)", pid, objs->n ? objs->v[0].path : "?",
+		       objs->n ? objs->n - 1 : 0, pid);
+		return -ENOENT;
+	}
 	return 0;
 }
 
@@ -107,6 +140,30 @@ int target__add_path(struct target_objs *objs, const char *path)
 	return add_obj(objs, path, path, st.st_dev, st.st_ino) ?: 1;
 }
 
+/* One line of /proc/PID/maps: an executable mapping of a file, or false. `line` is modified
+ * (file points into it). */
+static bool parse_exec_mapping(char *line, unsigned long long *start, unsigned long long *end,
+			       dev_t *dev, ino_t *ino, char **file)
+{
+	unsigned long long i;
+	unsigned maj, min;
+	char perms[8], *nl;
+	int off = 0;
+
+	if (sscanf(line, "%llx-%llx %7s %*x %x:%x %llu %n", start, end, perms, &maj, &min, &i,
+		   &off) != 6 || off == 0)
+		return false;
+	*file = line + off;
+	nl = strchr(*file, '\n');
+	if (nl)
+		*nl = '\0';
+	if (perms[2] != 'x' || (*file)[0] != '/' || i == 0 || strstr(*file, " (deleted)"))
+		return false;
+	*dev = makedev(maj, min);
+	*ino = (ino_t)i;
+	return true;
+}
+
 int target__scan_maps(int pid, struct target_objs *objs)
 {
 	char path[64], line[PATH_MAX + 256], open_path[PATH_MAX + 64];
@@ -118,26 +175,13 @@ int target__scan_maps(int pid, struct target_objs *objs)
 	if (!f)
 		return errno == ENOENT ? -ESRCH : -errno;
 	while (fgets(line, sizeof(line), f)) {
-		unsigned long long ino, start, end;
-		unsigned maj, min;
-		char perms[8];
-		int off = 0;
-		char *file, *nl;
+		unsigned long long start, end;
+		char *file;
 		dev_t dev;
+		ino_t ino;
 
-		if (sscanf(line, "%llx-%llx %7s %*x %x:%x %llu %n", &start, &end, perms, &maj, &min,
-			   &ino, &off) != 6 || off == 0)
-			continue;
-		file = line + off;
-		nl = strchr(file, '\n');
-		if (nl)
-			*nl = '\0';
-		if (perms[2] != 'x' || file[0] != '/' || ino == 0)
-			continue;
-		if (strstr(file, " (deleted)"))
-			continue;
-		dev = makedev(maj, min);
-		if (target__has(objs, dev, (ino_t)ino))
+		if (!parse_exec_mapping(line, &start, &end, &dev, &ino, &file) ||
+		    target__has(objs, dev, ino))
 			continue;
 		/* map_files opens the mapped file itself. /proc/PID/root + path is not enough: for a
 		 * file under a mount that only exists in the target's mount namespace, maps shows the
@@ -145,13 +189,69 @@ int target__scan_maps(int pid, struct target_objs *objs)
 		snprintf(open_path, sizeof(open_path), "/proc/%d/map_files/%llx-%llx", pid, start, end);
 		if (access(open_path, R_OK))
 			snprintf(open_path, sizeof(open_path), "/proc/%d/root%s", pid, file);
-		err = add_obj(objs, file, open_path, dev, (ino_t)ino);
+		err = add_obj(objs, file, open_path, dev, ino);
 		if (err)
 			break;
 		added++;
 	}
 	fclose(f);
 	return err ? err : added;
+}
+
+static bool maps_any(int pid, const struct target_objs *files)
+{
+	char path[64], line[PATH_MAX + 256];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		unsigned long long start, end;
+		char *file;
+		dev_t dev;
+		ino_t ino;
+
+		found = parse_exec_mapping(line, &start, &end, &dev, &ino, &file) &&
+			target__has(files, dev, ino);
+	}
+	fclose(f);
+	return found;
+}
+
+size_t target__count_probe_objects(const struct target_objs *objs)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < objs->n; i++) {
+		struct sdt_notes notes;
+
+		if (sdt__read_file(objs->v[i].open_path, &notes))
+			continue;
+		n += sdt__count(&notes, "perfbpf", NULL) > 0;
+		sdt__free(&notes);
+	}
+	return n;
+}
+
+int target__count_mapping(const struct target_objs *files)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		int pid;
+
+		if (parse_pid(de->d_name, &pid) == 0 && maps_any(pid, files))
+			n++;
+	}
+	closedir(d);
+	return n;
 }
 
 /* PT_INTERP of an ELF executable into buf; -ENOENT if it has none (static). */

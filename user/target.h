@@ -23,11 +23,18 @@ struct target_objs {
 /* 0 if pid is a live user process; else -ESRCH (no such process), -EINVAL (kernel thread),
  * -ECHILD (a zombie: it has exited) or another -errno. */
 int target__check(int pid);
+/* Checks pid (live user process), scans its mapped objects into objs and checks that some have
+ * perfbpf probes; on failure prints one line saying why and returns -errno. */
+int target__open_pid(int pid, struct target_objs *objs);
 /* Command line with arguments joined by spaces; "" if unreadable. Caller frees. */
 char *target__cmdline(int pid);
 /* Adds the file-backed executable mappings of pid not yet in `objs` (by device and inode);
  * returns how many were added, or -errno. */
 int target__scan_maps(int pid, struct target_objs *objs);
+/* Objects in objs that have perfbpf probes. */
+size_t target__count_probe_objects(const struct target_objs *objs);
+/* Processes that have any of `files` mapped executable now (a /proc scan), or -errno. */
+int target__count_mapping(const struct target_objs *files);
 bool target__has(const struct target_objs *objs, dev_t dev, ino_t ino);
 /* Adds a file perfbpf opens directly (run: before the command is started). */
 int target__add_path(struct target_objs *objs, const char *path);

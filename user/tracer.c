@@ -157,6 +157,8 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 	}
 	t->skel->rodata->wakeup_bytes = opts->wakeup_bytes;
 	t->skel->rodata->attribution = opts->attribution;
+	t->skel->rodata->aggregate = opts->aggregate;
+	t->skel->rodata->mon_per_pid = opts->per_pid;
 	if (!opts->attribution) {
 		/* not even loaded: no cost on context switches */
 		bpf_program__set_autoload(t->skel->progs.perfbpf_sched_switch, false);
@@ -165,6 +167,11 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 	}
 	err = bpf_map__set_max_entries(t->skel->maps.events, (__u32)opts->ring_size);
 	err = err ?: bpf_map__set_max_entries(t->skel->maps.stacks, opts->max_threads);
+	/* the monitor's tables exist in both modes: one entry each when unused */
+	err = err ?: bpf_map__set_max_entries(t->skel->maps.mon_keys,
+					      opts->aggregate ? opts->max_keys : 1);
+	err = err ?: bpf_map__set_max_entries(t->skel->maps.mon_hists,
+					      opts->aggregate ? opts->max_keys : 1);
 	if (err) {
 		pb_err("cannot size BPF maps: %s", strerror(-err));
 		goto fail;
@@ -287,6 +294,34 @@ int tracer__attach(struct tracer *t, int pid, const char *path, const char *disp
 	return sites;
 }
 
+int tracer__attach_new(struct tracer *t, int pid, struct probe_objs *po)
+{
+	for (; po->done < po->objs.n; po->done++) {
+		struct target_obj *ob = &po->objs.v[po->done];
+		struct sdt_notes notes;
+		int n;
+
+		if (sdt__read_file(ob->open_path, &notes)) {
+			pb_debug("%s: no readable ELF notes, skipped", ob->path);
+			continue;
+		}
+		if (sdt__count(&notes, "perfbpf", NULL) == 0) {
+			sdt__free(&notes);
+			continue;
+		}
+		n = tracer__attach(t, pid, ob->open_path, ob->path, &notes);
+		sdt__free(&notes);
+		if (n < 0)
+			return n;
+		if (n > 0) {
+			po->binaries++;
+			po->sites += (unsigned)n;
+			pb_debug("attached %d probe sites in %s", n, ob->path);
+		}
+	}
+	return 0;
+}
+
 int tracer__poll(struct tracer *t, int timeout_ms)
 {
 	int n = ring_buffer__poll(t->rb, timeout_ms), m;
@@ -305,6 +340,12 @@ int tracer__drain(struct tracer *t)
 	int n = ring_buffer__consume(t->rb);
 
 	return n < 0 && t->cb_err ? t->cb_err : n;
+}
+
+void tracer__mon_fds(struct tracer *t, int *keys_fd, int *hists_fd)
+{
+	*keys_fd = bpf_map__fd(t->skel->maps.mon_keys);
+	*hists_fd = bpf_map__fd(t->skel->maps.mon_hists);
 }
 
 int tracer__counters(struct tracer *t, uint64_t out[PERFBPF_CNT__MAX])

@@ -9,6 +9,7 @@
 
 #include "perfbpf.h"
 #include "sdt.h"
+#include "target.h"
 
 struct tracer;
 
@@ -19,6 +20,9 @@ struct tracer_opts {
 	uint64_t wakeup_bytes; /* wake the consumer each time this much is pending */
 	uint32_t max_threads;  /* threads with open spans at once */
 	bool attribution;      /* scheduler attribution of spans (sched tracepoints) */
+	bool aggregate;        /* monitor: aggregate in the kernel; no event crosses the ring */
+	bool per_pid;          /* monitor: keys include the process id */
+	uint32_t max_keys;     /* monitor: size of the kernel key table */
 	tracer_event_fn on_event;
 	void *ctx;
 };
@@ -34,10 +38,21 @@ void tracer__free(struct tracer *t);
  * the number of probe sites attached or -errno (with a message). */
 int tracer__attach(struct tracer *t, int pid, const char *path, const char *display,
 		   const struct sdt_notes *notes);
+/* A process's (or a list of files') objects examined for probes so far, and what was attached. */
+struct probe_objs {
+	struct target_objs objs;
+	size_t done; /* objs.v[0..done) were examined */
+	unsigned binaries, sites;
+};
+/* Examines the objects not yet looked at and attaches to those with perfbpf probes, for process
+ * pid (0: every process that maps them, now or later). 0, or the first failure's -errno. */
+int tracer__attach_new(struct tracer *t, int pid, struct probe_objs *po);
 /* Waits up to timeout_ms for a wakeup, then consumes everything pending. Returns the number of
  * events consumed or -errno (-EINTR when a signal arrived). */
 int tracer__poll(struct tracer *t, int timeout_ms);
 int tracer__drain(struct tracer *t);
+/* monitor (opts.aggregate): the key table and the per-CPU histograms (see perfbpf.h). */
+void tracer__mon_fds(struct tracer *t, int *keys_fd, int *hists_fd);
 /* Sums the per-CPU counters. */
 int tracer__counters(struct tracer *t, uint64_t out[PERFBPF_CNT__MAX]);
 

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 bool pb_verbose;
 
@@ -150,4 +152,51 @@ uint64_t mono_ns(void)
 uint64_t real_ns(void)
 {
 	return clock_ns(CLOCK_REALTIME);
+}
+
+int parse_listen(const char *s, struct sockaddr_storage *out, socklen_t *len)
+{
+	struct sockaddr_in *in4 = (struct sockaddr_in *)out;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)out;
+	char host[64];
+	const char *port_s;
+	uint64_t port;
+	size_t hl;
+
+	if (!s || !*s)
+		return -EINVAL;
+	port_s = strrchr(s, ':');
+	if (!port_s) { /* a bare port: loopback */
+		port_s = s;
+		snprintf(host, sizeof(host), "127.0.0.1");
+	} else {
+		hl = (size_t)(port_s - s);
+		port_s++;
+		if (hl >= 2 && s[0] == '[' && s[hl - 1] == ']') { /* [v6]:port */
+			s++;
+			hl -= 2;
+		}
+		if (hl == 0 || hl >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, s, hl);
+		host[hl] = '\0';
+	}
+	if (parse_u64(port_s, 1, 65535, &port))
+		return -EINVAL;
+	if (!strcmp(host, "localhost"))
+		snprintf(host, sizeof(host), "127.0.0.1");
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons((uint16_t)port);
+		*len = sizeof(*in4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*in6);
+		return 0;
+	}
+	return -EINVAL;
 }

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 /* Exit codes, documented in README.md and --help. */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -17,6 +18,9 @@ int parse_pid(const char *s, int *out);
 int parse_duration_ns(const char *s, uint64_t *out);
 /* "4096", "64K", "16M", "1G" (binary units) -> bytes. */
 int parse_size(const char *s, uint64_t *out);
+
+/* "PORT" (loopback), "HOST:PORT" or "[IPV6]:PORT", numeric hosts or localhost. */
+int parse_listen(const char *s, struct sockaddr_storage *out, socklen_t *len);
 
 /* "perfbpf: <message>\n" on stderr. */
 void pb_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
