@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char DUR[] = "perfbpf_operation_duration_seconds";
@@ -50,18 +51,27 @@ static void put_bucket(FILE *f, const char *fam, const struct kseries *s, bool p
 	fprintf(f, "\"} %" PRIu64 "\n", cum);
 }
 
+/* Marks the bounds a histogram needs: both edges of each of its non-empty buckets, as the upper
+ * bound of that bucket and of the one below it. */
+static void mark_edges(bool *edge, const uint64_t *b)
+{
+	for (unsigned i = 0; i < KHIST_OVERFLOW; i++)
+		if (b[i]) {
+			edge[i] = true;
+			if (i > 0)
+				edge[i - 1] = true;
+		}
+}
+
 static void put_histogram(FILE *f, const char *fam, const struct kseries *s, bool per_pid,
-			  const uint64_t *b, uint64_t count, uint64_t sum_ns)
+			  const bool *edge, const uint64_t *b, uint64_t count, uint64_t sum_ns)
 {
 	uint64_t cum = 0;
 
 	for (unsigned i = 0; i < KHIST_OVERFLOW; i++) {
-		if (!b[i])
-			continue;
-		if (khist_lower(i) > 0 && (i == 0 || !b[i - 1]))
-			put_bucket(f, fam, s, per_pid, khist_lower(i) - 1, cum);
 		cum += b[i];
-		put_bucket(f, fam, s, per_pid, khist_upper(i), cum);
+		if (edge[i])
+			put_bucket(f, fam, s, per_pid, khist_upper(i), cum);
 	}
 	fprintf(f, "%s_bucket{", fam);
 	put_labels(f, s, per_pid);
@@ -72,6 +82,49 @@ static void put_histogram(FILE *f, const char *fam, const struct kseries *s, boo
 	fprintf(f, "\n%s_count{", fam);
 	put_labels(f, s, per_pid);
 	fprintf(f, "} %" PRIu64 "\n", count);
+}
+
+static bool same_metric(const struct kseries *a, const struct kseries *b)
+{
+	return a->kind == b->kind && !strcmp(a->metric, b->metric);
+}
+
+/* One histogram family. All series of a metric share one set of bounds (the union of what each
+ * needs), so that sum by (le) across symbols, strategies and processes adds like with like. */
+static int put_histograms(FILE *f, const char *fam, const struct prom_input *in, bool wait)
+{
+	bool *edge = malloc(KHIST_OVERFLOW * sizeof(*edge));
+	bool *done = calloc(in->nseries ? in->nseries : 1, sizeof(*done));
+
+	if (!edge || !done) {
+		free(edge);
+		free(done);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < in->nseries; i++) {
+		if (done[i])
+			continue;
+		memset(edge, 0, KHIST_OVERFLOW * sizeof(*edge));
+		for (size_t j = i; j < in->nseries; j++)
+			if (same_metric(in->series[i], in->series[j]))
+				mark_edges(edge, wait ? in->series[j]->wait : in->series[j]->dur);
+		for (size_t j = i; j < in->nseries; j++) {
+			const struct kseries *s = in->series[j];
+
+			if (done[j] || !same_metric(in->series[i], s))
+				continue;
+			done[j] = true;
+			if (wait)
+				put_histogram(f, fam, s, in->per_pid, edge, s->wait, s->wait_count,
+					      s->wait_sum_ns);
+			else
+				put_histogram(f, fam, s, in->per_pid, edge, s->dur, s->count,
+					      s->sum_ns);
+		}
+	}
+	free(edge);
+	free(done);
+	return 0;
 }
 
 static void put_family(FILE *f, const char *name, const char *type, const char *help)
@@ -118,22 +171,17 @@ int prometheus__write(FILE *f, const struct prom_input *in)
 	};
 	uint64_t events = 0;
 
+	for (size_t i = 0; i < in->nseries; i++)
+		events += in->series[i]->count;
 	put_family(f, DUR, "histogram",
 		   "Duration of the engine's ops (engine-timed) and spans (kernel-timed), from its "
 		   "perfbpf probes.");
-	for (size_t i = 0; i < in->nseries; i++) {
-		const struct kseries *s = in->series[i];
-
-		put_histogram(f, DUR, s, in->per_pid, s->dur, s->count, s->sum_ns);
-		events += s->count;
-	}
+	if (put_histograms(f, DUR, in, false))
+		return -ENOMEM;
 	put_family(f, WAIT, "histogram",
 		   "Time between the ends of consecutive events of the same key.");
-	for (size_t i = 0; i < in->nseries; i++) {
-		const struct kseries *s = in->series[i];
-
-		put_histogram(f, WAIT, s, in->per_pid, s->wait, s->wait_count, s->wait_sum_ns);
-	}
+	if (put_histograms(f, WAIT, in, true))
+		return -ENOMEM;
 	put_counter(f, "perfbpf_events_total", "Events aggregated into the histograms.", events);
 	put_reasons(f, "perfbpf_dropped_events_total",
 		    "Events that reached a probe but are in no histogram, by reason.", dropped,

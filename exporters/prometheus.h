@@ -19,10 +19,11 @@ struct prom_input {
 	unsigned attached_processes;
 };
 
-/* Writes every family; 0 or -EIO. Histogram buckets: for each non-empty bucket, its upper bound,
- * and its lower bound when the bucket below is empty, so that histogram_quantile interpolates
- * within one bucket (error <= 1/64) while empty buckets cost no lines. A bound, once written,
- * stays: counts only grow. */
+/* Writes every family; 0 or -errno. Histogram bounds: both edges of every bucket that is
+ * non-empty in any series of the same metric, so that histogram_quantile interpolates within one
+ * bucket (error <= 1/64), sum by (le) across a metric's series is exact, and empty buckets cost
+ * no lines. A bound, once written, stays: counts only grow (per-process series excepted, which
+ * go with their process). */
 int prometheus__write(FILE *f, const struct prom_input *in);
 
 #endif

@@ -7,6 +7,8 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include "format.h"
 #include "util.h"
@@ -25,6 +27,34 @@ static void test_parse_u64(void **state)
 	assert_int_equal(parse_u64("1x", 0, 100, &v), -EINVAL);
 	assert_int_equal(parse_u64("99999999999999999999999", 0, UINT64_MAX, &v), -ERANGE);
 	assert_int_equal(v, 42);
+}
+
+static void test_parse_listen(void **state)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len = 0;
+
+	(void)state;
+	assert_int_equal(parse_listen("9464", &ss, &len), 0); /* a bare port binds loopback */
+	assert_int_equal(in4->sin_family, AF_INET);
+	assert_int_equal(ntohl(in4->sin_addr.s_addr), INADDR_LOOPBACK);
+	assert_int_equal(ntohs(in4->sin_port), 9464);
+	assert_int_equal(len, sizeof(*in4));
+	assert_int_equal(parse_listen("0.0.0.0:80", &ss, &len), 0);
+	assert_int_equal(in4->sin_addr.s_addr, 0);
+	assert_int_equal(parse_listen("localhost:1", &ss, &len), 0);
+	assert_int_equal(ntohl(in4->sin_addr.s_addr), INADDR_LOOPBACK);
+	assert_int_equal(parse_listen("[::1]:9464", &ss, &len), 0);
+	assert_int_equal(in6->sin6_family, AF_INET6);
+	assert_int_equal(len, sizeof(*in6));
+	assert_int_equal(parse_listen("127.0.0.1:0", &ss, &len), -EINVAL);
+	assert_int_equal(parse_listen("127.0.0.1:65536", &ss, &len), -EINVAL);
+	assert_int_equal(parse_listen("example.com:80", &ss, &len), -EINVAL);
+	assert_int_equal(parse_listen(":80", &ss, &len), -EINVAL);
+	assert_int_equal(parse_listen("", &ss, &len), -EINVAL);
+	assert_int_equal(parse_listen("1.2.3.4:x", &ss, &len), -EINVAL);
 }
 
 static void test_parse_pid(void **state)
@@ -109,6 +139,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_u64),
 		cmocka_unit_test(test_parse_pid),
+		cmocka_unit_test(test_parse_listen),
 		cmocka_unit_test(test_parse_duration),
 		cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_format),

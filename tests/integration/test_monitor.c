@@ -1,0 +1,581 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* Privileged integration tests of `perfbpf monitor`: in-kernel histograms checked against the
+ * demo engine's ground truth through a real Prometheus server, promtool and the OpenMetrics
+ * parser; engine restarts under --binary; per-process series; --pid with reports; bad input. */
+#include "harness.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PERFBPF bpath("perfbpf")
+/* Prometheus interpolates within one bucket: 1/64 of the value (see bpf/kernel_hist.h). */
+#define PROM_REL_ERROR (1.0 / 64)
+#define REPORT_REL_ERROR (1.0 / 128)
+
+/* Background processes of the running test, killed by the teardown if an assertion ends it. */
+static pid_t bg[8];
+static int nbg;
+
+static pid_t track(pid_t pid)
+{
+	if (nbg < 8)
+		bg[nbg++] = pid;
+	return pid;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	for (int i = 0; i < nbg; i++)
+		if (bg[i] > 0 && kill(bg[i], SIGKILL) == 0)
+			waitpid(bg[i], NULL, 0);
+	nbg = 0;
+	return 0;
+}
+
+static int port_base(void)
+{
+	return 20000 + (int)(getpid() % 20000);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* GET url with curl; the body, or NULL when it failed. Caller frees. */
+static char *http_get(const char *url)
+{
+	char *argv[] = { "curl", "-sf", "--max-time", "10", (char *)url, NULL };
+	struct proc_result r;
+
+	run_proc(argv, 15, &r);
+	free(r.err);
+	if (r.status != 0) {
+		free(r.out);
+		return NULL;
+	}
+	return r.out;
+}
+
+static char *scrape(int port)
+{
+	char url[64];
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/metrics", port);
+	return http_get(url);
+}
+
+/* Value of the first sample line starting with `prefix` (name and labels), or -1. */
+static double sample(const char *body, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	for (const char *l = body; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (!strncmp(l, prefix, n) && (l[n] == ' ' || l[n] == '{'))
+			return atof(strchr(l + n, ' ') + 1);
+	return -1;
+}
+
+/* Starts perfbpf monitor with extra arguments; waits until it serves (or, without a port, a
+ * moment for the attach). */
+static pid_t start_monitor(int port, char **extra)
+{
+	char listen[32], *argv[32];
+	int n = 0, fd;
+	pid_t pid;
+
+	argv[n++] = (char *)PERFBPF;
+	argv[n++] = "monitor";
+	argv[n++] = "-q";
+	if (port) {
+		snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+		argv[n++] = "--listen";
+		argv[n++] = listen;
+	} else {
+		argv[n++] = "--no-listen";
+	}
+	while (*extra)
+		argv[n++] = *extra++;
+	argv[n] = NULL;
+	pid = track(spawn_bg(argv, &fd));
+	close(fd);
+	for (uint64_t end = now_ms() + 10000; now_ms() < end;) {
+		char *b = port ? scrape(port) : NULL;
+
+		if (b) {
+			free(b);
+			return pid;
+		}
+		if (!port) {
+			usleep(500000);
+			return pid;
+		}
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			fail_msg("perfbpf monitor exited at start");
+		usleep(100000);
+	}
+	fail_msg("perfbpf monitor did not serve /metrics within 10 s");
+	return -1;
+}
+
+static int stop(pid_t pid, int sig)
+{
+	int st;
+
+	kill(pid, sig);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void run_ok(char **argv, int timeout_s)
+{
+	struct proc_result r;
+
+	run_proc(argv, timeout_s, &r);
+	if (r.status != 0)
+		fail_msg("%s exited %d: %s", argv[0], r.status, r.err);
+	proc_result_free(&r);
+}
+
+/* Waits until the scraped value of `prefix` equals want; returns the body (caller frees). */
+static char *wait_value(int port, const char *prefix, double want, int timeout_ms)
+{
+	char *b = NULL;
+	double v = -2;
+
+	for (uint64_t end = now_ms() + (uint64_t)timeout_ms; now_ms() < end; usleep(100000)) {
+		free(b);
+		b = scrape(port);
+		assert_non_null(b);
+		v = sample(b, prefix);
+		if (v == want)
+			return b;
+	}
+	fail_msg("%s is %.0f, expected %.0f", prefix, v, want);
+	return b;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Every duration of `metric` in the ground truth, sorted (caller frees). */
+static uint64_t *metric_truth(const struct ground_truth *gt, const char *metric, size_t *n)
+{
+	size_t k = 0, cap = 0;
+	uint64_t *all;
+
+	for (size_t i = 0; i < gt->nkeys; i++)
+		if (!strcmp(gt->keys[i].metric, metric))
+			cap += gt->keys[i].n;
+	all = malloc((cap ? cap : 1) * sizeof(*all));
+	for (size_t i = 0; i < gt->nkeys; i++)
+		if (!strcmp(gt->keys[i].metric, metric)) {
+			memcpy(all + k, gt->keys[i].d, gt->keys[i].n * sizeof(*all));
+			k += gt->keys[i].n;
+		}
+	qsort(all, k, sizeof(*all), cmp_u64);
+	*n = k;
+	return all;
+}
+
+/* One instant query through Prometheus's HTTP API; the scalar result or NAN. */
+static double prom_query(int port, const char *expr)
+{
+	char url[1024], enc[768];
+	size_t j = 0;
+	struct json_object *root, *res;
+	double v = NAN;
+	char *body;
+
+	for (const char *p = expr; *p && j + 4 < sizeof(enc); p++) {
+		if (strchr("{}\"(), =+", *p))
+			j += (size_t)snprintf(enc + j, sizeof(enc) - j, "%%%02X", (unsigned char)*p);
+		else
+			enc[j++] = *p;
+	}
+	enc[j] = '\0';
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/api/v1/query?query=%s", port, enc);
+	body = http_get(url);
+	if (!body)
+		return NAN;
+	root = json_tokener_parse(body);
+	res = root ? json_get(json_get(root, "data"), "result") : NULL;
+	if (res && json_object_array_length(res) == 1) {
+		struct json_object *val = json_get(json_object_array_get_idx(res, 0), "value");
+
+		v = atof(json_object_get_string(json_object_array_get_idx(val, 1)));
+	}
+	json_object_put(root);
+	free(body);
+	return v;
+}
+
+static pid_t start_prometheus(int port, int target_port)
+{
+	const char *cfg = tmp_file("prometheus.yml"), *data = tmp_file("prometheus-data");
+	char cfg_arg[512], data_arg[512], listen_arg[64], url[64];
+	char *argv[] = { "prometheus", cfg_arg, data_arg, listen_arg, "--log.level=error", NULL };
+	FILE *f = fopen(cfg, "w");
+	int fd;
+	pid_t pid;
+
+	assert_non_null(f);
+	fprintf(f, "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+		   "scrape_configs:\n  - job_name: perfbpf\n    static_configs:\n"
+		   "      - targets: ['127.0.0.1:%d']\n", target_port);
+	fclose(f);
+	mkdir(data, 0700);
+	snprintf(cfg_arg, sizeof(cfg_arg), "--config.file=%s", cfg);
+	snprintf(data_arg, sizeof(data_arg), "--storage.tsdb.path=%s", data);
+	snprintf(listen_arg, sizeof(listen_arg), "--web.listen-address=127.0.0.1:%d", port);
+	pid = track(spawn_bg(argv, &fd));
+	close(fd);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/-/ready", port);
+	for (uint64_t end = now_ms() + 30000; now_ms() < end; usleep(200000)) {
+		char *b = http_get(url);
+
+		if (b) {
+			free(b);
+			return pid;
+		}
+	}
+	fail_msg("prometheus did not become ready within 30 s");
+	return -1;
+}
+
+/* The demo engine under `monitor --binary`, scraped by a real Prometheus: per metric,
+ * histogram_quantile agrees with the engine's ground truth within one bucket; promtool and the
+ * OpenMetrics parser accept the exposition. */
+static void test_prometheus_quantiles_match_truth(void **state)
+{
+	int mport = port_base(), pport = port_base() + 1;
+	const char *gtf = tmp_file("prom-gt.tsv");
+	char *extra[] = { "--binary", (char *)bpath("backtest"), NULL };
+	char *engine[] = { (char *)bpath("backtest"), "--threads", "2", "--symbols",
+			   "BTCUSDT,ETHUSDT,SOLUSDT", "--ground-truth", (char *)gtf, "--quiet", NULL };
+	const char *metrics[] = { "strategy.tick", "strategy.getSignal", "risk.checkSignal",
+				  "exchange.fill", "sizing.calculate" };
+	struct ground_truth gt;
+	pid_t mon, prom;
+	char *body, expr[512];
+	double v;
+
+	(void)state;
+	mon = start_monitor(mport, extra);
+	prom = start_prometheus(pport, mport);
+	run_ok(engine, 300);
+	assert_int_equal(gt_load(gtf, &gt), 0);
+	assert_true(gt.total > 100000);
+	/* every op plus 6 phase spans per backtest */
+	body = wait_value(mport, "perfbpf_events_total", (double)(gt.total + 12), 5000);
+	assert_int_equal(sample(body, "perfbpf_unknown_key_events_total"), 0);
+	assert_non_null(strstr(body, "perfbpf_dropped_events_total{reason=\"span_no_stack\"} 0\n"));
+
+	{ /* promtool's own linter, and the OpenMetrics parser on the histogram families */
+		const char *file = tmp_file("metrics.txt");
+		char cmd[1024];
+		FILE *f = fopen(file, "w");
+
+		assert_non_null(f);
+		fputs(body, f);
+		fclose(f);
+		snprintf(cmd, sizeof(cmd), "promtool check metrics < %s", file);
+		assert_int_equal(system(cmd), 0);
+		snprintf(cmd, sizeof(cmd), "/usr/bin/python3 %s/tests/integration/"
+			 "openmetrics_check.py < %s", getenv("PERFBPF_SRC") ?: ".", file);
+		assert_int_equal(system(cmd), 0);
+	}
+	free(body);
+
+	/* Prometheus has scraped the final counts once its events_total matches */
+	snprintf(expr, sizeof(expr), "sum(perfbpf_events_total)");
+	for (uint64_t end = now_ms() + 30000; now_ms() < end; usleep(500000)) {
+		v = prom_query(pport, expr);
+		if (v == (double)(gt.total + 12))
+			break;
+	}
+	assert_true(v == (double)(gt.total + 12));
+	for (size_t i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++) {
+		size_t n;
+		uint64_t *all = metric_truth(&gt, metrics[i], &n);
+		const double qs[] = { 0.5, 0.99 };
+
+		assert_true(n > 1000);
+		for (int q = 0; q < 2; q++) {
+			double exact = (double)gt_rank(all, n, qs[q] * 100), est;
+
+			snprintf(expr, sizeof(expr), "histogram_quantile(%g, sum by (le) "
+				 "(perfbpf_operation_duration_seconds_bucket{kind=\"op\",metric=\"%s\"}))",
+				 qs[q], metrics[i]);
+			est = prom_query(pport, expr) * 1e9;
+			print_message("%-20s p%-2g truth %8.0f ns  prometheus %10.1f ns  (%+.2f%%)\n",
+				      metrics[i], qs[q] * 100, exact, est, (est - exact) / exact * 100);
+			assert_true(fabs(est - exact) <= exact * PROM_REL_ERROR + 1);
+		}
+		free(all);
+	}
+	gt_free(&gt);
+	assert_int_equal(stop(prom, SIGTERM), 0);
+	assert_int_equal(stop(mon, SIGTERM), 0);
+}
+
+#define TICK_COUNT "perfbpf_operation_duration_seconds_count{kind=\"op\",metric=\"strategy.tick\"," \
+	"symbol=\"BTCUSDT\",strategy=\"sma-5-20\"}"
+
+/* --binary follows restarts: a second process (new pid) adds to the same series, and the
+ * attached-processes gauge follows a long-running one. */
+static void test_binary_restart_counts_continue(void **state)
+{
+	int port = port_base() + 2;
+	const char *gt1 = tmp_file("r1.tsv"), *gt2 = tmp_file("r2.tsv");
+	char *extra[] = { "--binary", (char *)bpath("backtest"), "--interval", "100ms", NULL };
+	char *run1[] = { (char *)bpath("backtest"), "--bars", "5000", "--ground-truth",
+			 (char *)gt1, "--quiet", NULL };
+	char *run2[] = { (char *)bpath("backtest"), "--bars", "7000", "--ground-truth",
+			 (char *)gt2, "--quiet", NULL };
+	char *forever[] = { (char *)bpath("backtest"), "--forever", "--bars", "200",
+			    "--tick-sleep-us", "100", "--quiet", NULL };
+	struct ground_truth a, b;
+	pid_t mon, eng;
+	char *body;
+	int fd;
+
+	(void)state;
+	mon = start_monitor(port, extra);
+	body = wait_value(port, "perfbpf_attached_processes", 0, 3000);
+	free(body);
+	run_ok(run1, 120);
+	assert_int_equal(gt_load(gt1, &a), 0);
+	body = wait_value(port, "perfbpf_events_total", (double)(a.total + 6), 5000);
+	assert_true(sample(body, TICK_COUNT) == 5000);
+	free(body);
+	run_ok(run2, 120);
+	assert_int_equal(gt_load(gt2, &b), 0);
+	body = wait_value(port, "perfbpf_events_total", (double)(a.total + b.total + 12), 5000);
+	assert_true(sample(body, TICK_COUNT) == 12000);
+	free(body);
+	/* a running process is counted, and uncounted once it has gone */
+	eng = track(spawn_bg(forever, &fd));
+	close(fd);
+	body = wait_value(port, "perfbpf_attached_processes", 1, 5000);
+	free(body);
+	stop(eng, SIGTERM);
+	body = wait_value(port, "perfbpf_attached_processes", 0, 5000);
+	assert_true(sample(body, "perfbpf_events_total") > (double)(a.total + b.total + 12));
+	free(body);
+	gt_free(&a);
+	gt_free(&b);
+	assert_int_equal(stop(mon, SIGINT), 0);
+}
+
+/* --per-pid: one series per process; an exited process's series are dropped. */
+static void test_per_pid_series(void **state)
+{
+	int port = port_base() + 3;
+	char *extra[] = { "--binary", (char *)bpath("backtest"), "--per-pid", "--interval",
+			  "100ms", NULL };
+	char *forever[] = { (char *)bpath("backtest"), "--forever", "--bars", "200",
+			    "--tick-sleep-us", "200", "--quiet", NULL };
+	char prefix[2][160];
+	pid_t mon, eng[2];
+	char *body = NULL;
+	int fd;
+
+	(void)state;
+	mon = start_monitor(port, extra);
+	for (int i = 0; i < 2; i++) {
+		eng[i] = track(spawn_bg(forever, &fd));
+		close(fd);
+		snprintf(prefix[i], sizeof(prefix[i]), "perfbpf_operation_duration_seconds_count{"
+			 "kind=\"op\",metric=\"strategy.tick\",symbol=\"BTCUSDT\",strategy=\"sma-5-20\","
+			 "pid=\"%d\"}", eng[i]);
+	}
+	for (uint64_t end = now_ms() + 10000; now_ms() < end; usleep(200000)) {
+		free(body);
+		body = scrape(port);
+		assert_non_null(body);
+		if (sample(body, prefix[0]) > 0 && sample(body, prefix[1]) > 0)
+			break;
+	}
+	assert_true(sample(body, prefix[0]) > 0 && sample(body, prefix[1]) > 0);
+	free(body);
+	stop(eng[0], SIGTERM);
+	body = NULL;
+	for (uint64_t end = now_ms() + 5000; now_ms() < end; usleep(200000)) {
+		free(body);
+		body = scrape(port);
+		if (sample(body, prefix[0]) < 0)
+			break;
+	}
+	assert_true(sample(body, prefix[0]) < 0);
+	assert_true(sample(body, prefix[1]) > 0);
+	free(body);
+	stop(eng[1], SIGTERM);
+	assert_int_equal(stop(mon, SIGTERM), 0);
+}
+
+/* --pid: the monitor ends with the process and its JSON summary agrees with the ground truth:
+ * counts, totals, min and max exactly, percentiles within the histogram's midpoint error. */
+static void test_pid_report_matches_truth(void **state)
+{
+	const char *gtf = tmp_file("pid-gt.tsv"), *out = tmp_file("pid.json");
+	const char *md = tmp_file("pid.md");
+	char *engine[] = { (char *)bpath("backtest"), "--wait-attach", "20", "--threads", "2",
+			   "--ground-truth", (char *)gtf, "--quiet", NULL };
+	char pidbuf[16];
+	char *argv[] = { (char *)PERFBPF, "monitor", "-q", "--no-listen", "--pid", pidbuf, "-j",
+			 (char *)out, "-m", (char *)md, NULL };
+	struct proc_result r;
+	struct ground_truth gt;
+	struct json_object *root;
+	pid_t eng;
+	int fd, st;
+
+	(void)state;
+	eng = track(spawn_bg(engine, &fd));
+	close(fd);
+	snprintf(pidbuf, sizeof(pidbuf), "%d", eng);
+	run_proc(argv, 300, &r);
+	assert_int_equal(waitpid(eng, &st, 0), eng);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(gt_load(gtf, &gt), 0);
+	root = load_json(out);
+	assert_string_equal(json_str(root, "mode"), "kernel_histograms");
+	assert_string_equal(json_str(root, "stop_reason"), "the target exited");
+	assert_int_equal(json_u64(root, "events"), gt.total + 12);
+	assert_int_equal(json_u64(root, "dropped"), 0);
+	for (size_t i = 0; i < gt.nkeys; i++) {
+		const struct gt_key *k = &gt.keys[i];
+		struct json_object *row = find_row(root, "metrics", "op", k->metric, k->symbol,
+						   k->strategy);
+		uint64_t sum = 0;
+		const double ps[] = { 50, 95, 99 };
+		const char *names[] = { "p50_ns", "p95_ns", "p99_ns" };
+
+		assert_non_null(row);
+		for (size_t j = 0; j < k->n; j++)
+			sum += k->d[j];
+		assert_int_equal(json_u64(row, "count"), k->n);
+		assert_int_equal(json_u64(row, "total_ns"), sum);
+		assert_int_equal(json_u64(row, "min_ns"), k->d[0]);
+		assert_int_equal(json_u64(row, "max_ns"), k->d[k->n - 1]);
+		for (int p = 0; p < 3; p++) {
+			double exact = (double)gt_rank(k->d, k->n, ps[p]);
+			double got = (double)json_u64(row, names[p]);
+
+			assert_true(fabs(got - exact) <= exact * REPORT_REL_ERROR + 1);
+		}
+	}
+	json_object_put(root);
+	gt_free(&gt);
+	proc_result_free(&r);
+	{ /* the markdown report from the same histograms */
+		struct stat sb;
+
+		assert_int_equal(stat(md, &sb), 0);
+		assert_true(sb.st_size > 1000);
+	}
+}
+
+/* SIGUSR1 writes the reports while monitoring goes on. */
+static void test_sigusr1_writes_report(void **state)
+{
+	const char *out = tmp_file("usr1.json");
+	char *extra[] = { "--binary", (char *)bpath("backtest"), "-j", (char *)out, NULL };
+	char *engine[] = { (char *)bpath("backtest"), "--bars", "3000", "--quiet", NULL };
+	struct json_object *root;
+	pid_t mon;
+
+	(void)state;
+	unlink(out);
+	mon = start_monitor(0, extra);
+	run_ok(engine, 60);
+	kill(mon, SIGUSR1);
+	for (uint64_t end = now_ms() + 5000; now_ms() < end && access(out, R_OK); usleep(50000))
+		;
+	root = load_json(out);
+	assert_true(json_u64(root, "events") > 6000);
+	assert_string_equal(json_str(root, "stop_reason"), "still monitoring (report on SIGUSR1)");
+	json_object_put(root);
+	assert_int_equal(waitpid(mon, NULL, WNOHANG), 0); /* still running */
+	assert_int_equal(stop(mon, SIGTERM), 0);
+}
+
+static void expect_error(char **argv, int status, const char *msg)
+{
+	struct proc_result r;
+
+	run_proc(argv, 30, &r);
+	if (r.status != status || !strstr(r.err, msg) || count_lines(r.err) != 1)
+		fail_msg("%s %s: status %d, stderr '%s' (wanted %d, '%s')", argv[2],
+			 argv[3] ? argv[3] : "", r.status, r.err, status, msg);
+	proc_result_free(&r);
+}
+
+static void test_bad_input(void **state)
+{
+	int port = port_base() + 4;
+	char listen[32], notelf[] = "/etc/passwd", perfbpf[512], backtest[512], noprobe[512];
+	char *extra[] = { "--binary", backtest, NULL };
+	pid_t mon;
+
+	(void)state;
+	/* bpath's buffers rotate: keep copies */
+	snprintf(perfbpf, sizeof(perfbpf), "%s", bpath("perfbpf"));
+	snprintf(backtest, sizeof(backtest), "%s", bpath("backtest"));
+	snprintf(noprobe, sizeof(noprobe), "%s", bpath("tests/noprobe_target"));
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+	expect_error((char *[]){ perfbpf, "monitor", NULL }, 2,
+		     "nothing to monitor: give --binary PATH or --pid PID");
+	expect_error((char *[]){ perfbpf, "monitor", "--binary", notelf, NULL }, 1,
+		     "--binary /etc/passwd: not an ELF executable or shared library");
+	expect_error((char *[]){ perfbpf, "monitor", "--binary", "/nonexistent", NULL }, 1,
+		     "--binary /nonexistent: No such file or directory");
+	expect_error((char *[]){ perfbpf, "monitor", "--binary",
+				 noprobe, NULL }, 1,
+		     "no perfbpf probes in it");
+	expect_error((char *[]){ perfbpf, "monitor", "--binary", backtest,
+				 "--listen", "example.com:80", NULL }, 2,
+		     "invalid value 'example.com:80' for --listen");
+	expect_error((char *[]){ perfbpf, "monitor", "--pid", "1", "--binary",
+				 backtest, NULL }, 2,
+		     "--pid and --binary cannot be combined");
+	expect_error((char *[]){ perfbpf, "monitor", "--pid", "4194304", NULL }, 1,
+		     "no such process");
+	expect_error((char *[]){ perfbpf, "monitor", "--binary", backtest,
+				 "--interval", "0", NULL }, 2, "invalid value '0' for --interval");
+	/* the port is taken by another monitor */
+	mon = start_monitor(port, extra);
+	expect_error((char *[]){ perfbpf, "monitor", "--binary", backtest,
+				 "--listen", listen, NULL }, 1, "cannot serve metrics on");
+	assert_int_equal(stop(mon, SIGTERM), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_prometheus_quantiles_match_truth, teardown),
+		cmocka_unit_test_teardown(test_binary_restart_counts_continue, teardown),
+		cmocka_unit_test_teardown(test_per_pid_series, teardown),
+		cmocka_unit_test_teardown(test_pid_report_matches_truth, teardown),
+		cmocka_unit_test_teardown(test_sigusr1_writes_report, teardown),
+		cmocka_unit_test_teardown(test_bad_input, teardown),
+	};
+
+	return run_privileged_group("monitor", tests);
+}
