@@ -86,6 +86,10 @@ $(OUT)/ctxswitch: tools/bench/ctxswitch.c include/perfbpf/probe.h | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ENGINE_CFLAGS) $< -o $@ -lpthread
 
+$(OUT)/probe_loop: tools/bench/probe_loop.c include/perfbpf/probe.h | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ENGINE_CFLAGS) $< -o $@
+
 $(OUT)/tests/libprobelib.so: tests/integration/probelib.c include/perfbpf/probe.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
@@ -120,12 +124,12 @@ $(OUT)/tests/test_%: tests/integration/test_%.c tests/integration/harness.c \
 		$(OUT)/libperfbpf-core.a -lcmocka -lelf -ljson-c -lm $(LDFLAGS) -o $@
 
 TEST_PROGS := $(OUT)/tests/probe_target $(OUT)/tests/noprobe_target $(OUT)/backtest \
-	$(OUT)/ctxswitch
+	$(OUT)/ctxswitch $(OUT)/probe_loop
 
 $(OUT):
 	$(Q)mkdir -p $@
 
-.PHONY: all deps compile demo test unit integration asan valgrind bench clean vmlinux
+.PHONY: all deps compile demo test unit integration asan valgrind bench clean vmlinux install
 
 all: $(OUT)/perfbpf $(OUT)/backtest $(TEST_PROGS) $(UNIT_BINS) $(INTEG_BINS)
 
@@ -159,6 +163,10 @@ bench: compile
 
 valgrind: compile
 	$(Q)tests/run-valgrind.sh $(OUT)
+
+# perfbpf, the probe header and the perfbpf-monitor systemd service (root; PREFIX=/usr/local)
+install: all
+	$(Q)tools/install.sh $(OUT) $(or $(PREFIX),/usr/local)
 
 vmlinux:
 	$(Q)tools/gen-vmlinux.sh $(ARCH)

@@ -1,13 +1,27 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
-# `make valgrind`: perfbpf run on the demo engine under valgrind; any error or leak fails.
+# `make valgrind`: perfbpf run on the demo engine, then perfbpf monitor (serving /metrics, scraped
+# once, writing both reports) on another demo run, under valgrind; any error or leak fails.
 set -euo pipefail
 out=${1:-build}
 log=$(mktemp)
-valgrind --suppressions=tests/valgrind.supp --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect \
-	--errors-for-leak-kinds=definite,indirect --track-fds=no --log-file="$log" \
+vg=(valgrind --suppressions=tests/valgrind.supp --error-exitcode=99 --leak-check=full
+    --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --track-fds=no)
+trap 'rm -f "$log" "$log".*' EXIT
+
+"${vg[@]}" --log-file="$log" \
 	"$out/perfbpf" run -q -j "$log.json" -- "$out/backtest" --bars 20000 --quiet
-rc=$?
 grep -E "ERROR SUMMARY|definitely lost|indirectly lost" "$log"
-rm -f "$log" "$log.json"
-exit $rc
+
+port=$((30000 + $$ % 20000))
+"$out/backtest" --wait-attach 60 --bars 20000 --tick-sleep-us 200 --quiet &
+engine=$!
+"${vg[@]}" --log-file="$log.mon" "$out/perfbpf" monitor -q --pid "$engine" \
+	--listen "127.0.0.1:$port" -j "$log.mon.json" -m "$log.mon.md" &
+mon=$!
+for _ in $(seq 100); do curl -sf "127.0.0.1:$port/metrics" >/dev/null && break; sleep 0.2; done
+curl -sf "127.0.0.1:$port/metrics" | grep -q '^perfbpf_events_total '
+wait $engine
+wait $mon
+grep -E "ERROR SUMMARY|definitely lost|indirectly lost" "$log.mon"
+grep -q '"mode":"kernel_histograms"' "$log.mon.json"

@@ -165,20 +165,22 @@ static void update(struct kagg *a, struct kentry *e)
 
 int kagg__refresh(struct kagg *a)
 {
-	struct perfbpf_mon_key key, next;
+	/* Iteration starts from a key that cannot exist (kind 0): the kernel then returns the
+	 * first key, as for a NULL key, which valgrind would call an unaddressable argument. */
+	struct perfbpf_mon_key key = { 0 }, next;
 	struct perfbpf_mon_keyval kv;
-	void *prev = NULL;
 
-	while (bpf_map_get_next_key(a->keys_fd, prev, &next) == 0) {
+	while (bpf_map_get_next_key(a->keys_fd, &key, &next) == 0) {
 		struct kentry *e;
 
 		key = next;
-		prev = &key;
 		if (bpf_map_lookup_elem(a->keys_fd, &key, &kv))
 			continue; /* deleted meanwhile */
 		e = find(a, kv.id);
 		if (!e && !(e = add(a, &key, kv.id)))
 			return -ENOMEM;
+		/* zeroed first: valgrind takes only one CPU's share of a per-CPU lookup as written */
+		memset(a->buf, 0, a->stride * (size_t)a->ncpus);
 		/* the key is inserted before its histograms: none yet is no error */
 		if (bpf_map_lookup_elem(a->hists_fd, &kv.id, a->buf))
 			continue;

@@ -274,7 +274,7 @@ static bool target_exited(struct monitor *m, int timeout_ms)
 
 	if (m->pidfd < 0) {
 		poll(NULL, 0, timeout_ms);
-		return false;
+		return m->o->pid && target__check(m->o->pid) != 0;
 	}
 	return poll(&p, 1, timeout_ms) == 1;
 }
@@ -333,20 +333,22 @@ static int monitor_start(struct monitor *m)
 	};
 	int keys_fd, hists_fd, err;
 
+	/* the pidfd first: a target that exits while the probes attach is then still seen to
+	 * exit, and its events are reported */
+	if (o->pid) {
+		m->pidfd = pidfd_open(o->pid, 0);
+		if (m->pidfd < 0 && errno != ENOSYS) { /* ENOSYS (valgrind): polled instead */
+			pb_err("pid %d exited before perfbpf could attach", o->pid);
+			return -ESRCH;
+		}
+		m->attached_processes = 1;
+	}
 	err = tracer__new(&to, &m->tracer);
 	if (err)
 		return err;
 	err = tracer__attach_new(m->tracer, o->pid, &m->po);
 	if (err)
 		return err;
-	if (o->pid) {
-		m->pidfd = pidfd_open(o->pid, 0);
-		if (m->pidfd < 0) {
-			pb_err("pid %d exited while perfbpf attached", o->pid);
-			return -ESRCH;
-		}
-		m->attached_processes = 1;
-	}
 	tracer__mon_fds(m->tracer, &keys_fd, &hists_fd);
 	m->kagg = kagg__new(keys_fd, hists_fd, libbpf_num_possible_cpus());
 	return m->kagg ? 0 : -ENOMEM;

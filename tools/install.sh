@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Installs perfbpf (as root): the binary, the probe header, and the perfbpf-monitor service with
+# its configuration (an existing /etc/perfbpf/monitor.conf is kept).
+# Usage: tools/install.sh BUILD_DIR [PREFIX]   (PREFIX defaults to /usr/local)
+set -euo pipefail
+out=${1:-build}
+prefix=${2:-/usr/local}
+install -D -m 0755 "$out/perfbpf" "$prefix/bin/perfbpf"
+install -D -m 0644 include/perfbpf/probe.h "$prefix/include/perfbpf/probe.h"
+install -D -m 0644 README.md "$prefix/share/doc/perfbpf/README.md"
+install -D -m 0644 tools/systemd/perfbpf-monitor.service /etc/systemd/system/perfbpf-monitor.service
+if [ "$prefix" != /usr/local ]; then
+	sed -i "s|/usr/local/bin/perfbpf|$prefix/bin/perfbpf|" /etc/systemd/system/perfbpf-monitor.service
+fi
+[ -e /etc/perfbpf/monitor.conf ] || install -D -m 0644 tools/systemd/monitor.conf /etc/perfbpf/monitor.conf
+command -v systemctl >/dev/null && systemctl daemon-reload 2>/dev/null || true
+echo "perfbpf installed in $prefix; edit /etc/perfbpf/monitor.conf, then: systemctl enable --now perfbpf-monitor"
