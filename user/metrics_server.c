@@ -77,14 +77,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	return ret;
 }
 
-struct metrics_server *metrics_server__start(const struct sockaddr *addr, socklen_t len,
-					     const char *display, metrics_render_fn render,
-					     void *ctx)
+struct metrics_server *metrics_server__start(const struct sockaddr *addr, const char *display,
+					     metrics_render_fn render, void *ctx)
 {
 	struct metrics_server *s = calloc(1, sizeof(*s));
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
 
-	(void)len;
 	if (!s)
 		return NULL;
 	s->render = render;

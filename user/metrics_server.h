@@ -13,9 +13,8 @@ struct metrics_server;
 typedef int (*metrics_render_fn)(void *ctx, FILE *f);
 
 /* Listens on addr; NULL with a one-line message on failure (address in use, not local...). */
-struct metrics_server *metrics_server__start(const struct sockaddr *addr, socklen_t len,
-					     const char *display, metrics_render_fn render,
-					     void *ctx);
+struct metrics_server *metrics_server__start(const struct sockaddr *addr, const char *display,
+					     metrics_render_fn render, void *ctx);
 void metrics_server__stop(struct metrics_server *s);
 
 #endif

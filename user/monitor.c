@@ -103,19 +103,9 @@ static int open_binaries(struct monitor *m)
 
 static char *describe(const struct cli_opts *o)
 {
-	size_t len = 64;
-	char *s;
-
 	if (o->pid)
 		return target__cmdline(o->pid);
-	for (size_t i = 0; i < o->nbinaries; i++)
-		len += strlen(o->binaries[i]) + 1;
-	s = calloc(1, len);
-	for (size_t i = 0; s && i < o->nbinaries; i++) {
-		strcat(s, i ? " " : "every process of ");
-		strcat(s, o->binaries[i]);
-	}
-	return s;
+	return join_words("every process of ", o->binaries, o->nbinaries);
 }
 
 /* Reads the kernel's histograms; forgets exited processes' series in --per-pid mode. Called
@@ -180,8 +170,11 @@ static int write_file(const char *path, int (*write)(FILE *, const struct summar
 		return err;
 	}
 	err = write(f, s, arg);
-	if (fclose(f) || err || rename(tmp, path)) {
-		err = -errno ?: -EIO;
+	if (fclose(f) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err) {
 		pb_err("cannot write %s: %s", path, strerror(-err));
 		unlink(tmp);
 	}
@@ -227,8 +220,10 @@ static int write_reports(struct monitor *m)
 		sum.dropped = summary__dropped(sum.counters);
 		err = kseries__summarize(v, n, &m->rep, &sum);
 	}
+	/* the rows are copies in m->rep, which only this thread uses: scrapes need not wait for
+	 * the files */
+	pthread_mutex_unlock(&m->lock);
 	if (err) {
-		pthread_mutex_unlock(&m->lock);
 		pb_err("cannot compute the statistics: %s", strerror(-err));
 		return err;
 	}
@@ -238,7 +233,6 @@ static int write_reports(struct monitor *m)
 		err = write_file(o->markdown_path, put_markdown, &sum, &o->md) ?: err;
 	if (o->json_path)
 		err = write_file(o->json_path, put_json, &sum, NULL) ?: err;
-	pthread_mutex_unlock(&m->lock);
 	return err;
 }
 
@@ -368,8 +362,8 @@ int monitor__run(const struct cli_opts *o)
 	install_signals();
 	err = err ?: monitor_start(&m);
 	if (!err && o->listen) {
-		http = metrics_server__start((const struct sockaddr *)&o->listen_addr, o->listen_len,
-					     o->listen, render_metrics, &m);
+		http = metrics_server__start((const struct sockaddr *)&o->listen_addr, o->listen,
+					     render_metrics, &m);
 		err = http ? 0 : -EADDRINUSE;
 	}
 	if (!err) {

@@ -280,6 +280,7 @@ static error_t parse_run(int key, char *arg, struct argp_state *st)
 static error_t parse_monitor(int key, char *arg, struct argp_state *st)
 {
 	struct cli_opts *o = st->input;
+	socklen_t len;
 
 	switch (key) {
 	case 'b':
@@ -294,7 +295,7 @@ static error_t parse_monitor(int key, char *arg, struct argp_state *st)
 			bad_value(st, "--pid", arg, "a process id such as 4242");
 		return 0;
 	case OPT_LISTEN:
-		if (parse_listen(arg, &o->listen_addr, &o->listen_len))
+		if (parse_listen(arg, &o->listen_addr, &len))
 			bad_value(st, "--listen", arg, "PORT, HOST:PORT or [IPV6]:PORT with a numeric "
 				  "host, such as 127.0.0.1:9464");
 		o->listen = arg;
@@ -458,7 +459,7 @@ int options__parse(int argc, char **argv, struct cli_opts *o)
 		o->attribution = false;
 		o->interval_ns = 1000000000ull;
 		o->listen = DEFAULT_LISTEN;
-		parse_listen(DEFAULT_LISTEN, &o->listen_addr, &o->listen_len);
+		parse_listen(DEFAULT_LISTEN, &o->listen_addr, &(socklen_t){ 0 });
 	} else if (!strcmp(argv[1], "list")) {
 		o->cmd = CMD_LIST;
 		ap = &list_argp;

@@ -34,7 +34,6 @@ struct cli_opts {
 	size_t nbinaries;
 	const char *listen;                 /* as given, for messages; NULL: --no-listen */
 	struct sockaddr_storage listen_addr;
-	socklen_t listen_len;
 	bool per_pid;
 	bool report;                        /* markdown on stdout at exit and on SIGUSR1 */
 	uint64_t interval_ns;               /* how often the kernel histograms are read */

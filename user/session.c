@@ -346,22 +346,6 @@ static pid_t spawn_held(char **argv, int *go_fd, int *err_fd)
 	return pid;
 }
 
-static char *join_argv(char **argv)
-{
-	size_t len = 1;
-	char *s;
-
-	for (char **a = argv; *a; a++)
-		len += strlen(*a) + 1;
-	s = calloc(1, len);
-	for (char **a = argv; s && *a; a++) {
-		if (a != argv)
-			strcat(s, " ");
-		strcat(s, *a);
-	}
-	return s;
-}
-
 int session__run(const struct cli_opts *o)
 {
 	struct session s = { .o = o };
@@ -381,7 +365,7 @@ int session__run(const struct cli_opts *o)
 	if (err < 0)
 		pb_warn("%s: cannot list its shared libraries (%s); libraries are attached once "
 			"loaded", exe, strerror(-err));
-	s.command = join_argv(o->run_argv);
+	s.command = join_words("", (const char *const *)o->run_argv, SIZE_MAX);
 	if (target__count_probe_objects(&s.po.objs) == 0) {
 		pb_err("%s: no perfbpf probes in it or its %zu shared libraries (run 'perfbpf list "
 		       "%s' to see what is there)", exe, s.po.objs.n ? s.po.objs.n - 1 : 0, exe);

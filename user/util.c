@@ -200,3 +200,19 @@ int parse_listen(const char *s, struct sockaddr_storage *out, socklen_t *len)
 	}
 	return -EINVAL;
 }
+
+char *join_words(const char *prefix, const char *const *words, size_t n)
+{
+	size_t len = strlen(prefix) + 1, i;
+	char *s, *p;
+
+	for (i = 0; i < n && words[i]; i++)
+		len += strlen(words[i]) + 1;
+	s = malloc(len);
+	if (!s)
+		return NULL;
+	p = stpcpy(s, prefix);
+	for (i = 0; i < n && words[i]; i++)
+		p = stpcpy(stpcpy(p, i ? " " : ""), words[i]);
+	return s;
+}

@@ -22,6 +22,10 @@ int parse_size(const char *s, uint64_t *out);
 /* "PORT" (loopback), "HOST:PORT" or "[IPV6]:PORT", numeric hosts or localhost. */
 int parse_listen(const char *s, struct sockaddr_storage *out, socklen_t *len);
 
+/* prefix, then the first n words (up to a NULL) separated by spaces; caller frees; NULL when out
+ * of memory. */
+char *join_words(const char *prefix, const char *const *words, size_t n);
+
 /* "perfbpf: <message>\n" on stderr. */
 void pb_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pb_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
