@@ -52,11 +52,11 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
 
 # --- userspace ----------------------------------------------------------------------------------
-CORE_SRCS := user/util.c user/hist.c user/dist.c user/agg.c user/sdt.c user/target.c user/usdt_spec.c \
+CORE_SRCS := user/util.c user/hist.c user/dist.c user/agg.c user/runs.c user/environment.c user/gate_stats.c user/gate_input.c user/sdt.c user/target.c user/usdt_spec.c \
 	exporters/markdown.c exporters/json.c exporters/format.c \
-	exporters/events.c user/kseries.c exporters/prometheus.c
+	exporters/events.c user/kseries.c exporters/prometheus.c exporters/gate_report.c
 CLI_SRCS := user/main.c user/options.c user/tracer.c user/session.c user/list.c \
-	user/usdt_multi.c user/kernel_agg.c user/monitor.c user/metrics_server.c
+	user/usdt_multi.c user/kernel_agg.c user/monitor.c user/metrics_server.c user/gate.c
 CORE_OBJS := $(patsubst %.c,$(OUT)/%.o,$(CORE_SRCS))
 CLI_OBJS := $(patsubst %.c,$(OUT)/%.o,$(CLI_SRCS))
 

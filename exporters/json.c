@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* The JSON summary (schema "perfbpf.summary/1"), written with json-c. */
+/* The JSON summary (schema PERFBPF_SUMMARY_SCHEMA, docs/JSON.md), written with json-c. */
 #include "json.h"
+
+#include "environment.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -20,6 +22,21 @@ static void add_ns(struct json_object *o, const char *k, double v)
 static void add_str(struct json_object *o, const char *k, const char *v)
 {
 	json_object_object_add(o, k, json_object_new_string(v ? v : ""));
+}
+
+/* [[bucket lower bound ns, count], ...], lowest first: the layout is "histogram_layout". */
+static struct json_object *bins_json(const struct stat_row *r)
+{
+	struct json_object *a = json_object_new_array_ext((int)r->nbins);
+
+	for (size_t i = 0; i < r->nbins; i++) {
+		struct json_object *pair = json_object_new_array_ext(2);
+
+		json_object_array_add(pair, json_object_new_uint64(hist_bucket_lower(r->bins[i].index)));
+		json_object_array_add(pair, json_object_new_uint64(r->bins[i].count));
+		json_object_array_add(a, pair);
+	}
+	return a;
 }
 
 static struct json_object *row_json(const struct stat_row *r, bool keyed)
@@ -67,6 +84,65 @@ static struct json_object *row_json(const struct stat_row *r, bool keyed)
 		add_u64(o, "involuntary_switches", r->involuntary_switches);
 		add_u64(o, "migrations", r->migrations);
 	}
+	if (r->bins)
+		json_object_object_add(o, "histogram", bins_json(r));
+	return o;
+}
+
+static struct json_object *rows_json(const struct stat_row *rows, size_t n, bool keyed)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(a, row_json(&rows[i], keyed));
+	return a;
+}
+
+static struct json_object *env_json(const struct environment *e)
+{
+	struct json_object *o = json_object_new_object();
+
+	add_str(o, "kernel", e->kernel);
+	add_str(o, "kernel_version", e->kernel_version);
+	add_str(o, "machine", e->machine);
+	add_str(o, "cpu_model", e->cpu_model);
+	json_object_object_add(o, "cpus", json_object_new_int(e->cpus));
+	add_str(o, "governor", e->governor);
+	add_str(o, "hostname", e->hostname);
+	return o;
+}
+
+static struct json_object *exit_status_json(int st)
+{
+	return st >= 0 ? json_object_new_int(st) : NULL;
+}
+
+static struct json_object *run_json(const struct run_summary *r)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "run", json_object_new_int((int)r->index));
+	json_object_object_add(o, "pid", json_object_new_int(r->pid));
+	json_object_object_add(o, "exit_status", exit_status_json(r->exit_status));
+	add_str(o, "stop_reason", r->stop_reason);
+	add_u64(o, "start_unix_ns", r->start_real_ns);
+	add_u64(o, "trace_ns", r->trace_ns);
+	add_u64(o, "events", r->events);
+	add_u64(o, "dropped", r->dropped);
+	json_object_object_add(o, "metrics", rows_json(r->rows, r->nrows, true));
+	json_object_object_add(o, "metric_rollups", rows_json(r->metrics, r->nmetrics, false));
+	return o;
+}
+
+static struct json_object *layout_json(void)
+{
+	struct json_object *o = json_object_new_object();
+
+	add_str(o, "kind", "log-linear");
+	add_u64(o, "sub_buckets_per_power_of_two", HIST_SUB);
+	add_str(o, "bins", "[lower bound in ns, count]; a bin holds lower .. next power-of-two "
+		"step - 1");
+	json_object_object_add(o, "max_rel_error", json_object_new_double(HIST_REL_ERROR));
 	return o;
 }
 
@@ -82,14 +158,23 @@ static const char *const loss_keys[PERFBPF_CNT__MAX] = {
 	[PERFBPF_CNT_STR_TRUNCATED] = "string_truncated",
 };
 
+int json__put(FILE *f, struct json_object *root)
+{
+	int err = 0;
+
+	if (fputs(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+							   JSON_C_TO_STRING_NOSLASHESCAPE), f) < 0 ||
+	    fputc('\n', f) == EOF)
+		err = -EIO;
+	json_object_put(root);
+	return err;
+}
+
 int json__write(FILE *f, const struct summary *s)
 {
 	struct json_object *root = json_object_new_object();
 	struct json_object *losses = json_object_new_object();
 	struct json_object *probes = json_object_new_object();
-	struct json_object *rows = json_object_new_array();
-	struct json_object *metrics = json_object_new_array();
-	int err = 0;
 
 	add_str(root, "schema", PERFBPF_SUMMARY_SCHEMA);
 	add_str(root, "perfbpf_version", PERFBPF_VERSION);
@@ -97,10 +182,9 @@ int json__write(FILE *f, const struct summary *s)
 	add_str(root, "mode", s->kernel_histograms ? "kernel_histograms" : "events");
 	json_object_object_add(root, "pid", json_object_new_int(s->pid));
 	add_str(root, "stop_reason", s->stop_reason);
-	if (s->exit_status >= 0)
-		json_object_object_add(root, "exit_status", json_object_new_int(s->exit_status));
-	else
-		json_object_object_add(root, "exit_status", NULL);
+	json_object_object_add(root, "exit_status", exit_status_json(s->exit_status));
+	if (s->env)
+		json_object_object_add(root, "environment", env_json(s->env));
 	add_u64(root, "start_unix_ns", s->start_real_ns);
 	add_u64(root, "trace_ns", s->trace_ns);
 	add_u64(root, "events", s->events);
@@ -117,17 +201,16 @@ int json__write(FILE *f, const struct summary *s)
 	add_u64(root, "sample_budget_bytes", s->sample_budget_bytes);
 	json_object_object_add(root, "percentile_rel_error_approx",
 			       json_object_new_double(s->hist_rel_error));
-	for (size_t i = 0; i < s->nrows; i++)
-		json_object_array_add(rows, row_json(&s->rows[i], true));
-	for (size_t i = 0; i < s->nmetrics; i++)
-		json_object_array_add(metrics, row_json(&s->metrics[i], false));
-	json_object_object_add(root, "metrics", rows);
-	json_object_object_add(root, "metric_rollups", metrics);
+	json_object_object_add(root, "metrics", rows_json(s->rows, s->nrows, true));
+	json_object_object_add(root, "metric_rollups", rows_json(s->metrics, s->nmetrics, false));
+	if (s->runs) {
+		struct json_object *runs = json_object_new_array();
 
-	if (fputs(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-							   JSON_C_TO_STRING_NOSLASHESCAPE), f) < 0 ||
-	    fputc('\n', f) == EOF)
-		err = -EIO;
-	json_object_put(root);
-	return err;
+		json_object_object_add(root, "histogram_layout", layout_json());
+		for (size_t i = 0; i < s->nruns; i++)
+			json_object_array_add(runs, run_json(&s->runs[i]));
+		json_object_object_add(root, "runs", runs);
+	}
+
+	return json__put(f, root);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* The JSON summary (schema "perfbpf.summary/1", documented in README.md). */
+/* The JSON summary (schema PERFBPF_SUMMARY_SCHEMA, documented in docs/JSON.md). */
 #ifndef PERFBPF_JSON_H
 #define PERFBPF_JSON_H
 
@@ -7,6 +7,10 @@
 
 #include "summary.h"
 
+struct json_object;
+
 int json__write(FILE *f, const struct summary *s);
+/* Writes `root` pretty-printed with a newline, then releases it; 0 or -EIO. */
+int json__put(FILE *f, struct json_object *root);
 
 #endif

@@ -9,9 +9,9 @@ export PERFBPF_BUILD=$out PERFBPF_SRC=$(pwd)
 
 bins=()
 case $which in
-unit) bins=("$out"/tests/test_{dist,agg,exporters,util,sdt,usdt_spec,kernel_hist}) ;;
-integration) bins=("$out"/tests/test_{errors,core,attribution,monitor}) ;;
-all) bins=("$out"/tests/test_{dist,agg,exporters,util,sdt,usdt_spec,kernel_hist,errors,core,attribution,monitor}) ;;
+unit) bins=("$out"/tests/test_{dist,agg,exporters,util,sdt,usdt_spec,kernel_hist,gate_stats}) ;;
+integration) bins=("$out"/tests/test_{errors,core,attribution,monitor,gate}) ;;
+all) bins=("$out"/tests/test_{dist,agg,exporters,util,sdt,usdt_spec,kernel_hist,gate_stats,errors,core,attribution,monitor,gate}) ;;
 *) echo "usage: $0 BUILD_DIR unit|integration|all" >&2; exit 2 ;;
 esac
 

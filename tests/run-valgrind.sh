@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
-# `make valgrind`: perfbpf run on the demo engine, then perfbpf monitor (serving /metrics, scraped
-# once, writing both reports) on another demo run, under valgrind; any error or leak fails.
+# `make valgrind`: perfbpf run --repeat on the demo engine, perfbpf gate on its summary, then
+# perfbpf monitor (serving /metrics, scraped once, writing both reports) on another demo run, under
+# valgrind; any error or leak fails.
 set -euo pipefail
 out=${1:-build}
 log=$(mktemp)
@@ -10,8 +11,12 @@ vg=(valgrind --suppressions=tests/valgrind.supp --error-exitcode=99 --leak-check
 trap 'rm -f "$log" "$log".*' EXIT
 
 "${vg[@]}" --log-file="$log" \
-	"$out/perfbpf" run -q -j "$log.json" -- "$out/backtest" --bars 20000 --quiet
+	"$out/perfbpf" run -q --repeat 2 -j "$log.json" -- "$out/backtest" --bars 20000 --quiet
 grep -E "ERROR SUMMARY|definitely lost|indirectly lost" "$log"
+"${vg[@]}" --log-file="$log.gate" "$out/perfbpf" gate --stat p99,mean --resamples 2000 \
+	-j "$log.gate.json" -m "$log.gate.md" "$log.json" "$log.json"
+grep -E "ERROR SUMMARY|definitely lost|indirectly lost" "$log.gate"
+grep -q '"verdict":"pass"' "$log.gate.json"
 
 port=$((30000 + $$ % 20000))
 "$out/backtest" --wait-attach 60 --bars 20000 --tick-sleep-us 200 --quiet &

@@ -23,12 +23,14 @@ struct entry {
 	char *metric, *symbol, *strategy; /* symbol/strategy NULL in a roll-up */
 	struct dist dist;
 	uint64_t self_total;
-	uint64_t first_ts, last_ts;
-	uint64_t wait_count, wait_min, wait_max;
+	uint64_t last_ts;
+	uint64_t wait_count, wait_sum, wait_min, wait_max;
+	unsigned run; /* agg.run when the key's last event was added */
 	struct entry *rollup;
 	size_t nmembers, member_fill; /* roll-ups: keys that feed them (summarize) */
 	struct dist **members;
 	struct attribution *attr; /* spans with --attribution, else NULL */
+	struct hist_bin *bins;    /* opts.histograms: from the last summarize */
 };
 
 struct table {
@@ -41,7 +43,10 @@ struct agg {
 	struct sample_budget budget;
 	struct table keys, rollups;
 	uint64_t events, over_limit;
+	unsigned run;
 	struct stat_row *rows, *metrics;
+	struct hist *scratch; /* opts.histograms: one key's histogram at a time */
+	struct hist_bin *scratch_bins;
 };
 
 static uint64_t fnv1a(uint64_t h, const char *s)
@@ -182,6 +187,7 @@ static void table_free(struct table *t, struct sample_budget *b)
 		dist__fini(&t->slots[i]->dist, b);
 		attribution_free(t->slots[i]->attr, b);
 		free(t->slots[i]->members);
+		free(t->slots[i]->bins);
 		free(t->slots[i]);
 	}
 	free(t->slots);
@@ -195,7 +201,14 @@ void agg__free(struct agg *a)
 	table_free(&a->rollups, &a->budget);
 	free(a->rows);
 	free(a->metrics);
+	hist__free(a->scratch);
+	free(a->scratch_bins);
 	free(a);
+}
+
+void agg__new_run(struct agg *a)
+{
+	a->run++;
 }
 
 /* Frees budget by making the key with the most exact samples approximate. */
@@ -214,18 +227,20 @@ static int shed_samples(struct agg *a)
 	return dist__to_hist(&big->dist, &a->budget);
 }
 
-static void wait_add(struct entry *e, uint64_t ts)
+static void wait_add(struct entry *e, uint64_t ts, unsigned run)
 {
 	uint64_t w;
 
-	if (e->dist.count == 0) {
-		e->first_ts = e->last_ts = ts;
+	if (e->dist.count == 0 || e->run != run) {
+		e->last_ts = ts;
+		e->run = run;
 		return;
 	}
 	/* Events of one key from two CPUs can reach the ring a few hundred ns out of order: such a
 	 * gap counts as 0 and the later stamp is kept, so the gaps still sum to last - first. */
 	w = ts > e->last_ts ? ts - e->last_ts : 0;
 	e->wait_count++;
+	e->wait_sum += w;
 	if (w < e->wait_min)
 		e->wait_min = w;
 	if (w > e->wait_max)
@@ -267,7 +282,7 @@ static int entry_add(struct agg *a, struct entry *e, const struct perfbpf_event 
 {
 	int err;
 
-	wait_add(e, ev->end_ns);
+	wait_add(e, ev->end_ns, a->run);
 	while ((err = dist__add(&e->dist, ev->duration_ns, &a->budget)) == -ENOSPC) {
 		err = shed_samples(a);
 		if (err == -ENOSPC) /* nothing left to shed: this key goes approximate */
@@ -340,7 +355,7 @@ static void fill_row(struct stat_row *r, const struct entry *e, const struct dis
 	r->p99_ns = st->p99;
 	r->approximate = st->approximate;
 	r->wait_count = e->wait_count;
-	r->wait_mean_ns = e->wait_count ? (double)(e->last_ts - e->first_ts) / (double)e->wait_count : 0;
+	r->wait_mean_ns = e->wait_count ? (double)e->wait_sum / (double)e->wait_count : 0;
 	r->wait_min_ns = e->wait_count ? e->wait_min : 0;
 	r->wait_max_ns = e->wait_max;
 	r->flags = e->flags;
@@ -379,6 +394,34 @@ static int attr_row(struct stat_row *r, struct entry *e)
 			return err;
 		fill_attr(&r->attr[c], &st);
 	}
+	return 0;
+}
+
+/* opts.histograms: the row's histogram, from the key's own samples or (roll-up) its members'. */
+static int bins_row(struct agg *a, struct stat_row *r, struct entry *e)
+{
+	size_t n;
+
+	if (!a->opts.histograms)
+		return 0;
+	if (!a->scratch && !(a->scratch = hist__new()))
+		return -ENOMEM;
+	if (!a->scratch_bins && !(a->scratch_bins = malloc(HIST_BUCKETS * sizeof(struct hist_bin))))
+		return -ENOMEM;
+	hist__clear(a->scratch);
+	if (e->members)
+		for (size_t i = 0; i < e->nmembers; i++)
+			dist__add_to_hist(e->members[i], a->scratch);
+	else
+		dist__add_to_hist(&e->dist, a->scratch);
+	n = hist__bins(a->scratch, a->scratch_bins);
+	free(e->bins);
+	e->bins = malloc((n ? n : 1) * sizeof(*e->bins));
+	if (!e->bins)
+		return -ENOMEM;
+	memcpy(e->bins, a->scratch_bins, n * sizeof(*e->bins));
+	r->bins = e->bins;
+	r->nbins = n;
 	return 0;
 }
 
@@ -455,7 +498,8 @@ int agg__summarize(struct agg *a, struct summary *s)
 		e->rollup->members[e->rollup->member_fill++] = &e->dist;
 		dist__stats(&e->dist, &st);
 		fill_row(&a->rows[nk], e, &st);
-		err = attr_row(&a->rows[nk++], e);
+		err = attr_row(&a->rows[nk], e) ?: bins_row(a, &a->rows[nk], e);
+		nk++;
 		if (err)
 			return err;
 	}
@@ -468,7 +512,8 @@ int agg__summarize(struct agg *a, struct summary *s)
 		if (err)
 			return err;
 		fill_row(&a->metrics[nr], r, &st);
-		err = attr_row(&a->metrics[nr++], r);
+		err = attr_row(&a->metrics[nr], r) ?: bins_row(a, &a->metrics[nr], r);
+		nr++;
 		if (err)
 			return err;
 	}

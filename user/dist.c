@@ -94,6 +94,15 @@ int dist__to_hist(struct dist *d, struct sample_budget *b)
 	return 0;
 }
 
+void dist__add_to_hist(const struct dist *d, struct hist *h)
+{
+	if (d->hist)
+		hist__merge(h, d->hist);
+	else if (d->samples)
+		for (size_t i = 0; i < d->count; i++)
+			hist__add(h, d->samples[i], 1);
+}
+
 uint64_t percentile_sorted(const uint64_t *sorted, size_t n, double p)
 {
 	long idx;
@@ -183,13 +192,8 @@ int dist__merged_stats(struct dist *self, struct dist **members, size_t n, struc
 
 		if (!h)
 			return -ENOMEM;
-		for (size_t i = 0; i < n; i++) {
-			if (members[i]->hist)
-				hist__merge(h, members[i]->hist);
-			else
-				for (size_t j = 0; j < members[i]->count; j++)
-					hist__add(h, members[i]->samples[j], 1);
-		}
+		for (size_t i = 0; i < n; i++)
+			dist__add_to_hist(members[i], h);
 		percentiles_hist(h, out->min, out->max, out);
 		hist__free(h);
 	}

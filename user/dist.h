@@ -43,6 +43,8 @@ int dist__add(struct dist *d, uint64_t v, struct sample_budget *b);
 /* Switch to approximate mode, returning the sample memory to the budget. */
 int dist__to_hist(struct dist *d, struct sample_budget *b);
 bool dist__exact(const struct dist *d);
+/* Adds every sample of `d` (exact or bucketed) to `h`; stream-only distributions add nothing. */
+void dist__add_to_hist(const struct dist *d, struct hist *h);
 /* Percentiles etc. (sorts the samples in place). */
 void dist__stats(struct dist *d, struct dist_stats *out);
 /* Roll-up statistics: streaming part from `self`, percentiles from the members' samples. */

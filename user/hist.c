@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct hist {
 	uint64_t total;
@@ -72,6 +73,21 @@ void hist__merge(struct hist *dst, const struct hist *src)
 uint64_t hist__count(const struct hist *h)
 {
 	return h->total;
+}
+
+void hist__clear(struct hist *h)
+{
+	memset(h, 0, sizeof(*h));
+}
+
+size_t hist__bins(const struct hist *h, struct hist_bin *out)
+{
+	size_t n = 0;
+
+	for (unsigned i = 0; i < HIST_BUCKETS; i++)
+		if (h->counts[i])
+			out[n++] = (struct hist_bin){ .index = i, .count = h->counts[i] };
+	return n;
 }
 
 uint64_t hist__percentile(const struct hist *h, double p, uint64_t lo, uint64_t hi)

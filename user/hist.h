@@ -4,6 +4,7 @@
 #ifndef PERFBPF_HIST_H
 #define PERFBPF_HIST_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define HIST_SUB_BITS 7
@@ -14,11 +15,20 @@
 
 struct hist;
 
+/* One non-empty bucket of a histogram. */
+struct hist_bin {
+	uint32_t index;
+	uint64_t count;
+};
+
 struct hist *hist__new(void);
 void hist__free(struct hist *h);
 void hist__add(struct hist *h, uint64_t v, uint64_t n);
 void hist__merge(struct hist *dst, const struct hist *src);
 uint64_t hist__count(const struct hist *h);
+void hist__clear(struct hist *h);
+/* The non-empty buckets, lowest first, into `out` (room for HIST_BUCKETS); returns how many. */
+size_t hist__bins(const struct hist *h, struct hist_bin *out);
 /* Nearest-rank percentile (0 < p <= 100): the representative of the bucket holding the sample
  * of rank ceil(n*p/100), clamped to [lo, hi] (the exact min and max when the caller knows them). */
 uint64_t hist__percentile(const struct hist *h, double p, uint64_t lo, uint64_t hi);

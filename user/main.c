@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* perfbpf entry point: dispatches to attach, run and list. */
+/* perfbpf entry point: dispatches to attach, run, monitor, list and gate. */
 #include <stdio.h>
 
+#include "gate.h"
 #include "list.h"
 #include "monitor.h"
 #include "options.h"
@@ -22,6 +23,8 @@ int main(int argc, char **argv)
 		return session__run(&o);
 	case CMD_MONITOR:
 		return monitor__run(&o);
+	case CMD_GATE:
+		return gate__run(&o);
 	case CMD_LIST:
 		return list__run(&o, stdout);
 	case CMD_NONE:

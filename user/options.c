@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gate_stats.h"
 #include "util.h"
 
 const char *argp_program_version = "perfbpf " PERFBPF_VERSION;
@@ -23,7 +24,8 @@ const char *argp_program_version = "perfbpf " PERFBPF_VERSION;
 enum {
 	OPT_COLUMNS = 0x100, OPT_UNIT, OPT_SAMPLE_BUDGET, OPT_MAX_KEYS, OPT_RING_SIZE,
 	OPT_MAX_THREADS, OPT_ATTRIBUTION, OPT_NO_ATTRIBUTION, OPT_LISTEN, OPT_NO_LISTEN,
-	OPT_PER_PID, OPT_REPORT, OPT_INTERVAL,
+	OPT_PER_PID, OPT_REPORT, OPT_INTERVAL, OPT_REPEAT, OPT_STAT, OPT_MAX_REGRESSION,
+	OPT_ALPHA, OPT_RESAMPLES, OPT_SEED, OPT_ACROSS,
 };
 
 static const struct argp_option trace_options[] = {
@@ -39,6 +41,9 @@ static const struct argp_option trace_options[] = {
 	  "switches and migrations, from the scheduler tracepoints (default: on)", 1 },
 	{ "no-attribution", OPT_NO_ATTRIBUTION, NULL, 0,
 	  "Do not attach to the scheduler tracepoints", 1 },
+	{ "repeat", OPT_REPEAT, "N", 0,
+	  "run: run the command N times in a row (default 1); the report pools every run and the "
+	  "JSON summary keeps each run's statistics and histograms for 'perfbpf gate'", 1 },
 	{ NULL, 0, NULL, 0, "Output (default: the markdown report on stdout):", 2 },
 	{ "json", 'j', "FILE", 0, "Write the JSON summary to FILE ('-' for stdout)", 2 },
 	{ "markdown", 'm', "FILE", 0, "Write the markdown report to FILE ('-' for stdout)", 2 },
@@ -97,6 +102,28 @@ static const struct argp_option monitor_options[] = {
 	{ 0 },
 };
 
+static const struct argp_option gate_options[] = {
+	{ NULL, 0, NULL, 0, "Decision:", 1 },
+	{ "stat", OPT_STAT, "LIST", 0,
+	  "Statistics to compare, comma-separated, from mean,p50,p95,p99,total (default p99)", 1 },
+	{ "max-regression", OPT_MAX_REGRESSION, "PCT", 0,
+	  "Fail on a significant slowdown larger than PCT percent, e.g. 10% (default 5%)", 1 },
+	{ "across", OPT_ACROSS, "HOW", 0,
+	  "How a side's runs make one value: best (default: the least disturbed run, as noise on a "
+	  "shared machine only adds time) or pooled (every sample of every run)", 1 },
+	{ "alpha", OPT_ALPHA, "P", 0,
+	  "Chance that identical builds fail, shared by all comparisons (default 0.05)", 1 },
+	{ "resamples", OPT_RESAMPLES, "N", 0,
+	  "Bootstrap resamples per comparison (default: enough for the per-comparison level)", 1 },
+	{ "seed", OPT_SEED, "N", 0, "Bootstrap seed (default 1): the same files give the same "
+	  "verdicts", 1 },
+	{ NULL, 0, NULL, 0, "Output (default: the markdown table on stdout):", 2 },
+	{ "markdown", 'm', "FILE", 0, "Write the markdown table to FILE ('-' for stdout)", 2 },
+	{ "json", 'j', "FILE", 0, "Write the result as JSON to FILE ('-' for stdout)", 2 },
+	{ "quiet", 'q', NULL, 0, "Print nothing on stdout; only the exit status", 2 },
+	{ 0 },
+};
+
 static const struct argp_option list_options[] = {
 	{ "verbose", 'v', NULL, 0, "Print every probe site with its address and arguments", 0 },
 	{ 0 },
@@ -119,6 +146,7 @@ static const char run_doc[] =
 	"  sudo perfbpf run -- ./backtest --symbols BTCUSDT,ETHUSDT\n"
 	"  sudo perfbpf run --json out.json --markdown report.md -- ./backtest\n"
 	"  sudo perfbpf run -q -j - -- ./backtest | jq '.metric_rollups[0]'\n"
+	"  sudo perfbpf run --repeat 5 --json base.json -- ./backtest    # for 'perfbpf gate'\n"
 	"\nExit status: the command's (128+N if killed by signal N); 1 if it could not be traced, "
 	"127 if it could not be started, 2 on a usage error.";
 
@@ -130,6 +158,17 @@ static const char list_doc[] =
 	"  perfbpf list ./backtest\n"
 	"  perfbpf list -v /opt/engine/lib/libengine.so\n"
 	"\nExit status: 0 probes found, 1 none found or unreadable, 2 usage error.";
+
+static const char gate_doc[] =
+	"Compare two JSON summaries recorded with 'perfbpf run --repeat N' (BASE: the main branch, "
+	"HEAD: the change) and fail when a key's statistic got slower beyond noise: per key, a "
+	"two-stage bootstrap over runs and samples gives an interval of head/base; a key fails when "
+	"the interval lies above 1 and the slowdown exceeds --max-regression (docs/GATE.md)."
+	"\vExamples:\n"
+	"  sudo perfbpf run --repeat 5 --json base.json -- ./backtest     # on main\n"
+	"  sudo perfbpf run --repeat 5 --json head.json -- ./backtest     # on the branch\n"
+	"  perfbpf gate base.json head.json --stat p99 --max-regression 10% --markdown gate.md\n"
+	"\nExit status: 0 no regression, 1 a regression, 2 usage or input error.";
 
 static const char monitor_doc[] =
 	"Always-on monitoring: aggregate the engine's ops and spans into histograms in the kernel "
@@ -255,6 +294,8 @@ static error_t parse_attach(int key, char *arg, struct argp_state *st)
 		if (st->arg_num == 0)
 			usage_error(st, "no pid given");
 		return 0;
+	case OPT_REPEAT:
+		usage_error(st, "--repeat is for 'perfbpf run': a running process cannot be repeated");
 	}
 	return parse_common(key, arg, st);
 }
@@ -273,6 +314,14 @@ static error_t parse_run(int key, char *arg, struct argp_state *st)
 		if (!o->run_argv)
 			usage_error(st, "no command given");
 		return 0;
+	case OPT_REPEAT: {
+		uint64_t v;
+
+		if (parse_u64(arg, 1, 10000, &v))
+			bad_value(st, "--repeat", arg, "a whole number from 1 to 10000");
+		o->repeat = (unsigned)v;
+		return 0;
+	}
 	}
 	return parse_common(key, arg, st);
 }
@@ -332,6 +381,88 @@ static error_t parse_monitor(int key, char *arg, struct argp_state *st)
 	return ARGP_ERR_UNKNOWN;
 }
 
+/* "10%", "10" or "2.5%": a percentage, returned as a fraction. */
+static int parse_percent(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || errno || (*end && strcmp(end, "%")) || !(v > 0) || v >= 1000)
+		return -EINVAL;
+	*out = v / 100;
+	return 0;
+}
+
+static error_t parse_gate(int key, char *arg, struct argp_state *st)
+{
+	struct cli_opts *o = st->input;
+	uint64_t v;
+	char *end;
+
+	switch (key) {
+	case OPT_STAT:
+		o->gate_stats = 0;
+		for (char *save = NULL, *w = strtok_r(arg, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+			int s = gate_stat_parse(w);
+
+			if (s < 0)
+				usage_error(st, "invalid value '%s' for --stat: expected mean, p50, p95, "
+					    "p99 or total", w);
+			o->gate_stats |= 1u << s;
+		}
+		if (!o->gate_stats)
+			bad_value(st, "--stat", arg, "a list such as p99 or mean,p99");
+		return 0;
+	case OPT_MAX_REGRESSION:
+		if (parse_percent(arg, &o->gate_threshold))
+			bad_value(st, "--max-regression", arg, "a percentage above 0, such as 10%");
+		return 0;
+	case OPT_ALPHA:
+		errno = 0;
+		o->gate_alpha = strtod(arg, &end);
+		if (end == arg || *end || errno || !(o->gate_alpha > 0) || o->gate_alpha >= 0.5)
+			bad_value(st, "--alpha", arg, "a probability between 0 and 0.5, such as 0.05");
+		return 0;
+	case OPT_ACROSS:
+		if (!strcmp(arg, "best"))
+			o->gate_across = GATE_BEST;
+		else if (!strcmp(arg, "pooled"))
+			o->gate_across = GATE_POOLED;
+		else
+			bad_value(st, "--across", arg, "best or pooled");
+		return 0;
+	case OPT_RESAMPLES:
+		if (parse_u64(arg, 100, 10000000, &v))
+			bad_value(st, "--resamples", arg, "a whole number from 100 to 10000000");
+		o->gate_resamples = (unsigned)v;
+		return 0;
+	case OPT_SEED:
+		if (parse_u64(arg, 0, UINT64_MAX, &o->gate_seed))
+			bad_value(st, "--seed", arg, "a whole number");
+		return 0;
+	case 'j': case 'm': case 'q': case ARGP_KEY_ERROR:
+		return parse_common(key, arg, st);
+	case ARGP_KEY_ARG:
+		if (st->arg_num == 0)
+			o->gate_base = arg;
+		else if (st->arg_num == 1)
+			o->gate_head = arg;
+		else
+			usage_error(st, "unexpected argument '%s': gate takes BASE and HEAD", arg);
+		return 0;
+	case ARGP_KEY_END:
+		if (!o->gate_head)
+			usage_error(st, "gate needs two JSON summaries: BASE and HEAD");
+		if (o->json_path && o->markdown_path && !strcmp(o->json_path, "-") &&
+		    !strcmp(o->markdown_path, "-"))
+			usage_error(st, "-j - and -m - cannot both go to stdout");
+		return 0;
+	}
+	return ARGP_ERR_UNKNOWN;
+}
+
 static error_t parse_list(int key, char *arg, struct argp_state *st)
 {
 	struct cli_opts *o = st->input;
@@ -367,6 +498,11 @@ static const struct argp list_argp = {
 	.options = list_options, .parser = parse_list, .args_doc = "PID|PATH", .doc = list_doc,
 };
 
+static const struct argp gate_argp = {
+	.options = gate_options, .parser = parse_gate, .args_doc = "BASE.json HEAD.json",
+	.doc = gate_doc,
+};
+
 static const struct argp monitor_argp = {
 	.options = monitor_options, .parser = parse_monitor, .args_doc = "", .doc = monitor_doc,
 };
@@ -381,6 +517,8 @@ static const char top_help[] =
 	"  run -- COMMAND [ARG]  start COMMAND traced from its first instruction\n"
 	"  monitor --binary PATH always-on: in-kernel histograms served to Prometheus\n"
 	"  list PID|PATH         show the perfbpf probes in a process, executable or library\n"
+	"  gate BASE HEAD        CI: fail when HEAD's JSON summary is slower than BASE's beyond "
+	"noise\n"
 	"\n"
 	"Examples:\n"
 	"  sudo perfbpf attach 4242 --duration 30 --json out.json --markdown report.md\n"
@@ -432,6 +570,7 @@ int options__parse(int argc, char **argv, struct cli_opts *o)
 	o->ring_size = DEFAULT_RING_SIZE;
 	o->max_threads = DEFAULT_MAX_THREADS;
 	o->attribution = true;
+	o->repeat = 1;
 	argp_err_exit_status = EXIT_USAGE;
 
 	if (argc < 2) {
@@ -463,8 +602,16 @@ int options__parse(int argc, char **argv, struct cli_opts *o)
 	} else if (!strcmp(argv[1], "list")) {
 		o->cmd = CMD_LIST;
 		ap = &list_argp;
+	} else if (!strcmp(argv[1], "gate")) {
+		o->cmd = CMD_GATE;
+		ap = &gate_argp;
+		o->gate_stats = 1u << GATE_P99;
+		o->gate_threshold = 0.05;
+		o->gate_alpha = 0.05;
+		o->gate_seed = 1;
 	} else {
-		pb_err("unknown command '%s' (commands: attach, run, monitor, list; see 'perfbpf --help')",
+		pb_err("unknown command '%s' (commands: attach, run, monitor, list, gate; see 'perfbpf "
+		       "--help')",
 		       argv[1]);
 		return EXIT_USAGE;
 	}

@@ -9,7 +9,7 @@
 
 #include "markdown.h"
 
-enum command { CMD_NONE, CMD_ATTACH, CMD_RUN, CMD_LIST, CMD_MONITOR };
+enum command { CMD_NONE, CMD_ATTACH, CMD_RUN, CMD_LIST, CMD_MONITOR, CMD_GATE };
 
 #define MAX_BINARIES 32
 
@@ -29,6 +29,7 @@ struct cli_opts {
 	uint64_t max_threads;
 	bool quiet;
 	bool attribution;
+	unsigned repeat;        /* run: how many times to run the command (default 1) */
 	/* monitor */
 	const char *binaries[MAX_BINARIES]; /* --binary, every process of each */
 	size_t nbinaries;
@@ -37,6 +38,14 @@ struct cli_opts {
 	bool per_pid;
 	bool report;                        /* markdown on stdout at exit and on SIGUSR1 */
 	uint64_t interval_ns;               /* how often the kernel histograms are read */
+	/* gate */
+	const char *gate_base, *gate_head;  /* JSON summaries */
+	unsigned gate_stats;                /* bit per enum gate_stat */
+	int gate_across;                    /* enum gate_across */
+	double gate_threshold;              /* --max-regression as a fraction */
+	double gate_alpha;                  /* family-wise error rate */
+	unsigned gate_resamples;            /* 0: enough for the per-comparison error rate */
+	uint64_t gate_seed;
 };
 
 /* Parses argv (argv[0] is "perfbpf"). Returns -1 to go on, or an exit status to exit with

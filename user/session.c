@@ -14,9 +14,11 @@
 #include <unistd.h>
 
 #include "agg.h"
+#include "environment.h"
 #include "events.h"
 #include "json.h"
 #include "markdown.h"
+#include "runs.h"
 #include "sdt.h"
 #include "target.h"
 #include "tracer.h"
@@ -29,7 +31,12 @@
 struct session {
 	const struct cli_opts *o;
 	struct tracer *tracer;
-	struct agg *agg;
+	struct agg *agg;     /* every event of every run */
+	struct agg *run_agg; /* --repeat > 1: this run's events only (with histograms) */
+	struct run_summary *runs;
+	size_t nruns;
+	uint64_t counters_at_start[PERFBPF_CNT__MAX]; /* of this run */
+	struct environment env;
 	struct probe_objs po;
 	int pid;
 	int agg_err;
@@ -63,6 +70,8 @@ static int on_event(void *ctx, const struct perfbpf_event *e)
 	struct session *s = ctx;
 	int err = agg__add(s->agg, e);
 
+	if (!err && s->run_agg)
+		err = agg__add(s->run_agg, e);
 	if (!err && s->ew)
 		err = events__write(s->ew, e);
 	if (err)
@@ -122,7 +131,57 @@ static int close_output(FILE *f, const char *path)
 	return err;
 }
 
-/* Final drain, counters, statistics and the outputs. */
+/* A run begins: its loss counters and (with --repeat) its own aggregation start from here. */
+static int begin_run(struct session *s)
+{
+	struct agg_opts ao = { .sample_budget = s->o->sample_budget, .max_keys = s->o->max_keys,
+			       .histograms = true };
+
+	s->stop_reason = NULL;
+	agg__new_run(s->agg);
+	tracer__counters(s->tracer, s->counters_at_start);
+	if (s->o->repeat > 1 && !(s->run_agg = agg__new(&ao)))
+		return -ENOMEM;
+	return 0;
+}
+
+/* A run has ended: drain its events and keep its record. */
+static int end_run(struct session *s, int exit_status)
+{
+	struct run_summary *r, *nr;
+	struct summary sum = { 0 };
+	uint64_t now[PERFBPF_CNT__MAX];
+	int err;
+
+	tracer__drain(s->tracer);
+	nr = realloc(s->runs, (s->nruns + 1) * sizeof(*s->runs));
+	if (!nr)
+		return -ENOMEM;
+	s->runs = nr;
+	r = memset(&s->runs[s->nruns], 0, sizeof(*r));
+	err = agg__summarize(s->run_agg ? s->run_agg : s->agg, &sum);
+	if (!err)
+		err = run_summary__capture(r, &sum);
+	agg__free(s->run_agg);
+	s->run_agg = NULL;
+	if (err) {
+		pb_err("cannot keep the statistics of run %zu: %s", s->nruns + 1, strerror(-err));
+		return err;
+	}
+	tracer__counters(s->tracer, now);
+	for (int i = 0; i < PERFBPF_CNT__MAX; i++)
+		now[i] -= s->counters_at_start[i];
+	r->index = (unsigned)++s->nruns;
+	r->pid = s->pid;
+	r->exit_status = exit_status;
+	r->stop_reason = s->stop_reason;
+	r->start_real_ns = s->start_real;
+	r->trace_ns = mono_ns() - s->start_mono;
+	r->dropped = summary__dropped(now);
+	return 0;
+}
+
+/* Counters, statistics over every run, and the outputs. */
 static int report(struct session *s)
 {
 	struct summary sum = { 0 };
@@ -133,11 +192,15 @@ static int report(struct session *s)
 	sum.pid = s->pid;
 	sum.stop_reason = s->stop_reason;
 	sum.exit_status = s->exit_status;
-	sum.start_real_ns = s->start_real;
-	sum.trace_ns = mono_ns() - s->start_mono;
+	sum.start_real_ns = s->nruns ? s->runs[0].start_real_ns : s->start_real;
+	for (size_t i = 0; i < s->nruns; i++)
+		sum.trace_ns += s->runs[i].trace_ns;
 	sum.binaries = s->po.binaries;
 	sum.probe_sites = s->po.sites;
 	sum.attribution = s->o->attribution;
+	sum.runs = s->runs;
+	sum.nruns = s->nruns;
+	sum.env = &s->env;
 	tracer__counters(s->tracer, sum.counters);
 	err = agg__summarize(s->agg, &sum);
 	if (err) {
@@ -157,7 +220,9 @@ static int report(struct session *s)
 
 static int session_init(struct session *s, const struct cli_opts *o, int pid)
 {
-	struct agg_opts ao = { .sample_budget = o->sample_budget, .max_keys = o->max_keys };
+	/* one run: the run's record comes from this aggregation, with histograms */
+	struct agg_opts ao = { .sample_budget = o->sample_budget, .max_keys = o->max_keys,
+			       .histograms = o->repeat <= 1 };
 	struct tracer_opts to = {
 		.ring_size = o->ring_size,
 		.wakeup_bytes = o->ring_size / 4,
@@ -169,6 +234,7 @@ static int session_init(struct session *s, const struct cli_opts *o, int pid)
 
 	s->pid = pid;
 	s->exit_status = -1;
+	environment__read(&s->env);
 	if (s->events && !(s->ew = events__new(s->events)))
 		return -ENOMEM;
 	s->agg = agg__new(&ao);
@@ -188,6 +254,10 @@ static int session_fini(struct session *s)
 	err = close_output(s->md, s->o->markdown_path) ?: err;
 	err = close_output(s->events, s->o->events_path) ?: err;
 	agg__free(s->agg);
+	agg__free(s->run_agg);
+	for (size_t i = 0; i < s->nruns; i++)
+		run_summary__free(&s->runs[i]);
+	free(s->runs);
 	target__free(&s->po.objs);
 	free(s->command);
 	return err;
@@ -270,10 +340,13 @@ int session__attach(const struct cli_opts *o)
 		if (!o->quiet)
 			fprintf(stderr, "perfbpf: attached to %u probe sites in %u binaries of pid %d; "
 					"Ctrl-C to stop\n", s.po.sites, s.po.binaries, pid);
+		err = begin_run(&s);
 		s.start_mono = mono_ns();
 		s.start_real = real_ns();
-		err = trace_loop(&s, attach_done);
+		err = err ?: trace_loop(&s, attach_done);
 	}
+	if (!err)
+		err = end_run(&s, -1);
 	if (!err)
 		err = report(&s);
 	if (attach_pidfd >= 0)
@@ -288,12 +361,17 @@ static pid_t run_child = -1;
 static int run_status = -1;
 static uint64_t run_signal_at;
 
+static int wait_status(int st)
+{
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
 static bool run_done(struct session *s)
 {
 	int st;
 
 	if (run_status < 0 && waitpid(run_child, &st, WNOHANG) == run_child) {
-		run_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		run_status = wait_status(st);
 		if (!s->stop_reason)
 			s->stop_reason = "the command exited";
 	}
@@ -346,10 +424,74 @@ static pid_t spawn_held(char **argv, int *go_fd, int *err_fd)
 	return pid;
 }
 
+/* The executable and the libraries it needs: what a run attaches to before the command starts. */
+static int collect_objs(struct probe_objs *po, const char *exe)
+{
+	int err;
+
+	target__free(&po->objs);
+	memset(po, 0, sizeof(*po));
+	err = target__add_path(&po->objs, exe);
+	if (err >= 0)
+		err = target__add_needed_libs(&po->objs, exe);
+	return err < 0 ? err : 0;
+}
+
+/* One run of the command, traced from its first instruction: 0 with run_status set (the
+ * command's exit status, or -1 if it is still running), 127 when it could not be started, or
+ * another positive exit status of perfbpf's after a message. */
+static int run_once(struct session *s, const char *exe)
+{
+	const struct cli_opts *o = s->o;
+	int go_fd = -1, err_fd = -1, exec_errno = 0, st, err;
+
+	run_status = -1;
+	run_signal_at = 0;
+	if (s->tracer)
+		tracer__detach_probes(s->tracer);
+	if (s->nruns && collect_objs(&s->po, exe))
+		pb_warn("%s: cannot list its shared libraries; libraries are attached once loaded", exe);
+	run_child = spawn_held(o->run_argv, &go_fd, &err_fd);
+	if (run_child < 0) {
+		pb_err("cannot start '%s': %s", o->run_argv[0], strerror(errno));
+		return 127;
+	}
+	s->pid = run_child;
+	err = s->tracer ? 0 : session_init(s, o, run_child);
+	err = err ?: begin_run(s);
+	err = err ?: tracer__attach_new(s->tracer, s->pid, &s->po);
+	if (err) {
+		kill(run_child, SIGKILL);
+		waitpid(run_child, &st, 0);
+		close(go_fd);
+		close(err_fd);
+		return EXIT_FAIL;
+	}
+	s->start_mono = mono_ns();
+	s->start_real = real_ns();
+	if (write(go_fd, "g", 1) != 1)
+		pb_warn("cannot release the command: %s", strerror(errno));
+	close(go_fd);
+	if (read(err_fd, &exec_errno, sizeof(exec_errno)) == sizeof(exec_errno)) {
+		pb_err("cannot run '%s': %s", o->run_argv[0], strerror(exec_errno));
+		waitpid(run_child, &st, 0);
+		close(err_fd);
+		return 127;
+	}
+	close(err_fd);
+	err = trace_loop(s, run_done);
+	err = err ?: end_run(s, run_status);
+	/* --duration: tracing stopped; the command runs on and is waited for */
+	if (run_status < 0 && (err || s->nruns < o->repeat) &&
+	    waitpid(run_child, &st, 0) == run_child)
+		run_status = wait_status(st);
+	return err ? EXIT_FAIL : 0;
+}
+
 int session__run(const struct cli_opts *o)
 {
 	struct session s = { .o = o };
-	int go_fd = -1, err_fd = -1, err, exec_errno = 0, st;
+	int rc = 0, st;
 	char *exe;
 
 	if (tracer__check_privileges())
@@ -359,12 +501,9 @@ int session__run(const struct cli_opts *o)
 		pb_err("cannot run '%s': %s", o->run_argv[0], strerror(errno));
 		return 127;
 	}
-	err = target__add_path(&s.po.objs, exe);
-	if (err >= 0)
-		err = target__add_needed_libs(&s.po.objs, exe);
-	if (err < 0)
-		pb_warn("%s: cannot list its shared libraries (%s); libraries are attached once "
-			"loaded", exe, strerror(-err));
+	if (collect_objs(&s.po, exe))
+		pb_warn("%s: cannot list its shared libraries; libraries are attached once loaded",
+			exe);
 	s.command = join_words("", (const char *const *)o->run_argv, SIZE_MAX);
 	if (target__count_probe_objects(&s.po.objs) == 0) {
 		pb_err("%s: no perfbpf probes in it or its %zu shared libraries (run 'perfbpf list "
@@ -373,50 +512,35 @@ int session__run(const struct cli_opts *o)
 		session_fini(&s);
 		return EXIT_FAIL;
 	}
-	free(exe);
 	if (open_outputs(&s)) {
+		free(exe);
 		session_fini(&s);
 		return EXIT_FAIL;
 	}
 	install_signals();
-	run_child = spawn_held(o->run_argv, &go_fd, &err_fd);
-	if (run_child < 0) {
-		pb_err("cannot start '%s': %s", o->run_argv[0], strerror(errno));
-		session_fini(&s);
-		return 127;
+	for (unsigned i = 0; i < o->repeat; i++) {
+		if (o->repeat > 1 && !o->quiet)
+			fprintf(stderr, "perfbpf: run %u of %u\n", i + 1, o->repeat);
+		rc = run_once(&s, exe);
+		if (rc)
+			break;
+		if (got_signal)
+			break;
+		if (run_status != 0 && i + 1 < o->repeat) {
+			pb_err("run %u of %u: the command exited with status %d; no further runs", i + 1,
+			       o->repeat, run_status);
+			break;
+		}
 	}
-	err = session_init(&s, o, run_child);
-	if (!err)
-		err = tracer__attach_new(s.tracer, s.pid, &s.po);
-	if (err) {
-		kill(run_child, SIGKILL);
-		waitpid(run_child, &st, 0);
-		close(go_fd);
-		close(err_fd);
-		session_fini(&s);
-		return EXIT_FAIL;
-	}
-	s.start_mono = mono_ns();
-	s.start_real = real_ns();
-	if (write(go_fd, "g", 1) != 1)
-		pb_warn("cannot release the command: %s", strerror(errno));
-	close(go_fd);
-	if (read(err_fd, &exec_errno, sizeof(exec_errno)) == sizeof(exec_errno)) {
-		pb_err("cannot run '%s': %s", o->run_argv[0], strerror(exec_errno));
-		waitpid(run_child, &st, 0);
-		close(err_fd);
-		session_fini(&s);
-		return 127;
-	}
-	close(err_fd);
-	err = trace_loop(&s, run_done);
+	free(exe);
 	s.exit_status = run_status;
-	if (!err)
-		err = report(&s);
-	err = session_fini(&s) ?: err;
-	if (run_status < 0 && waitpid(run_child, &st, 0) == run_child)
-		run_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	if (err)
-		return EXIT_FAIL;
+	if (s.nruns && report(&s))
+		rc = rc ?: EXIT_FAIL;
+	if (session_fini(&s))
+		rc = rc ?: EXIT_FAIL;
+	if (run_status < 0 && run_child > 0 && waitpid(run_child, &st, 0) == run_child)
+		run_status = wait_status(st);
+	if (rc)
+		return rc;
 	return run_status < 0 ? EXIT_FAIL : run_status;
 }

@@ -8,9 +8,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hist.h"
 #include "perfbpf.h"
 
-#define PERFBPF_SUMMARY_SCHEMA "perfbpf.summary/1"
+/* /2 added "environment", "runs" (per-run rows with histograms) and "histogram_layout". */
+#define PERFBPF_SUMMARY_SCHEMA "perfbpf.summary/2"
 
 /* Kernel attribution of span time (--attribution). */
 enum { ATTR_ONCPU, ATTR_RUNQ, ATTR_BLOCKED, ATTR__N };
@@ -42,7 +44,27 @@ struct stat_row {
 	bool attributed; /* spans with scheduler attribution: the fields below are set */
 	struct attr_stats attr[ATTR__N];
 	uint64_t voluntary_switches, involuntary_switches, migrations;
+	/* The durations as a log-linear histogram (hist.h), when the aggregation keeps them
+	 * (per-run records for `perfbpf gate`); else NULL. */
+	const struct hist_bin *bins;
+	size_t nbins;
 };
+
+/* One run of the target (`perfbpf run --repeat N` makes N), with rows that own their memory. */
+struct run_summary {
+	unsigned index;      /* 1-based */
+	int pid;
+	int exit_status;     /* -1: not known (attach) */
+	const char *stop_reason;
+	uint64_t start_real_ns, trace_ns;
+	uint64_t events, dropped;
+	struct stat_row *rows;    /* per key, each with its histogram (bins) */
+	size_t nrows;
+	struct stat_row *metrics; /* per metric */
+	size_t nmetrics;
+};
+
+struct environment;
 
 struct summary {
 	const char *command;     /* traced command line (or executable) */
@@ -64,6 +86,9 @@ struct summary {
 	size_t nrows;
 	struct stat_row *metrics; /* per metric roll-ups, by total_ns descending */
 	size_t nmetrics;
+	const struct run_summary *runs; /* attach and run: every run, in order; else NULL */
+	size_t nruns;
+	const struct environment *env;  /* where it was measured, or NULL */
 };
 
 /* Events that reached a probe but are in no statistic, from the kernel's counters. */

@@ -242,14 +242,20 @@ fail:
 	return err;
 }
 
+void tracer__detach_probes(struct tracer *t)
+{
+	for (size_t i = 0; i < t->nlinks; i++)
+		close(t->links[i]);
+	t->nlinks = 0;
+}
+
 void tracer__free(struct tracer *t)
 {
 	if (!t)
 		return;
 	ring_buffer__free(t->rb);
 	/* one grace period per link, whatever its number of sites */
-	for (size_t i = 0; i < t->nlinks; i++)
-		close(t->links[i]);
+	tracer__detach_probes(t);
 	free(t->links);
 	usdt_specs__free(&t->specs);
 	perfbpf_bpf__destroy(t->skel);

@@ -38,6 +38,9 @@ void tracer__free(struct tracer *t);
  * the number of probe sites attached or -errno (with a message). */
 int tracer__attach(struct tracer *t, int pid, const char *path, const char *display,
 		   const struct sdt_notes *notes);
+/* Detaches every USDT probe attached so far (the next run of a command gets its own): a link
+ * left on an exited process would still be visited, and cost, on every probe hit of the file. */
+void tracer__detach_probes(struct tracer *t);
 /* A process's (or a list of files') objects examined for probes so far, and what was attached. */
 struct probe_objs {
 	struct target_objs objs;

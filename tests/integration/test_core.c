@@ -66,7 +66,7 @@ static void test_run_matches_ground_truth(void **state)
 	assert_int_equal(gt_load(gtf, &gt), 0);
 	assert_true(gt.total > 100000);
 	root = load_json(out);
-	assert_string_equal(json_str(root, "schema"), "perfbpf.summary/1");
+	assert_string_equal(json_str(root, "schema"), "perfbpf.summary/2");
 	assert_int_equal(json_u64(root, "dropped"), 0);
 	check_against_truth(root, &gt);
 	/* 6 phase spans per backtest, two backtests (threads) */

@@ -134,7 +134,7 @@ static void test_json_summary(void **state)
 	fclose(f);
 	root = json_tokener_parse(buf);
 	assert_non_null(root);
-	assert_string_equal(json_object_get_string(get(root, "schema")), "perfbpf.summary/1");
+	assert_string_equal(json_object_get_string(get(root, "schema")), "perfbpf.summary/2");
 	assert_int_equal(json_object_get_uint64(get(root, "events")), 1234568);
 	assert_int_equal(json_object_get_uint64(get(root, "dropped")), 12);
 	assert_int_equal(json_object_get_int(get(root, "exit_status")), 0);

@@ -8,7 +8,7 @@
  *
  * Phases are kernel-timed spans (backtest.run > backtest.load_data, backtest.preprocess,
  * backtest.simulation, backtest.performance_calc, backtest.report); per-bar work is engine-timed
- * ops (strategy.tick, strategy.getSignal, risk.checkSignal, sizing.calculate, exchange.fill,
+ * ops (strategy.tick, strategy.indicators, strategy.getSignal, risk.checkSignal, sizing.calculate, exchange.fill,
  * exchange.getCandles), the metric types of backtest-kit's PerformanceContract.
  */
 #define _GNU_SOURCE /* pthread_setaffinity_np, CPU_SET */
@@ -37,7 +37,7 @@ struct config {
 	bool forever;         /* repeat until SIGINT/SIGTERM */
 	const char *ground_truth;
 	const char *slow_metric; /* --slow METRIC:USEC */
-	long slow_us;
+	uint64_t slow_ns;
 	double wait_attach_s; /* wait up to this long for a tracer before starting */
 	long tick_sleep_us;   /* pause between bars (makes a run last) */
 	bool quiet;
@@ -82,12 +82,13 @@ struct worker {
 	int fast, slow;
 	struct truth_log truth;
 	double pnl, sharpe, max_drawdown;
+	double zsum; /* sum of the bars' z-scores (strategy.indicators) */
 	long trades;
 };
 
-static void spin_us(long us)
+static void spin_ns(uint64_t ns)
 {
-	uint64_t end = perfbpf_now_ns() + (uint64_t)us * 1000;
+	uint64_t end = perfbpf_now_ns() + ns;
 
 	while (perfbpf_now_ns() < end)
 		;
@@ -105,7 +106,7 @@ static void op_end(struct worker *w, const char *metric, const char *symbol, uin
 	uint64_t d;
 
 	if (cfg.slow_metric && strcmp(cfg.slow_metric, metric) == 0)
-		spin_us(cfg.slow_us);
+		spin_ns(cfg.slow_ns);
 	if (!t0)
 		return;
 	d = perfbpf_now_ns() - t0;
@@ -221,6 +222,36 @@ struct position {
 };
 
 /* +1 buy (fast crosses above slow), -1 sell (crosses below), 0 nothing. */
+#define ZSCORE_WINDOW 256
+#define RECALIBRATE_EVERY 16   /* bars */
+#define RECALIBRATE_WINDOW 4096
+
+/* The close's z-score against the trailing `window` bars: a fixed amount of arithmetic. */
+static double zscore(const struct series *s, long i, long window)
+{
+	long from = i >= window ? i - window + 1 : 0;
+	double sum = 0, sq = 0, n = (double)(i - from + 1), mean, var;
+
+	for (long j = from; j <= i; j++) {
+		sum += s->bars[j].close;
+		sq += s->bars[j].close * s->bars[j].close;
+	}
+	mean = sum / n;
+	var = sq / n - mean * mean;
+	return var > 0 ? (s->bars[i].close - mean) / sqrt(var) : 0;
+}
+
+/* strategy.indicators: the short-window z-score every bar, and every RECALIBRATE_EVERY bars a
+ * long-window one as well, so the op has two modes, as engines with periodic recalibration do. */
+static double indicators(const struct series *s, long i)
+{
+	double z = zscore(s, i, ZSCORE_WINDOW);
+
+	if (i % RECALIBRATE_EVERY == 0)
+		z = 0.5 * (z + zscore(s, i, RECALIBRATE_WINDOW));
+	return z;
+}
+
 static int get_signal(const struct series *s, long i)
 {
 	if (i < 1)
@@ -287,6 +318,10 @@ static void backtest(struct worker *w)
 			int sig;
 
 			t = op_start();
+			w->zsum += indicators(s, i);
+			op_end(w, "strategy.indicators", s->symbol, t);
+
+			t = op_start();
 			sig = get_signal(s, i);
 			op_end(w, "strategy.getSignal", s->symbol, t);
 			if (sig) {
@@ -344,8 +379,9 @@ static void backtest(struct worker *w)
 
 	PERFBPF_SPAN_BEGIN("backtest.report", "", w->strategy);
 	if (!cfg.quiet)
-		printf("%-10s trades %5ld  pnl %12.2f  sharpe %7.3f  max drawdown %6.2f%%\n",
-		       w->strategy, w->trades, w->pnl, w->sharpe, 100 * w->max_drawdown);
+		printf("%-10s trades %5ld  pnl %12.2f  sharpe %7.3f  max drawdown %6.2f%%  mean z %6.3f\n",
+		       w->strategy, w->trades, w->pnl, w->sharpe, 100 * w->max_drawdown,
+		       w->zsum / (double)(cfg.bars * cfg.nsymbols));
 	PERFBPF_SPAN_END("backtest.report");
 
 	PERFBPF_SPAN_END("backtest.run");
@@ -364,6 +400,7 @@ static void *worker_main(void *arg)
 
 	do {
 		w->trades = 0;
+		w->zsum = 0;
 		backtest(w);
 	} while (cfg.forever && !stop);
 	return NULL;
@@ -454,13 +491,29 @@ static void usage(FILE *f)
 	      "  --forever           repeat the backtest until SIGINT or SIGTERM\n"
 	      "  --ground-truth FILE write every op emitted to a tracer: metric, symbol, strategy,\n"
 	      "                      duration_ns (tab-separated)\n"
-	      "  --slow METRIC:USEC  add USEC microseconds of busy work to every METRIC op\n"
+	      "  --slow METRIC:USEC  add USEC microseconds (fractions allowed: 0.6) of busy work to\n"
+	      "                      every METRIC op\n"
 	      "  --wait-attach SEC   wait up to SEC seconds for a tracer before starting\n"
 	      "  --tick-sleep-us N   sleep N us after each bar (a slower, longer run)\n"
 	      "  --quiet             print no results\n"
 	      "  --scenario NAME     instead of a backtest, spans that spin, sleep or contend (two\n"
 	      "                      threads pinned to CPU 0): tests for perfbpf --attribution\n"
 	      "  --scenario-spans N  spans per scenario thread (default 20)\n", f);
+}
+
+/* Microseconds, fractions allowed ("0.6"), from 0 to 10 s; returned in ns. */
+static uint64_t usec_arg(const char *opt, const char *v)
+{
+	char *end;
+	double us;
+
+	errno = 0;
+	us = strtod(v, &end);
+	if (end == v || *end || errno || !(us >= 0) || us > 1e7) {
+		fprintf(stderr, "backtest: %s wants microseconds from 0 to 10000000, got '%s'\n", opt, v);
+		exit(2);
+	}
+	return (uint64_t)llround(us * 1000);
 }
 
 static long num_arg(const char *opt, const char *v, long min, long max)
@@ -524,7 +577,7 @@ static void parse_args(int argc, char **argv)
 			}
 			*colon = '\0';
 			cfg.slow_metric = argv[i + 1];
-			cfg.slow_us = num_arg(a, colon + 1, 0, 10000000);
+			cfg.slow_ns = usec_arg(a, colon + 1);
 		} else {
 			fprintf(stderr, "backtest: unknown option '%s' (see --help)\n", a);
 			exit(2);

@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* `perfbpf gate BASE HEAD`: loads both summaries, pairs their keys, compares each statistic
+ * asked for (gate_stats.c) and writes the reports (exporters/gate_report.c). */
+#include "gate.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gate_report.h"
+#include "options.h"
+#include "util.h"
+
+__attribute__((format(printf, 2, 3)))
+static int warn(struct gate_outcome *g, const char *fmt, ...)
+{
+	char **nw = realloc(g->warnings, (g->nwarnings + 1) * sizeof(*nw));
+	va_list ap;
+	int n;
+
+	if (!nw)
+		return -ENOMEM;
+	g->warnings = nw;
+	va_start(ap, fmt);
+	n = vasprintf(&g->warnings[g->nwarnings], fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -ENOMEM;
+	pb_warn("%s", g->warnings[g->nwarnings++]);
+	return 0;
+}
+
+/* Differences that make the comparison unfair: another kernel, CPU, governor, perfbpf, mode. */
+static int check_environments(struct gate_outcome *g)
+{
+	const struct gate_file *b = g->base, *h = g->head;
+	int err = 0;
+
+	for (size_t i = 0; i < b->nenv && i < h->nenv && !err; i++)
+		if (strcmp(b->env_value[i], h->env_value[i]))
+			err = warn(g, "the environments differ: %s '%s' (base) vs '%s' (head)",
+				   b->env_name[i], b->env_value[i], h->env_value[i]);
+	if (!err && strcmp(b->command, h->command))
+		err = warn(g, "the commands differ: '%s' (base) vs '%s' (head)", b->command, h->command);
+	if (!err && b->dropped)
+		err = warn(g, "%s lost %llu events: its statistics are incomplete", b->path,
+			   (unsigned long long)b->dropped);
+	if (!err && h->dropped)
+		err = warn(g, "%s lost %llu events: its statistics are incomplete", h->path,
+			   (unsigned long long)h->dropped);
+	return err;
+}
+
+static int add_cmp(struct gate_outcome *g, const struct gate_key *k, enum gate_presence pr,
+		   size_t *cap)
+{
+	for (int st = 0; st < GATE__NSTAT; st++) {
+		if (!(g->stats & (1u << st)))
+			continue;
+		if (g->ncmp == *cap) {
+			size_t nc = *cap ? *cap * 2 : 64;
+			struct gate_comparison *n = realloc(g->cmp, nc * sizeof(*n));
+
+			if (!n)
+				return -ENOMEM;
+			g->cmp = n;
+			*cap = nc;
+		}
+		g->cmp[g->ncmp++] = (struct gate_comparison){ .key = k, .stat = st, .presence = pr };
+	}
+	return 0;
+}
+
+/* One comparison per statistic for every key of either file (keys are sorted the same way). */
+static int pair_keys(struct gate_outcome *g)
+{
+	const struct gate_file *b = g->base, *h = g->head;
+	size_t i = 0, j = 0, cap = 0;
+	int err = 0;
+
+	while (!err && (i < b->nkeys || j < h->nkeys)) {
+		int c = i == b->nkeys ? 1 : j == h->nkeys ? -1 : gate_key__cmp(&b->keys[i], &h->keys[j]);
+
+		if (c == 0) {
+			err = add_cmp(g, &b->keys[i], GATE_BOTH, &cap);
+			i++, j++;
+		} else if (c < 0) {
+			err = add_cmp(g, &b->keys[i++], GATE_BASE_ONLY, &cap);
+			g->base_only++;
+		} else {
+			err = add_cmp(g, &h->keys[j++], GATE_HEAD_ONLY, &cap);
+			g->head_only++;
+		}
+	}
+	return err;
+}
+
+static const struct gate_key *head_key(const struct gate_outcome *g, const struct gate_key *k)
+{
+	size_t lo = 0, hi = g->head->nkeys;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = gate_key__cmp(&g->head->keys[mid], k);
+
+		if (c == 0)
+			return &g->head->keys[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static void series(const struct gate_file *f, const struct gate_key *k, struct gate_series *s)
+{
+	s->runs = k->runs;
+	s->nruns = f->nruns;
+}
+
+/* Comparisons with enough data on both sides: the family the error rate is shared by. */
+static size_t count_comparable(const struct gate_outcome *g)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->ncmp; i++) {
+		const struct gate_comparison *c = &g->cmp[i];
+		struct gate_series sb, sh;
+
+		if (c->presence != GATE_BOTH)
+			continue;
+		series(g->base, c->key, &sb);
+		series(g->head, head_key(g, c->key), &sh);
+		if (gate_enough(&sb, c->stat, g->across) && gate_enough(&sh, c->stat, g->across))
+			n++;
+	}
+	return n;
+}
+
+static int compare_all(struct gate_outcome *g)
+{
+	struct gate_params p;
+
+	g->compared = count_comparable(g);
+	g->alpha_each = g->compared ? g->alpha / (double)g->compared : g->alpha;
+	if (!g->resamples)
+		g->resamples = gate_resamples_for(g->alpha_each);
+	p = (struct gate_params){ .across = g->across, .alpha = g->alpha_each, .threshold = g->threshold,
+				  .resamples = g->resamples, .seed = g->seed };
+	for (size_t i = 0; i < g->ncmp; i++) {
+		struct gate_comparison *c = &g->cmp[i];
+		struct gate_series sb, sh;
+		int err;
+
+		if (c->presence != GATE_BOTH)
+			continue;
+		series(g->base, c->key, &sb);
+		series(g->head, head_key(g, c->key), &sh);
+		err = gate_compare(&sb, &sh, c->stat, &p, &c->r);
+		if (err)
+			return err;
+		g->counts[c->r.verdict]++;
+	}
+	return 0;
+}
+
+/* Report order: regressions (worst first), unclear, improvements (best first), no change, too
+ * few samples, then keys found on one side only. */
+static int rank(const struct gate_comparison *c)
+{
+	static const int order[] = { [GATE_REGRESSION] = 0, [GATE_UNCLEAR] = 1,
+				     [GATE_IMPROVEMENT] = 2, [GATE_NO_CHANGE] = 3, [GATE_TOO_FEW] = 4 };
+
+	if (c->presence == GATE_BASE_ONLY)
+		return 5;
+	if (c->presence == GATE_HEAD_ONLY)
+		return 6;
+	return order[c->r.verdict];
+}
+
+static int cmp_comparisons(const void *x, const void *y)
+{
+	const struct gate_comparison *a = x, *b = y;
+	int ra = rank(a), rb = rank(b), c;
+
+	if (ra != rb)
+		return ra - rb;
+	if (a->presence == GATE_BOTH && a->r.change != b->r.change && !isnan(a->r.change) &&
+	    !isnan(b->r.change)) {
+		bool up = ra != 2; /* improvements: the largest drop first */
+
+		return (a->r.change > b->r.change) == up ? -1 : 1;
+	}
+	c = gate_key__cmp(a->key, b->key);
+	return c ? c : (int)a->stat - (int)b->stat;
+}
+
+static void outcome_free(struct gate_outcome *g)
+{
+	for (size_t i = 0; i < g->nwarnings; i++)
+		free(g->warnings[i]);
+	free(g->warnings);
+	free(g->cmp);
+}
+
+int gate__run(const struct cli_opts *o)
+{
+	struct gate_file base, head;
+	struct gate_outcome g = {
+		.base = &base, .head = &head, .stats = o->gate_stats, .threshold = o->gate_threshold,
+		.alpha = o->gate_alpha, .across = o->gate_across, .resamples = o->gate_resamples, .seed = o->gate_seed,
+	};
+	char err[512];
+	int rc = EXIT_USAGE;
+
+	if (gate_file__load(o->gate_base, &base, err, sizeof(err))) {
+		pb_err("%s", err);
+		gate_file__free(&base);
+		return EXIT_USAGE;
+	}
+	if (gate_file__load(o->gate_head, &head, err, sizeof(err))) {
+		pb_err("%s", err);
+		gate_file__free(&base);
+		gate_file__free(&head);
+		return EXIT_USAGE;
+	}
+	if (check_environments(&g) || pair_keys(&g) || compare_all(&g)) {
+		pb_err("out of memory");
+		goto out; /* 2: no verdict, which 1 (a regression) must not be mistaken for */
+	}
+	qsort(g.cmp, g.ncmp, sizeof(*g.cmp), cmp_comparisons);
+	if (!g.compared)
+		pb_warn("no key has enough samples on both sides for %s: nothing was gated",
+			"the statistics asked for");
+	rc = gate_report__write_all(&g, o->json_path, o->markdown_path, o->quiet);
+	if (rc == 0)
+		rc = g.counts[GATE_REGRESSION] ? EXIT_FAIL : EXIT_OK;
+	else
+		rc = EXIT_USAGE;
+out:
+	outcome_free(&g);
+	gate_file__free(&base);
+	gate_file__free(&head);
+	return rc;
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* `perfbpf gate BASE HEAD`: per key and statistic, is HEAD slower than BASE beyond noise?
+ * The files' data as the gate reads it, and the outcome the reports are written from. */
+#ifndef PERFBPF_GATE_H
+#define PERFBPF_GATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gate_stats.h"
+
+struct cli_opts;
+
+/* One key of one file: its data in each of the file's runs (count 0 where it had no event). */
+struct gate_key {
+	uint32_t kind;    /* enum perfbpf_event_kind */
+	bool rollup;      /* a per-metric roll-up ("metric_rollups"), else a per-key row */
+	char *metric, *symbol, *strategy; /* symbol and strategy "" in a roll-up */
+	struct gate_run *runs;
+};
+
+#define GATE_ENV_FIELDS 8
+
+/* A JSON summary (perfbpf.summary/2) with per-run data. */
+struct gate_file {
+	const char *path;
+	char *command;
+	unsigned nruns;
+	uint64_t dropped; /* events lost in all runs */
+	/* what must match for a fair comparison: name and value, as strings */
+	const char *env_name[GATE_ENV_FIELDS];
+	char *env_value[GATE_ENV_FIELDS];
+	size_t nenv;
+	struct gate_key *keys; /* sorted by (rollup, kind, metric, symbol, strategy) */
+	size_t nkeys;
+};
+
+/* Reads and checks `path`. 0, or -1 after writing one line naming the file and the problem into
+ * err (without a trailing newline). */
+int gate_file__load(const char *path, struct gate_file *f, char *err, size_t errlen);
+void gate_file__free(struct gate_file *f);
+/* -1, 0, 1: the order of keys in gate_file.keys. */
+int gate_key__cmp(const struct gate_key *a, const struct gate_key *b);
+
+enum gate_presence { GATE_BOTH, GATE_BASE_ONLY, GATE_HEAD_ONLY };
+
+struct gate_comparison {
+	const struct gate_key *key; /* the base's, or the head's when only in HEAD */
+	enum gate_stat stat;
+	enum gate_presence presence;
+	struct gate_result r;       /* GATE_BOTH only */
+};
+
+struct gate_outcome {
+	const struct gate_file *base, *head;
+	unsigned stats;             /* bit per enum gate_stat compared */
+	double threshold;           /* --max-regression, as a fraction */
+	enum gate_across across;
+	double alpha;               /* family-wise (--alpha) */
+	double alpha_each;          /* per comparison: alpha / compared (Bonferroni) */
+	unsigned resamples;
+	uint64_t seed;
+	size_t compared;            /* comparisons with data on both sides */
+	struct gate_comparison *cmp; /* worst regressions first (see gate.c) */
+	size_t ncmp;
+	size_t counts[GATE_TOO_FEW + 1];
+	size_t base_only, head_only;
+	char **warnings;
+	size_t nwarnings;
+};
+
+/* The whole command: exit status 0 (no regression), 1 (a regression) or 2 (bad input). */
+int gate__run(const struct cli_opts *o);
+
+#endif

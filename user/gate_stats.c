@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* The statistics of `perfbpf gate` (see gate_stats.h and docs/GATE.md). */
+#include "gate_stats.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const stat_names[GATE__NSTAT] = {
+	[GATE_MEAN] = "mean", [GATE_P50] = "p50", [GATE_P95] = "p95", [GATE_P99] = "p99",
+	[GATE_TOTAL] = "total",
+};
+
+const char *gate_stat_name(enum gate_stat s)
+{
+	return s < GATE__NSTAT ? stat_names[s] : "?";
+}
+
+int gate_stat_parse(const char *name)
+{
+	for (int i = 0; i < GATE__NSTAT; i++)
+		if (!strcmp(name, stat_names[i]))
+			return i;
+	return -1;
+}
+
+const char *gate_verdict_name(enum gate_verdict v)
+{
+	switch (v) {
+	case GATE_NO_CHANGE: return "no change";
+	case GATE_REGRESSION: return "regression";
+	case GATE_IMPROVEMENT: return "improvement";
+	case GATE_UNCLEAR: return "unclear";
+	case GATE_TOO_FEW: return "too few samples";
+	}
+	return "?";
+}
+
+static double quantile_of(enum gate_stat s)
+{
+	switch (s) {
+	case GATE_P50: return 0.50;
+	case GATE_P95: return 0.95;
+	case GATE_P99: return 0.99;
+	default: return 0;
+	}
+}
+
+uint64_t gate_min_samples(enum gate_stat s)
+{
+	double q = quantile_of(s);
+
+	return q > 0 ? (uint64_t)ceil(GATE_TAIL_SAMPLES / (1.0 - q) - 1e-9) : 1;
+}
+
+unsigned gate_resamples_for(double alpha)
+{
+	double b = ceil(50.0 / alpha);
+
+	if (b < 2000)
+		return 2000;
+	return b > 200000 ? 200000 : (unsigned)b;
+}
+
+static double normal01(uint64_t *st);
+
+/* --- a side prepared for resampling ------------------------------------------------------------ */
+
+/* The union of a side's histogram buckets, and per run the cumulative count at each of them. */
+struct side {
+	const struct gate_series *s;
+	uint32_t *index;  /* bucket indices, ascending */
+	size_t nidx;
+	uint64_t *cum;    /* cum[r * nidx + j]: run r's samples in buckets <= index[j] */
+	double q;         /* the quantile, 0 for mean and total */
+};
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void side_free(struct side *sd)
+{
+	free(sd->index);
+	free(sd->cum);
+}
+
+static int side_init(struct side *sd, const struct gate_series *s, double q)
+{
+	size_t n = 0, R = s->nruns;
+
+	memset(sd, 0, sizeof(*sd));
+	sd->s = s;
+	sd->q = q;
+	if (q == 0)
+		return 0;
+	for (size_t r = 0; r < R; r++)
+		n += s->runs[r].nbins;
+	sd->index = malloc((n ? n : 1) * sizeof(*sd->index));
+	if (!sd->index)
+		return -ENOMEM;
+	for (size_t r = 0, k = 0; r < R; r++)
+		for (size_t i = 0; i < s->runs[r].nbins; i++)
+			sd->index[k++] = s->runs[r].bins[i].index;
+	qsort(sd->index, n, sizeof(*sd->index), cmp_u32);
+	for (size_t i = 0; i < n; i++)
+		if (sd->nidx == 0 || sd->index[sd->nidx - 1] != sd->index[i])
+			sd->index[sd->nidx++] = sd->index[i];
+	sd->cum = calloc(R * sd->nidx + 1, sizeof(*sd->cum));
+	if (!sd->cum) {
+		side_free(sd);
+		return -ENOMEM;
+	}
+	for (size_t r = 0; r < R; r++) {
+		const struct gate_run *run = &s->runs[r];
+		uint64_t *c = &sd->cum[r * sd->nidx], acc = 0;
+		size_t b = 0;
+
+		for (size_t j = 0; j < sd->nidx; j++) {
+			while (b < run->nbins && run->bins[b].index <= sd->index[j])
+				acc += run->bins[b++].count;
+			c[j] = acc;
+		}
+	}
+	return 0;
+}
+
+/* The value of rank k (1-based) of run r alone. */
+static double run_rank_value(const struct side *sd, unsigned r, uint64_t k)
+{
+	const uint64_t *c = &sd->cum[(size_t)r * sd->nidx];
+	size_t lo = 0, hi = sd->nidx ? sd->nidx - 1 : 0;
+
+	if (sd->nidx == 0)
+		return NAN;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c[mid] >= k)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return (double)hist_bucket_mid(sd->index[lo]);
+}
+
+/* The rank of quantile q among n samples, moved by z binomial standard deviations. */
+static uint64_t jittered_rank(double n, double q, double z)
+{
+	double k = nearbyint(ceil(n * q) + z * sqrt(n * q * (1 - q)));
+
+	return (uint64_t)(k < 1 ? 1 : k > n ? n : k);
+}
+
+/* The value of rank k (1-based) of the runs pooled with multiplicities m. */
+static double side_rank_value(const struct side *sd, const unsigned *m, uint64_t k)
+{
+	size_t lo = 0, hi = sd->nidx ? sd->nidx - 1 : 0;
+
+	if (sd->nidx == 0)
+		return NAN; /* counts without histograms */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint64_t c = 0;
+
+		for (unsigned r = 0; r < sd->s->nruns; r++)
+			c += (uint64_t)m[r] * sd->cum[(size_t)r * sd->nidx + mid];
+		if (c >= k)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return (double)hist_bucket_mid(sd->index[lo]);
+}
+
+/* One run's statistic; z: a standard normal draw for its sampling noise (0: none). NAN when
+ * the run has no sample of the key. */
+static double run_stat(const struct side *sd, enum gate_stat st, unsigned r, double z)
+{
+	const struct gate_run *run = &sd->s->runs[r];
+	double n = (double)run->count;
+
+	if (n == 0)
+		return NAN;
+	if (st == GATE_MEAN)
+		return run->sum / n + z * run->sd / sqrt(n);
+	if (st == GATE_TOTAL)
+		return run->sum + z * run->sd * sqrt(n);
+	return run_rank_value(sd, r, jittered_rank(n, sd->q, z));
+}
+
+/* GATE_BEST: the lowest statistic among the runs drawn (m[r] > 0), each with its own noise. */
+static double side_best(const struct side *sd, enum gate_stat st, const unsigned *m,
+			uint64_t *rng, bool jitter)
+{
+	double best = NAN;
+
+	for (unsigned r = 0; r < sd->s->nruns; r++) {
+		double v;
+
+		if (!m[r])
+			continue;
+		v = run_stat(sd, st, r, jitter ? normal01(rng) : 0);
+		if (!isnan(v) && (isnan(best) || v < best))
+			best = v;
+	}
+	return best;
+}
+
+/* GATE_POOLED: the statistic of the runs taken m[r] times each; z: a standard normal draw for
+ * the sampling noise inside the runs (0: none). NAN when the pooled runs are empty. */
+static double side_pooled(const struct side *sd, enum gate_stat st, const unsigned *m, double z)
+{
+	const struct gate_series *s = sd->s;
+	double n = 0, sum = 0, var = 0;
+
+	for (unsigned r = 0; r < s->nruns; r++) {
+		const struct gate_run *run = &s->runs[r];
+
+		n += (double)m[r] * (double)run->count;
+		sum += (double)m[r] * run->sum;
+		var += (double)m[r] * (double)run->count * run->sd * run->sd;
+	}
+	if (n == 0)
+		return NAN;
+	if (st == GATE_MEAN)
+		return sum / n + z * sqrt(var) / n;
+	if (st == GATE_TOTAL)
+		return (sum + z * sqrt(var)) / s->nruns;
+	return side_rank_value(sd, m, jittered_rank(n, sd->q, z));
+}
+
+/* --- random numbers: splitmix64 (fixed seed: the same files give the same verdicts) ------------ */
+
+static uint64_t next_u64(uint64_t *st)
+{
+	uint64_t z = (*st += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static double uniform01(uint64_t *st) /* (0, 1) */
+{
+	return ((double)(next_u64(st) >> 11) + 0.5) * 0x1.0p-53;
+}
+
+static double normal01(uint64_t *st)
+{
+	return sqrt(-2.0 * log(uniform01(st))) * cos(2.0 * M_PI * uniform01(st));
+}
+
+static void draw_runs(unsigned *m, unsigned R, uint64_t *st)
+{
+	memset(m, 0, R * sizeof(*m));
+	for (unsigned i = 0; i < R; i++)
+		m[(unsigned)(uniform01(st) * R) % R]++;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double side_value(const struct side *sd, enum gate_stat st, enum gate_across across,
+			 const unsigned *m, uint64_t *rng, bool jitter)
+{
+	if (across == GATE_BEST)
+		return side_best(sd, st, m, rng, jitter);
+	return side_pooled(sd, st, m, jitter ? normal01(rng) : 0);
+}
+
+double gate_point(const struct gate_series *s, enum gate_stat st, enum gate_across across)
+{
+	struct side sd;
+	unsigned *m;
+	double v;
+
+	if (s->nruns == 0)
+		return NAN;
+	m = malloc(s->nruns * sizeof(*m));
+	if (!m || side_init(&sd, s, quantile_of(st))) {
+		free(m);
+		return NAN;
+	}
+	for (unsigned r = 0; r < s->nruns; r++)
+		m[r] = 1;
+	v = side_value(&sd, st, across, m, NULL, false);
+	side_free(&sd);
+	free(m);
+	return v;
+}
+
+bool gate_enough(const struct gate_series *s, enum gate_stat st, enum gate_across across)
+{
+	uint64_t n = 0, least = UINT64_MAX;
+
+	for (unsigned r = 0; r < s->nruns; r++) {
+		n += s->runs[r].count;
+		if (s->runs[r].count && s->runs[r].count < least)
+			least = s->runs[r].count;
+	}
+	if (n == 0)
+		return false;
+	return (across == GATE_BEST ? least : n) >= gate_min_samples(st);
+}
+
+static enum gate_verdict verdict_of(const struct gate_result *r, double threshold)
+{
+	bool beyond_up = r->change > threshold, beyond_down = r->change < -threshold;
+
+	if (beyond_up && r->ci_low > 1)
+		return GATE_REGRESSION;
+	if (beyond_down && r->ci_high < 1)
+		return GATE_IMPROVEMENT;
+	if (beyond_up || beyond_down)
+		return GATE_UNCLEAR;
+	return GATE_NO_CHANGE;
+}
+
+int gate_compare(const struct gate_series *base, const struct gate_series *head,
+		 enum gate_stat st, const struct gate_params *p, struct gate_result *out)
+{
+	double q = quantile_of(st), *ratio = NULL;
+	unsigned B = p->resamples, nb = 0, *mb = NULL, *mh = NULL;
+	struct side sb = { 0 }, sh = { 0 };
+	uint64_t rng = p->seed ^ 0x7065726662706621ull; /* "perfbpf!" */
+	int err = -ENOMEM;
+
+	memset(out, 0, sizeof(*out));
+	if (!base->nruns || !head->nruns || B == 0)
+		return -EINVAL;
+	out->base = gate_point(base, st, p->across);
+	out->head = gate_point(head, st, p->across);
+	out->ci_low = out->ci_high = NAN;
+	out->change = out->head / out->base - 1;
+	if (!gate_enough(base, st, p->across) || !gate_enough(head, st, p->across) ||
+	    !(out->base > 0)) {
+		out->verdict = GATE_TOO_FEW;
+		return 0;
+	}
+	ratio = malloc(B * sizeof(*ratio));
+	mb = malloc(base->nruns * sizeof(*mb));
+	mh = malloc(head->nruns * sizeof(*mh));
+	if (!ratio || !mb || !mh || side_init(&sb, base, q))
+		goto out;
+	if (side_init(&sh, head, q))
+		goto out;
+	for (unsigned i = 0; i < B; i++) {
+		double vb, vh;
+
+		draw_runs(mb, base->nruns, &rng);
+		draw_runs(mh, head->nruns, &rng);
+		vb = side_value(&sb, st, p->across, mb, &rng, true);
+		vh = side_value(&sh, st, p->across, mh, &rng, true);
+		/* a replicate that drew only runs without the key tells nothing: left out */
+		if (vb > 0 && isfinite(vh))
+			ratio[nb++] = vh / vb;
+	}
+	if (nb < B / 2) {
+		out->verdict = GATE_TOO_FEW;
+		err = 0;
+		goto out;
+	}
+	qsort(ratio, nb, sizeof(*ratio), cmp_double);
+	out->ci_low = ratio[(size_t)floor(p->alpha / 2 * (nb - 1))];
+	out->ci_high = ratio[(size_t)ceil((1 - p->alpha / 2) * (nb - 1))];
+	out->verdict = verdict_of(out, p->threshold);
+	err = 0;
+out:
+	side_free(&sb);
+	side_free(&sh);
+	free(ratio);
+	free(mb);
+	free(mh);
+	return err;
+}

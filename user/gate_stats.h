@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The statistics of `perfbpf gate`: is one key's statistic in HEAD a real change from BASE, or
+ * noise? Pure computation (no I/O), described in docs/GATE.md.
+ *
+ * Each side is R runs of the same command; a run holds, for the key, its sample count, sum,
+ * standard deviation and duration histogram (hist.h layout). A side's value is its best run's
+ * statistic (GATE_BEST), or the statistic of all its runs pooled (GATE_POOLED; total is then per
+ * run). The uncertainty comes from a two-stage bootstrap: runs are resampled with replacement
+ * (the run-to-run noise of a shared machine), then each resampled run's own sampling noise is
+ * drawn (a quantile's rank from its binomial spread, a mean or total from its standard error).
+ * The ratio HEAD/BASE of B such replicates gives a percentile confidence interval. */
+#ifndef PERFBPF_GATE_STATS_H
+#define PERFBPF_GATE_STATS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hist.h"
+
+enum gate_stat { GATE_MEAN, GATE_P50, GATE_P95, GATE_P99, GATE_TOTAL, GATE__NSTAT };
+
+/* One run's data for one key; count 0 when the key had no event in that run. */
+struct gate_run {
+	uint64_t count;
+	double sum;   /* ns */
+	double sd;    /* population standard deviation, ns */
+	const struct hist_bin *bins; /* lowest first */
+	size_t nbins;
+};
+
+/* One side (BASE or HEAD) of one key: one entry per run of the side. */
+struct gate_series {
+	const struct gate_run *runs;
+	unsigned nruns;
+};
+
+/* How a side's runs make one value. */
+enum gate_across {
+	GATE_BEST,   /* the best (lowest) run's statistic: interference on a shared machine only
+		      * ever adds time, so the least disturbed run is the code's own cost */
+	GATE_POOLED, /* the statistic of every sample of every run together */
+};
+
+struct gate_params {
+	enum gate_across across;
+	double alpha;      /* two-sided error rate of this one comparison's interval */
+	double threshold;  /* smallest relative change that counts, e.g. 0.05 */
+	unsigned resamples;
+	uint64_t seed;
+};
+
+enum gate_verdict {
+	GATE_NO_CHANGE,   /* within the threshold, or not distinguishable from noise */
+	GATE_REGRESSION,  /* interval above 1 and change beyond +threshold */
+	GATE_IMPROVEMENT, /* interval below 1 and change beyond -threshold */
+	GATE_UNCLEAR,     /* change beyond the threshold, but the interval includes 1 */
+	GATE_TOO_FEW,     /* not enough samples on a side for this statistic */
+};
+
+struct gate_result {
+	double base, head;       /* the statistic on each side, ns */
+	double change;           /* head / base - 1 */
+	double ci_low, ci_high;  /* interval of head / base */
+	enum gate_verdict verdict;
+};
+
+const char *gate_stat_name(enum gate_stat s);
+/* "mean", "p50", "p95", "p99", "total"; -1 when unknown. */
+int gate_stat_parse(const char *name);
+const char *gate_verdict_name(enum gate_verdict v);
+
+/* Samples beyond a quantile that make it worth comparing: a p99 needs 2000 samples (per run
+ * with GATE_BEST, pooled with GATE_POOLED); below that a run's p99 is one of its few largest
+ * values and moves with every disturbance. */
+#define GATE_TAIL_SAMPLES 20.0
+uint64_t gate_min_samples(enum gate_stat s);
+/* Whether a side has the samples gate_min_samples asks for: pooled, or (GATE_BEST) in each run
+ * that has the key. */
+bool gate_enough(const struct gate_series *s, enum gate_stat st, enum gate_across across);
+/* The statistic of a side (ns), its runs combined as `across` says. */
+double gate_point(const struct gate_series *s, enum gate_stat st, enum gate_across across);
+/* Resamples needed for an interval at `alpha` to rest on at least 25 replicates in each tail,
+ * within [2000, 200000]. */
+unsigned gate_resamples_for(double alpha);
+/* Compares HEAD with BASE. 0, or -ENOMEM / -EINVAL (a side with no runs). */
+int gate_compare(const struct gate_series *base, const struct gate_series *head,
+		 enum gate_stat st, const struct gate_params *p, struct gate_result *out);
+
+#endif
