@@ -54,8 +54,8 @@ static int check_environments(struct gate_outcome *g)
 	return err;
 }
 
-static int add_cmp(struct gate_outcome *g, const struct gate_key *k, enum gate_presence pr,
-		   size_t *cap)
+static int add_cmp(struct gate_outcome *g, const struct gate_key *k, const struct gate_key *hk,
+		   enum gate_presence pr, size_t *cap)
 {
 	for (int st = 0; st < GATE__NSTAT; st++) {
 		if (!(g->stats & (1u << st)))
@@ -69,7 +69,8 @@ static int add_cmp(struct gate_outcome *g, const struct gate_key *k, enum gate_p
 			g->cmp = n;
 			*cap = nc;
 		}
-		g->cmp[g->ncmp++] = (struct gate_comparison){ .key = k, .stat = st, .presence = pr };
+		g->cmp[g->ncmp++] = (struct gate_comparison){ .key = k, .head_key = hk, .stat = st,
+							      .presence = pr };
 	}
 	return 0;
 }
@@ -85,35 +86,17 @@ static int pair_keys(struct gate_outcome *g)
 		int c = i == b->nkeys ? 1 : j == h->nkeys ? -1 : gate_key__cmp(&b->keys[i], &h->keys[j]);
 
 		if (c == 0) {
-			err = add_cmp(g, &b->keys[i], GATE_BOTH, &cap);
+			err = add_cmp(g, &b->keys[i], &h->keys[j], GATE_BOTH, &cap);
 			i++, j++;
 		} else if (c < 0) {
-			err = add_cmp(g, &b->keys[i++], GATE_BASE_ONLY, &cap);
+			err = add_cmp(g, &b->keys[i++], NULL, GATE_BASE_ONLY, &cap);
 			g->base_only++;
 		} else {
-			err = add_cmp(g, &h->keys[j++], GATE_HEAD_ONLY, &cap);
+			err = add_cmp(g, &h->keys[j++], NULL, GATE_HEAD_ONLY, &cap);
 			g->head_only++;
 		}
 	}
 	return err;
-}
-
-static const struct gate_key *head_key(const struct gate_outcome *g, const struct gate_key *k)
-{
-	size_t lo = 0, hi = g->head->nkeys;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = gate_key__cmp(&g->head->keys[mid], k);
-
-		if (c == 0)
-			return &g->head->keys[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
 }
 
 static void series(const struct gate_file *f, const struct gate_key *k, struct gate_series *s)
@@ -134,7 +117,7 @@ static size_t count_comparable(const struct gate_outcome *g)
 		if (c->presence != GATE_BOTH)
 			continue;
 		series(g->base, c->key, &sb);
-		series(g->head, head_key(g, c->key), &sh);
+		series(g->head, c->head_key, &sh);
 		if (gate_enough(&sb, c->stat, g->across) && gate_enough(&sh, c->stat, g->across))
 			n++;
 	}
@@ -159,7 +142,7 @@ static int compare_all(struct gate_outcome *g)
 		if (c->presence != GATE_BOTH)
 			continue;
 		series(g->base, c->key, &sb);
-		series(g->head, head_key(g, c->key), &sh);
+		series(g->head, c->head_key, &sh);
 		err = gate_compare(&sb, &sh, c->stat, &p, &c->r);
 		if (err)
 			return err;

@@ -47,6 +47,7 @@ enum gate_presence { GATE_BOTH, GATE_BASE_ONLY, GATE_HEAD_ONLY };
 
 struct gate_comparison {
 	const struct gate_key *key; /* the base's, or the head's when only in HEAD */
+	const struct gate_key *head_key; /* GATE_BOTH: the head's */
 	enum gate_stat stat;
 	enum gate_presence presence;
 	struct gate_result r;       /* GATE_BOTH only */

@@ -337,21 +337,27 @@ int gate_compare(const struct gate_series *base, const struct gate_series *head,
 	memset(out, 0, sizeof(*out));
 	if (!base->nruns || !head->nruns || B == 0)
 		return -EINVAL;
-	out->base = gate_point(base, st, p->across);
-	out->head = gate_point(head, st, p->across);
 	out->ci_low = out->ci_high = NAN;
+	mb = malloc(base->nruns * sizeof(*mb));
+	mh = malloc(head->nruns * sizeof(*mh));
+	if (!mb || !mh || side_init(&sb, base, q) || side_init(&sh, head, q))
+		goto out;
+	/* the point values: every run once, no sampling noise */
+	for (unsigned r = 0; r < base->nruns; r++)
+		mb[r] = 1;
+	for (unsigned r = 0; r < head->nruns; r++)
+		mh[r] = 1;
+	out->base = side_value(&sb, st, p->across, mb, NULL, false);
+	out->head = side_value(&sh, st, p->across, mh, NULL, false);
 	out->change = out->head / out->base - 1;
 	if (!gate_enough(base, st, p->across) || !gate_enough(head, st, p->across) ||
 	    !(out->base > 0)) {
 		out->verdict = GATE_TOO_FEW;
-		return 0;
+		err = 0;
+		goto out;
 	}
 	ratio = malloc(B * sizeof(*ratio));
-	mb = malloc(base->nruns * sizeof(*mb));
-	mh = malloc(head->nruns * sizeof(*mh));
-	if (!ratio || !mb || !mh || side_init(&sb, base, q))
-		goto out;
-	if (side_init(&sh, head, q))
+	if (!ratio)
 		goto out;
 	for (unsigned i = 0; i < B; i++) {
 		double vb, vh;

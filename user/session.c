@@ -424,8 +424,9 @@ static pid_t spawn_held(char **argv, int *go_fd, int *err_fd)
 	return pid;
 }
 
-/* The executable and the libraries it needs: what a run attaches to before the command starts. */
-static int collect_objs(struct probe_objs *po, const char *exe)
+/* The executable and the libraries it needs: what a run attaches to before the command starts.
+ * A library list that cannot be read is warned about: libraries are then attached once loaded. */
+static void collect_objs(struct probe_objs *po, const char *exe)
 {
 	int err;
 
@@ -434,7 +435,9 @@ static int collect_objs(struct probe_objs *po, const char *exe)
 	err = target__add_path(&po->objs, exe);
 	if (err >= 0)
 		err = target__add_needed_libs(&po->objs, exe);
-	return err < 0 ? err : 0;
+	if (err < 0)
+		pb_warn("%s: cannot list its shared libraries (%s); libraries are attached once "
+			"loaded", exe, strerror(-err));
 }
 
 /* One run of the command, traced from its first instruction: 0 with run_status set (the
@@ -449,8 +452,8 @@ static int run_once(struct session *s, const char *exe)
 	run_signal_at = 0;
 	if (s->tracer)
 		tracer__detach_probes(s->tracer);
-	if (s->nruns && collect_objs(&s->po, exe))
-		pb_warn("%s: cannot list its shared libraries; libraries are attached once loaded", exe);
+	if (s->nruns)
+		collect_objs(&s->po, exe);
 	run_child = spawn_held(o->run_argv, &go_fd, &err_fd);
 	if (run_child < 0) {
 		pb_err("cannot start '%s': %s", o->run_argv[0], strerror(errno));
@@ -501,9 +504,7 @@ int session__run(const struct cli_opts *o)
 		pb_err("cannot run '%s': %s", o->run_argv[0], strerror(errno));
 		return 127;
 	}
-	if (collect_objs(&s.po, exe))
-		pb_warn("%s: cannot list its shared libraries; libraries are attached once loaded",
-			exe);
+	collect_objs(&s.po, exe);
 	s.command = join_words("", (const char *const *)o->run_argv, SIZE_MAX);
 	if (target__count_probe_objects(&s.po.objs) == 0) {
 		pb_err("%s: no perfbpf probes in it or its %zu shared libraries (run 'perfbpf list "
