@@ -30,7 +30,7 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP -DPERFBPF_VERSION='"$(VERSION)"' \
 	-Iinclude -Ibpf -Iuser -Iexporters -I$(OUT)
-LDLIBS := -lbpf -lelf -lz -ljson-c -lmicrohttpd -lm -lpthread
+LDLIBS := -lbpf -lelf -lz -ljson-c -lmicrohttpd -lcurl -lm -lpthread
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-Ivmlinux/$(ARCH) -Ibpf -idirafter /usr/include/$(shell uname -m)-linux-gnu
@@ -54,9 +54,11 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 # --- userspace ----------------------------------------------------------------------------------
 CORE_SRCS := user/util.c user/hist.c user/dist.c user/agg.c user/runs.c user/environment.c user/gate_stats.c user/gate_input.c user/sdt.c user/target.c user/usdt_spec.c \
 	exporters/markdown.c exporters/json.c exporters/format.c \
-	exporters/events.c user/kseries.c exporters/prometheus.c exporters/gate_report.c
+	exporters/events.c user/kseries.c exporters/prometheus.c exporters/gate_report.c \
+	exporters/otlp_span.c exporters/otlp_proto.c exporters/otlp_json.c user/otlp_config.c user/u64map.c
 CLI_SRCS := user/main.c user/options.c user/tracer.c user/session.c user/list.c \
-	user/usdt_multi.c user/kernel_agg.c user/monitor.c user/metrics_server.c user/gate.c
+	user/usdt_multi.c user/kernel_agg.c user/monitor.c user/metrics_server.c user/gate.c \
+	user/otlp_trace.c user/otlp_exporter.c
 CORE_OBJS := $(patsubst %.c,$(OUT)/%.o,$(CORE_SRCS))
 CLI_OBJS := $(patsubst %.c,$(OUT)/%.o,$(CLI_SRCS))
 
@@ -114,14 +116,14 @@ INTEG_BINS := $(patsubst tests/integration/%.c,$(OUT)/tests/%,$(INTEG_SRCS))
 $(OUT)/tests/test_%: tests/unit/test_%.c $(OUT)/libperfbpf-core.a
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(OUT)/libperfbpf-core.a -lcmocka -lelf -ljson-c -lm $(LDFLAGS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(OUT)/libperfbpf-core.a -lcmocka -lelf -lz -ljson-c -lm $(LDFLAGS) -o $@
 
 $(OUT)/tests/test_%: tests/integration/test_%.c tests/integration/harness.c \
 		tests/integration/harness.h $(OUT)/libperfbpf-core.a
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/integration $< tests/integration/harness.c \
-		$(OUT)/libperfbpf-core.a -lcmocka -lelf -ljson-c -lm $(LDFLAGS) -o $@
+		$(OUT)/libperfbpf-core.a -lcmocka -lelf -lz -ljson-c -lm $(LDFLAGS) -o $@
 
 TEST_PROGS := $(OUT)/tests/probe_target $(OUT)/tests/noprobe_target $(OUT)/backtest \
 	$(OUT)/ctxswitch $(OUT)/probe_loop

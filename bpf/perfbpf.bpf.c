@@ -20,6 +20,9 @@ const volatile bool attribution = false;
  * sending them through the ring buffer; mon_per_pid keys them by process too. */
 const volatile bool aggregate = false;
 const volatile bool mon_per_pid = false;
+/* OTLP export: ops carry their enclosing span, and the span annotation probes (ABI v2) are
+ * attached. */
+const volatile bool span_notes = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -235,15 +238,15 @@ static __always_inline void mon_record(const struct perfbpf_mon_key *k, __u64 du
 	}
 }
 
-static __always_inline void submit(struct perfbpf_event *e)
+static __always_inline void submit(void *rec, __u64 size)
 {
 	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
 	__u64 thr = wakeup_bytes;
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
-	if (thr && avail >= sizeof(*e) && avail / thr != (avail - sizeof(*e)) / thr)
+	if (thr && avail >= size && avail / thr != (avail - size) / thr)
 		flags = BPF_RB_FORCE_WAKEUP;
-	bpf_ringbuf_submit(e, flags);
+	bpf_ringbuf_submit(rec, flags);
 }
 
 SEC("usdt")
@@ -283,12 +286,22 @@ int BPF_USDT(perfbpf_op, const char *metric, const char *symbol, const char *str
 	e->trace_id = 0;
 	e->depth = 0;
 	e->pad = 0;
+	if (span_notes) {
+		__u32 tid = (__u32)id;
+		struct span_stack *st = bpf_map_lookup_elem(&stacks, &tid);
+
+		if (st && st->depth > 0 && st->depth <= PERFBPF_SPAN_DEPTH) {
+			e->parent_id = st->frames[(st->depth - 1) & (PERFBPF_SPAN_DEPTH - 1)].span_id;
+			e->trace_id = st->trace_id;
+			e->depth = st->depth;
+		}
+	}
 	__builtin_memset(&e->attr, 0, sizeof(e->attr));
 	read_str(e->names.metric, sizeof(e->names.metric), metric, &flags);
 	read_str(e->names.symbol, sizeof(e->names.symbol), symbol, &flags);
 	read_str(e->names.strategy, sizeof(e->names.strategy), strategy, &flags);
 	e->flags = flags;
-	submit(e);
+	submit(e, sizeof(*e));
 	return 0;
 }
 
@@ -474,7 +487,105 @@ int BPF_USDT(perfbpf_span_end, const char *name)
 		__builtin_memset(&e->attr, 0, sizeof(e->attr));
 	}
 	__builtin_memcpy(&e->names, &f->names, sizeof(e->names));
-	submit(e);
+	submit(e, sizeof(*e));
+	return 0;
+}
+
+/* --- span notes (probe ABI v2): attributes, events and errors of the innermost open span ------ */
+
+/* Reserves a note about the calling thread's innermost open span, or NULL (counted). A span past
+ * the depth limit is not recorded, so neither are its notes. */
+static __always_inline struct perfbpf_note *note_begin(__u32 kind)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct span_stack *st = bpf_map_lookup_elem(&stacks, &tid);
+	struct perfbpf_note *n;
+	__u32 d;
+
+	if (!st || st->depth == 0 || st->overflow) {
+		count(PERFBPF_CNT_NOTE_NO_SPAN);
+		return NULL;
+	}
+	d = st->depth - 1;
+	n = bpf_ringbuf_reserve(&events, sizeof(*n), 0);
+	if (!n) {
+		count(PERFBPF_CNT_RB_DROPPED);
+		return NULL;
+	}
+	n->kind = kind;
+	n->flags = 0;
+	n->pid = id >> 32;
+	n->tid = tid;
+	n->ts_ns = bpf_ktime_get_ns();
+	n->span_id = st->frames[d & (PERFBPF_SPAN_DEPTH - 1)].span_id;
+	n->value_type = 0;
+	n->pad = 0;
+	n->value = 0;
+	n->name[0] = '\0';
+	n->akey[0] = '\0';
+	n->str[0] = '\0';
+	return n;
+}
+
+static __always_inline int note_attr(const char *key, const char *str, __u32 type, __u64 value)
+{
+	struct perfbpf_note *n = note_begin(PERFBPF_EV_ATTR);
+
+	if (!n)
+		return 0;
+	read_str(n->name, sizeof(n->name), key, &n->flags);
+	n->value_type = type;
+	n->value = value;
+	if (type == PERFBPF_VAL_STR)
+		read_str(n->str, sizeof(n->str), str, &n->flags);
+	submit(n, sizeof(*n));
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(perfbpf_span_attr_str, const char *key, const char *value)
+{
+	return note_attr(key, value, PERFBPF_VAL_STR, 0);
+}
+
+SEC("usdt")
+int BPF_USDT(perfbpf_span_attr_int, const char *key, __s64 value)
+{
+	return note_attr(key, NULL, PERFBPF_VAL_INT, (__u64)value);
+}
+
+SEC("usdt")
+int BPF_USDT(perfbpf_span_attr_double, const char *key, __u64 bits)
+{
+	return note_attr(key, NULL, PERFBPF_VAL_DOUBLE, bits);
+}
+
+SEC("usdt")
+int BPF_USDT(perfbpf_span_event, const char *name, const char *key, const char *value)
+{
+	struct perfbpf_note *n = note_begin(PERFBPF_EV_EVENT);
+
+	if (!n)
+		return 0;
+	read_str(n->name, sizeof(n->name), name, &n->flags);
+	if (key) {
+		read_str(n->akey, sizeof(n->akey), key, &n->flags);
+		read_str(n->str, sizeof(n->str), value, &n->flags);
+	}
+	submit(n, sizeof(*n));
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(perfbpf_span_error, const char *message)
+{
+	struct perfbpf_note *n = note_begin(PERFBPF_EV_ERROR);
+
+	if (!n)
+		return 0;
+	read_str(n->str, sizeof(n->str), message, &n->flags);
+	submit(n, sizeof(*n));
 	return 0;
 }
 

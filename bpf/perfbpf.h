@@ -16,6 +16,10 @@
 enum perfbpf_event_kind {
 	PERFBPF_EV_OP = 1,   /* engine-timed operation */
 	PERFBPF_EV_SPAN = 2, /* kernel-timed span, emitted when it ends */
+	/* struct perfbpf_note records (probe ABI v2), about the thread's innermost open span */
+	PERFBPF_EV_ATTR = 3,  /* an attribute: name = key, value or str */
+	PERFBPF_EV_EVENT = 4, /* a span event: name, and one attribute akey = str (akey may be "") */
+	PERFBPF_EV_ERROR = 5, /* the span failed: str = message */
 };
 
 /* perfbpf_event.flags */
@@ -51,8 +55,9 @@ struct perfbpf_event {
 	__u64 duration_ns;
 	__u64 self_ns;     /* spans: duration minus the durations of their child spans */
 	__u64 span_id;     /* spans: (tid << 32) | per-thread sequence; 0 for ops */
-	__u64 parent_id;   /* spans: enclosing span on the same thread, 0 for a root */
-	__u64 trace_id;    /* spans: span_id of the thread's root span */
+	__u64 parent_id;   /* enclosing span on the same thread, 0 for a root (ops: only with
+			    * span notes enabled, else 0) */
+	__u64 trace_id;    /* span_id of the thread's root span (ops: as parent_id) */
 	__u32 depth;       /* spans: 0 for a root */
 	__u32 pad;
 	struct perfbpf_attribution attr;
@@ -61,6 +66,33 @@ struct perfbpf_event {
 _Static_assert(sizeof(struct perfbpf_names) == 160, "perfbpf_names layout");
 _Static_assert(sizeof(struct perfbpf_attribution) == 40, "perfbpf_attribution layout");
 _Static_assert(sizeof(struct perfbpf_event) == 272, "perfbpf_event layout");
+
+#define PERFBPF_NOTE_NAME_LEN 64
+#define PERFBPF_NOTE_STR_LEN 128
+
+enum perfbpf_value_type {
+	PERFBPF_VAL_STR = 1,
+	PERFBPF_VAL_INT = 2,    /* value is an int64 */
+	PERFBPF_VAL_DOUBLE = 3, /* value holds a double's bits */
+};
+
+/* A span annotation. Sent only while span notes are enabled (the OTLP export); a thread's notes
+ * reach the ring buffer before the end of the span they annotate. */
+struct perfbpf_note {
+	__u32 kind;       /* PERFBPF_EV_ATTR, _EVENT or _ERROR */
+	__u32 flags;      /* enum perfbpf_event_flags */
+	__u32 pid;
+	__u32 tid;
+	__u64 ts_ns;      /* CLOCK_MONOTONIC */
+	__u64 span_id;    /* perfbpf_event.span_id of the span it annotates */
+	__u32 value_type; /* attributes: enum perfbpf_value_type */
+	__u32 pad;
+	__u64 value;
+	char name[PERFBPF_NOTE_NAME_LEN];
+	char akey[PERFBPF_NOTE_NAME_LEN];
+	char str[PERFBPF_NOTE_STR_LEN];
+};
+_Static_assert(sizeof(struct perfbpf_note) == 304, "perfbpf_note layout");
 
 /* perfbpf_event.flags, continued */
 #define PERFBPF_F_ATTRIBUTED (1u << 2) /* attr holds scheduler attribution */
@@ -77,6 +109,7 @@ enum perfbpf_counter {
 	PERFBPF_CNT_STR_FAULT,          /* string arguments that could not be read */
 	PERFBPF_CNT_STR_TRUNCATED,      /* string arguments cut to their field */
 	PERFBPF_CNT_KEYS_OVER_LIMIT,    /* monitor: events of keys beyond the kernel key table */
+	PERFBPF_CNT_NOTE_NO_SPAN,       /* span attribute, event or error with no span open */
 	PERFBPF_CNT__MAX,
 };
 

@@ -3,6 +3,7 @@
 #include "json.h"
 
 #include "environment.h"
+#include "otlp_stats.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -156,7 +157,32 @@ static const char *const loss_keys[PERFBPF_CNT__MAX] = {
 	[PERFBPF_CNT_SPAN_UNFINISHED] = "span_unfinished",
 	[PERFBPF_CNT_STR_FAULT] = "string_fault",
 	[PERFBPF_CNT_STR_TRUNCATED] = "string_truncated",
+	[PERFBPF_CNT_NOTE_NO_SPAN] = "span_note_without_span",
 };
+
+static struct json_object *otlp_json(const struct otlp_stats *o)
+{
+	struct json_object *j = json_object_new_object(), *why = json_object_new_object();
+
+	add_str(j, "endpoint", o->url);
+	add_u64(j, "spans", o->spans);
+	add_u64(j, "exported", o->exported);
+	add_u64(j, "sampled_out", o->sampled_out);
+	add_u64(j, "undelivered", otlp_stats__undelivered(o));
+	add_u64(why, "queue_full", o->queue_full);
+	add_u64(why, "rejected", o->rejected);
+	add_u64(why, "partial_rejected", o->partial_rejected);
+	add_u64(why, "gave_up", o->gave_up);
+	add_u64(why, "unsent_at_exit", o->unsent_at_exit);
+	json_object_object_add(j, "undelivered_by_reason", why);
+	add_u64(j, "tail_buffer_full", o->tail_buffer_full);
+	add_u64(j, "notes_orphaned", o->notes_orphaned);
+	add_u64(j, "notes_over_limit", o->notes_over_limit);
+	add_u64(j, "requests", o->requests);
+	add_u64(j, "retries", o->retries);
+	add_str(j, "last_error", o->last_error[0] ? o->last_error : NULL);
+	return j;
+}
 
 int json__put(FILE *f, struct json_object *root)
 {
@@ -198,6 +224,8 @@ int json__write(FILE *f, const struct summary *s)
 	add_u64(probes, "sites", s->probe_sites);
 	json_object_object_add(root, "probes", probes);
 	json_object_object_add(root, "attribution", json_object_new_boolean(s->attribution));
+	if (s->otlp)
+		json_object_object_add(root, "otlp", otlp_json(s->otlp));
 	add_u64(root, "sample_budget_bytes", s->sample_budget_bytes);
 	json_object_object_add(root, "percentile_rel_error_approx",
 			       json_object_new_double(s->hist_rel_error));

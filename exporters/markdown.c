@@ -3,7 +3,10 @@
 #include "markdown.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
+
+#include "otlp_stats.h"
 
 static const struct {
 	const char *key;
@@ -176,6 +179,8 @@ static void put_losses(FILE *f, const struct summary *s)
 		{ PERFBPF_CNT_STR_FAULT, "string arguments that could not be read (recorded as "
 					 "empty)" },
 		{ PERFBPF_CNT_STR_TRUNCATED, "string arguments cut to their field size" },
+		{ PERFBPF_CNT_NOTE_NO_SPAN, "span attributes, events or errors with no span open on "
+					    "their thread (not exported)" },
 	};
 	char buf[32];
 	bool any = false;
@@ -217,6 +222,57 @@ static void put_losses(FILE *f, const struct summary *s)
 			(unsigned long long)(s->sample_budget_bytes >> 20));
 	else
 		fputs("- All percentiles are exact (nearest rank over every recorded event).\n", f);
+}
+
+/* --otlp: what became of every span. */
+static void put_otlp(FILE *f, const struct otlp_stats *o)
+{
+	static const struct {
+		size_t off;
+		const char *what;
+	} reasons[] = {
+		{ offsetof(struct otlp_stats, queue_full), "dropped: the export queue was full "
+							  "(raise --otlp-queue)" },
+		{ offsetof(struct otlp_stats, rejected), "refused by the collector (a status that is "
+							"not retried)" },
+		{ offsetof(struct otlp_stats, partial_rejected), "rejected in partial-success "
+								"responses" },
+		{ offsetof(struct otlp_stats, gave_up), "given up after retries" },
+		{ offsetof(struct otlp_stats, unsent_at_exit), "still queued when the flush timeout "
+							      "passed" },
+	};
+	uint64_t undelivered = otlp_stats__undelivered(o);
+	char b1[32], b2[32];
+
+	fputs("## Span export (OTLP)\n\n", f);
+	fputs("- Endpoint: ", f);
+	put_text(f, o->url ? o->url : "?");
+	fprintf(f, "\n- %s spans: %s exported, %s left out by sampling, %s not delivered.\n",
+		fmt_count(b1, sizeof(b1), o->spans), fmt_count(b2, sizeof(b2), o->exported),
+		fmt_count(b1, sizeof(b1), o->sampled_out), fmt_count(b2, sizeof(b2), undelivered));
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+		uint64_t v = *(const uint64_t *)((const char *)o + reasons[i].off);
+
+		if (v)
+			fprintf(f, "- **%s spans %s.**\n", fmt_count(b1, sizeof(b1), v),
+				reasons[i].what);
+	}
+	if (o->tail_buffer_full)
+		fprintf(f, "- %s unsampled spans were not held for --slow-threshold (raise "
+			   "--otlp-tail-buffer).\n", fmt_count(b1, sizeof(b1), o->tail_buffer_full));
+	if (o->notes_orphaned)
+		fprintf(f, "- %s span attributes or events belonged to spans that never ended.\n",
+			fmt_count(b1, sizeof(b1), o->notes_orphaned));
+	if (o->notes_over_limit)
+		fprintf(f, "- %s span attributes or events beyond 128 per span were left out.\n",
+			fmt_count(b1, sizeof(b1), o->notes_over_limit));
+	fprintf(f, "- %s requests, %s retries.", fmt_count(b1, sizeof(b1), o->requests),
+		fmt_count(b2, sizeof(b2), o->retries));
+	if (o->last_error[0]) {
+		fputs(" Last error: ", f);
+		put_text(f, o->last_error);
+	}
+	fputs("\n\n", f);
 }
 
 /* Per span metric: where its time went, from the scheduler (--attribution). */
@@ -319,5 +375,9 @@ int markdown__write(FILE *f, const struct summary *s, const struct md_opts *o)
 	put_table(f, s->rows, s->nrows, o, true);
 	fputc('\n', f);
 	put_losses(f, s);
+	if (s->otlp) {
+		fputc('\n', f);
+		put_otlp(f, s->otlp);
+	}
 	return ferror(f) ? -EIO : 0;
 }

@@ -5,13 +5,27 @@ set -euo pipefail
 
 pkgs=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjson-c-dev libcmocka-dev
       systemtap-sdt-dev pkg-config valgrind binutils libc6-dev libmicrohttpd-dev
-      prometheus python3-prometheus-client curl)
+      prometheus python3-prometheus-client curl libcurl4-openssl-dev protobuf-compiler)
+# the OTLP test receiver runs on Node.js (the OpenTelemetry project's JavaScript decoder)
+command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm)
 
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+# the test receiver's npm packages, pinned by tests/otlp/package-lock.json
+node_deps() {
+	local d
+	d="$(cd "$(dirname "$0")/.." && pwd)/tests/otlp"
+	[ -d "$d/node_modules/@opentelemetry/otlp-transformer" ] && return 0
+	echo "perfbpf: installing the OTLP test receiver's npm packages" >&2
+	(cd "$d" && npm ci --silent --no-audit --no-fund >/dev/null)
+}
+
+if [ ${#missing[@]} -eq 0 ]; then
+	node_deps
+	exit 0
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "perfbpf: missing packages: ${missing[*]}; run as root (sudo make ...) to install them" >&2
@@ -21,3 +35,4 @@ echo "perfbpf: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+node_deps

@@ -27,7 +27,7 @@ static size_t list_object(FILE *out, const char *display, const struct sdt_notes
 
 		if (shown[i] || strcmp(n->provider, "perfbpf"))
 			continue;
-		fprintf(out, "  perfbpf:%-12s %3zu site%s  semaphore %s  args %s\n", n->name,
+		fprintf(out, "  perfbpf:%-16s %3zu site%s  semaphore %s  args %s\n", n->name,
 			sdt__count(notes, "perfbpf", n->name),
 			sdt__count(notes, "perfbpf", n->name) == 1 ? " " : "s",
 			n->sema ? "yes" : "no ", n->args);

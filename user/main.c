@@ -18,17 +18,24 @@ int main(int argc, char **argv)
 		return rc;
 	switch (o.cmd) {
 	case CMD_ATTACH:
-		return session__attach(&o);
+		rc = session__attach(&o);
+		break;
 	case CMD_RUN:
-		return session__run(&o);
+		rc = session__run(&o);
+		break;
 	case CMD_MONITOR:
-		return monitor__run(&o);
+		rc = monitor__run(&o);
+		break;
 	case CMD_GATE:
-		return gate__run(&o);
+		rc = gate__run(&o);
+		break;
 	case CMD_LIST:
-		return list__run(&o, stdout);
+		rc = list__run(&o, stdout);
+		break;
 	case CMD_NONE:
+		rc = EXIT_USAGE;
 		break;
 	}
-	return EXIT_USAGE;
+	options__free(&o);
+	return rc;
 }

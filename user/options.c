@@ -26,6 +26,9 @@ enum {
 	OPT_MAX_THREADS, OPT_ATTRIBUTION, OPT_NO_ATTRIBUTION, OPT_LISTEN, OPT_NO_LISTEN,
 	OPT_PER_PID, OPT_REPORT, OPT_INTERVAL, OPT_REPEAT, OPT_STAT, OPT_MAX_REGRESSION,
 	OPT_ALPHA, OPT_RESAMPLES, OPT_SEED, OPT_ACROSS,
+	OPT_OTLP, OPT_OTLP_ENDPOINT, OPT_OTLP_PROTOCOL, OPT_OTLP_COMPRESSION, OPT_OTLP_HEADERS,
+	OPT_OTLP_TIMEOUT, OPT_OTLP_OPS, OPT_SERVICE_NAME, OPT_SAMPLE, OPT_SLOW_THRESHOLD,
+	OPT_OTLP_BATCH, OPT_OTLP_QUEUE, OPT_OTLP_DELAY, OPT_OTLP_FLUSH_TIMEOUT, OPT_OTLP_TAIL_BUFFER,
 };
 
 static const struct argp_option trace_options[] = {
@@ -55,15 +58,47 @@ static const struct argp_option trace_options[] = {
 	  "mean,min,max,stddev,p50,p95,p99,wait_mean,wait_min,wait_max (default: all)", 2 },
 	{ "unit", OPT_UNIT, "UNIT", 0, "Report durations in auto (default), ns, us, ms or s", 2 },
 	{ "quiet", 'q', NULL, 0, "Print no report on stdout (files given by -j/-m are written)", 2 },
-	{ NULL, 0, NULL, 0, "Aggregation:", 3 },
+	{ NULL, 0, NULL, 0, "OpenTelemetry span export (OTLP/HTTP; every option implies --otlp, "
+	  "and each overrides its OTEL_* variable):", 3 },
+	{ "otlp", OPT_OTLP, NULL, 0,
+	  "Send every span to an OpenTelemetry collector (default http://localhost:4318/v1/traces, "
+	  "or OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT)", 3 },
+	{ "otlp-endpoint", OPT_OTLP_ENDPOINT, "URL", 0,
+	  "Collector base URL; /v1/traces is appended", 3 },
+	{ "otlp-protocol", OPT_OTLP_PROTOCOL, "PROTO", 0,
+	  "http/protobuf (default) or http/json", 3 },
+	{ "otlp-compression", OPT_OTLP_COMPRESSION, "C", 0, "gzip or none (default)", 3 },
+	{ "otlp-headers", OPT_OTLP_HEADERS, "LIST", 0,
+	  "Request headers, key=value,... (added to OTEL_EXPORTER_OTLP_HEADERS)", 3 },
+	{ "otlp-timeout", OPT_OTLP_TIMEOUT, "DUR", 0, "Per-request timeout (default 10s)", 3 },
+	{ "otlp-ops", OPT_OTLP_OPS, NULL, 0,
+	  "Export ops as spans too, children of the span open on their thread", 3 },
+	{ "service-name", OPT_SERVICE_NAME, "NAME", 0,
+	  "service.name of the resource (default OTEL_SERVICE_NAME, else "
+	  "unknown_service:<executable>)", 3 },
+	{ "sample", OPT_SAMPLE, "RATIO", 0,
+	  "Keep this fraction of traces, by trace id (0 to 1; default OTEL_TRACES_SAMPLER, else "
+	  "all); the statistics always cover every event", 3 },
+	{ "slow-threshold", OPT_SLOW_THRESHOLD, "DUR", 0,
+	  "Also keep every trace in which a span lasted at least DUR, whatever the sampler said", 3 },
+	{ "otlp-batch", OPT_OTLP_BATCH, "N", 0, "Spans per request (default 512)", 3 },
+	{ "otlp-queue", OPT_OTLP_QUEUE, "N", 0,
+	  "Spans waiting to be sent before new ones are dropped, counted (default 65536)", 3 },
+	{ "otlp-delay", OPT_OTLP_DELAY, "DUR", 0,
+	  "Send a partial batch after this long (default 1s)", 3 },
+	{ "otlp-flush-timeout", OPT_OTLP_FLUSH_TIMEOUT, "DUR", 0,
+	  "At exit, stop sending after this long; what is left is counted (default 5s)", 3 },
+	{ "otlp-tail-buffer", OPT_OTLP_TAIL_BUFFER, "N", 0,
+	  "Unsampled spans held until their trace ends, for --slow-threshold (default 65536)", 3 },
+	{ NULL, 0, NULL, 0, "Aggregation:", 4 },
 	{ "sample-budget", OPT_SAMPLE_BUDGET, "SIZE", 0,
 	  "Memory for exact percentiles (default 256M, 8 bytes per event); beyond it the "
-	  "largest keys switch to a histogram within 0.4%", 3 },
+	  "largest keys switch to a histogram within 0.4%", 4 },
 	{ "max-keys", OPT_MAX_KEYS, "N", 0,
 	  "Distinct (metric, symbol, strategy) keys kept (default 100000); events of further "
-	  "keys are counted and reported", 3 },
-	{ NULL, 0, NULL, 0, "General:", 4 },
-	{ "verbose", 'v', NULL, 0, "Print libbpf and attach details on stderr", 4 },
+	  "keys are counted and reported", 4 },
+	{ NULL, 0, NULL, 0, "General:", 5 },
+	{ "verbose", 'v', NULL, 0, "Print libbpf and attach details on stderr", 5 },
 	{ 0 },
 };
 
@@ -214,6 +249,83 @@ static void bad_option(struct argp_state *st)
 	usage_error(st, "invalid arguments");
 }
 
+static uint64_t positive_duration(struct argp_state *st, const char *opt, const char *arg)
+{
+	uint64_t ns;
+
+	if (parse_duration_ns(arg, &ns) || ns == 0)
+		bad_value(st, opt, arg, "a positive duration such as 2ms, 500us or 10s");
+	return ns;
+}
+
+static uint64_t count_value(struct argp_state *st, const char *opt, const char *arg)
+{
+	uint64_t v;
+
+	if (parse_u64(arg, 1, 100000000, &v))
+		bad_value(st, opt, arg, "a whole number from 1 to 100000000");
+	return v;
+}
+
+/* The OTLP export flags of attach and run; values are checked when the settings are resolved
+ * with the environment at the end. */
+static error_t parse_otlp(int key, char *arg, struct argp_state *st)
+{
+	struct otlp_flags *f = &((struct cli_opts *)st->input)->otlp_flags;
+	char *end;
+
+	switch (key) {
+	case OPT_OTLP: break;
+	case OPT_OTLP_ENDPOINT: f->endpoint = arg; break;
+	case OPT_OTLP_PROTOCOL: f->protocol = arg; break;
+	case OPT_OTLP_COMPRESSION: f->compression = arg; break;
+	case OPT_OTLP_HEADERS: f->headers = arg; break;
+	case OPT_OTLP_OPS: f->ops = true; break;
+	case OPT_SERVICE_NAME:
+		if (!*arg)
+			bad_value(st, "--service-name", arg, "a name");
+		f->service_name = arg;
+		break;
+	case OPT_OTLP_TIMEOUT: f->timeout_ns = positive_duration(st, "--otlp-timeout", arg); break;
+	case OPT_SLOW_THRESHOLD:
+		f->slow_ns = positive_duration(st, "--slow-threshold", arg);
+		break;
+	case OPT_OTLP_DELAY: f->delay_ns = positive_duration(st, "--otlp-delay", arg); break;
+	case OPT_OTLP_FLUSH_TIMEOUT:
+		f->flush_ns = positive_duration(st, "--otlp-flush-timeout", arg);
+		break;
+	case OPT_OTLP_BATCH: f->batch = count_value(st, "--otlp-batch", arg); break;
+	case OPT_OTLP_QUEUE: f->queue = count_value(st, "--otlp-queue", arg); break;
+	case OPT_OTLP_TAIL_BUFFER: f->tail_buffer = count_value(st, "--otlp-tail-buffer", arg); break;
+	case OPT_SAMPLE:
+		errno = 0;
+		f->sample = strtod(arg, &end);
+		if (errno || end == arg || *end || !(f->sample >= 0 && f->sample <= 1))
+			bad_value(st, "--sample", arg, "a ratio from 0 to 1 such as 0.1");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	f->enabled = true;
+	return 0;
+}
+
+static const char *env_value(const char *name)
+{
+	return getenv(name);
+}
+
+/* attach and run, at the end: the OTLP settings, flags over OTEL_* variables. */
+static void resolve_otlp(struct argp_state *st)
+{
+	struct cli_opts *o = st->input;
+	char err[256];
+
+	if (o->otlp_flags.enabled &&
+	    otlp_config__resolve(&o->otlp_flags, env_value, &o->otlp, err, sizeof(err)))
+		usage_error(st, "%s", err);
+}
+
 static error_t parse_common(int key, char *arg, struct argp_state *st)
 {
 	struct cli_opts *o = st->input;
@@ -274,7 +386,7 @@ static error_t parse_common(int key, char *arg, struct argp_state *st)
 			bad_value(st, "--max-threads", arg, "a whole number from 1 to 4194304");
 		return 0;
 	}
-	return ARGP_ERR_UNKNOWN;
+	return parse_otlp(key, arg, st);
 }
 
 static error_t parse_attach(int key, char *arg, struct argp_state *st)
@@ -293,6 +405,7 @@ static error_t parse_attach(int key, char *arg, struct argp_state *st)
 	case ARGP_KEY_END:
 		if (st->arg_num == 0)
 			usage_error(st, "no pid given");
+		resolve_otlp(st);
 		return 0;
 	case OPT_REPEAT:
 		usage_error(st, "--repeat is for 'perfbpf run': a running process cannot be repeated");
@@ -313,6 +426,7 @@ static error_t parse_run(int key, char *arg, struct argp_state *st)
 	case ARGP_KEY_END:
 		if (!o->run_argv)
 			usage_error(st, "no command given");
+		resolve_otlp(st);
 		return 0;
 	case OPT_REPEAT: {
 		uint64_t v;
@@ -571,6 +685,7 @@ int options__parse(int argc, char **argv, struct cli_opts *o)
 	o->max_threads = DEFAULT_MAX_THREADS;
 	o->attribution = true;
 	o->repeat = 1;
+	o->otlp_flags.sample = -1;
 	argp_err_exit_status = EXIT_USAGE;
 
 	if (argc < 2) {
@@ -628,4 +743,9 @@ int options__parse(int argc, char **argv, struct cli_opts *o)
 		return EXIT_USAGE;
 	}
 	return -1;
+}
+
+void options__free(struct cli_opts *o)
+{
+	otlp_config__free(&o->otlp);
 }

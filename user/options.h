@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "markdown.h"
+#include "otlp_config.h"
 
 enum command { CMD_NONE, CMD_ATTACH, CMD_RUN, CMD_LIST, CMD_MONITOR, CMD_GATE };
 
@@ -30,6 +31,8 @@ struct cli_opts {
 	bool quiet;
 	bool attribution;
 	unsigned repeat;        /* run: how many times to run the command (default 1) */
+	struct otlp_flags otlp_flags; /* attach, run: span export as given */
+	struct otlp_config otlp;      /* ... resolved with the OTEL_* variables (otlp_flags.enabled) */
 	/* monitor */
 	const char *binaries[MAX_BINARIES]; /* --binary, every process of each */
 	size_t nbinaries;
@@ -51,5 +54,6 @@ struct cli_opts {
 /* Parses argv (argv[0] is "perfbpf"). Returns -1 to go on, or an exit status to exit with
  * (0 after --help or --version, 2 after a usage error, already reported on one line). */
 int options__parse(int argc, char **argv, struct cli_opts *o);
+void options__free(struct cli_opts *o);
 
 #endif

@@ -18,6 +18,7 @@
 #include "events.h"
 #include "json.h"
 #include "markdown.h"
+#include "otlp_trace.h"
 #include "runs.h"
 #include "sdt.h"
 #include "target.h"
@@ -42,6 +43,8 @@ struct session {
 	int agg_err;
 	FILE *json, *md, *events; /* outputs asked for, or NULL */
 	struct events_writer *ew;
+	struct otlp_trace *otlp; /* --otlp */
+	struct otlp_stats otlp_stats;
 	char *command;
 	const char *stop_reason;
 	int exit_status;
@@ -74,6 +77,18 @@ static int on_event(void *ctx, const struct perfbpf_event *e)
 		err = agg__add(s->run_agg, e);
 	if (!err && s->ew)
 		err = events__write(s->ew, e);
+	if (!err && s->otlp)
+		err = otlp_trace__event(s->otlp, e);
+	if (err)
+		s->agg_err = err;
+	return err;
+}
+
+static int on_note(void *ctx, const struct perfbpf_note *n)
+{
+	struct session *s = ctx;
+	int err = s->otlp ? otlp_trace__note(s->otlp, n) : 0;
+
 	if (err)
 		s->agg_err = err;
 	return err;
@@ -188,6 +203,16 @@ static int report(struct session *s)
 	int err;
 
 	tracer__drain(s->tracer);
+	if (s->otlp) {
+		otlp_trace__finish(s->otlp);
+		otlp_trace__stats(s->otlp, &s->otlp_stats);
+		sum.otlp = &s->otlp_stats;
+		if (otlp_stats__undelivered(&s->otlp_stats))
+			pb_warn("%llu of %llu spans were not delivered to %s (last error: %s)",
+				(unsigned long long)otlp_stats__undelivered(&s->otlp_stats),
+				(unsigned long long)s->otlp_stats.spans, s->otlp_stats.url,
+				s->otlp_stats.last_error[0] ? s->otlp_stats.last_error : "none");
+	}
 	sum.command = s->command;
 	sum.pid = s->pid;
 	sum.stop_reason = s->stop_reason;
@@ -228,7 +253,9 @@ static int session_init(struct session *s, const struct cli_opts *o, int pid)
 		.wakeup_bytes = o->ring_size / 4,
 		.max_threads = (uint32_t)o->max_threads,
 		.attribution = o->attribution,
+		.span_notes = o->otlp_flags.enabled,
 		.on_event = on_event,
+		.on_note = on_note,
 		.ctx = s,
 	};
 
@@ -240,6 +267,15 @@ static int session_init(struct session *s, const struct cli_opts *o, int pid)
 	s->agg = agg__new(&ao);
 	if (!s->agg)
 		return -ENOMEM;
+	if (o->otlp_flags.enabled) {
+		s->otlp = otlp_trace__new(&o->otlp, s->command);
+		if (!s->otlp)
+			return -ENOMEM;
+		if (!o->quiet)
+			fprintf(stderr, "perfbpf: sending spans to %s (%s%s)\n", o->otlp.url,
+				o->otlp.protocol == OTLP_HTTP_JSON ? "http/json" : "http/protobuf",
+				o->otlp.gzip ? ", gzip" : "");
+	}
 	return tracer__new(&to, &s->tracer);
 }
 
@@ -249,6 +285,7 @@ static int session_fini(struct session *s)
 	int err = 0;
 
 	tracer__free(s->tracer);
+	otlp_trace__free(s->otlp);
 	events__free(s->ew);
 	err = close_output(s->json, s->o->json_path) ?: err;
 	err = close_output(s->md, s->o->markdown_path) ?: err;

@@ -65,6 +65,7 @@ struct run_summary {
 };
 
 struct environment;
+struct otlp_stats;
 
 struct summary {
 	const char *command;     /* traced command line (or executable) */
@@ -89,6 +90,7 @@ struct summary {
 	const struct run_summary *runs; /* attach and run: every run, in order; else NULL */
 	size_t nruns;
 	const struct environment *env;  /* where it was measured, or NULL */
+	const struct otlp_stats *otlp;  /* --otlp: what became of the spans, else NULL */
 };
 
 /* Events that reached a probe but are in no statistic, from the kernel's counters. */

@@ -26,7 +26,13 @@
 #define CAP_BPF 39
 #endif
 
-const char *const perfbpf_probe_names[] = { "op", "span_begin", "span_end", NULL };
+const char *const perfbpf_probe_names[] = {
+	"op", "span_begin", "span_end",
+	/* ABI v2 span notes: attached only with tracer_opts.span_notes */
+	"span_attr_str", "span_attr_int", "span_attr_double", "span_event", "span_error",
+	NULL,
+};
+#define FIRST_NOTE_PROBE 3
 
 /* Distinct probe argument layouts perfbpf can hold (libbpf's default is 256). */
 #define USDT_SPECS 4096
@@ -85,6 +91,16 @@ static struct bpf_program *prog_for(struct tracer *t, const char *name)
 		return t->skel->progs.perfbpf_span_begin;
 	if (strcmp(name, "span_end") == 0)
 		return t->skel->progs.perfbpf_span_end;
+	if (strcmp(name, "span_attr_str") == 0)
+		return t->skel->progs.perfbpf_span_attr_str;
+	if (strcmp(name, "span_attr_int") == 0)
+		return t->skel->progs.perfbpf_span_attr_int;
+	if (strcmp(name, "span_attr_double") == 0)
+		return t->skel->progs.perfbpf_span_attr_double;
+	if (strcmp(name, "span_event") == 0)
+		return t->skel->progs.perfbpf_span_event;
+	if (strcmp(name, "span_error") == 0)
+		return t->skel->progs.perfbpf_span_error;
 	return NULL;
 }
 
@@ -105,6 +121,13 @@ static int on_sample(void *ctx, void *data, size_t size)
 {
 	struct tracer *t = ctx;
 
+	const struct perfbpf_note *n = data;
+
+	if (size >= sizeof(*n) && n->kind >= PERFBPF_EV_ATTR) {
+		if (t->opts.on_note)
+			t->cb_err = t->opts.on_note(t->opts.ctx, n);
+		return t->cb_err;
+	}
 	if (size < sizeof(struct perfbpf_event))
 		return 0;
 	t->cb_err = t->opts.on_event(t->opts.ctx, data);
@@ -159,6 +182,7 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 	t->skel->rodata->attribution = opts->attribution;
 	t->skel->rodata->aggregate = opts->aggregate;
 	t->skel->rodata->mon_per_pid = opts->per_pid;
+	t->skel->rodata->span_notes = opts->span_notes;
 	if (!opts->attribution) {
 		/* not even loaded: no cost on context switches */
 		bpf_program__set_autoload(t->skel->progs.perfbpf_sched_switch, false);
@@ -271,7 +295,7 @@ int tracer__attach(struct tracer *t, int pid, const char *path, const char *disp
 		size_t cnt = sdt__count(notes, "perfbpf", *n);
 		int link, *links;
 
-		if (cnt == 0)
+		if (cnt == 0 || (n - perfbpf_probe_names >= FIRST_NOTE_PROBE && !t->opts.span_notes))
 			continue;
 		link = usdt_multi__attach(bpf_program__fd(prog_for(t, *n)), &t->specs, path, pid,
 					  notes, "perfbpf", *n);

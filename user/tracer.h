@@ -14,6 +14,7 @@
 struct tracer;
 
 typedef int (*tracer_event_fn)(void *ctx, const struct perfbpf_event *e);
+typedef int (*tracer_note_fn)(void *ctx, const struct perfbpf_note *n);
 
 struct tracer_opts {
 	uint64_t ring_size;    /* bytes, power of two */
@@ -23,7 +24,9 @@ struct tracer_opts {
 	bool aggregate;        /* monitor: aggregate in the kernel; no event crosses the ring */
 	bool per_pid;          /* monitor: keys include the process id */
 	uint32_t max_keys;     /* monitor: size of the kernel key table */
+	bool span_notes;       /* OTLP: attach the span annotation probes; ops carry their span */
 	tracer_event_fn on_event;
+	tracer_note_fn on_note; /* span notes, when span_notes */
 	void *ctx;
 };
 

@@ -1,13 +1,28 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* perfbpf engine probes: header-only USDT probes (SystemTap SDT notes, semaphore-guarded).
  *
- * Probe ABI v1 (provider "perfbpf"; stable, documented in README.md):
+ * Probe ABI (provider "perfbpf"; stable, documented in README.md). Version 1:
  *
  *   op(const char *metric, const char *symbol, const char *strategy, uint64_t duration_ns)
  *       one completed operation, timed by the engine itself.
  *   span_begin(const char *name, const char *symbol, const char *strategy)
  *   span_end(const char *name)
  *       a span timed in the kernel; spans nest per thread.
+ *
+ * Version 2 adds probes that annotate the thread's innermost open span (used by the OTLP export;
+ * a tracer that does not export spans leaves them detached, so they cost one branch):
+ *
+ *   span_attr_str(const char *key, const char *value)
+ *   span_attr_int(const char *key, int64_t value)
+ *   span_attr_double(const char *key, uint64_t bits)     the double's IEEE-754 bits
+ *       a span attribute; a key set twice keeps the last value.
+ *   span_event(const char *name, const char *key, const char *value)
+ *       a timestamped event on the span, with one string attribute (key NULL: none).
+ *   span_error(const char *message)
+ *       marks the span failed: OTLP status ERROR with the message, and an "exception" event.
+ *
+ * perfbpf copies at most 63 bytes of an attribute key or event name and 127 of a string value
+ * or error message.
  *
  * Every probe has a semaphore `perfbpf_<probe>_semaphore` (unsigned short in section ".probes")
  * that the kernel raises while a tracer is attached.  The macros read it with one load and one
@@ -32,7 +47,7 @@
 #error "include <perfbpf/probe.h> before <sys/sdt.h>: perfbpf probes need SDT semaphores"
 #endif
 
-#define PERFBPF_PROBE_ABI_VERSION 1
+#define PERFBPF_PROBE_ABI_VERSION 2
 
 #ifndef PERFBPF_DISABLE_PROBES
 
@@ -53,6 +68,11 @@
 PERFBPF__SEMAPHORE(op);
 PERFBPF__SEMAPHORE(span_begin);
 PERFBPF__SEMAPHORE(span_end);
+PERFBPF__SEMAPHORE(span_attr_str);
+PERFBPF__SEMAPHORE(span_attr_int);
+PERFBPF__SEMAPHORE(span_attr_double);
+PERFBPF__SEMAPHORE(span_event);
+PERFBPF__SEMAPHORE(span_error);
 
 /* volatile: the kernel writes the semaphore behind the compiler's back, so the load must not be
  * hoisted out of the engine's loop. */
@@ -62,6 +82,9 @@ PERFBPF__SEMAPHORE(span_end);
 #define PERFBPF_OP_ENABLED() PERFBPF__ON(op)
 #define PERFBPF_SPAN_ENABLED() PERFBPF__ON(span_begin)
 #define PERFBPF_ENABLED() (PERFBPF__ON(op) || PERFBPF__ON(span_begin))
+/* True while span attributes are collected: guard the work of computing an attribute's value. */
+#define PERFBPF_SPAN_ATTRS_ENABLED() (PERFBPF__ON(span_attr_str) || PERFBPF__ON(span_attr_int) || \
+				      PERFBPF__ON(span_attr_double))
 
 #define PERFBPF_OP(metric, symbol, strategy, duration_ns)                                    \
 	do {                                                                                  \
@@ -84,6 +107,44 @@ PERFBPF__SEMAPHORE(span_end);
 			STAP_PROBE1(perfbpf, span_end, (const char *)(name));                 \
 	} while (0)
 
+#define PERFBPF_SPAN_ATTR_STR(key, value)                                                    \
+	do {                                                                                  \
+		if (PERFBPF__ON(span_attr_str))                                               \
+			STAP_PROBE2(perfbpf, span_attr_str, (const char *)(key),              \
+				    (const char *)(value));                                   \
+	} while (0)
+
+#define PERFBPF_SPAN_ATTR_INT(key, value)                                                    \
+	do {                                                                                  \
+		if (PERFBPF__ON(span_attr_int))                                               \
+			STAP_PROBE2(perfbpf, span_attr_int, (const char *)(key),              \
+				    (int64_t)(value));                                        \
+	} while (0)
+
+#define PERFBPF_SPAN_ATTR_DOUBLE(key, value)                                                 \
+	do {                                                                                  \
+		if (PERFBPF__ON(span_attr_double)) {                                          \
+			double perfbpf__d = (double)(value);                                  \
+			uint64_t perfbpf__bits;                                               \
+			__builtin_memcpy(&perfbpf__bits, &perfbpf__d, sizeof(perfbpf__bits));  \
+			STAP_PROBE2(perfbpf, span_attr_double, (const char *)(key),           \
+				    perfbpf__bits);                                           \
+		}                                                                             \
+	} while (0)
+
+#define PERFBPF_SPAN_EVENT(name, key, value)                                                 \
+	do {                                                                                  \
+		if (PERFBPF__ON(span_event))                                                  \
+			STAP_PROBE3(perfbpf, span_event, (const char *)(name),                \
+				    (const char *)(key), (const char *)(value));              \
+	} while (0)
+
+#define PERFBPF_SPAN_ERROR(message)                                                          \
+	do {                                                                                  \
+		if (PERFBPF__ON(span_error))                                                  \
+			STAP_PROBE1(perfbpf, span_error, (const char *)(message));            \
+	} while (0)
+
 #else /* PERFBPF_DISABLE_PROBES: compile the probes out entirely */
 
 #define PERFBPF_OP_ENABLED() 0
@@ -92,6 +153,12 @@ PERFBPF__SEMAPHORE(span_end);
 #define PERFBPF_OP(metric, symbol, strategy, duration_ns) do { } while (0)
 #define PERFBPF_SPAN_BEGIN(name, symbol, strategy) do { } while (0)
 #define PERFBPF_SPAN_END(name) do { } while (0)
+#define PERFBPF_SPAN_ATTRS_ENABLED() 0
+#define PERFBPF_SPAN_ATTR_STR(key, value) do { } while (0)
+#define PERFBPF_SPAN_ATTR_INT(key, value) do { } while (0)
+#define PERFBPF_SPAN_ATTR_DOUBLE(key, value) do { } while (0)
+#define PERFBPF_SPAN_EVENT(name, key, value) do { } while (0)
+#define PERFBPF_SPAN_ERROR(message) do { } while (0)
 
 #endif /* PERFBPF_DISABLE_PROBES */
 

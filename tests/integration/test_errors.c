@@ -158,7 +158,7 @@ static void test_list(void **state)
 	proc_result_free(&r);
 	run_proc(lib, 10, &r);
 	assert_int_equal(r.status, 0);
-	assert_non_null(strstr(r.out, "perfbpf:op             1 site"));
+	assert_non_null(strstr(r.out, "perfbpf:op                 1 site"));
 	proc_result_free(&r);
 	expect_error(none, 1, "no perfbpf probes");
 	expect_error(notelf, 1, "not an ELF file");

@@ -7,7 +7,10 @@
  * maximum drawdown.
  *
  * Phases are kernel-timed spans (backtest.run > backtest.load_data, backtest.preprocess,
- * backtest.simulation, backtest.performance_calc, backtest.report); per-bar work is engine-timed
+ * backtest.simulation > order.submit, backtest.performance_calc, backtest.report) carrying the
+ * attributes of the OpenTelemetry backtest pipeline (backtest.run_id, data.total_bars,
+ * perf.sharpe_ratio, order.side, client_order_id, ...); an order the risk check rejects is an
+ * order.submit span with status ERROR. Per-bar work is engine-timed
  * ops (strategy.tick, strategy.indicators, strategy.getSignal, risk.checkSignal, sizing.calculate, exchange.fill,
  * exchange.getCandles), the metric types of backtest-kit's PerformanceContract.
  */
@@ -84,6 +87,8 @@ struct worker {
 	double pnl, sharpe, max_drawdown;
 	double zsum; /* sum of the bars' z-scores (strategy.indicators) */
 	long trades;
+	long rejected; /* orders the risk check refused */
+	int runs;      /* backtests started (--forever repeats them) */
 };
 
 static void spin_ns(uint64_t ns)
@@ -294,13 +299,25 @@ static void backtest(struct worker *w)
 	double cash = 100000, peak = cash, maxdd = 0, sum_r = 0, sum_r2 = 0, prev_eq = cash;
 	long nret = 0;
 
+	long orders = 0;
+	char run_id[64];
+
 	PERFBPF_SPAN_BEGIN("backtest.run", "", w->strategy);
+	if (PERFBPF_SPAN_ATTRS_ENABLED()) {
+		snprintf(run_id, sizeof(run_id), "%s-%d", w->strategy, w->runs);
+		PERFBPF_SPAN_ATTR_STR("backtest.run_id", run_id);
+		PERFBPF_SPAN_ATTR_STR("backtest.strategy", w->strategy);
+		PERFBPF_SPAN_ATTR_INT("backtest.symbols_count", cfg.nsymbols);
+		PERFBPF_SPAN_ATTR_DOUBLE("backtest.initial_capital", cash);
+	}
 
 	PERFBPF_SPAN_BEGIN("backtest.load_data", "", w->strategy);
 	for (int k = 0; k < cfg.nsymbols; k++) {
 		series[k].symbol = cfg.symbols[k];
 		load_candles(w, &series[k]);
 	}
+	PERFBPF_SPAN_ATTR_INT("data.total_bars", cfg.bars * cfg.nsymbols);
+	PERFBPF_SPAN_ATTR_INT("data.symbols_loaded", cfg.nsymbols);
 	PERFBPF_SPAN_END("backtest.load_data");
 
 	PERFBPF_SPAN_BEGIN("backtest.preprocess", "", w->strategy);
@@ -327,9 +344,21 @@ static void backtest(struct worker *w)
 			if (sig) {
 				bool ok;
 
+				PERFBPF_SPAN_BEGIN("order.submit", s->symbol, w->strategy);
+				PERFBPF_SPAN_ATTR_STR("order.side", sig > 0 ? "buy" : "sell");
+				if (PERFBPF_SPAN_ATTRS_ENABLED()) {
+					char coid[96];
+
+					snprintf(coid, sizeof(coid), "%s-%ld", run_id, ++orders);
+					PERFBPF_SPAN_ATTR_STR("client_order_id", coid);
+				}
 				t = op_start();
 				ok = risk_check(s, i, &pos[k], sig);
 				op_end(w, "risk.checkSignal", s->symbol, t);
+				if (!ok) {
+					w->rejected++;
+					PERFBPF_SPAN_ERROR("risk check rejected the order");
+				}
 				if (ok) {
 					double qty, px;
 
@@ -344,7 +373,15 @@ static void backtest(struct worker *w)
 					pos[k].entry = px;
 					w->trades++;
 					op_end(w, "exchange.fill", s->symbol, t);
+					PERFBPF_SPAN_ATTR_DOUBLE("order.quantity", qty);
+					if (PERFBPF_SPAN_ATTRS_ENABLED()) {
+						char price[32];
+
+						snprintf(price, sizeof(price), "%.4f", px);
+						PERFBPF_SPAN_EVENT("order.filled", "fill.price", price);
+					}
 				}
+				PERFBPF_SPAN_END("order.submit");
 			}
 			op_end(w, "strategy.tick", s->symbol, tick);
 			equity += pos[k].qty * s->bars[i].close;
@@ -375,12 +412,16 @@ static void backtest(struct worker *w)
 		w->sharpe = var > 0 ? mean / sqrt(var) * sqrt(252.0 * 24 * 60) : 0;
 		w->max_drawdown = maxdd;
 	}
+	PERFBPF_SPAN_ATTR_DOUBLE("perf.sharpe_ratio", w->sharpe);
+	PERFBPF_SPAN_ATTR_DOUBLE("perf.max_drawdown_pct", 100 * w->max_drawdown);
+	PERFBPF_SPAN_ATTR_INT("perf.total_trades", w->trades);
 	PERFBPF_SPAN_END("backtest.performance_calc");
 
 	PERFBPF_SPAN_BEGIN("backtest.report", "", w->strategy);
 	if (!cfg.quiet)
-		printf("%-10s trades %5ld  pnl %12.2f  sharpe %7.3f  max drawdown %6.2f%%  mean z %6.3f\n",
-		       w->strategy, w->trades, w->pnl, w->sharpe, 100 * w->max_drawdown,
+		printf("%-10s trades %5ld  rejected %4ld  pnl %12.2f  sharpe %7.3f  max drawdown "
+		       "%6.2f%%  mean z %6.3f\n",
+		       w->strategy, w->trades, w->rejected, w->pnl, w->sharpe, 100 * w->max_drawdown,
 		       w->zsum / (double)(cfg.bars * cfg.nsymbols));
 	PERFBPF_SPAN_END("backtest.report");
 
@@ -400,7 +441,9 @@ static void *worker_main(void *arg)
 
 	do {
 		w->trades = 0;
+		w->rejected = 0;
 		w->zsum = 0;
+		w->runs++;
 		backtest(w);
 	} while (cfg.forever && !stop);
 	return NULL;

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// A test OTLP/HTTP trace receiver for perfbpf's tests, on loopback. Every request body is decoded
+// with the OpenTelemetry project's own generated decoder (@opentelemetry/otlp-transformer,
+// build/src/generated/root.js): protobuf with ExportTraceServiceRequest.decode, JSON by the
+// OTLP JSON rules (hex ids) through ExportTraceServiceRequest.fromObject and verify.
+//
+//   node receiver.js --out FILE [--port-file FILE] [--mode MODE] [--capture FILE]
+//
+// Once listening it prints "port N" on stdout (and writes N to --port-file).
+//
+// MODE: ok (default); fail:N:STATUS[:RETRY_AFTER_S] (the first N requests get STATUS, then ok);
+// status:STATUS (every request); slow:MS (answer ok after MS); partial:N (ok, N spans rejected).
+// Each request appends one JSON line to --out: its status, headers, and the decoded spans with
+// hex ids and every attribute as a plain value. --capture keeps the first body as received.
+'use strict';
+const fs = require('fs');
+const http = require('http');
+const zlib = require('zlib');
+const root = require('@opentelemetry/otlp-transformer/build/src/generated/root.js');
+
+const v1 = root.opentelemetry.proto.collector.trace.v1;
+const Req = v1.ExportTraceServiceRequest;
+const Resp = v1.ExportTraceServiceResponse;
+
+const args = {};
+for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
+const mode = (args.mode || 'ok').split(':');
+let served = 0;
+
+const hex = (b64) => Buffer.from(b64 || '', 'base64').toString('hex');
+const b64 = (h, len, what) => {
+	if (typeof h !== 'string' || !new RegExp(`^[0-9a-f]{${len}}$`).test(h))
+		throw new Error(`${what} is not ${len} lower-case hex digits: ${JSON.stringify(h)}`);
+	return Buffer.from(h, 'hex').toString('base64');
+};
+
+function value(v) {
+	if ('stringValue' in v) return v.stringValue;
+	if ('intValue' in v) return { int: String(v.intValue) };
+	if ('doubleValue' in v) return { double: v.doubleValue };
+	if ('boolValue' in v) return v.boolValue;
+	return { other: v };
+}
+const attrs = (list) => Object.fromEntries((list || []).map((kv) => [kv.key, value(kv.value)]));
+
+// A decoded request (toObject with longs as strings, bytes base64) -> plain spans.
+function flatten(obj) {
+	const out = [];
+	for (const rs of obj.resourceSpans || []) {
+		const resource = attrs(rs.resource && rs.resource.attributes);
+		for (const ss of rs.scopeSpans || []) {
+			for (const s of ss.spans || []) {
+				out.push({
+					resource,
+					scope: ss.scope ? { name: ss.scope.name, version: ss.scope.version } : null,
+					traceId: hex(s.traceId), spanId: hex(s.spanId), parentSpanId: hex(s.parentSpanId),
+					name: s.name, kind: s.kind,
+					start: String(s.startTimeUnixNano), end: String(s.endTimeUnixNano),
+					attributes: attrs(s.attributes),
+					events: (s.events || []).map((e) => ({ time: String(e.timeUnixNano), name: e.name, attributes: attrs(e.attributes) })),
+					status: s.status ? { code: s.status.code || 0, message: s.status.message || '' } : { code: 0, message: '' },
+				});
+			}
+		}
+	}
+	return out;
+}
+
+const toObj = (m) => Req.toObject(m, { longs: String, enums: Number, bytes: String, defaults: false });
+
+function decodeJson(text) {
+	const j = JSON.parse(text);
+	for (const rs of j.resourceSpans || [])
+		for (const ss of rs.scopeSpans || [])
+			for (const s of ss.spans || []) {
+				s.traceId = b64(s.traceId, 32, 'traceId');
+				s.spanId = b64(s.spanId, 16, 'spanId');
+				if (s.parentSpanId !== undefined) s.parentSpanId = b64(s.parentSpanId, 16, 'parentSpanId');
+			}
+	// fromObject applies the protobuf JSON mapping (64-bit integers as decimal strings)
+	const msg = Req.fromObject(j);
+	const err = Req.verify(msg);
+	if (err) throw new Error(`not an ExportTraceServiceRequest: ${err}`);
+	return toObj(msg);
+}
+
+function answer(res, json, status, extra, partial) {
+	const headers = Object.assign({ 'Content-Type': json ? 'application/json' : 'application/x-protobuf' }, extra);
+	let body;
+	if (status !== 200) body = Buffer.alloc(0);
+	else if (json) body = Buffer.from(JSON.stringify(partial ? { partialSuccess: { rejectedSpans: String(partial), errorMessage: 'test rejects some' } } : {}));
+	else body = Buffer.from(Resp.encode(Resp.fromObject(partial ? { partialSuccess: { rejectedSpans: partial, errorMessage: 'test rejects some' } } : {})).finish());
+	res.writeHead(status, headers);
+	res.end(body);
+}
+
+const server = http.createServer((req, res) => {
+	const chunks = [];
+	req.on('data', (c) => chunks.push(c));
+	req.on('end', () => {
+		const n = ++served;
+		let raw = Buffer.concat(chunks), spans = null, error = null;
+		const gzip = req.headers['content-encoding'] === 'gzip';
+		const json = (req.headers['content-type'] || '').startsWith('application/json');
+		try {
+			if (req.method !== 'POST' || req.url !== '/v1/traces') throw new Error(`${req.method} ${req.url}`);
+			const body = gzip ? zlib.gunzipSync(raw) : raw;
+			if (args.capture && n === 1) fs.writeFileSync(args.capture, body);
+			spans = flatten(json ? decodeJson(body.toString('utf8')) : toObj(Req.decode(body)));
+		} catch (e) {
+			error = String(e.message || e);
+		}
+		let status = 200, extra = {}, partial = 0, delay = 0;
+		if (error) status = 400;
+		else if (mode[0] === 'fail' && n <= Number(mode[1])) {
+			status = Number(mode[2]);
+			if (mode[3]) extra['Retry-After'] = mode[3];
+		} else if (mode[0] === 'status') status = Number(mode[1]);
+		else if (mode[0] === 'slow') delay = Number(mode[1]);
+		else if (mode[0] === 'partial') partial = Math.min(Number(mode[1]), spans.length);
+		const line = { n, status, gzip, json, contentType: req.headers['content-type'], userAgent: req.headers['user-agent'], testHeader: req.headers['x-test'] || null, partial, error, spans };
+		fs.appendFileSync(args.out, JSON.stringify(line) + '\n');
+		setTimeout(() => answer(res, json, status, extra, partial), delay);
+	});
+});
+
+server.listen(0, '127.0.0.1', () => {
+	const port = server.address().port;
+	if (args['port-file']) {
+		fs.writeFileSync(args['port-file'] + '.tmp', String(port));
+		fs.renameSync(args['port-file'] + '.tmp', args['port-file']);
+	}
+	process.stdout.write(`port ${port}\n`);
+});
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
