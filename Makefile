@@ -55,7 +55,7 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 CORE_SRCS := user/util.c user/hist.c user/dist.c user/agg.c user/runs.c user/environment.c user/gate_stats.c user/gate_input.c user/sdt.c user/target.c user/usdt_spec.c \
 	exporters/markdown.c exporters/json.c exporters/format.c \
 	exporters/events.c user/kseries.c exporters/prometheus.c exporters/gate_report.c \
-	exporters/otlp_span.c exporters/otlp_proto.c exporters/otlp_json.c user/otlp_config.c user/u64map.c
+	exporters/otlp_span.c exporters/otlp_proto.c exporters/otlp_json.c user/otlp_config.c user/otlp_sampler.c user/u64map.c
 CLI_SRCS := user/main.c user/options.c user/tracer.c user/session.c user/list.c \
 	user/usdt_multi.c user/kernel_agg.c user/monitor.c user/metrics_server.c user/gate.c \
 	user/otlp_trace.c user/otlp_exporter.c

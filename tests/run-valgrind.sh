@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
-# `make valgrind`: perfbpf run --repeat on the demo engine, perfbpf gate on its summary, then
-# perfbpf monitor (serving /metrics, scraped once, writing both reports) on another demo run, under
-# valgrind; any error or leak fails.
+# `make valgrind`: perfbpf run --repeat on the demo engine, perfbpf gate on its summary, perfbpf
+# run --otlp (JSON, gzip, a 503 retried, ops as spans, sampling with the slow-threshold rule) to
+# the test receiver, then perfbpf monitor (serving /metrics, scraped once, writing both reports) on
+# another demo run, under valgrind; any error or leak fails.
 set -euo pipefail
 out=${1:-build}
 log=$(mktemp)
@@ -17,6 +18,18 @@ grep -E "ERROR SUMMARY|definitely lost|indirectly lost" "$log"
 	-j "$log.gate.json" -m "$log.gate.md" "$log.json" "$log.json"
 grep -E "ERROR SUMMARY|definitely lost|indirectly lost" "$log.gate"
 grep -q '"verdict":"pass"' "$log.gate.json"
+
+node tests/otlp/receiver.js --out "$log.otlp.jsonl" --mode fail:1:503:1 >"$log.port" &
+receiver=$!
+for _ in $(seq 100); do grep -q '^port ' "$log.port" && break; sleep 0.1; done
+rport=$(sed -n 's/^port //p' "$log.port")
+"${vg[@]}" --log-file="$log.otlp" "$out/perfbpf" run -q -j "$log.otlp.json" \
+	--otlp-endpoint "http://127.0.0.1:$rport" --otlp-protocol http/json --otlp-compression gzip \
+	--otlp-ops --sample 0.5 --slow-threshold 1ms -- "$out/backtest" --bars 2000 --threads 2 --quiet
+kill "$receiver"
+grep -E "ERROR SUMMARY|definitely lost|indirectly lost" "$log.otlp"
+grep -q '"status":503' "$log.otlp.jsonl"
+grep -q '"exported":[1-9]' "$log.otlp.json"
 
 port=$((30000 + $$ % 20000))
 "$out/backtest" --wait-attach 60 --bars 20000 --tick-sleep-us 200 --quiet &

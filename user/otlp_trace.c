@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "otlp_exporter.h"
+#include "otlp_sampler.h"
 #include "u64map.h"
 #include "util.h"
 
@@ -56,24 +57,6 @@ static void put_be64(uint8_t *p, uint64_t v)
 {
 	for (int i = 7; i >= 0; i--, v >>= 8)
 		p[i] = (uint8_t)v;
-}
-
-static uint64_t get_be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-bool otlp_ratio_keeps(const uint8_t trace_id[16], double ratio)
-{
-	if (ratio >= 1)
-		return true;
-	if (ratio <= 0)
-		return false;
-	return (get_be64(trace_id + 8) >> 1) < (uint64_t)(ratio * 9223372036854775808.0);
 }
 
 /* Span ids: a bijection of the kernel's (unique while the thread lives) id, salted per session,

@@ -23,8 +23,4 @@ void otlp_trace__finish(struct otlp_trace *t);
 void otlp_trace__stats(struct otlp_trace *t, struct otlp_stats *out);
 void otlp_trace__free(struct otlp_trace *t);
 
-/* Whether a trace-id-ratio sampler keeps this trace: the id's last 8 bytes, big-endian, shifted
- * right by one, below ratio * 2^63 (as OpenTelemetry's SDKs compare). */
-bool otlp_ratio_keeps(const uint8_t trace_id[16], double ratio);
-
 #endif
