@@ -267,6 +267,10 @@ int gt_load(const char *path, struct ground_truth *gt)
 		char *a = strtok(line, "\t"), *b = strtok(NULL, "\t"), *c = strtok(NULL, "\t"),
 		     *e = strtok(NULL, "\t\n");
 
+		if (a && !strcmp(a, "# spans") && b) {
+			gt->spans = strtoull(b, NULL, 10);
+			continue;
+		}
 		if (!a || !b || !c || !e)
 			continue;
 		snprintf(m, sizeof(m), "%s", a);

@@ -65,6 +65,7 @@ struct ground_truth {
 	struct gt_key *keys;
 	size_t nkeys;
 	size_t total;
+	size_t spans; /* the "# spans N" line: spans the engine opened and closed */
 };
 int gt_load(const char *path, struct ground_truth *gt);
 void gt_free(struct ground_truth *gt);

@@ -88,6 +88,7 @@ struct worker {
 	double zsum; /* sum of the bars' z-scores (strategy.indicators) */
 	long trades;
 	long rejected; /* orders the risk check refused */
+	long spans;    /* spans begun (and ended): 6 per backtest and one per order */
 	int runs;      /* backtests started (--forever repeats them) */
 };
 
@@ -345,11 +346,12 @@ static void backtest(struct worker *w)
 				bool ok;
 
 				PERFBPF_SPAN_BEGIN("order.submit", s->symbol, w->strategy);
+				orders++;
 				PERFBPF_SPAN_ATTR_STR("order.side", sig > 0 ? "buy" : "sell");
 				if (PERFBPF_SPAN_ATTRS_ENABLED()) {
 					char coid[96];
 
-					snprintf(coid, sizeof(coid), "%s-%ld", run_id, ++orders);
+					snprintf(coid, sizeof(coid), "%s-%ld", run_id, orders);
 					PERFBPF_SPAN_ATTR_STR("client_order_id", coid);
 				}
 				t = op_start();
@@ -426,6 +428,7 @@ static void backtest(struct worker *w)
 	PERFBPF_SPAN_END("backtest.report");
 
 	PERFBPF_SPAN_END("backtest.run");
+	w->spans += 6 + orders;
 
 	for (int k = 0; k < cfg.nsymbols; k++) {
 		free(series[k].bars);
@@ -654,13 +657,19 @@ static int write_truth(struct worker *ws, int n)
 		fprintf(stderr, "backtest: cannot write %s: %s\n", cfg.ground_truth, strerror(errno));
 		return 1;
 	}
-	for (int t = 0; t < n; t++)
+	long spans = 0;
+
+	for (int t = 0; t < n; t++) {
 		for (size_t i = 0; i < ws[t].truth.n; i++) {
 			const struct truth *r = &ws[t].truth.v[i];
 
 			fprintf(f, "%s\t%s\t%s\t%llu\n", r->metric, r->symbol, r->strategy,
 				(unsigned long long)r->duration_ns);
 		}
+		spans += ws[t].spans;
+	}
+	/* the spans the engine opened and closed (they are kernel-timed: no durations here) */
+	fprintf(f, "# spans\t%ld\n", spans);
 	return fclose(f) ? 1 : 0;
 }
 
