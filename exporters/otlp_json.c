@@ -101,11 +101,8 @@ int otlp_encode_json(struct otlp_span *const *spans, size_t n, const char *versi
 	for (size_t i = 0; i < n; i++) {
 		const struct otlp_resource *r = spans[i]->resource;
 		struct json_object *rs, *res, *sss, *ss, *scope, *arr;
-		bool seen = false;
 
-		for (size_t j = 0; j < i && !seen; j++)
-			seen = spans[j]->resource == r;
-		if (seen)
+		if (!otlp_first_of_resource(spans, i))
 			continue;
 		rs = json_object_new_object();
 		res = json_object_new_object();

@@ -189,11 +189,8 @@ int otlp_encode_proto(struct otlp_span *const *spans, size_t n, const char *vers
 	for (size_t i = 0; i < n; i++) {
 		const struct otlp_resource *r = spans[i]->resource;
 		size_t rs, res, ss, scope;
-		bool seen = false;
 
-		for (size_t j = 0; j < i && !seen; j++)
-			seen = spans[j]->resource == r;
-		if (seen)
+		if (!otlp_first_of_resource(spans, i))
 			continue;
 		rs = begin(out, 1); /* ExportTraceServiceRequest.resource_spans */
 		res = begin(out, 1);

@@ -120,6 +120,14 @@ void otlp_span__free_list(struct otlp_span *s)
 	}
 }
 
+bool otlp_first_of_resource(struct otlp_span *const *spans, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (spans[j]->resource == spans[i]->resource)
+			return false;
+	return true;
+}
+
 void otlp_hex(const uint8_t *b, size_t n, char *out)
 {
 	static const char digits[] = "0123456789abcdef";

@@ -68,6 +68,10 @@ void otlp_span__free(struct otlp_span *s);
 /* Frees a list linked by `next`. */
 void otlp_span__free_list(struct otlp_span *s);
 
+/* Whether spans[i] is the first of spans[0..i] from its resource: the encoders write one
+ * ResourceSpans per resource, in order of first appearance. */
+bool otlp_first_of_resource(struct otlp_span *const *spans, size_t i);
+
 /* Lower-case hex of n bytes into out (2n + 1 bytes). */
 void otlp_hex(const uint8_t *b, size_t n, char *out);
 

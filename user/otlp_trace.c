@@ -290,6 +290,19 @@ static void release(struct otlp_trace *t, struct tail_trace *tt)
 	tt->n = 0;
 }
 
+/* Samples out every buffered span of a trace that was not kept. */
+static void discard_buffered(struct otlp_trace *t, struct tail_trace *tt)
+{
+	while (tt->spans) {
+		struct otlp_span *s = tt->spans;
+
+		tt->spans = s->next;
+		discard(t, s);
+	}
+	t->tail_buffered -= tt->n;
+	tt->n = 0;
+}
+
 /* The sampling decision for a span, whose trace's root is `root` (it ended when is_root). */
 static int sample(struct otlp_trace *t, struct otlp_span *s, uint64_t trace_key, bool is_root,
 		  uint64_t dur)
@@ -336,13 +349,7 @@ static int sample(struct otlp_trace *t, struct otlp_span *s, uint64_t trace_key,
 	}
 	if (is_root && tt) {
 		/* the trace is complete and was not slow: its buffered spans are sampled out */
-		while (tt->spans) {
-			struct otlp_span *b = tt->spans;
-
-			tt->spans = b->next;
-			discard(t, b);
-		}
-		t->tail_buffered -= tt->n;
+		discard_buffered(t, tt);
 		free(tt);
 	}
 	return 0;
@@ -361,8 +368,9 @@ int otlp_trace__event(struct otlp_trace *t, const struct perfbpf_event *e)
 		return 0;
 	t->st.spans++;
 	kid = is_op ? OP_ID_BIT | ++t->op_seq : e->span_id;
-	s = is_op ? calloc(1, sizeof(*s)) : u64map__del(&t->pending, kid);
-	if (!s && !is_op)
+	/* a span's notes, if any arrived, are already a span: finish that one */
+	s = is_op ? NULL : u64map__del(&t->pending, kid);
+	if (!s)
 		s = calloc(1, sizeof(*s));
 	r = resource_of(t, e->pid);
 	if (!s || !r) {
@@ -449,16 +457,10 @@ static void drop_pending(struct otlp_trace *t)
 		if (!t->tails.v[i].key)
 			continue;
 		/* the root never ended (the thread exited, or tracing stopped first) */
-		if (tt->keep) {
+		if (tt->keep)
 			release(t, tt);
-		} else {
-			while (tt->spans) {
-				struct otlp_span *b = tt->spans;
-
-				tt->spans = b->next;
-				discard(t, b);
-			}
-		}
+		else
+			discard_buffered(t, tt);
 		free(tt);
 	}
 	u64map__free(&t->tails);

@@ -47,23 +47,30 @@ const char *tmp_file(const char *name)
 	return b;
 }
 
-int bpf_gate(const char *group, size_t ntests)
+int require_or_skip(const char *group, size_t ntests, const char *what, const char *needs,
+		    const char *why)
 {
 	bool ci = getenv("CI") && !strcmp(getenv("CI"), "true");
+
+	if (!why)
+		return 1;
+	if (ci) {
+		printf("[  FAILED  ] %s: %s cannot run (%s) and CI=true\n", group, what, why);
+		return -1;
+	}
+	printf("[  SKIPPED ] %zu test(s): %s needs %s (%s)\n", ntests, group, needs, why);
+	return 0;
+}
+
+int bpf_gate(const char *group, size_t ntests)
+{
 	const char *why = NULL;
 
 	if (geteuid() != 0)
 		why = "not running as root";
 	else if (access("/sys/kernel/btf/vmlinux", R_OK))
 		why = "the kernel has no BTF (/sys/kernel/btf/vmlinux)";
-	if (!why)
-		return 1;
-	if (ci) {
-		printf("[  FAILED  ] %s: privileged BPF tests cannot run (%s) and CI=true\n", group, why);
-		return -1;
-	}
-	printf("[  SKIPPED ] %zu test(s): %s needs root and a BTF kernel (%s)\n", ntests, group, why);
-	return 0;
+	return require_or_skip(group, ntests, "privileged BPF tests", "root and a BTF kernel", why);
 }
 
 static char *slurp_fd(int fd)

@@ -20,6 +20,10 @@ const char *bpath(const char *rel);
 /* A fresh temporary directory for this test binary; files under it by name. */
 const char *tmp_file(const char *name);
 
+/* 1 when why is NULL; else 0 after a SKIPPED line naming what the group needs, or -1 after a
+ * FAILED line when CI=true (where nothing may be skipped). */
+int require_or_skip(const char *group, size_t ntests, const char *what, const char *needs,
+		    const char *why);
 /* Whether the privileged group `ntests` may run: 1 yes; 0 skip (not root or no BTF, with the
  * reason printed); -1 fail, because CI=true and privileged tests must run there. */
 int bpf_gate(const char *group, size_t ntests);

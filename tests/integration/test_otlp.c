@@ -765,27 +765,19 @@ static void test_bad_flags(void **state)
 /* The receiver needs Node.js and its npm packages (tools/install-deps.sh installs both). */
 static int receiver_gate(size_t ntests)
 {
-	bool ci = getenv("CI") && !strcmp(getenv("CI"), "true");
 	char *argv[] = { "node", "-e",
 			 "require(process.argv[1] + '/tests/otlp/node_modules/@opentelemetry/"
 			 "otlp-transformer/build/src/generated/root.js')",
 			 (char *)src_path(""), NULL };
 	struct proc_result r;
-	int ok;
+	bool ok;
 
 	run_proc(argv, 60, &r);
 	ok = r.status == 0;
 	proc_result_free(&r);
-	if (ok)
-		return 1;
-	if (ci) {
-		printf("[  FAILED  ] otlp: the test receiver cannot run (node or tests/otlp/"
-		       "node_modules missing) and CI=true\n");
-		return -1;
-	}
-	printf("[  SKIPPED ] %zu test(s): the OTLP receiver needs node and 'tools/install-deps.sh'\n",
-	       ntests);
-	return 0;
+	return require_or_skip("otlp", ntests, "the OTLP test receiver",
+			       "node and 'tools/install-deps.sh'",
+			       ok ? NULL : "node or tests/otlp/node_modules missing");
 }
 
 int main(void)
