@@ -43,6 +43,10 @@ $(OUT)/%.tmp.bpf.o: bpf/%.bpf.c | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
 
+$(OUT)/%.tmp.bpf.o: tools/bench/%.bpf.c | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
 $(OUT)/%.bpf.o: $(OUT)/%.tmp.bpf.o
 	$(call msg,GEN-OBJ,$@)
 	$(Q)$(BPFTOOL) gen object $@ $<
@@ -55,7 +59,7 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 CORE_SRCS := user/util.c user/hist.c user/dist.c user/agg.c user/runs.c user/environment.c user/gate_stats.c user/gate_input.c user/sdt.c user/target.c user/usdt_spec.c \
 	exporters/markdown.c exporters/json.c exporters/format.c \
 	exporters/events.c user/kseries.c exporters/prometheus.c exporters/gate_report.c \
-	exporters/otlp_span.c exporters/otlp_proto.c exporters/otlp_json.c user/otlp_config.c user/otlp_sampler.c user/u64map.c
+	exporters/otlp_span.c exporters/otlp_proto.c exporters/otlp_json.c user/otlp_config.c user/otlp_sampler.c user/u64map.c user/probe_site.c
 CLI_SRCS := user/main.c user/options.c user/tracer.c user/session.c user/list.c \
 	user/usdt_multi.c user/kernel_agg.c user/monitor.c user/metrics_server.c user/gate.c \
 	user/otlp_trace.c user/otlp_exporter.c
@@ -90,7 +94,28 @@ $(OUT)/ctxswitch: tools/bench/ctxswitch.c include/perfbpf/probe.h | $(OUT)
 
 $(OUT)/probe_loop: tools/bench/probe_loop.c include/perfbpf/probe.h | $(OUT)
 	$(call msg,CC,$@)
+	$(Q)$(CC) $(ENGINE_CFLAGS) $< -o $@ -lpthread
+
+# the same loop without probes (PERFBPF_DISABLE_PROBES): what a probe site costs when detached
+$(OUT)/probe_loop_none: tools/bench/probe_loop.c include/perfbpf/probe.h | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ENGINE_CFLAGS) -DPERFBPF_DISABLE_PROBES $< -o $@ -lpthread
+
+$(OUT)/many_sites: tools/bench/many_sites.c include/perfbpf/probe.h | $(OUT)
+	$(call msg,CC,$@)
 	$(Q)$(CC) $(ENGINE_CFLAGS) $< -o $@
+
+# the same loop with the plain 1-byte nop site (the probe-site study in `make bench`)
+$(OUT)/probe_loop_nop1: tools/bench/probe_loop.c include/perfbpf/probe.h | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ENGINE_CFLAGS) -DPERFBPF_PROBE_SITE_NOP1 $< -o $@ -lpthread
+
+# benchmark floor: an empty BPF program on the same probes, attached as perfbpf attaches
+$(OUT)/floor: tools/bench/floor.c $(OUT)/floor.skel.h $(OUT)/user/usdt_multi.o \
+		$(OUT)/libperfbpf-core.a
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $< $(OUT)/user/usdt_multi.o $(OUT)/libperfbpf-core.a $(LDLIBS) \
+		$(LDFLAGS) -o $@
 
 $(OUT)/tests/libprobelib.so: tests/integration/probelib.c include/perfbpf/probe.h
 	$(call msg,CC,$@)
@@ -126,7 +151,8 @@ $(OUT)/tests/test_%: tests/integration/test_%.c tests/integration/harness.c \
 		$(OUT)/libperfbpf-core.a -lcmocka -lelf -lz -ljson-c -lm $(LDFLAGS) -o $@
 
 TEST_PROGS := $(OUT)/tests/probe_target $(OUT)/tests/noprobe_target $(OUT)/backtest \
-	$(OUT)/ctxswitch $(OUT)/probe_loop
+	$(OUT)/ctxswitch $(OUT)/probe_loop $(OUT)/probe_loop_nop1 $(OUT)/probe_loop_none $(OUT)/floor \
+	$(OUT)/many_sites
 
 $(OUT):
 	$(Q)mkdir -p $@
@@ -160,7 +186,9 @@ asan: deps
 	$(Q)tests/run-tests.sh build-asan all
 
 # Benchmarks (root); writes docs/BENCHMARKS.md. Not part of `make test`.
-bench: compile
+bench:
+	$(Q)tools/install-deps.sh --bench
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tools/bench/run.sh $(OUT)
 
 valgrind: compile

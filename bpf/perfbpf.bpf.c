@@ -147,8 +147,14 @@ static __always_inline void acct_flush(struct acct *a, __u64 now)
 	a->since = now;
 }
 
-/* Copy a user string into a fixed field, zero-padded. A fault leaves "" and a flag; a string that
- * filled the field is checked for one more byte so that exact fits are not called truncated. */
+/* Copy a user string into a fixed field, NUL-terminated; the bytes after the NUL are left as
+ * they were (callers that compare or hash whole fields zero them first). A fault leaves "" and a
+ * flag; a string that filled the field is checked for one more byte so that exact fits are not
+ * called truncated.
+ * bpf_probe_read_user_str is tried first: it cannot fault pages in, but it costs ~30 ns where
+ * bpf_copy_from_user_str costs ~150 ns (measured: op 915 -> 550 ns per event). Only a string in
+ * a page the engine has never touched (a literal in .rodata, on its first use) takes the
+ * faulting copy; after that the page is present. */
 static __always_inline void read_str(char *dst, __u32 size, const char *src, __u32 *flags)
 {
 	long n;
@@ -158,7 +164,9 @@ static __always_inline void read_str(char *dst, __u32 size, const char *src, __u
 		dst[0] = '\0';
 		return;
 	}
-	n = bpf_copy_from_user_str(dst, size, src, COPY_PAD_ZEROS);
+	n = bpf_probe_read_user_str(dst, size, src);
+	if (n < 0)
+		n = bpf_copy_from_user_str(dst, size, src, COPY_PAD_ZEROS);
 	if (n < 0) {
 		*flags |= PERFBPF_F_FAULT;
 		count(PERFBPF_CNT_STR_FAULT);
@@ -335,6 +343,8 @@ int BPF_USDT(perfbpf_span_begin, const char *name, const char *symbol, const cha
 	f->child_ns = 0;
 	f->name_ptr = (__u64)name;
 	f->flags = 0;
+	/* zero-padded: span_end compares whole names and monitor mode hashes them */
+	__builtin_memset(&f->names, 0, sizeof(f->names));
 	read_str(f->names.metric, sizeof(f->names.metric), name, &f->flags);
 	read_str(f->names.symbol, sizeof(f->names.symbol), symbol, &f->flags);
 	read_str(f->names.strategy, sizeof(f->names.strategy), strategy, &f->flags);
@@ -394,6 +404,7 @@ static __always_inline int match_frame(struct span_stack *st, __u32 top, const c
 	buf = bpf_map_lookup_elem(&end_name, &zero);
 	if (!buf)
 		return -1;
+	__builtin_memset(buf, 0, PERFBPF_METRIC_LEN);
 	read_str(buf, PERFBPF_METRIC_LEN, name, &unused);
 	for (int i = PERFBPF_SPAN_DEPTH - 1; i >= 0; i--) {
 		if (i > top)

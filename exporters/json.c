@@ -215,6 +215,13 @@ int json__write(FILE *f, const struct summary *s)
 	add_u64(root, "trace_ns", s->trace_ns);
 	add_u64(root, "events", s->events);
 	add_u64(root, "dropped", s->dropped);
+	if (s->dropped_per_cpu) {
+		struct json_object *a = json_object_new_array();
+
+		for (int c = 0; c < s->ncpus; c++)
+			json_object_array_add(a, json_object_new_uint64(s->dropped_per_cpu[c]));
+		json_object_object_add(root, "dropped_per_cpu", a);
+	}
 	for (int i = 0; i < PERFBPF_CNT__MAX; i++)
 		if (loss_keys[i])
 			add_u64(losses, loss_keys[i], s->counters[i]);

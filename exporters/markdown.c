@@ -191,6 +191,13 @@ static void put_losses(FILE *f, const struct summary *s)
 	else
 		fprintf(f, "- **%s events are not in the statistics.**\n",
 			fmt_count(buf, sizeof(buf), s->dropped + s->keys_over_limit));
+	if (s->dropped && s->dropped_per_cpu) {
+		fputs("- Dropped by CPU:", f);
+		for (int c = 0; c < s->ncpus; c++)
+			fprintf(f, "%s cpu%d %s", c ? "," : "", c,
+				fmt_count(buf, sizeof(buf), s->dropped_per_cpu[c]));
+		fputs(".\n", f);
+	}
 	for (size_t i = 0; i < sizeof(losses) / sizeof(losses[0]); i++) {
 		uint64_t v = s->counters[losses[i].idx];
 

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
 # Installs the Debian packages perfbpf builds and tests with, when any is missing (as root).
+# --bench: also what `make bench` runs (bpftrace, GNU time).
 set -euo pipefail
 
 pkgs=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjson-c-dev libcmocka-dev
       systemtap-sdt-dev pkg-config valgrind binutils libc6-dev libmicrohttpd-dev
       prometheus python3-prometheus-client curl libcurl4-openssl-dev protobuf-compiler)
+# `make bench` compares perfbpf with bpftrace and reads CPU time and peak RSS with GNU time
+[ "${1:-}" = --bench ] && pkgs+=(bpftrace time)
 # the OTLP test receiver runs on Node.js (the OpenTelemetry project's JavaScript decoder)
 command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm)
 

@@ -200,6 +200,7 @@ static int end_run(struct session *s, int exit_status)
 static int report(struct session *s)
 {
 	struct summary sum = { 0 };
+	uint64_t *per_cpu;
 	int err;
 
 	tracer__drain(s->tracer);
@@ -233,6 +234,10 @@ static int report(struct session *s)
 		return err;
 	}
 	sum.dropped = summary__dropped(sum.counters);
+	sum.ncpus = tracer__ncpus(s->tracer);
+	per_cpu = calloc((size_t)sum.ncpus, sizeof(*per_cpu));
+	if (per_cpu && !tracer__dropped_per_cpu(s->tracer, per_cpu, sum.ncpus))
+		sum.dropped_per_cpu = per_cpu;
 	if (sum.dropped)
 		pb_warn("%llu events were dropped (see the report's data quality section)",
 			(unsigned long long)sum.dropped);
@@ -240,6 +245,7 @@ static int report(struct session *s)
 		err = -EIO;
 	if (s->md && markdown__write(s->md, &sum, &s->o->md))
 		err = -EIO;
+	free(per_cpu);
 	return err;
 }
 
@@ -316,6 +322,9 @@ static int trace_loop(struct session *s, done_fn done)
 			pb_err("reading events failed: %s", strerror(-n));
 			return n;
 		}
+		/* the event log is read live (`--events -`, a FIFO): hand over each drained batch */
+		if (n > 0 && s->events)
+			fflush(s->events);
 		now = mono_ns();
 		if (deadline && now >= deadline && !s->stop_reason)
 			s->stop_reason = "the duration elapsed";

@@ -77,6 +77,8 @@ struct summary {
 	uint64_t events;         /* events aggregated */
 	uint64_t dropped;        /* events that happened but are not in the statistics */
 	uint64_t counters[PERFBPF_CNT__MAX];
+	const uint64_t *dropped_per_cpu; /* `dropped` by CPU (ncpus entries), or NULL */
+	int ncpus;
 	uint64_t keys_over_limit; /* events not aggregated because the key table was full */
 	uint64_t sample_budget_bytes;
 	double hist_rel_error;

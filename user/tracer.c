@@ -378,6 +378,31 @@ void tracer__mon_fds(struct tracer *t, int *keys_fd, int *hists_fd)
 	*hists_fd = bpf_map__fd(t->skel->maps.mon_hists);
 }
 
+int tracer__ncpus(const struct tracer *t)
+{
+	return t->ncpus;
+}
+
+int tracer__dropped_per_cpu(struct tracer *t, uint64_t *out, int n)
+{
+	static const __u32 lost[] = { PERFBPF_CNT_RB_DROPPED, PERFBPF_CNT_SPAN_NO_STACK,
+				      PERFBPF_CNT_SPAN_DEPTH_OVERFLOW };
+	int fd = bpf_map__fd(t->skel->maps.counters);
+	uint64_t *vals = calloc((size_t)t->ncpus, sizeof(*vals));
+
+	if (!vals)
+		return -ENOMEM;
+	memset(out, 0, (size_t)n * sizeof(*out));
+	for (size_t i = 0; i < sizeof(lost) / sizeof(lost[0]); i++) {
+		if (bpf_map_lookup_elem(fd, &lost[i], vals))
+			continue;
+		for (int c = 0; c < t->ncpus && c < n; c++)
+			out[c] += vals[c];
+	}
+	free(vals);
+	return 0;
+}
+
 int tracer__counters(struct tracer *t, uint64_t out[PERFBPF_CNT__MAX])
 {
 	int fd = bpf_map__fd(t->skel->maps.counters);

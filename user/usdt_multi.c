@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* Attaches every site of one USDT probe in one object with a single uprobe_multi link. */
 #include "usdt_multi.h"
+#include "probe_site.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -134,12 +135,15 @@ int usdt_multi__attach(int prog_fd, struct usdt_specs *specs, const char *path, 
 	__u64 *cookies = NULL;
 	struct segment *segs;
 	size_t nsegs, cnt = 0;
+	bool optimize = probe_site__kernel_optimizes();
 	GElf_Addr base;
-	int err, fd;
+	int err, fd, code_fd = -1;
 
 	err = elf_layout(path, &segs, &nsegs, &base);
 	if (err)
 		return err;
+	if (optimize)
+		code_fd = open(path, O_RDONLY | O_CLOEXEC);
 	offsets = calloc(notes->n ? notes->n : 1, sizeof(*offsets));
 	ref_ctr = calloc(notes->n ? notes->n : 1, sizeof(*ref_ctr));
 	cookies = calloc(notes->n ? notes->n : 1, sizeof(*cookies));
@@ -166,6 +170,12 @@ int usdt_multi__attach(int prog_fd, struct usdt_specs *specs, const char *path, 
 			err = off < 0 ? (int)off : sema < 0 ? (int)sema : id;
 			goto out;
 		}
+		if (code_fd >= 0) {
+			unsigned char code[PROBE_SITE_LEN];
+			ssize_t got = pread(code_fd, code, sizeof(code), off);
+
+			off += (long)probe_site__attach_shift(code, got > 0 ? (size_t)got : 0, true);
+		}
 		offsets[cnt] = (unsigned long)off;
 		ref_ctr[cnt] = (unsigned long)sema;
 		cookies[cnt] = (__u64)id;
@@ -187,6 +197,8 @@ int usdt_multi__attach(int prog_fd, struct usdt_specs *specs, const char *path, 
 	fd = (int)syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
 	err = fd < 0 ? -errno : fd;
 out:
+	if (code_fd >= 0)
+		close(code_fd);
 	free(segs);
 	free(offsets);
 	free(ref_ctr);

@@ -32,7 +32,15 @@
  * perfbpf copies at most 63 bytes of a metric or span name, 31 of a symbol, 63 of a strategy.
  *
  * Notes on how the probes are encoded (measured on kernel 6.18, libbpf 1.1):
- *  - The probe site is sys/sdt.h's 1-byte `nop`, the fastest uprobe site on x86-64.
+ *  - x86-64 probe site: `nop; lea -128(%rsp),%rsp; nop5; lea 128(%rsp),%rsp` (19 bytes, run
+ *    only while the probe is enabled). The SDT note points at the 1-byte `nop`, so every SDT
+ *    tool (bpftrace, gdb, SystemTap, libbpf) sees a stock probe there and emulates it cheaply.
+ *    perfbpf attaches at the 5-byte nop instead when the kernel can optimize uprobes (Linux
+ *    6.18+, x86-64: the uprobe syscall exists): after the first hit the kernel rewrites the nop5
+ *    into a call to the [uprobes-trampoline] page, which skips the int3 trap (measured here:
+ *    op 1123 -> 720 ns per event, span pair 1593 -> 930 ns). The call pushes a return address,
+ *    so the stack pointer is first moved below the 128-byte red zone that leaf functions may use.
+ *    Define PERFBPF_PROBE_SITE_NOP1 for the plain 1-byte site.
  *  - Operands are constrained to registers or constants ("nr"): gcc's default "nor" can emit
  *    base+index*scale memory operands that libbpf 1.1 cannot decode.
  *  - SDT semaphores are enabled (_SDT_HAS_SEMAPHORES), so include this header before any other
@@ -57,6 +65,20 @@
 #undef STAP_SDT_ARG_CONSTRAINT
 #define STAP_SDT_ARG_CONSTRAINT nr
 #include <sys/sdt.h>
+
+#if defined(__x86_64__) && !defined(PERFBPF_PROBE_SITE_NOP1)
+/* The site bytes are 90 | 48 8d 64 24 80 | 0f 1f 44 00 00 | 48 8d a4 24 80 00 00 00; perfbpf's
+ * loader matches exactly these (user/probe_site.c). Written as single .byte statements because
+ * sys/sdt.h passes _SDT_NOP through macro arguments, where a comma would split it. Other SDT
+ * probes in the same translation unit get the same site: harmless, their notes still point at a
+ * 1-byte nop that tools emulate, and their operands are read before the stack pointer moves. */
+#undef _SDT_NOP
+#define _SDT_NOP                                                                              \
+	nop;                                                                                  \
+	.byte 0x48; .byte 0x8d; .byte 0x64; .byte 0x24; .byte 0x80;                           \
+	.byte 0x0f; .byte 0x1f; .byte 0x44; .byte 0x00; .byte 0x00;                           \
+	.byte 0x48; .byte 0x8d; .byte 0xa4; .byte 0x24; .byte 0x80; .byte 0x00; .byte 0x00; .byte 0x00
+#endif
 
 /* One semaphore per probe, one copy per executable or shared object: weak so that every
  * translation unit may define it, hidden so that a library's probes test the library's own copy

@@ -3,12 +3,18 @@
  * results checked against the engines' own ground truth. */
 #include "harness.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include "probe_site.h"
+#include "sdt.h"
 
 #define PERFBPF bpath("perfbpf")
 
@@ -421,6 +427,134 @@ static void test_signals_flush_report(void **state)
 	}
 }
 
+/* Load address of `path` in process pid (its mapping at file offset 0), or 0. */
+static uint64_t load_base(int pid, const char *path, bool *trampoline)
+{
+	char maps[64], line[512], real[256];
+	uint64_t base = 0;
+	FILE *f;
+
+	snprintf(maps, sizeof(maps), "/proc/%d/maps", pid);
+	assert_non_null(realpath(path, real));
+	f = fopen(maps, "r");
+	assert_non_null(f);
+	*trampoline = false;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long lo, off;
+
+		if (strstr(line, "[uprobes-trampoline]"))
+			*trampoline = true;
+		if (!base && strstr(line, real) && sscanf(line, "%llx-%*x %*s %llx", &lo, &off) == 2 &&
+		    off == 0)
+			base = lo;
+	}
+	fclose(f);
+	return base;
+}
+
+/* The 19 bytes of an engine's first perfbpf:op site, read from its memory. */
+static void read_site(int pid, const char *path, unsigned char code[PROBE_SITE_LEN],
+		      bool *trampoline)
+{
+	struct sdt_notes notes;
+	char mem[64];
+	uint64_t pc = 0;
+	int fd;
+
+	assert_int_equal(sdt__read_file(path, &notes), 0);
+	for (size_t i = 0; i < notes.n && !pc; i++)
+		if (!strcmp(notes.v[i].provider, "perfbpf") && !strcmp(notes.v[i].name, "op"))
+			pc = notes.v[i].pc;
+	sdt__free(&notes);
+	assert_true(pc != 0);
+	snprintf(mem, sizeof(mem), "/proc/%d/mem", pid);
+	fd = open(mem, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, code, PROBE_SITE_LEN,
+			       (off_t)(load_base(pid, path, trampoline) + pc)),
+			 PROBE_SITE_LEN);
+	close(fd);
+}
+
+/* perfbpf attaches at the 5-byte nop of probe.h's site; this kernel turns it into a call into
+ * [uprobes-trampoline] (no int3 trap), the 1-byte nop other tools probe stays untouched, and
+ * detaching restores the original bytes. */
+static void test_optimized_probe_site(void **state)
+{
+	const char *engine = bpath("backtest"), *out = tmp_file("site.json");
+	char *target[] = { (char *)engine, "--forever", "--tick-sleep-us", "50", "--bars", "2000",
+			   "--quiet", NULL };
+	char pidbuf[16];
+	char *argv[] = { (char *)PERFBPF, "attach", pidbuf, "--duration", "1500ms", "-q",
+			 "--no-attribution", "-j", (char *)out, NULL };
+	unsigned char code[PROBE_SITE_LEN];
+	bool optimizes = syscall(336) < 0 && errno == ENXIO, trampoline;
+	pid_t pid, tracer;
+	int fd, tfd, st;
+
+	(void)state;
+	pid = spawn_bg(target, &fd);
+	usleep(200000);
+	read_site(pid, engine, code, &trampoline);
+	assert_memory_equal(code, probe_site_bytes, PROBE_SITE_LEN);
+	assert_false(trampoline);
+	snprintf(pidbuf, sizeof(pidbuf), "%d", pid);
+	tracer = spawn_bg(argv, &tfd);
+	usleep(1000000); /* attached, and the engine has fired its op sites many times */
+	read_site(pid, engine, code, &trampoline);
+	assert_int_equal(code[0], 0x90); /* no int3 where SDT tools probe */
+	if (optimizes) {
+		assert_true(trampoline);
+		assert_int_equal(code[PROBE_SITE_NOP5_AT], 0xe8); /* call into the trampoline */
+	} else {
+		print_message("kernel without uprobe optimization: the site stays a trap\n");
+	}
+	assert_int_equal(waitpid(tracer, &st, 0), tracer);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close(tfd);
+	read_site(pid, engine, code, &trampoline);
+	assert_memory_equal(code, probe_site_bytes, PROBE_SITE_LEN);
+	kill(pid, SIGTERM);
+	waitpid(pid, &st, 0);
+	close(fd);
+}
+
+/* Two threads firing as fast as they can into a 64 KiB ring: events are dropped, and every one
+ * is counted, per CPU, in the JSON and the report: fired = counted + dropped. */
+static void test_overload_drops_counted_per_cpu(void **state)
+{
+	const char *out = tmp_file("overload.json"), *line;
+	char *argv[] = { (char *)PERFBPF, "run", "-q", "--no-attribution", "--ring-size", "64K",
+			 "-j", (char *)out, "-m", "-", "--", (char *)bpath("probe_loop"),
+			 "--rate", "0", "--threads", "2", "--seconds", "1", NULL };
+	struct json_object *root, *per_cpu;
+	struct proc_result r;
+	unsigned long long fired = 0;
+	uint64_t sum = 0;
+
+	(void)state;
+	run_proc(argv, 120, &r);
+	assert_int_equal(r.status, 0);
+	/* the engine's own count: its line "events N seconds S", beside the report on stdout */
+	line = strncmp(r.out, "events ", 7) ? strstr(r.out, "\nevents ") : r.out - 1;
+	assert_non_null(line);
+	assert_int_equal(sscanf(line + 1, "events %llu", &fired), 1);
+	root = load_json(out);
+	assert_true(json_u64(root, "dropped") > 0);
+	assert_int_equal(json_u64(root, "events") + json_u64(root, "dropped"), fired);
+	assert_int_equal(json_u64(json_get(root, "losses"), "ringbuf_full"),
+			 json_u64(root, "dropped"));
+	per_cpu = json_get(root, "dropped_per_cpu");
+	assert_true(json_object_array_length(per_cpu) >= 1); /* the kernel's possible CPUs */
+	for (size_t i = 0; i < json_object_array_length(per_cpu); i++)
+		sum += json_object_get_uint64(json_object_array_get_idx(per_cpu, i));
+	assert_int_equal(sum, json_u64(root, "dropped"));
+	assert_non_null(strstr(r.out, "- Dropped by CPU: cpu0 "));
+	assert_non_null(strstr(r.out, "lost because the ring buffer was full"));
+	json_object_put(root);
+	proc_result_free(&r);
+}
+
 static void test_demo_markdown_report(void **state)
 {
 	char *argv[] = { (char *)PERFBPF, "run", "--", (char *)bpath("backtest"), "--bars", "5000",
@@ -456,6 +590,8 @@ int main(void)
 		cmocka_unit_test(test_mount_namespace_target),
 		cmocka_unit_test(test_signals_flush_report),
 		cmocka_unit_test(test_demo_markdown_report),
+		cmocka_unit_test(test_optimized_probe_site),
+		cmocka_unit_test(test_overload_drops_counted_per_cpu),
 	};
 
 	return run_privileged_group("integration: core pipeline", tests);

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* Benchmark target: fires perfbpf probes in a tight loop and prints the wall time per event.
  *   probe_loop [--events N] [--wait-attach SEC]
- * Prints "op_ns X" (one op per iteration, two symbols alternating) and "span_ns Y" (one
- * span_begin/span_end pair per iteration). With --wait-attach it starts once a tracer has set
- * the semaphores, so that the whole loop is traced. */
+ *   probe_loop --rate R --threads T --seconds S [--wait-attach SEC]
+ * The first form prints "op_ns X" (one op per iteration, two symbols alternating) and "span_ns Y"
+ * (one span_begin/span_end pair per iteration). The second fires ops from T threads at R events
+ * per second in all (R = 0: as fast as they can) for S seconds and prints "events N seconds S".
+ * With --wait-attach it starts once a tracer has set the semaphores, so that the whole loop is
+ * traced. */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +17,16 @@
 
 #include <perfbpf/probe.h>
 
+#define BATCH 64 /* ops fired between two looks at the clock */
+
+static const char *const symbols[2] __attribute__((unused)) = { "BTCUSDT", "ETHUSDT" };
+
+struct pacer {
+	double rate;    /* events per second for this thread, 0: unpaced */
+	double seconds;
+	long fired;
+};
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -21,20 +35,69 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+static void *paced_ops(void *arg)
+{
+	struct pacer *p = arg;
+	double t0 = now_s(), t;
+
+	while ((t = now_s()) - t0 < p->seconds) {
+		double due = p->rate > 0 ? t0 + (double)p->fired / p->rate : t;
+
+		if (due > t) {
+			struct timespec ts = { 0, (long)((due - t) * 1e9) };
+
+			nanosleep(&ts, NULL);
+		}
+		for (int i = 0; i < BATCH; i++, p->fired++)
+			PERFBPF_OP("bench.op", symbols[p->fired & 1], "bench",
+				   1000 + (uint64_t)(p->fired & 1023));
+	}
+	return NULL;
+}
+
+static int run_paced(double rate, int threads, double seconds)
+{
+	pthread_t tid[64];
+	struct pacer p[64];
+	double t0 = now_s();
+	long total = 0;
+
+	for (int i = 0; i < threads; i++) {
+		p[i] = (struct pacer){ rate / threads, seconds, 0 };
+		if (pthread_create(&tid[i], NULL, paced_ops, &p[i])) {
+			fprintf(stderr, "probe_loop: cannot start a thread\n");
+			return 1;
+		}
+	}
+	for (int i = 0; i < threads; i++) {
+		pthread_join(tid[i], NULL);
+		total += p[i].fired;
+	}
+	printf("events %ld seconds %.3f\n", total, now_s() - t0);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	static const char *const symbols[2] = { "BTCUSDT", "ETHUSDT" };
 	long events = 1000000;
-	double wait_s = 0, t0;
+	double wait_s = 0, rate = -1, seconds = 1, t0;
+	int threads = 1;
 
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "--events"))
 			events = atol(argv[i + 1]);
 		else if (!strcmp(argv[i], "--wait-attach"))
 			wait_s = atof(argv[i + 1]);
+		else if (!strcmp(argv[i], "--rate"))
+			rate = atof(argv[i + 1]);
+		else if (!strcmp(argv[i], "--threads"))
+			threads = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--seconds"))
+			seconds = atof(argv[i + 1]);
 	}
-	if (events <= 0) {
-		fprintf(stderr, "usage: probe_loop [--events N] [--wait-attach SEC]\n");
+	if (events <= 0 || threads < 1 || threads > 64 || seconds <= 0) {
+		fprintf(stderr, "usage: probe_loop [--events N] [--wait-attach SEC]\n"
+				"       probe_loop --rate R --threads T --seconds S [--wait-attach SEC]\n");
 		return 2;
 	}
 	for (t0 = now_s(); wait_s > 0 && !(PERFBPF_OP_ENABLED() && PERFBPF_SPAN_ENABLED());) {
@@ -44,6 +107,8 @@ int main(int argc, char **argv)
 		}
 		usleep(1000);
 	}
+	if (rate >= 0)
+		return run_paced(rate, threads, seconds);
 	t0 = now_s();
 	for (long i = 0; i < events; i++)
 		PERFBPF_OP("bench.op", symbols[i & 1], "bench", 1000 + (uint64_t)(i & 1023));

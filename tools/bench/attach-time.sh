@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Time from a tracer's command start to the first event it has counted, on
+# tools/bench/many_sites (100 `op` sites fired round-robin, 0.1 ms between rounds):
+#   perfbpf attach PID     first line of its live event log (`--events -`)
+#   perfbpf run -- CMD     the same, the tracer starting the target
+#   bpftrace -p PID        a script that prints on its first event
+#   bpftrace -c CMD        the same, bpftrace starting the target
+# Medians of RUNS. Usage: tools/bench/attach-time.sh BUILD_DIR [RUNS]
+set -euo pipefail
+out=${1:-build}
+runs=${2:-7}
+here=$(dirname "$0")
+. "$here/lib.sh"
+target=$(readlink -f "$out/many_sites")
+script="usdt:$target:perfbpf:op { printf(\"first\\n\"); exit(); }"
+
+now_ns() { date +%s%N; }
+
+# Runs "$@" and prints ms from its start to its first stdout line matching $match ("-" when it
+# printed none within 10 s, or exited first); then stops it.
+time_to_line() {
+	local t0 t1 line
+	t0=$(now_ns)
+	coproc T { exec "$@" 2>/dev/null; }
+	local tpid=$T_PID
+	while IFS= read -r -t 10 line <&"${T[0]}"; do
+		if [[ $line == *$match* ]]; then
+			t1=$(now_ns)
+			echo $(((t1 - t0) / 1000000))
+			kill -INT "$tpid" 2>/dev/null || true
+			wait "$tpid" 2>/dev/null || true
+			return
+		fi
+	done
+	echo "-"
+	kill -INT "$tpid" 2>/dev/null || true
+	wait "$tpid" 2>/dev/null || true
+}
+
+declare -A s
+for ((r = 0; r < runs; r++)); do
+	start_exec "$target" --seconds 30
+	p=$started
+	sleep 0.2
+	s[attach]+="$(match='"kind"' time_to_line "$out/perfbpf" attach -q --events - "$p") "
+	s[bpftrace-p]+="$(match=first time_to_line bpftrace -p "$p" -e "$script") "
+	kill "$p"; wait "$p" 2>/dev/null || true
+	s[run]+="$(match='"kind"' time_to_line "$out/perfbpf" run -q --events - -- "$target" --seconds 30) "
+	s[bpftrace-c]+="$(match=first time_to_line bpftrace -c "$target --seconds 30" -e "$script") "
+done
+row() {
+	local v
+	v=$(echo "${s[$1]}" | tr ' ' '\n' | grep -v '^-\?$' | median)
+	echo "| $2 | ${v:--} | $(echo "${s[$1]}" | tr ' ' '\n' | grep -c '^[0-9]') of $runs |"
+}
+echo "| command | ms to the first event counted (median) | runs that counted one |"
+echo "|---|---:|---:|"
+row attach "\`perfbpf attach PID\` (attribution on, the default)"
+row bpftrace-p "\`bpftrace -p PID\`"
+row run "\`perfbpf run -- many_sites\`"
+row bpftrace-c "\`bpftrace -c many_sites\`"

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Cost per event on one workload (tools/bench/probe_loop: EVENTS ops, then EVENTS
+# span_begin/span_end pairs), every tracer side by side, runs interleaved, medians of RUNS:
+#   detached          no tracer (the semaphore branch only)
+#   floor             an empty BPF program on the same probes (tools/bench/floor), the price of
+#                     the probe hit itself; floor-sleepable: the same, marked sleepable as
+#                     perfbpf's programs are
+#   perfbpf-ring      perfbpf attach: every event through the ring buffer to exact statistics
+#   perfbpf-monitor   perfbpf monitor: histograms in the kernel
+#   bpftrace          bpftrace -c with the nearest equivalent script
+#   ...-nop1          the same on probe_loop_nop1, built with the plain 1-byte nop site
+# Also writes perfbpf's own CPU time and peak RSS per mode to $STATS (if set).
+# Usage: tools/bench/event-cost.sh BUILD_DIR [RUNS] [EVENTS]
+set -euo pipefail
+out=${1:-build}
+runs=${2:-7}
+events=${3:-1000000}
+here=$(dirname "$0")
+. "$here/lib.sh"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+bt_script() {
+	cat <<BT
+usdt:$1:perfbpf:op { @op[str(arg0), str(arg1)] = hist(arg3); }
+usdt:$1:perfbpf:span_begin { @start[tid] = nsecs; }
+usdt:$1:perfbpf:span_end /@start[tid]/ { @span[str(arg0)] = hist(nsecs - @start[tid]); delete(@start[tid]); }
+BT
+}
+
+# one measurement: prints probe_loop's output; perfbpf's "cpu_s rss_kb" go to $tmp/rusage
+one() {
+	local mode=$1 loop="$out/probe_loop" tracer=()
+	case $mode in
+	*-nop1) loop="$out/probe_loop_nop1"; mode=${mode%-nop1} ;;
+	esac
+	rm -f "$tmp/rusage"
+	case $mode in
+	detached) "$loop" --events "$events"; return ;;
+	bpftrace)
+		bt_script "$(readlink -f "$loop")" > "$tmp/bench.bt"
+		bpftrace -c "$loop --events $events" "$tmp/bench.bt" 2>/dev/null | grep '_ns '
+		return ;;
+	floor) tracer=("$out/floor") ;;
+	floor-sleepable) tracer=("$out/floor" --sleepable) ;;
+	perfbpf-ring) tracer=("$out/perfbpf" attach -q --no-attribution) ;;
+	perfbpf-monitor) tracer=("$out/perfbpf" monitor -q --no-listen --binary "$loop") ;;
+	esac
+	start_exec "$loop" --events "$events" --wait-attach 20 > "$tmp/loop.out"
+	local lp=$started tp
+	if [ "$mode" = perfbpf-monitor ]; then
+		/usr/bin/time -f '%U %S %M' -o "$tmp/time" "${tracer[@]}" 2>/dev/null &
+	else
+		/usr/bin/time -f '%U %S %M' -o "$tmp/time" "${tracer[@]}" "$lp" 2>/dev/null &
+	fi
+	tp=$!
+	wait "$lp"
+	# monitor and floor outlive the target: stop them once it is done
+	[ "$mode" = perfbpf-ring ] || kill -TERM "$(pgrep -P "$tp" | head -1)" 2>/dev/null || true
+	wait "$tp" || true
+	awk 'END {printf "%.3f %d\n", $1 + $2, $3}' "$tmp/time" > "$tmp/rusage"
+	cat "$tmp/loop.out"
+}
+
+declare -A s
+modes=(detached floor floor-sleepable perfbpf-ring perfbpf-monitor bpftrace
+       floor-nop1 perfbpf-ring-nop1 bpftrace-nop1)
+for ((r = 0; r < runs; r++)); do
+	for m in "${modes[@]}"; do
+		res=$(one "$m")
+		s[$m.op]+="$(awk '/^op_ns/ {print $2}' <<<"$res") "
+		s[$m.span]+="$(awk '/^span_ns/ {print $2}' <<<"$res") "
+		if [ -s "$tmp/rusage" ]; then
+			read -r cpu rss < "$tmp/rusage"
+			s[$m.cpu]+="$cpu "
+			s[$m.rss]+="$rss "
+		fi
+	done
+done
+
+fop=$(echo "${s[floor.op]}" | median); fspan=$(echo "${s[floor.span]}" | median)
+bop=$(echo "${s[bpftrace.op]}" | median); bspan=$(echo "${s[bpftrace.span]}" | median)
+echo "| tracer | op: ns/event | span pair: ns/event | op vs floor | span vs floor | op vs bpftrace | span vs bpftrace |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
+for m in "${modes[@]}"; do
+	op=$(echo "${s[$m.op]}" | median); span=$(echo "${s[$m.span]}" | median)
+	echo "| $m | $op | $span | $(ratio "$op" "$fop") | $(ratio "$span" "$fspan") | $(ratio "$op" "$bop") | $(ratio "$span" "$bspan") |"
+done
+if [ -n "${STATS:-}" ]; then
+	{
+		echo "| tracer | CPU seconds (user+sys, whole run) | peak RSS (MiB) |"
+		echo "|---|---:|---:|"
+		for m in perfbpf-ring perfbpf-monitor perfbpf-ring-nop1; do
+			cpu=$(echo "${s[$m.cpu]:-}" | median)
+			rss=$(echo "${s[$m.rss]:-}" | median)
+			echo "| $m | $cpu | $(awk -v k="$rss" 'BEGIN {printf "%.1f", k / 1024}') |"
+		done
+	} > "$STATS"
+fi
