@@ -686,8 +686,14 @@ int main(int argc, char **argv)
 	if (cfg.wait_attach_s > 0) {
 		uint64_t end = perfbpf_now_ns() + (uint64_t)(cfg.wait_attach_s * 1e9);
 
-		while (!PERFBPF_ENABLED() && perfbpf_now_ns() < end && !stop)
+		/* A tracer attaches probe by probe, and the kernel raises a probe's semaphore before
+		 * it has armed every site of it: start once op and both span probes are on, and give
+		 * the last one a moment, so that the ground truth and the trace cover the same events. */
+		while (!(PERFBPF_OP_ENABLED() && PERFBPF_SPAN_ENABLED() &&
+			 perfbpf_span_end_semaphore) && perfbpf_now_ns() < end && !stop)
 			usleep(1000);
+		if (PERFBPF_ENABLED())
+			usleep(50000);
 	}
 	if (cfg.scenario)
 		return run_scenario();
