@@ -95,11 +95,20 @@ struct summary {
 	const struct otlp_stats *otlp;  /* --otlp: what became of the spans, else NULL */
 };
 
+/* The kernel counters of events that reached a probe but are in no statistic. */
+static const enum perfbpf_counter summary_drop_counters[] = {
+	PERFBPF_CNT_RB_DROPPED, PERFBPF_CNT_SPAN_NO_STACK, PERFBPF_CNT_SPAN_DEPTH_OVERFLOW,
+};
+#define SUMMARY_DROP_COUNTERS (sizeof(summary_drop_counters) / sizeof(summary_drop_counters[0]))
+
 /* Events that reached a probe but are in no statistic, from the kernel's counters. */
 static inline uint64_t summary__dropped(const uint64_t counters[PERFBPF_CNT__MAX])
 {
-	return counters[PERFBPF_CNT_RB_DROPPED] + counters[PERFBPF_CNT_SPAN_NO_STACK] +
-	       counters[PERFBPF_CNT_SPAN_DEPTH_OVERFLOW];
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < SUMMARY_DROP_COUNTERS; i++)
+		n += counters[summary_drop_counters[i]];
+	return n;
 }
 
 #endif

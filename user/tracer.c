@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* The loaded BPF side: skeleton lifecycle, USDT attachment, ring-buffer consumer, counters. */
 #include "tracer.h"
+#include "summary.h"
 
 #include <errno.h>
 #include <linux/capability.h>
@@ -385,16 +386,16 @@ int tracer__ncpus(const struct tracer *t)
 
 int tracer__dropped_per_cpu(struct tracer *t, uint64_t *out, int n)
 {
-	static const __u32 lost[] = { PERFBPF_CNT_RB_DROPPED, PERFBPF_CNT_SPAN_NO_STACK,
-				      PERFBPF_CNT_SPAN_DEPTH_OVERFLOW };
 	int fd = bpf_map__fd(t->skel->maps.counters);
 	uint64_t *vals = calloc((size_t)t->ncpus, sizeof(*vals));
 
 	if (!vals)
 		return -ENOMEM;
 	memset(out, 0, (size_t)n * sizeof(*out));
-	for (size_t i = 0; i < sizeof(lost) / sizeof(lost[0]); i++) {
-		if (bpf_map_lookup_elem(fd, &lost[i], vals))
+	for (size_t i = 0; i < SUMMARY_DROP_COUNTERS; i++) {
+		__u32 k = summary_drop_counters[i];
+
+		if (bpf_map_lookup_elem(fd, &k, vals))
 			continue;
 		for (int c = 0; c < t->ncpus && c < n; c++)
 			out[c] += vals[c];

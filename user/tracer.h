@@ -60,7 +60,7 @@ int tracer__drain(struct tracer *t);
 /* monitor (opts.aggregate): the key table and the per-CPU histograms (see perfbpf.h). */
 void tracer__mon_fds(struct tracer *t, int *keys_fd, int *hists_fd);
 /* Sums the per-CPU counters. */
-/* Events dropped (as summary__dropped counts them) on each CPU: out[0..n), n = the CPUs. */
+/* Events dropped (the counters summary__dropped sums) on each CPU: out[0..n), n = the CPUs. */
 int tracer__dropped_per_cpu(struct tracer *t, uint64_t *out, int n);
 int tracer__ncpus(const struct tracer *t);
 int tracer__counters(struct tracer *t, uint64_t out[PERFBPF_CNT__MAX]);
