@@ -28,6 +28,12 @@ ifeq ($(SAN),1)
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=address,undefined
 endif
+# libFuzzer instrumentation (with CC=clang): coverage + AddressSanitizer + UndefinedBehaviorSanitizer
+ifeq ($(SAN),fuzz)
+CFLAGS += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+endif
 ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP -DPERFBPF_VERSION='"$(VERSION)"' \
 	-Iinclude -Ibpf -Iuser -Iexporters -I$(OUT)
 LDLIBS := -lbpf -lelf -lz -ljson-c -lmicrohttpd -lcurl -lm -lpthread
@@ -122,10 +128,17 @@ $(OUT)/tests/libprobelib.so: tests/integration/probelib.c include/perfbpf/probe.
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ENGINE_CFLAGS) -fPIC -shared $< -o $@
 
-$(OUT)/tests/probe_target: tests/integration/probe_target.c $(OUT)/tests/libprobelib.so
+# loaded by probe_target with dlopen() after perfbpf has attached
+$(OUT)/tests/libprobelate.so: tests/integration/probelate.c include/perfbpf/probe.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ENGINE_CFLAGS) -fPIC -shared $< -o $@
+
+$(OUT)/tests/probe_target: tests/integration/probe_target.c $(OUT)/tests/libprobelib.so \
+		$(OUT)/tests/libprobelate.so
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ENGINE_CFLAGS) -fPIE -pie $< -o $@ -L$(OUT)/tests -lprobelib \
-		-Wl,-rpath,'$$ORIGIN' -lpthread
+		-Wl,-rpath,'$$ORIGIN' -lpthread -ldl
 
 $(OUT)/tests/noprobe_target: tests/integration/noprobe_target.c
 	$(call msg,CC,$@)
@@ -150,6 +163,18 @@ $(OUT)/tests/test_%: tests/integration/test_%.c tests/integration/harness.c \
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/integration $< tests/integration/harness.c \
 		$(OUT)/libperfbpf-core.a -lcmocka -lelf -lz -ljson-c -lm $(LDFLAGS) -o $@
 
+# libFuzzer targets: one per parser of untrusted input (tests/fuzz/README.md)
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
+
+$(OUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(OUT)/libperfbpf-core.a
+	$(call msg,FUZZER,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $< $(OUT)/libperfbpf-core.a -lelf -lz -ljson-c -lm \
+		$(LDFLAGS) -o $@
+
+fuzzers: $(FUZZ_BINS)
+
 TEST_PROGS := $(OUT)/tests/probe_target $(OUT)/tests/noprobe_target $(OUT)/backtest \
 	$(OUT)/ctxswitch $(OUT)/probe_loop $(OUT)/probe_loop_nop1 $(OUT)/probe_loop_none $(OUT)/floor \
 	$(OUT)/many_sites
@@ -157,7 +182,8 @@ TEST_PROGS := $(OUT)/tests/probe_target $(OUT)/tests/noprobe_target $(OUT)/backt
 $(OUT):
 	$(Q)mkdir -p $@
 
-.PHONY: all deps compile demo test unit integration asan valgrind bench clean vmlinux install
+.PHONY: all deps compile demo test unit integration asan valgrind bench clean vmlinux install \
+	fuzz fuzzers fuzz-short
 
 all: $(OUT)/perfbpf $(OUT)/backtest $(TEST_PROGS) $(UNIT_BINS) $(INTEG_BINS)
 
@@ -179,6 +205,18 @@ integration: all
 
 test: compile
 	$(Q)tests/run-tests.sh $(OUT) all
+	$(Q)$(MAKE) --no-print-directory fuzz-short
+
+# Every fuzzer over its corpus (tests/fuzz/corpus) and FUZZ_SECONDS of new inputs; `make fuzz`
+# runs longer and merges what it finds into the corpus kept in the repository.
+FUZZ_BUILD := $(MAKE) --no-print-directory OUT=build-fuzz CC=$(CLANG) SAN=fuzz fuzzers
+fuzz-short:
+	$(Q)$(FUZZ_BUILD)
+	$(Q)tests/run-fuzz.sh build-fuzz $(or $(FUZZ_SECONDS),10)
+
+fuzz: deps
+	$(Q)$(FUZZ_BUILD)
+	$(Q)tests/run-fuzz.sh build-fuzz $(or $(FUZZ_SECONDS),300) --merge
 
 # AddressSanitizer + UndefinedBehaviorSanitizer build of the userspace code, with every test.
 asan: deps
@@ -202,6 +240,6 @@ vmlinux:
 	$(Q)tools/gen-vmlinux.sh $(ARCH)
 
 clean:
-	$(Q)rm -rf build build-asan
+	$(Q)rm -rf build build-asan build-fuzz
 
 -include $(shell find $(OUT) -name '*.d' 2>/dev/null)

@@ -149,7 +149,8 @@ static __always_inline void acct_flush(struct acct *a, __u64 now)
 
 /* Copy a user string into a fixed field, NUL-terminated; the bytes after the NUL are left as
  * they were (callers that compare or hash whole fields zero them first). A fault leaves "" and a
- * flag; a string that filled the field is checked for one more byte so that exact fits are not
+ * flag, or, when the readable part before the fault fits the field, that part flagged truncated;
+ * a string that filled the field is checked for one more byte so that exact fits are not
  * called truncated.
  * bpf_probe_read_user_str is tried first: it cannot fault pages in, but it costs ~30 ns where
  * bpf_copy_from_user_str costs ~150 ns (measured: op 915 -> 550 ns per event). Only a string in
@@ -168,8 +169,19 @@ static __always_inline void read_str(char *dst, __u32 size, const char *src, __u
 	if (n < 0)
 		n = bpf_copy_from_user_str(dst, size, src, COPY_PAD_ZEROS);
 	if (n < 0) {
+		/* A string without a NUL that runs into unmapped memory: keep the bytes up to the
+		 * 4 KiB boundary (a page boundary on every page size) and call it truncated. */
+		__u32 avail = 4096 - ((__u64)src & 4095);
+
 		*flags |= PERFBPF_F_FAULT;
 		count(PERFBPF_CNT_STR_FAULT);
+		if (avail < size && avail < 256 &&
+		    !bpf_copy_from_user(dst, avail & 255, src)) {
+			dst[avail & 255] = '\0';
+			*flags |= PERFBPF_F_TRUNCATED;
+		} else {
+			dst[0] = '\0';
+		}
 	} else if (n == size) {
 		if (bpf_copy_from_user(&next, 1, src + size - 1) || next != '\0') {
 			*flags |= PERFBPF_F_TRUNCATED;

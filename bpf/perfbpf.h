@@ -25,7 +25,7 @@ enum perfbpf_event_kind {
 /* perfbpf_event.flags */
 enum perfbpf_event_flags {
 	PERFBPF_F_TRUNCATED = 1u << 0, /* a string filled its field and may have been cut */
-	PERFBPF_F_FAULT = 1u << 1,     /* a string pointer could not be read; field is empty */
+	PERFBPF_F_FAULT = 1u << 1,     /* a string could not be read (whole or in part) */
 };
 
 struct perfbpf_names {

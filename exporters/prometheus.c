@@ -9,6 +9,7 @@
 
 static const char DUR[] = "perfbpf_operation_duration_seconds";
 static const char WAIT[] = "perfbpf_operation_wait_seconds";
+#define DROPPED_BY_CPU "perfbpf_dropped_events_by_cpu_total"
 
 /* A label value, escaped as the format asks (backslash, double quote, newline). */
 static void put_label(FILE *f, const char *name, const char *v, bool comma)
@@ -186,6 +187,13 @@ int prometheus__write(FILE *f, const struct prom_input *in)
 	put_reasons(f, "perfbpf_dropped_events_total",
 		    "Events that reached a probe but are in no histogram, by reason.", dropped,
 		    sizeof(dropped) / sizeof(dropped[0]), in->counters);
+	if (in->dropped_per_cpu) {
+		put_family(f, DROPPED_BY_CPU, "counter",
+			   "perfbpf_dropped_events_total by the CPU the event was dropped on.");
+		for (int c = 0; c < in->ncpus; c++)
+			fprintf(f, DROPPED_BY_CPU "{cpu=\"%d\"} %" PRIu64 "\n", c,
+				in->dropped_per_cpu[c]);
+	}
 	put_counter(f, "perfbpf_unknown_key_events_total",
 		    "Events of keys beyond the key table (--max-keys): counted, not aggregated.",
 		    in->counters[PERFBPF_CNT_KEYS_OVER_LIMIT]);

@@ -17,6 +17,8 @@ struct prom_input {
 	uint64_t counters[PERFBPF_CNT__MAX]; /* the kernel's loss and error counters */
 	uint64_t attach_failures;
 	unsigned attached_processes;
+	const uint64_t *dropped_per_cpu;     /* the dropped events by CPU (ncpus), or NULL */
+	int ncpus;
 };
 
 /* Writes every family; 0 or -errno. Histogram bounds: both edges of every bucket that is

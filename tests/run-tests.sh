@@ -10,8 +10,8 @@ export PERFBPF_BUILD=$out PERFBPF_SRC=$(pwd)
 bins=()
 case $which in
 unit) bins=("$out"/tests/test_{dist,agg,exporters,util,sdt,probe_site,usdt_spec,kernel_hist,gate_stats,otlp_encode}) ;;
-integration) bins=("$out"/tests/test_{errors,core,attribution,monitor,gate,otlp}) ;;
-all) bins=("$out"/tests/test_{dist,agg,exporters,util,sdt,probe_site,usdt_spec,kernel_hist,gate_stats,otlp_encode,errors,core,attribution,monitor,gate,otlp}) ;;
+integration) bins=("$out"/tests/test_{errors,core,faults,attribution,monitor,gate,otlp}) ;;
+all) bins=("$out"/tests/test_{dist,agg,exporters,util,sdt,probe_site,usdt_spec,kernel_hist,gate_stats,otlp_encode,errors,core,faults,attribution,monitor,gate,otlp}) ;;
 *) echo "usage: $0 BUILD_DIR unit|integration|all" >&2; exit 2 ;;
 esac
 

@@ -6,7 +6,8 @@ set -euo pipefail
 
 pkgs=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjson-c-dev libcmocka-dev
       systemtap-sdt-dev pkg-config valgrind binutils libc6-dev libmicrohttpd-dev
-      prometheus python3-prometheus-client curl libcurl4-openssl-dev protobuf-compiler)
+      prometheus python3-prometheus-client curl libcurl4-openssl-dev protobuf-compiler
+      libclang-rt-14-dev libcap2-bin)
 # `make bench` compares perfbpf with bpftrace and reads CPU time and peak RSS with GNU time
 [ "${1:-}" = --bench ] && pkgs+=(bpftrace time)
 # the OTLP test receiver runs on Node.js (the OpenTelemetry project's JavaScript decoder)

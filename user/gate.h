@@ -39,6 +39,10 @@ struct gate_file {
 /* Reads and checks `path`. 0, or -1 after writing one line naming the file and the problem into
  * err (without a trailing newline). */
 int gate_file__load(const char *path, struct gate_file *f, char *err, size_t errlen);
+/* The same from a buffer holding the file's text; name is used in messages (what the fuzzer
+ * drives). */
+int gate_file__parse(const char *name, const char *text, size_t len, struct gate_file *f,
+		     char *err, size_t errlen);
 void gate_file__free(struct gate_file *f);
 /* -1, 0, 1: the order of keys in gate_file.keys. */
 int gate_key__cmp(const struct gate_key *a, const struct gate_key *b);

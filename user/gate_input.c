@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* Reading a JSON summary's per-run data for `perfbpf gate` (see gate.h). */
 #include <errno.h>
+#include <limits.h>
 #include <json-c/json.h>
 #include <math.h>
 #include <stdarg.h>
@@ -318,12 +319,24 @@ static int load(struct loader *l, struct json_object *root, struct gate_file *f)
 	return group(l, f);
 }
 
+/* Checks a parsed document and fills f (takes the reference to root). */
+static int load_root(struct loader *l, struct json_object *root, struct gate_file *f)
+{
+	int rc = load(l, root, f);
+
+	for (size_t i = 0; i < l->nobs; i++)
+		free((struct hist_bin *)l->obs[i].data.bins);
+	free(l->obs);
+	free(l->run_events);
+	json_object_put(root);
+	return rc;
+}
+
 int gate_file__load(const char *path, struct gate_file *f, char *err, size_t errlen)
 {
 	struct loader l = { .path = path, .err = err, .errlen = errlen };
 	struct json_object *root;
 	FILE *fp;
-	int rc;
 
 	memset(f, 0, sizeof(*f));
 	f->path = path;
@@ -338,13 +351,33 @@ int gate_file__load(const char *path, struct gate_file *f, char *err, size_t err
 		return fail(&l, "not valid JSON (%.*s)", je ? (int)strcspn(je, "\n") : 11,
 			    je ? je : "parse error");
 	}
-	rc = load(&l, root, f);
-	for (size_t i = 0; i < l.nobs; i++)
-		free((struct hist_bin *)l.obs[i].data.bins);
-	free(l.obs);
-	free(l.run_events);
-	json_object_put(root);
-	return rc;
+	return load_root(&l, root, f);
+}
+
+int gate_file__parse(const char *name, const char *text, size_t len, struct gate_file *f,
+		     char *err, size_t errlen)
+{
+	struct loader l = { .path = name, .err = err, .errlen = errlen };
+	struct json_tokener *tok;
+	struct json_object *root;
+	enum json_tokener_error jerr;
+
+	memset(f, 0, sizeof(*f));
+	f->path = name;
+	if (len > INT_MAX)
+		return fail(&l, "not valid JSON (too large)");
+	tok = json_tokener_new();
+	if (!tok)
+		return fail(&l, "out of memory");
+	root = json_tokener_parse_ex(tok, text, (int)len);
+	jerr = json_tokener_get_error(tok);
+	json_tokener_free(tok);
+	if (!root || jerr != json_tokener_success) {
+		json_object_put(root);
+		return fail(&l, "not valid JSON (%s)", jerr == json_tokener_continue ?
+			    "unexpected end of input" : json_tokener_error_desc(jerr));
+	}
+	return load_root(&l, root, f);
 }
 
 void gate_file__free(struct gate_file *f)

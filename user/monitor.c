@@ -137,6 +137,7 @@ static int render_metrics(void *ctx, FILE *f)
 {
 	struct monitor *m = ctx;
 	struct prom_input in = { .per_pid = m->o->per_pid };
+	uint64_t *per_cpu = NULL;
 	int err;
 
 	pthread_mutex_lock(&m->lock);
@@ -147,9 +148,11 @@ static int render_metrics(void *ctx, FILE *f)
 		in.series = kagg__series(m->kagg, &in.nseries);
 		in.attach_failures = m->attach_failures;
 		in.attached_processes = m->attached_processes;
+		in.dropped_per_cpu = per_cpu = tracer__dropped_per_cpu(m->tracer, &in.ncpus);
 		err = prometheus__write(f, &in);
 	}
 	pthread_mutex_unlock(&m->lock);
+	free(per_cpu);
 	return err;
 }
 
@@ -197,6 +200,7 @@ static int write_reports(struct monitor *m)
 {
 	const struct cli_opts *o = m->o;
 	struct summary sum = { 0 };
+	uint64_t *per_cpu = NULL;
 	int err;
 
 	if (!o->report && !o->markdown_path && !o->json_path)
@@ -218,6 +222,7 @@ static int write_reports(struct monitor *m)
 
 		sum.keys_over_limit = sum.counters[PERFBPF_CNT_KEYS_OVER_LIMIT];
 		sum.dropped = summary__dropped(sum.counters);
+		sum.dropped_per_cpu = per_cpu = tracer__dropped_per_cpu(m->tracer, &sum.ncpus);
 		err = kseries__summarize(v, n, &m->rep, &sum);
 	}
 	/* the rows are copies in m->rep, which only this thread uses: scrapes need not wait for
@@ -225,6 +230,7 @@ static int write_reports(struct monitor *m)
 	pthread_mutex_unlock(&m->lock);
 	if (err) {
 		pb_err("cannot compute the statistics: %s", strerror(-err));
+		free(per_cpu);
 		return err;
 	}
 	if (o->report && (markdown__write(stdout, &sum, &o->md) || fflush(stdout)))
@@ -233,6 +239,7 @@ static int write_reports(struct monitor *m)
 		err = write_file(o->markdown_path, put_markdown, &sum, &o->md) ?: err;
 	if (o->json_path)
 		err = write_file(o->json_path, put_json, &sum, NULL) ?: err;
+	free(per_cpu);
 	return err;
 }
 

@@ -234,10 +234,7 @@ static int report(struct session *s)
 		return err;
 	}
 	sum.dropped = summary__dropped(sum.counters);
-	sum.ncpus = tracer__ncpus(s->tracer);
-	per_cpu = calloc((size_t)sum.ncpus, sizeof(*per_cpu));
-	if (per_cpu && !tracer__dropped_per_cpu(s->tracer, per_cpu, sum.ncpus))
-		sum.dropped_per_cpu = per_cpu;
+	sum.dropped_per_cpu = per_cpu = tracer__dropped_per_cpu(s->tracer, &sum.ncpus);
 	if (sum.dropped)
 		pb_warn("%llu events were dropped (see the report's data quality section)",
 			(unsigned long long)sum.dropped);

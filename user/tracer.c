@@ -379,29 +379,28 @@ void tracer__mon_fds(struct tracer *t, int *keys_fd, int *hists_fd)
 	*hists_fd = bpf_map__fd(t->skel->maps.mon_hists);
 }
 
-int tracer__ncpus(const struct tracer *t)
-{
-	return t->ncpus;
-}
-
-int tracer__dropped_per_cpu(struct tracer *t, uint64_t *out, int n)
+uint64_t *tracer__dropped_per_cpu(struct tracer *t, int *ncpus)
 {
 	int fd = bpf_map__fd(t->skel->maps.counters);
 	uint64_t *vals = calloc((size_t)t->ncpus, sizeof(*vals));
+	uint64_t *out = calloc((size_t)t->ncpus, sizeof(*out));
 
-	if (!vals)
-		return -ENOMEM;
-	memset(out, 0, (size_t)n * sizeof(*out));
+	if (!vals || !out) {
+		free(vals);
+		free(out);
+		return NULL;
+	}
 	for (size_t i = 0; i < SUMMARY_DROP_COUNTERS; i++) {
 		__u32 k = summary_drop_counters[i];
 
 		if (bpf_map_lookup_elem(fd, &k, vals))
 			continue;
-		for (int c = 0; c < t->ncpus && c < n; c++)
+		for (int c = 0; c < t->ncpus; c++)
 			out[c] += vals[c];
 	}
 	free(vals);
-	return 0;
+	*ncpus = t->ncpus;
+	return out;
 }
 
 int tracer__counters(struct tracer *t, uint64_t out[PERFBPF_CNT__MAX])

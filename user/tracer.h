@@ -59,10 +59,10 @@ int tracer__poll(struct tracer *t, int timeout_ms);
 int tracer__drain(struct tracer *t);
 /* monitor (opts.aggregate): the key table and the per-CPU histograms (see perfbpf.h). */
 void tracer__mon_fds(struct tracer *t, int *keys_fd, int *hists_fd);
+/* Events dropped (the counters summary__dropped sums) on each CPU: a new array of *ncpus
+ * entries (the caller frees it), or NULL without memory. */
+uint64_t *tracer__dropped_per_cpu(struct tracer *t, int *ncpus);
 /* Sums the per-CPU counters. */
-/* Events dropped (the counters summary__dropped sums) on each CPU: out[0..n), n = the CPUs. */
-int tracer__dropped_per_cpu(struct tracer *t, uint64_t *out, int n);
-int tracer__ncpus(const struct tracer *t);
 int tracer__counters(struct tracer *t, uint64_t out[PERFBPF_CNT__MAX]);
 
 /* The perfbpf probe names this version attaches to. */

@@ -159,6 +159,56 @@ pid_t spawn_bg(char *const argv[], int *stdout_fd)
 	return pid;
 }
 
+pid_t spawn_bg_stderr(char *const argv[], int *stderr_fd)
+{
+	int p[2], null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	pid_t pid;
+
+	assert_true(null >= 0);
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(null, 1);
+		dup2(p[1], 2);
+		close(p[0]);
+		close(p[1]);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(null);
+	close(p[1]);
+	*stderr_fd = p[0];
+	return pid;
+}
+
+static pid_t tracked[16];
+static int ntracked;
+
+pid_t track_bg(pid_t pid)
+{
+	if (ntracked < 16)
+		tracked[ntracked++] = pid;
+	return pid;
+}
+
+void untrack_bg(pid_t pid)
+{
+	for (int i = 0; i < ntracked; i++)
+		if (tracked[i] == pid)
+			tracked[i] = 0;
+}
+
+int kill_tracked(void **state)
+{
+	(void)state;
+	for (int i = 0; i < ntracked; i++)
+		if (tracked[i] > 0 && kill(tracked[i], SIGKILL) == 0)
+			waitpid(tracked[i], NULL, 0);
+	ntracked = 0;
+	return 0;
+}
+
 int read_line(int fd, char *buf, size_t len, int timeout_ms)
 {
 	size_t n = 0;

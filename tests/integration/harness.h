@@ -45,6 +45,13 @@ void run_proc(char *const argv[], int timeout_s, struct proc_result *r);
 void proc_result_free(struct proc_result *r);
 /* Starts argv in the background with stdout to a pipe; returns its pid. */
 pid_t spawn_bg(char *const argv[], int *stdout_fd);
+/* Starts argv in the background with stdout to /dev/null and stderr to a pipe; returns its pid. */
+pid_t spawn_bg_stderr(char *const argv[], int *stderr_fd);
+/* Background processes of the running test, killed by kill_tracked (a cmocka teardown) if an
+ * assertion ends the test first; track_bg returns pid. */
+pid_t track_bg(pid_t pid);
+void untrack_bg(pid_t pid);
+int kill_tracked(void **state);
 /* Reads one line from fd (for "ready PID" handshakes). */
 int read_line(int fd, char *buf, size_t len, int timeout_ms);
 /* Number of lines in s. */

@@ -2,19 +2,38 @@
 /* Integration-test target: a PIE executable with perfbpf probes that also calls into a shared
  * library with probes. Each mode emits a known set of events.
  *
- *   probe_target [--wait-attach] [--exit N] [--linger MS] MODE [COUNT]
+ *   probe_target [--wait-attach] [--wait-signal] [--exit N] [--linger MS] MODE [COUNT]
+ *   --wait-signal: print "ready PID", then start MODE on SIGUSR1 (tracers attach meanwhile).
  *   MODE basic:   COUNT iterations of: exe op (duration i), library op/span, and nested spans
  *                 outer > middle > inner, on the main thread and on a second thread.
  *   MODE errors:  span-bookkeeping faults: an end with no begin, a mismatched end, nesting 20
  *                 deep, a name longer than the field, a NULL symbol, an unreadable string.
+ *   MODE strings: one op per bad string: a 1 MiB string, one that runs into an unmapped page
+ *                 without a NUL, one in a PROT_NONE page, a kernel address.
+ *   MODE fork:    COUNT "parent.op"; a child fires COUNT "child.op" and exits 0; then COUNT
+ *                 "parent.after". Exits 5 if the child did not exit 0.
+ *   MODE exec:    COUNT "before.exec", then execs itself in mode after-exec: COUNT "after.exec",
+ *                 1.5 s later COUNT "after.exec.late".
+ *   MODE dlopen:  once attached, dlopen()s libprobelate.so (next to this executable), waits up to
+ *                 10 s for its probe to be attached (exit 4 if not), then COUNT "late.op" in it.
+ *   MODE threads: 64 threads, each COUNT x (span "thread.span" around op "thread.op"), strategy
+ *                 "t<N>"; all start together.
+ *   MODE watch:   forever: every 100 ms prints "SEMAPHORE NS": the op semaphore and the fastest
+ *                 time per op of batches of 10,000 ops in that window.
  */
 #include <perfbpf/probe.h>
 
+#include <dlfcn.h>
+#include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 void probelib_work(unsigned i);
@@ -88,15 +107,171 @@ static void errors(void)
 	PERFBPF_OP(longname, "", "", 7);
 }
 
+static void strings(void)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), huge_len = 1u << 20;
+	char *huge = malloc(huge_len), *pages;
+
+	if (!huge)
+		exit(3);
+	memset(huge, 'h', huge_len - 1);
+	huge[huge_len - 1] = '\0';
+	PERFBPF_OP("str.huge", huge, "s", 1);
+	free(huge);
+	/* two pages: the first filled with 'u' and no NUL, the second unmapped */
+	pages = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (pages == MAP_FAILED)
+		exit(3);
+	memset(pages, 'u', page);
+	munmap(pages + page, page);
+	PERFBPF_OP("str.unterminated", pages + page - 20, "s", 2);
+	/* a page that cannot be read at all */
+	mprotect(pages, page, PROT_NONE);
+	PERFBPF_OP("str.protnone", pages, "s", 3);
+	PERFBPF_OP("str.kernel", (const char *)0xffffffff81000000ull, "s", 4);
+	munmap(pages, page);
+}
+
+static void fork_child(void)
+{
+	pid_t pid;
+	int st;
+
+	for (unsigned i = 0; i < count; i++)
+		PERFBPF_OP("parent.op", "P", "fork", i);
+	pid = fork();
+	if (pid < 0)
+		exit(3);
+	if (pid == 0) {
+		for (unsigned i = 0; i < count; i++)
+			PERFBPF_OP("child.op", "C", "fork", i);
+		_exit(0);
+	}
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		exit(5);
+	for (unsigned i = 0; i < count; i++)
+		PERFBPF_OP("parent.after", "P", "fork", i);
+}
+
+static void exec_self(void)
+{
+	char n[16];
+
+	for (unsigned i = 0; i < count; i++)
+		PERFBPF_OP("before.exec", "X", "exec", i);
+	snprintf(n, sizeof(n), "%u", count);
+	/* $PROBE_TARGET_EXEC: another executable to exec instead (with the same arguments) */
+	execl(getenv("PROBE_TARGET_EXEC") ?: "/proc/self/exe", "probe_target", "after-exec", n,
+	      (char *)NULL);
+	exit(3);
+}
+
+static void after_exec(void)
+{
+	for (unsigned i = 0; i < count; i++)
+		PERFBPF_OP("after.exec", "X", "exec", i);
+	/* a second batch after perfbpf's next look at the maps */
+	usleep(1500000);
+	for (unsigned i = 0; i < count; i++)
+		PERFBPF_OP("after.exec.late", "X", "exec", i);
+}
+
+static void load_late_library(void)
+{
+	char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 32);
+	void *h;
+	int (*attached)(void);
+	void (*work)(unsigned);
+
+	if (n <= 0)
+		exit(3);
+	path[n] = '\0';
+	strcpy(strrchr(path, '/') + 1, "libprobelate.so");
+	h = dlopen(path, RTLD_NOW);
+	if (!h)
+		exit(3);
+	attached = (int (*)(void))dlsym(h, "probelate_attached");
+	work = (void (*)(unsigned))dlsym(h, "probelate_work");
+	if (!attached || !work)
+		exit(3);
+	for (int t = 0; !attached(); t++) {
+		if (t == 10000)
+			exit(4);
+		usleep(1000);
+	}
+	work(count);
+	dlclose(h);
+}
+
+#define NTHREADS 64
+static pthread_barrier_t start_line;
+
+static void *thread_body(void *arg)
+{
+	char strategy[8];
+
+	snprintf(strategy, sizeof(strategy), "t%u", (unsigned)(uintptr_t)arg);
+	pthread_barrier_wait(&start_line);
+	for (unsigned i = 0; i < count; i++) {
+		PERFBPF_SPAN_BEGIN("thread.span", "T", strategy);
+		PERFBPF_OP("thread.op", "T", strategy, i);
+		PERFBPF_SPAN_END("thread.span");
+	}
+	return NULL;
+}
+
+static void threads(void)
+{
+	pthread_t th[NTHREADS];
+
+	pthread_barrier_init(&start_line, NULL, NTHREADS);
+	for (uintptr_t t = 0; t < NTHREADS; t++)
+		if (pthread_create(&th[t], NULL, thread_body, (void *)t))
+			exit(3);
+	for (int t = 0; t < NTHREADS; t++)
+		pthread_join(th[t], NULL);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void watch(void)
+{
+	for (;;) {
+		uint64_t end = now_ns() + 100000000u;
+		double best = 1e18;
+
+		while (now_ns() < end) {
+			uint64_t t0 = now_ns();
+
+			for (unsigned i = 0; i < 10000; i++)
+				PERFBPF_OP("watch.op", "W", "watch", i);
+			if ((double)(now_ns() - t0) / 10000 < best)
+				best = (double)(now_ns() - t0) / 10000;
+		}
+		printf("%u %.2f\n", (unsigned)*(volatile unsigned short *)&perfbpf_op_semaphore,
+		       best);
+		fflush(stdout);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	int exit_code = 0, i = 1;
 	long linger_ms = 0;
-	bool wait = false;
+	bool wait = false, wait_signal = false;
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--wait-attach"))
 			wait = true;
+		else if (!strcmp(argv[i], "--wait-signal"))
+			wait_signal = true;
 		else if (!strcmp(argv[i], "--exit") && i + 1 < argc)
 			exit_code = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--linger") && i + 1 < argc)
@@ -108,6 +283,17 @@ int main(int argc, char **argv)
 		return 2;
 	if (i + 1 < argc)
 		count = (unsigned)atoi(argv[i + 1]);
+	if (wait_signal) {
+		sigset_t set;
+		int sig;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		printf("ready %d\n", getpid());
+		fflush(stdout);
+		sigwait(&set, &sig);
+	}
 	if (wait) {
 		printf("ready %d\n", getpid());
 		fflush(stdout);
@@ -123,6 +309,20 @@ int main(int argc, char **argv)
 		basic();
 	else if (!strcmp(argv[i], "errors"))
 		errors();
+	else if (!strcmp(argv[i], "strings"))
+		strings();
+	else if (!strcmp(argv[i], "fork"))
+		fork_child();
+	else if (!strcmp(argv[i], "exec"))
+		exec_self();
+	else if (!strcmp(argv[i], "after-exec"))
+		after_exec();
+	else if (!strcmp(argv[i], "dlopen"))
+		load_late_library();
+	else if (!strcmp(argv[i], "threads"))
+		threads();
+	else if (!strcmp(argv[i], "watch"))
+		watch();
 	else
 		return 2;
 	if (linger_ms)

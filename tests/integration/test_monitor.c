@@ -5,6 +5,7 @@
 #include "harness.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,27 +19,6 @@
 /* Prometheus interpolates within one bucket: 1/64 of the value (see bpf/kernel_hist.h). */
 #define PROM_REL_ERROR (1.0 / 64)
 #define REPORT_REL_ERROR (1.0 / 128)
-
-/* Background processes of the running test, killed by the teardown if an assertion ends it. */
-static pid_t bg[8];
-static int nbg;
-
-static pid_t track(pid_t pid)
-{
-	if (nbg < 8)
-		bg[nbg++] = pid;
-	return pid;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	for (int i = 0; i < nbg; i++)
-		if (bg[i] > 0 && kill(bg[i], SIGKILL) == 0)
-			waitpid(bg[i], NULL, 0);
-	nbg = 0;
-	return 0;
-}
 
 static int port_base(void)
 {
@@ -108,7 +88,7 @@ static pid_t start_monitor(int port, char **extra)
 	while (*extra)
 		argv[n++] = *extra++;
 	argv[n] = NULL;
-	pid = track(spawn_bg(argv, &fd));
+	pid = track_bg(spawn_bg(argv, &fd));
 	close(fd);
 	for (uint64_t end = now_ms() + 10000; now_ms() < end;) {
 		char *b = port ? scrape(port) : NULL;
@@ -135,6 +115,7 @@ static int stop(pid_t pid, int sig)
 
 	kill(pid, sig);
 	assert_int_equal(waitpid(pid, &st, 0), pid);
+	untrack_bg(pid);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
@@ -243,7 +224,7 @@ static pid_t start_prometheus(int port, int target_port)
 	snprintf(cfg_arg, sizeof(cfg_arg), "--config.file=%s", cfg);
 	snprintf(data_arg, sizeof(data_arg), "--storage.tsdb.path=%s", data);
 	snprintf(listen_arg, sizeof(listen_arg), "--web.listen-address=127.0.0.1:%d", port);
-	pid = track(spawn_bg(argv, &fd));
+	pid = track_bg(spawn_bg(argv, &fd));
 	close(fd);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/-/ready", port);
 	for (uint64_t end = now_ms() + 30000; now_ms() < end; usleep(200000)) {
@@ -370,7 +351,7 @@ static void test_binary_restart_counts_continue(void **state)
 	assert_true(sample(body, TICK_COUNT) == 12000);
 	free(body);
 	/* a running process is counted, and uncounted once it has gone */
-	eng = track(spawn_bg(forever, &fd));
+	eng = track_bg(spawn_bg(forever, &fd));
 	close(fd);
 	body = wait_value(port, "perfbpf_attached_processes", 1, 5000);
 	free(body);
@@ -399,7 +380,7 @@ static void test_per_pid_series(void **state)
 	(void)state;
 	mon = start_monitor(port, extra);
 	for (int i = 0; i < 2; i++) {
-		eng[i] = track(spawn_bg(forever, &fd));
+		eng[i] = track_bg(spawn_bg(forever, &fd));
 		close(fd);
 		snprintf(prefix[i], sizeof(prefix[i]), "perfbpf_operation_duration_seconds_count{"
 			 "kind=\"op\",metric=\"strategy.tick\",symbol=\"BTCUSDT\",strategy=\"sma-5-20\","
@@ -447,7 +428,7 @@ static void test_pid_report_matches_truth(void **state)
 	int fd, st;
 
 	(void)state;
-	eng = track(spawn_bg(engine, &fd));
+	eng = track_bg(spawn_bg(engine, &fd));
 	close(fd);
 	snprintf(pidbuf, sizeof(pidbuf), "%d", eng);
 	run_proc(argv, 300, &r);
@@ -566,15 +547,108 @@ static void test_bad_input(void **state)
 	assert_int_equal(stop(mon, SIGTERM), 0);
 }
 
+/* Drops in monitor mode are counted by CPU too: the errors mode nests spans 20 deep, 4 past the
+ * limit; perfbpf_dropped_events_by_cpu_total sums to perfbpf_dropped_events_total. */
+static void test_drops_by_cpu(void **state)
+{
+	int port = port_base() + 5;
+	char *extra[] = { "--binary", (char *)bpath("tests/probe_target"), "--interval", "100ms",
+			  NULL };
+	char *engine[] = { (char *)bpath("tests/probe_target"), "errors", NULL };
+	char *body, *l;
+	double by_cpu = 0, total = 0;
+	int lines = 0;
+	pid_t mon;
+
+	(void)state;
+	mon = start_monitor(port, extra);
+	run_ok(engine, 60);
+	body = wait_value(port, "perfbpf_dropped_events_total{reason=\"span_depth_overflow\"}", 4,
+			  5000);
+	for (l = body; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		if (!strncmp(l, "perfbpf_dropped_events_by_cpu_total{cpu=\"", 41)) {
+			by_cpu += atof(strchr(l, ' ') + 1);
+			lines++;
+		} else if (!strncmp(l, "perfbpf_dropped_events_total{", 29)) {
+			total += atof(strchr(l, ' ') + 1);
+		}
+	}
+	assert_true(lines >= (int)sysconf(_SC_NPROCESSORS_ONLN)); /* one per possible CPU */
+	assert_true(total == 4);
+	assert_true(by_cpu == total);
+	free(body);
+	assert_int_equal(stop(mon, SIGINT), 0);
+}
+
+/* Whether /proc/net/tcp{,6} has a listening socket on port, and whether all of them are on
+ * loopback. */
+static bool listening(int port, bool *loopback_only)
+{
+	const char *files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+	bool found = false;
+	char line[512];
+
+	*loopback_only = true;
+	for (int i = 0; i < 2; i++) {
+		FILE *f = fopen(files[i], "r");
+
+		while (f && fgets(line, sizeof(line), f)) {
+			char addr[64];
+			unsigned p, st;
+
+			if (sscanf(line, "%*d: %63[0-9A-Fa-f]:%x %*s %x", addr, &p, &st) != 3 ||
+			    (int)p != port || st != 0x0A)
+				continue;
+			found = true;
+			if (strcmp(addr, "0100007F") && strcmp(addr, "00000000000000000000000001000000"))
+				*loopback_only = false;
+		}
+		if (f)
+			fclose(f);
+	}
+	return found;
+}
+
+/* The metrics endpoint listens on loopback unless told otherwise: by default (127.0.0.1:9464)
+ * and with a bare --listen PORT. */
+static void test_listen_loopback_by_default(void **state)
+{
+	int port = port_base() + 6;
+	char portbuf[16];
+	char *deflt[] = { (char *)PERFBPF, "monitor", "-q", "--binary", (char *)bpath("backtest"),
+			  NULL };
+	char *bare[] = { (char *)PERFBPF, "monitor", "-q", "--binary", (char *)bpath("backtest"),
+			 "--listen", portbuf, NULL };
+	char *const *cases[] = { deflt, bare };
+	int ports[] = { 9464, port };
+
+	(void)state;
+	snprintf(portbuf, sizeof(portbuf), "%d", port);
+	for (int i = 0; i < 2; i++) {
+		bool loopback = false, up = false;
+		int fd;
+		pid_t mon = track_bg(spawn_bg(cases[i], &fd));
+
+		close(fd);
+		for (int t = 0; t < 100 && !up; t++, usleep(100000))
+			up = listening(ports[i], &loopback);
+		assert_true(up);
+		assert_true(loopback);
+		assert_int_equal(stop(mon, SIGINT), 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_prometheus_quantiles_match_truth, teardown),
-		cmocka_unit_test_teardown(test_binary_restart_counts_continue, teardown),
-		cmocka_unit_test_teardown(test_per_pid_series, teardown),
-		cmocka_unit_test_teardown(test_pid_report_matches_truth, teardown),
-		cmocka_unit_test_teardown(test_sigusr1_writes_report, teardown),
-		cmocka_unit_test_teardown(test_bad_input, teardown),
+		cmocka_unit_test_teardown(test_prometheus_quantiles_match_truth, kill_tracked),
+		cmocka_unit_test_teardown(test_binary_restart_counts_continue, kill_tracked),
+		cmocka_unit_test_teardown(test_per_pid_series, kill_tracked),
+		cmocka_unit_test_teardown(test_pid_report_matches_truth, kill_tracked),
+		cmocka_unit_test_teardown(test_sigusr1_writes_report, kill_tracked),
+		cmocka_unit_test_teardown(test_bad_input, kill_tracked),
+		cmocka_unit_test_teardown(test_drops_by_cpu, kill_tracked),
+		cmocka_unit_test_teardown(test_listen_loopback_by_default, kill_tracked),
 	};
 
 	return run_privileged_group("monitor", tests);

@@ -1,0 +1,403 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* Faults around a trace (docs/RELIABILITY.md): bad strings in probe arguments; a target that
+ * forks, execs, loads a library after attach, runs 64 threads or is killed; perfbpf killed with
+ * SIGKILL (no probe left behind: the semaphore returns to zero and the probe's cost goes with
+ * it); two perfbpf instances on one target; missing capabilities; corrupt SDT notes. */
+#include "harness.h"
+#include "perfbpf.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PERFBPF bpath("perfbpf")
+#define TARGET bpath("tests/probe_target")
+
+static int wait_status(pid_t pid)
+{
+	int st;
+
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	untrack_bg(pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* `perfbpf run -q -j out -- probe_target ARGS...`; returns the summary (caller puts it). */
+static struct json_object *run_target(const char *out, char *const args[], int want_status)
+{
+	char *argv[16] = { (char *)PERFBPF, "run", "-q", "-j", (char *)out, "--", (char *)TARGET };
+	struct proc_result r;
+	int n = 7;
+
+	while (*args && n < 15)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	run_proc(argv, 120, &r);
+	if (r.status != want_status)
+		fail_msg("perfbpf run %s: status %d, want %d: %s", argv[7], r.status, want_status,
+			 r.err);
+	proc_result_free(&r);
+	return load_json(out);
+}
+
+static uint64_t rollup_count(struct json_object *root, const char *kind, const char *metric)
+{
+	struct json_object *row = find_row(root, "metric_rollups", kind, metric, NULL, NULL);
+
+	return row ? json_u64(row, "count") : 0;
+}
+
+/* Reads stderr of a perfbpf until its "attached to" line. */
+static void wait_attached(int fd)
+{
+	char line[512];
+
+	do {
+		if (read_line(fd, line, sizeof(line), 20000))
+			fail_msg("perfbpf did not attach within 20 s");
+	} while (!strstr(line, "perfbpf: attached to"));
+}
+
+/* Huge, unterminated, unreadable and kernel-address strings: every event is kept; the huge one
+ * is cut to its field and marked truncated; the unterminated one keeps what could be read up to
+ * the unmapped page, marked truncated and unreadable; the others are empty and unreadable. */
+static void test_bad_strings(void **state)
+{
+	char *args[] = { "strings", NULL };
+	struct json_object *root, *losses, *row;
+	char h31[PERFBPF_SYMBOL_LEN];
+
+	(void)state;
+	root = run_target(tmp_file("strings.json"), args, 0);
+	assert_int_equal(json_u64(root, "events"), 4);
+	assert_int_equal(json_u64(root, "dropped"), 0);
+	losses = json_get(root, "losses");
+	assert_int_equal(json_u64(losses, "string_fault"), 3);
+	assert_int_equal(json_u64(losses, "string_truncated"), 1);
+	memset(h31, 'h', sizeof(h31) - 1);
+	h31[sizeof(h31) - 1] = '\0';
+	row = find_row(root, "metrics", "op", "str.huge", h31, "s");
+	assert_non_null(row);
+	assert_true(json_object_get_boolean(json_get(row, "truncated_names")));
+	row = find_row(root, "metrics", "op", "str.unterminated", "uuuuuuuuuuuuuuuuuuuu", "s");
+	assert_non_null(row);
+	assert_true(json_object_get_boolean(json_get(row, "truncated_names")));
+	assert_non_null(find_row(root, "metrics", "op", "str.protnone", "", "s"));
+	assert_non_null(find_row(root, "metrics", "op", "str.kernel", "", "s"));
+	json_object_put(root);
+}
+
+/* The kernel filters perfbpf's probes by process: a forked child's events are not counted (and
+ * the child runs normally through its probe sites); the parent's before and after are exact. */
+static void test_fork_child_not_traced(void **state)
+{
+	char *args[] = { "--wait-attach", "fork", "1000", NULL };
+	struct json_object *root;
+
+	(void)state;
+	root = run_target(tmp_file("fork.json"), args, 0);
+	assert_int_equal(rollup_count(root, "op", "parent.op"), 1000);
+	assert_int_equal(rollup_count(root, "op", "parent.after"), 1000);
+	assert_null(find_row(root, "metric_rollups", "op", "child.op", NULL, NULL));
+	assert_int_equal(json_u64(root, "events"), 2000);
+	assert_int_equal(json_u64(root, "dropped"), 0);
+	json_object_put(root);
+}
+
+/* exec keeps the pid. The same executable: the kernel re-arms the probes in the new image, so
+ * every event before and after is counted. Another executable (a copy, so another inode): perfbpf
+ * attaches it at its next look at the process's maps (every 0.5 s), so the batch fired 1.5 s
+ * after the exec is counted in full; the one fired at once may be missed (documented). */
+static void test_exec(void **state)
+{
+	char *args[] = { "--wait-attach", "exec", "1000", NULL };
+	const char *copy = tmp_file("probe_target_copy");
+	char cmd[1024];
+	char *cp[] = { "sh", "-c", cmd, NULL };
+	struct proc_result r;
+	struct json_object *root;
+
+	(void)state;
+	root = run_target(tmp_file("exec.json"), args, 0);
+	assert_int_equal(rollup_count(root, "op", "before.exec"), 1000);
+	assert_int_equal(rollup_count(root, "op", "after.exec"), 1000);
+	assert_int_equal(rollup_count(root, "op", "after.exec.late"), 1000);
+	assert_int_equal(json_u64(root, "dropped"), 0);
+	json_object_put(root);
+
+	snprintf(cmd, sizeof(cmd), "cp %s %s && cp %s %s/", TARGET, copy,
+		 bpath("tests/libprobelib.so"), tmp_file(""));
+	run_proc(cp, 10, &r);
+	assert_int_equal(r.status, 0);
+	proc_result_free(&r);
+	setenv("PROBE_TARGET_EXEC", copy, 1);
+	root = run_target(tmp_file("exec-other.json"), args, 0);
+	unsetenv("PROBE_TARGET_EXEC");
+	assert_int_equal(rollup_count(root, "op", "before.exec"), 1000);
+	assert_int_equal(rollup_count(root, "op", "after.exec.late"), 1000);
+	json_object_put(root);
+}
+
+/* 64 threads start together, each with its own span stack: every span and op is counted. */
+static void test_64_threads(void **state)
+{
+	char *args[] = { "--wait-attach", "threads", "500", NULL };
+	struct json_object *root;
+
+	(void)state;
+	root = run_target(tmp_file("threads.json"), args, 0);
+	assert_int_equal(rollup_count(root, "op", "thread.op"), 64 * 500);
+	assert_int_equal(rollup_count(root, "span", "thread.span"), 64 * 500);
+	for (int t = 0; t < 64; t++) {
+		char strategy[8];
+		struct json_object *row;
+
+		snprintf(strategy, sizeof(strategy), "t%d", t);
+		row = find_row(root, "metrics", "span", "thread.span", "T", strategy);
+		assert_non_null(row);
+		assert_int_equal(json_u64(row, "count"), 500);
+	}
+	assert_int_equal(json_u64(root, "dropped"), 0);
+	json_object_put(root);
+}
+
+/* A library loaded with dlopen() after `attach` is found (maps are rescanned every 0.5 s) and
+ * its probes attached: the target waits for that, then fires 1000 ops in it. */
+static void test_dlopen_after_attach(void **state)
+{
+	const char *out = tmp_file("dlopen.json");
+	char *target[] = { (char *)TARGET, "--wait-attach", "dlopen", "1000", NULL };
+	char pidbuf[16], line[64];
+	char *argv[] = { (char *)PERFBPF, "attach", pidbuf, "-q", "-j", (char *)out, NULL };
+	struct proc_result r;
+	struct json_object *root, *row;
+	int fd;
+	pid_t pid = track_bg(spawn_bg(target, &fd));
+
+	(void)state;
+	assert_int_equal(read_line(fd, line, sizeof(line), 10000), 0);
+	snprintf(pidbuf, sizeof(pidbuf), "%d", pid);
+	run_proc(argv, 60, &r);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(wait_status(pid), 0); /* 4: the library's probe was never attached */
+	root = load_json(out);
+	assert_string_equal(json_str(root, "stop_reason"), "the target exited");
+	row = find_row(root, "metrics", "op", "late.op", "LATE", "dlopen");
+	assert_non_null(row);
+	assert_int_equal(json_u64(row, "count"), 1000);
+	assert_int_equal(json_u64(row, "min_ns"), 0);
+	assert_int_equal(json_u64(row, "max_ns"), 999);
+	json_object_put(root);
+	proc_result_free(&r);
+	close(fd);
+}
+
+/* The target killed with SIGKILL mid-trace: perfbpf notices, ends with the events it has and
+ * says why. */
+static void test_target_killed(void **state)
+{
+	const char *out = tmp_file("killed.json");
+	char *target[] = { (char *)TARGET, "watch", NULL };
+	char pidbuf[16], line[64];
+	char *argv[] = { (char *)PERFBPF, "attach", pidbuf, "-j", (char *)out, NULL };
+	struct json_object *root;
+	int fd, efd;
+	pid_t pid = track_bg(spawn_bg(target, &fd)), tp;
+
+	(void)state;
+	assert_int_equal(read_line(fd, line, sizeof(line), 10000), 0);
+	snprintf(pidbuf, sizeof(pidbuf), "%d", pid);
+	tp = track_bg(spawn_bg_stderr(argv, &efd));
+	wait_attached(efd);
+	usleep(300000);
+	kill(pid, SIGKILL);
+	assert_int_equal(wait_status(pid), 128 + SIGKILL);
+	assert_int_equal(wait_status(tp), 0);
+	root = load_json(out);
+	assert_string_equal(json_str(root, "stop_reason"), "the target exited");
+	assert_true(rollup_count(root, "op", "watch.op") > 0);
+	json_object_put(root);
+	close(fd);
+	close(efd);
+}
+
+/* One "SEMAPHORE NS" line of the watch mode. */
+static void watch_line(int fd, unsigned *sema, double *ns)
+{
+	char line[64];
+
+	if (read_line(fd, line, sizeof(line), 10000) || sscanf(line, "%u %lf", sema, ns) != 2)
+		fail_msg("the watch target stopped reporting");
+}
+
+/* perfbpf killed with SIGKILL cannot clean up; the kernel must: once its file descriptors are
+ * gone the probes are unregistered, the semaphore the engine tests goes back to 0 and an op costs
+ * what it cost before perfbpf came. */
+static void test_sigkill_leaves_no_probe(void **state)
+{
+	char *target[] = { (char *)TARGET, "watch", NULL };
+	char pidbuf[16];
+	char *argv[] = { (char *)PERFBPF, "attach", pidbuf, "-q", NULL };
+	unsigned sema = 0;
+	double ns, before = 1e9, attached = 0, after = 1e9;
+	int fd, efd, i;
+	pid_t pid = track_bg(spawn_bg(target, &fd)), tp;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		watch_line(fd, &sema, &ns);
+		assert_int_equal(sema, 0);
+		before = ns < before ? ns : before;
+	}
+	snprintf(pidbuf, sizeof(pidbuf), "%d", pid);
+	tp = track_bg(spawn_bg_stderr(argv, &efd));
+	for (i = 0; i < 100 && sema == 0; i++)
+		watch_line(fd, &sema, &ns);
+	assert_true(sema > 0);
+	for (i = 0; i < 3; i++) {
+		watch_line(fd, &sema, &ns);
+		attached = ns > attached ? ns : attached;
+	}
+	kill(tp, SIGKILL);
+	assert_int_equal(wait_status(tp), 128 + SIGKILL);
+	for (i = 0; i < 50 && sema != 0; i++)
+		watch_line(fd, &sema, &ns);
+	assert_int_equal(sema, 0);
+	for (i = 0; i < 3; i++) {
+		watch_line(fd, &sema, &ns);
+		assert_int_equal(sema, 0);
+		after = ns < after ? ns : after;
+	}
+	print_message("op cost: %.2f ns before perfbpf, %.1f ns attached, %.2f ns after SIGKILL\n",
+		      before, attached, after);
+	/* attached, every op is a uprobe hit (hundreds of ns); after, the predictable branch */
+	assert_true(attached > 20 * after);
+	assert_true(after < 3 * before + 1);
+	close(fd);
+	close(efd);
+}
+
+/* Two perfbpf instances on one target: each attaches on its own and each counts every event. */
+static void test_two_instances(void **state)
+{
+	const char *out[2] = { tmp_file("two-a.json"), tmp_file("two-b.json") };
+	char *target[] = { (char *)TARGET, "--wait-signal", "basic", "2000", NULL };
+	char pidbuf[16], line[64];
+	int fd, efd[2];
+	pid_t pid = track_bg(spawn_bg(target, &fd)), tp[2];
+
+	(void)state;
+	assert_int_equal(read_line(fd, line, sizeof(line), 10000), 0);
+	snprintf(pidbuf, sizeof(pidbuf), "%d", pid);
+	for (int i = 0; i < 2; i++) {
+		char *argv[] = { (char *)PERFBPF, "attach", pidbuf, "-j", (char *)out[i], NULL };
+
+		tp[i] = track_bg(spawn_bg_stderr(argv, &efd[i]));
+		wait_attached(efd[i]);
+	}
+	kill(pid, SIGUSR1);
+	assert_int_equal(wait_status(pid), 0);
+	for (int i = 0; i < 2; i++) {
+		struct json_object *root;
+
+		assert_int_equal(wait_status(tp[i]), 0);
+		root = load_json(out[i]);
+		assert_int_equal(rollup_count(root, "op", "exe.op"), 2000);
+		assert_int_equal(rollup_count(root, "op", "lib.op"), 2000);
+		assert_int_equal(rollup_count(root, "span", "outer"), 4000);
+		assert_int_equal(rollup_count(root, "span", "inner"), 4000);
+		assert_int_equal(json_u64(root, "dropped"), 0);
+		json_object_put(root);
+		close(efd[i]);
+	}
+	close(fd);
+}
+
+/* Root without the capabilities BPF tracing needs: the error names what is missing and how to
+ * grant it (CAP_SYS_ADMIN stands in for both, so it goes too). */
+static void test_missing_capabilities(void **state)
+{
+	struct {
+		const char *drop, *want;
+	} cases[] = {
+		{ "--drop=cap_bpf,cap_perfmon,cap_sys_admin", "missing CAP_BPF and CAP_PERFMON" },
+		{ "--drop=cap_perfmon,cap_sys_admin", "missing CAP_PERFMON:" },
+		{ "--drop=cap_bpf,cap_sys_admin", "missing CAP_BPF:" },
+	};
+	char cmd[512];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "exec %s run -- %s basic 1", PERFBPF, TARGET);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *argv[] = { "capsh", (char *)cases[i].drop, "--", "-c", cmd, NULL };
+		struct proc_result r;
+
+		run_proc(argv, 30, &r);
+		if (r.status != 1 || count_lines(r.err) != 1 || !strstr(r.err, cases[i].want) ||
+		    !strstr(r.err, "setcap cap_bpf,cap_perfmon"))
+			fail_msg("capsh %s: status %d, stderr '%s' (want one line with '%s')",
+				 cases[i].drop, r.status, r.err, cases[i].want);
+		proc_result_free(&r);
+	}
+}
+
+/* An ELF whose SDT note section is garbage, and one cut short: one line, no crash. */
+static void test_corrupt_sdt_notes(void **state)
+{
+	const char *junk = tmp_file("junk.bin"), *bad = tmp_file("badnotes.so");
+	const char *cut = tmp_file("cut.so");
+	char *objcopy[] = { "objcopy", "--update-section", NULL, (char *)bpath("tests/libprobelib.so"),
+			    (char *)bad, NULL };
+	char upd[512], cmd[512];
+	char *truncate[] = { "sh", "-c", cmd, NULL };
+	char *list_bad[] = { (char *)PERFBPF, "list", (char *)bad, NULL };
+	char *list_cut[] = { (char *)PERFBPF, "list", (char *)cut, NULL };
+	struct proc_result r;
+	FILE *f = fopen(junk, "w");
+
+	(void)state;
+	assert_non_null(f);
+	/* a note header claiming a huge name and description, then 0xff */
+	fwrite("\xff\xff\xff\x7f\xff\xff\xff\x7f\x03\x00\x00\x00", 1, 12, f);
+	for (int i = 0; i < 500; i++)
+		fputc(0xff, f);
+	fclose(f);
+	snprintf(upd, sizeof(upd), ".note.stapsdt=%s", junk);
+	objcopy[2] = upd;
+	run_proc(objcopy, 30, &r);
+	assert_int_equal(r.status, 0);
+	proc_result_free(&r);
+	snprintf(cmd, sizeof(cmd), "head -c 3000 %s > %s", bpath("tests/libprobelib.so"), cut);
+	run_proc(truncate, 10, &r);
+	assert_int_equal(r.status, 0);
+	proc_result_free(&r);
+	run_proc(list_bad, 10, &r);
+	if (r.status != 1 || count_lines(r.err) != 1 || !strstr(r.err, "no perfbpf probes"))
+		fail_msg("list corrupt notes: status %d, stderr '%s'", r.status, r.err);
+	proc_result_free(&r);
+	run_proc(list_cut, 10, &r);
+	if (r.status != 1 || count_lines(r.err) != 1 || !strstr(r.err, "cut.so"))
+		fail_msg("list truncated ELF: status %d, stderr '%s'", r.status, r.err);
+	proc_result_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_bad_strings, kill_tracked),
+		cmocka_unit_test_teardown(test_fork_child_not_traced, kill_tracked),
+		cmocka_unit_test_teardown(test_exec, kill_tracked),
+		cmocka_unit_test_teardown(test_64_threads, kill_tracked),
+		cmocka_unit_test_teardown(test_dlopen_after_attach, kill_tracked),
+		cmocka_unit_test_teardown(test_target_killed, kill_tracked),
+		cmocka_unit_test_teardown(test_sigkill_leaves_no_probe, kill_tracked),
+		cmocka_unit_test_teardown(test_two_instances, kill_tracked),
+		cmocka_unit_test_teardown(test_missing_capabilities, kill_tracked),
+		cmocka_unit_test_teardown(test_corrupt_sdt_notes, kill_tracked),
+	};
+
+	return run_privileged_group("integration: faults", tests);
+}
