@@ -59,6 +59,73 @@ static void test_malformed_flags(void **state)
 	}
 }
 
+/* A malformed value for every flag that takes one, found in each command's --help so that a new
+ * flag is covered the day it is added: exit 2 and one line naming the flag. Files, paths and
+ * names take any string (unwritable outputs: test_unwritable_output); a value type missing from
+ * the table below fails the test. */
+static void test_every_value_flag(void **state)
+{
+	static const struct {
+		const char *type, *bad;
+	} values[] = {
+		{ "DUR", "soon" }, { "N", "lots" }, { "SIZE", "big" }, { "RATIO", "2" },
+		{ "PCT", "ten" }, { "P", "2" }, { "UNIT", "furlongs" }, { "LIST", "p42,no%zz" },
+		{ "C", "zip" }, { "PROTO", "pigeon" }, { "HOW", "worst" }, { "URL", "not a url" },
+		{ "ADDR", "here" }, { "PID", "me" },
+		{ "FILE", NULL }, { "PATH", NULL }, { "NAME", NULL },
+	};
+	const char *cmds[] = { "attach", "run", "monitor", "gate" };
+	size_t checked = 0;
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++) {
+		char *help[] = { (char *)PERFBPF, (char *)cmds[c], "--help", NULL };
+		struct proc_result h;
+
+		run_proc(help, 10, &h);
+		assert_int_equal(h.status, 0);
+		for (char *p = h.out; (p = strstr(p, "--")); p += 2) {
+			char flag[64], type[16], arg[128];
+			char *argv[10] = { (char *)PERFBPF, (char *)cmds[c] };
+			const char *bad = NULL;
+			size_t k, n = 2;
+
+			if (sscanf(p, "%63[a-z-]=%15[A-Z]", flag, type) != 2 || p[-1] != ' ')
+				continue;
+			for (k = 0; k < sizeof(values) / sizeof(values[0]); k++)
+				if (!strcmp(values[k].type, type))
+					break;
+			if (k == sizeof(values) / sizeof(values[0]))
+				fail_msg("%s %s=%s: add a malformed %s to this test", cmds[c], flag,
+					 type, type);
+			bad = values[k].bad;
+			if (!bad)
+				continue;
+			if (!strcmp(cmds[c], "attach")) {
+				argv[n++] = "1";
+			} else if (!strcmp(cmds[c], "monitor")) {
+				argv[n++] = "--binary";
+				argv[n++] = (char *)bpath("backtest");
+			} else if (!strcmp(cmds[c], "gate")) {
+				argv[n++] = "base.json";
+				argv[n++] = "head.json";
+			}
+			snprintf(arg, sizeof(arg), "%s=%s", flag, bad);
+			argv[n++] = arg;
+			if (!strcmp(cmds[c], "run")) {
+				argv[n++] = "--";
+				argv[n++] = "true";
+			}
+			argv[n] = NULL;
+			expect_error(argv, 2, flag);
+			checked++;
+		}
+		proc_result_free(&h);
+	}
+	print_message("%zu flag values checked\n", checked);
+	assert_true(checked >= 50);
+}
+
 static void test_help_for_every_command(void **state)
 {
 	const char *cmds[] = { "attach", "run", "list" };
@@ -211,6 +278,7 @@ int main(void)
 {
 	const struct CMUnitTest unprivileged[] = {
 		cmocka_unit_test(test_malformed_flags),
+		cmocka_unit_test(test_every_value_flag),
 		cmocka_unit_test(test_help_for_every_command),
 		cmocka_unit_test(test_list),
 		cmocka_unit_test(test_probe_notes_readelf),
