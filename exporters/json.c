@@ -222,6 +222,14 @@ int json__write(FILE *f, const struct summary *s)
 			json_object_array_add(a, json_object_new_uint64(s->dropped_per_cpu[c]));
 		json_object_object_add(root, "dropped_per_cpu", a);
 	}
+	if (s->self_peak_rss_bytes) {
+		char cpu[32];
+
+		snprintf(cpu, sizeof(cpu), "%.3f", s->self_cpu_s);
+		json_object_object_add(root, "perfbpf_cpu_seconds",
+				       json_object_new_double_s(s->self_cpu_s, cpu));
+		add_u64(root, "perfbpf_peak_rss_bytes", s->self_peak_rss_bytes);
+	}
 	for (int i = 0; i < PERFBPF_CNT__MAX; i++)
 		if (loss_keys[i])
 			add_u64(losses, loss_keys[i], s->counters[i]);

@@ -176,8 +176,8 @@ static void put_losses(FILE *f, const struct summary *s)
 		{ PERFBPF_CNT_SPAN_ABANDONED, "open spans abandoned because an enclosing span ended "
 					      "first" },
 		{ PERFBPF_CNT_SPAN_UNFINISHED, "spans still open when their thread exited" },
-		{ PERFBPF_CNT_STR_FAULT, "string arguments that could not be read (recorded as "
-					 "empty)" },
+		{ PERFBPF_CNT_STR_FAULT, "string arguments that could not be read (recorded empty, "
+					 "or up to the unreadable page and marked truncated)" },
 		{ PERFBPF_CNT_STR_TRUNCATED, "string arguments cut to their field size" },
 		{ PERFBPF_CNT_NOTE_NO_SPAN, "span attributes, events or errors with no span open on "
 					    "their thread (not exported)" },
@@ -211,6 +211,10 @@ static void put_losses(FILE *f, const struct summary *s)
 			fmt_count(buf, sizeof(buf), s->keys_over_limit));
 	if (!any && s->dropped == 0)
 		fputs("- No span bookkeeping errors and no unreadable strings.\n", f);
+	if (s->self_peak_rss_bytes)
+		fprintf(f, "- perfbpf itself used %.2f s of CPU (user + system) and at most %.1f MiB "
+			   "of memory (peak RSS).\n",
+			s->self_cpu_s, (double)s->self_peak_rss_bytes / (1024.0 * 1024.0));
 
 	size_t napprox = 0;
 

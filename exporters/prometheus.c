@@ -210,6 +210,14 @@ int prometheus__write(FILE *f, const struct prom_input *in)
 	fprintf(f, "perfbpf_attached_processes %u\n", in->attached_processes);
 	put_family(f, "perfbpf_keys", "gauge", "Series in the kernel key table.");
 	fprintf(f, "perfbpf_keys %zu\n", in->nseries);
+	if (in->self.rss_bytes) {
+		put_family(f, "process_cpu_seconds_total", "counter",
+			   "perfbpf's own user and system CPU time in seconds.");
+		fprintf(f, "process_cpu_seconds_total %.3f\n", in->self.cpu_s);
+		put_family(f, "process_resident_memory_bytes", "gauge",
+			   "perfbpf's own resident memory in bytes.");
+		fprintf(f, "process_resident_memory_bytes %" PRIu64 "\n", in->self.rss_bytes);
+	}
 	put_family(f, "perfbpf_build_info", "gauge", "perfbpf's version.");
 	fprintf(f, "perfbpf_build_info{version=\"%s\"} 1\n", PERFBPF_VERSION);
 	return ferror(f) ? -EIO : 0;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "kseries.h"
+#include "util.h"
 
 #define PROMETHEUS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
@@ -19,6 +20,7 @@ struct prom_input {
 	unsigned attached_processes;
 	const uint64_t *dropped_per_cpu;     /* the dropped events by CPU (ncpus), or NULL */
 	int ncpus;
+	struct self_usage self;              /* perfbpf's own CPU and memory; 0: not written */
 };
 
 /* Writes every family; 0 or -errno. Histogram bounds: both edges of every bucket that is

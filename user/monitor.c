@@ -149,6 +149,7 @@ static int render_metrics(void *ctx, FILE *f)
 		in.attach_failures = m->attach_failures;
 		in.attached_processes = m->attached_processes;
 		in.dropped_per_cpu = per_cpu = tracer__dropped_per_cpu(m->tracer, &in.ncpus);
+		self_usage(&in.self);
 		err = prometheus__write(f, &in);
 	}
 	pthread_mutex_unlock(&m->lock);
@@ -200,6 +201,7 @@ static int write_reports(struct monitor *m)
 {
 	const struct cli_opts *o = m->o;
 	struct summary sum = { 0 };
+	struct self_usage self;
 	uint64_t *per_cpu = NULL;
 	int err;
 
@@ -223,6 +225,9 @@ static int write_reports(struct monitor *m)
 		sum.keys_over_limit = sum.counters[PERFBPF_CNT_KEYS_OVER_LIMIT];
 		sum.dropped = summary__dropped(sum.counters);
 		sum.dropped_per_cpu = per_cpu = tracer__dropped_per_cpu(m->tracer, &sum.ncpus);
+		self_usage(&self);
+		sum.self_cpu_s = self.cpu_s;
+		sum.self_peak_rss_bytes = self.peak_rss_bytes;
 		err = kseries__summarize(v, n, &m->rep, &sum);
 	}
 	/* the rows are copies in m->rep, which only this thread uses: scrapes need not wait for

@@ -201,6 +201,7 @@ static int report(struct session *s)
 {
 	struct summary sum = { 0 };
 	uint64_t *per_cpu;
+	struct self_usage self;
 	int err;
 
 	tracer__drain(s->tracer);
@@ -235,6 +236,9 @@ static int report(struct session *s)
 	}
 	sum.dropped = summary__dropped(sum.counters);
 	sum.dropped_per_cpu = per_cpu = tracer__dropped_per_cpu(s->tracer, &sum.ncpus);
+	self_usage(&self);
+	sum.self_cpu_s = self.cpu_s;
+	sum.self_peak_rss_bytes = self.peak_rss_bytes;
 	if (sum.dropped)
 		pb_warn("%llu events were dropped (see the report's data quality section)",
 			(unsigned long long)sum.dropped);

@@ -93,6 +93,8 @@ struct summary {
 	size_t nruns;
 	const struct environment *env;  /* where it was measured, or NULL */
 	const struct otlp_stats *otlp;  /* --otlp: what became of the spans, else NULL */
+	double self_cpu_s;              /* perfbpf's own CPU time (user + system), or 0 */
+	uint64_t self_peak_rss_bytes;   /* perfbpf's peak resident memory, or 0: not shown */
 };
 
 /* The kernel counters of events that reached a probe but are in no statistic. */

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/resource.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -152,6 +154,26 @@ uint64_t mono_ns(void)
 uint64_t real_ns(void)
 {
 	return clock_ns(CLOCK_REALTIME);
+}
+
+void self_usage(struct self_usage *u)
+{
+	struct rusage ru;
+	unsigned long size, resident;
+	FILE *f;
+
+	memset(u, 0, sizeof(*u));
+	if (getrusage(RUSAGE_SELF, &ru) == 0) {
+		u->cpu_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+			   (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+		u->peak_rss_bytes = (uint64_t)ru.ru_maxrss * 1024;
+	}
+	f = fopen("/proc/self/statm", "re");
+	if (f) {
+		if (fscanf(f, "%lu %lu", &size, &resident) == 2)
+			u->rss_bytes = (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+		fclose(f);
+	}
 }
 
 int parse_listen(const char *s, struct sockaddr_storage *out, socklen_t *len)

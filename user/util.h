@@ -35,4 +35,12 @@ void pb_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 uint64_t mono_ns(void);
 uint64_t real_ns(void);
 
+/* perfbpf's own cost so far: CPU time of all its threads (user + system), resident memory now
+ * and at its peak. Fields it cannot read are 0. */
+struct self_usage {
+	double cpu_s;
+	uint64_t rss_bytes, peak_rss_bytes;
+};
+void self_usage(struct self_usage *u);
+
 #endif

@@ -520,12 +520,16 @@ static void test_optimized_probe_site(void **state)
 }
 
 /* Two threads firing as fast as they can into a 64 KiB ring: events are dropped, and every one
- * is counted, per CPU, in the JSON and the report: fired = counted + dropped. */
+ * is counted, per CPU, in the JSON and the report: fired = counted + dropped. Memory stays
+ * bounded: with a 1 MiB sample budget (the events counted need several) the largest key goes
+ * to a histogram, and perfbpf's peak RSS stays far below what keeping every sample would take
+ * at the default budget. */
 static void test_overload_drops_counted_per_cpu(void **state)
 {
 	const char *out = tmp_file("overload.json"), *line;
 	char *argv[] = { (char *)PERFBPF, "run", "-q", "--no-attribution", "--ring-size", "64K",
-			 "-j", (char *)out, "-m", "-", "--", (char *)bpath("probe_loop"),
+			 "--sample-budget", "1M", "-j", (char *)out, "-m", "-", "--",
+			 (char *)bpath("probe_loop"),
 			 "--rate", "0", "--threads", "2", "--seconds", "1", NULL };
 	struct json_object *root, *per_cpu;
 	struct proc_result r;
@@ -551,6 +555,16 @@ static void test_overload_drops_counted_per_cpu(void **state)
 	assert_int_equal(sum, json_u64(root, "dropped"));
 	assert_non_null(strstr(r.out, "- Dropped by CPU: cpu0 "));
 	assert_non_null(strstr(r.out, "lost because the ring buffer was full"));
+	assert_true(json_u64(root, "events") * 8 > 1024 * 1024);
+	assert_true(json_object_get_boolean(json_get(json_object_array_get_idx(
+		json_get(root, "metrics"), 0), "approximate")));
+	print_message("perfbpf peak RSS %.1f MiB, %.2f s CPU, %llu events counted\n",
+		      (double)json_u64(root, "perfbpf_peak_rss_bytes") / 1048576,
+		      json_object_get_double(json_get(root, "perfbpf_cpu_seconds")),
+		      (unsigned long long)json_u64(root, "events"));
+	assert_true(json_u64(root, "perfbpf_peak_rss_bytes") > 0);
+	assert_true(json_u64(root, "perfbpf_peak_rss_bytes") < 64ull * 1024 * 1024);
+	assert_non_null(strstr(r.out, "- perfbpf itself used "));
 	json_object_put(root);
 	proc_result_free(&r);
 }

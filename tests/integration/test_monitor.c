@@ -548,7 +548,8 @@ static void test_bad_input(void **state)
 }
 
 /* Drops in monitor mode are counted by CPU too: the errors mode nests spans 20 deep, 4 past the
- * limit; perfbpf_dropped_events_by_cpu_total sums to perfbpf_dropped_events_total. */
+ * limit; perfbpf_dropped_events_by_cpu_total sums to perfbpf_dropped_events_total. perfbpf's own
+ * CPU and memory are served too. */
 static void test_drops_by_cpu(void **state)
 {
 	int port = port_base() + 5;
@@ -576,6 +577,9 @@ static void test_drops_by_cpu(void **state)
 	assert_true(lines >= (int)sysconf(_SC_NPROCESSORS_ONLN)); /* one per possible CPU */
 	assert_true(total == 4);
 	assert_true(by_cpu == total);
+	/* perfbpf's own cost, under the names every Prometheus client library uses */
+	assert_true(sample(body, "process_cpu_seconds_total") > 0);
+	assert_true(sample(body, "process_resident_memory_bytes") > 1e6);
 	free(body);
 	assert_int_equal(stop(mon, SIGINT), 0);
 }
