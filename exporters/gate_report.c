@@ -97,6 +97,11 @@ int gate_report__markdown(FILE *f, const struct gate_outcome *g)
 		g->across == GATE_BEST ? "best run" : "runs pooled",
 		g->threshold * 100, (1 - g->alpha_each) * 100, g->alpha * 100, g->compared,
 		g->resamples);
+	for (int s = 0; s < GATE__NSTAT; s++)
+		if (!isnan(g->common_ratio[s]))
+			fprintf(f, "Median change of all metrics' %s: %+.1f%%%s.\n\n", gate_stat_name(s),
+				(g->common_ratio[s] - 1) * 100, g->normalize ?
+				" (--normalize: every change below is relative to it)" : "");
 	fprintf(f, "%zu regression%s, %zu improvement%s, %zu unclear, %zu without change, %zu with "
 		"too few samples, %zu only in base, %zu only in head.\n\n",
 		nreg, nreg == 1 ? "" : "s", g->counts[GATE_IMPROVEMENT],
@@ -202,6 +207,13 @@ int gate_report__json(FILE *f, const struct gate_outcome *g)
 	json_object_object_add(root, "alpha", json_object_new_double(g->alpha));
 	json_object_object_add(root, "alpha_per_comparison", json_object_new_double(g->alpha_each));
 	json_object_object_add(root, "compared", json_object_new_uint64(g->compared));
+	json_object_object_add(root, "normalize", json_object_new_boolean(g->normalize));
+	a = json_object_new_object();
+	for (int s = 0; s < GATE__NSTAT; s++)
+		if (!isnan(g->common_ratio[s]))
+			json_object_object_add(a, gate_stat_name(s),
+					       json_object_new_double(g->common_ratio[s] - 1));
+	json_object_object_add(root, "common_change", a);
 	json_object_object_add(root, "resamples", json_object_new_uint64(g->resamples));
 	json_object_object_add(root, "seed", json_object_new_uint64(g->seed));
 	a = json_object_new_array();

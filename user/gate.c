@@ -124,6 +124,63 @@ static size_t count_comparable(const struct gate_outcome *g)
 	return n;
 }
 
+/* The change all keys share, per statistic; with --normalize each result is made relative to it.
+ * Reported either way, so that a machine that was slower as a whole (or a change that slows
+ * everything) is visible. Then the verdicts are counted. */
+static int common_change(struct gate_outcome *g)
+{
+	double *ratios = malloc((g->ncmp ? g->ncmp : 1) * sizeof(*ratios));
+	int err = 0;
+
+	if (!ratios)
+		return -ENOMEM;
+	for (int st = 0; st < GATE__NSTAT; st++) {
+		size_t n = 0;
+		double common;
+
+		g->common_ratio[st] = NAN;
+		if (!(g->stats & (1u << st)))
+			continue;
+		for (size_t i = 0; i < g->ncmp; i++) {
+			const struct gate_comparison *c = &g->cmp[i];
+
+			/* one vote per metric: its roll-up, not each symbol x strategy row */
+			if (c->presence == GATE_BOTH && c->key->rollup &&
+			    c->stat == (enum gate_stat)st && c->r.verdict != GATE_TOO_FEW)
+				ratios[n++] = c->r.head / c->r.base;
+		}
+		common = g->common_ratio[st] = gate_common_ratio(ratios, n);
+		if (isnan(common)) {
+			if (g->normalize)
+				err = err ?: warn(g, "--normalize: %zu metrics compared for %s, fewer than %d:"
+						  " not normalized", n, gate_stat_name(st),
+						  GATE_NORMALIZE_MIN_KEYS);
+			continue;
+		}
+		if (g->normalize) {
+			for (size_t i = 0; i < g->ncmp; i++)
+				if (g->cmp[i].presence == GATE_BOTH &&
+				    g->cmp[i].stat == (enum gate_stat)st)
+					gate_rescale(&g->cmp[i].r, common, g->threshold);
+			if (fabs(common - 1) > g->threshold)
+				err = err ?: warn(g, "every metric's %s moved by %+.1f%% (median): removed by "
+						  "--normalize; a change that slows everything alike is "
+						  "not gated in this mode", gate_stat_name(st),
+						  (common - 1) * 100);
+		} else if (fabs(common - 1) > g->threshold) {
+			err = err ?: warn(g, "every metric's %s moved by %+.1f%% (median): a slower or "
+					  "faster machine, or a change to everything; --normalize "
+					  "compares each key relative to it", gate_stat_name(st),
+					  (common - 1) * 100);
+		}
+	}
+	free(ratios);
+	for (size_t i = 0; i < g->ncmp; i++)
+		if (g->cmp[i].presence == GATE_BOTH)
+			g->counts[g->cmp[i].r.verdict]++;
+	return err;
+}
+
 static int compare_all(struct gate_outcome *g)
 {
 	struct gate_params p;
@@ -146,9 +203,8 @@ static int compare_all(struct gate_outcome *g)
 		err = gate_compare(&sb, &sh, c->stat, &p, &c->r);
 		if (err)
 			return err;
-		g->counts[c->r.verdict]++;
 	}
-	return 0;
+	return common_change(g);
 }
 
 /* Report order: regressions (worst first), unclear, improvements (best first), no change, too
@@ -196,6 +252,7 @@ int gate__run(const struct cli_opts *o)
 	struct gate_outcome g = {
 		.base = &base, .head = &head, .stats = o->gate_stats, .threshold = o->gate_threshold,
 		.alpha = o->gate_alpha, .across = o->gate_across, .resamples = o->gate_resamples, .seed = o->gate_seed,
+		.normalize = o->gate_normalize,
 	};
 	char err[512];
 	int rc = EXIT_USAGE;
