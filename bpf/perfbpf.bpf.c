@@ -6,6 +6,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/usdt.bpf.h>
 #include "perfbpf.h"
+#include "usdt_args.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -269,9 +270,8 @@ static __always_inline void submit(void *rec, __u64 size)
 	bpf_ringbuf_submit(rec, flags);
 }
 
-SEC("usdt")
-int BPF_USDT(perfbpf_op, const char *metric, const char *symbol, const char *strategy,
-	     __u64 duration_ns)
+static __always_inline int op_event(const char *metric, const char *symbol,
+				    const char *strategy, __u64 duration_ns)
 {
 	__u64 now = bpf_ktime_get_ns();
 	__u64 id = bpf_get_current_pid_tgid();
@@ -325,8 +325,18 @@ int BPF_USDT(perfbpf_op, const char *metric, const char *symbol, const char *str
 	return 0;
 }
 
+/* The hot probes read their arguments with perfbpf_usdt_args (usdt_args.h), not BPF_USDT. */
 SEC("usdt")
-int BPF_USDT(perfbpf_span_begin, const char *name, const char *symbol, const char *strategy)
+int perfbpf_op(struct pt_regs *ctx)
+{
+	long a[4];
+
+	perfbpf_usdt_args(ctx, a, 4);
+	return op_event((const char *)a[0], (const char *)a[1], (const char *)a[2], (__u64)a[3]);
+}
+
+static __always_inline int span_begin(const char *name, const char *symbol,
+				      const char *strategy)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct span_stack *st;
@@ -385,6 +395,15 @@ int BPF_USDT(perfbpf_span_begin, const char *name, const char *symbol, const cha
 	return 0;
 }
 
+SEC("usdt")
+int perfbpf_span_begin(struct pt_regs *ctx)
+{
+	long a[3];
+
+	perfbpf_usdt_args(ctx, a, 3);
+	return span_begin((const char *)a[0], (const char *)a[1], (const char *)a[2]);
+}
+
 static __always_inline bool name_eq(const char *a, const char *b)
 {
 	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
@@ -427,8 +446,7 @@ static __always_inline int match_frame(struct span_stack *st, __u32 top, const c
 	return -1;
 }
 
-SEC("usdt")
-int BPF_USDT(perfbpf_span_end, const char *name)
+static __always_inline int span_end(const char *name)
 {
 	__u64 now = bpf_ktime_get_ns();
 	__u64 id = bpf_get_current_pid_tgid();
@@ -512,6 +530,15 @@ int BPF_USDT(perfbpf_span_end, const char *name)
 	__builtin_memcpy(&e->names, &f->names, sizeof(e->names));
 	submit(e, sizeof(*e));
 	return 0;
+}
+
+SEC("usdt")
+int perfbpf_span_end(struct pt_regs *ctx)
+{
+	long a[1];
+
+	perfbpf_usdt_args(ctx, a, 1);
+	return span_end((const char *)a[0]);
 }
 
 /* --- span notes (probe ABI v2): attributes, events and errors of the innermost open span ------ */

@@ -99,9 +99,8 @@ int gate_report__markdown(FILE *f, const struct gate_outcome *g)
 		g->resamples);
 	for (int s = 0; s < GATE__NSTAT; s++)
 		if (!isnan(g->common_ratio[s]))
-			fprintf(f, "Median change of all metrics' %s: %+.1f%%%s.\n\n", gate_stat_name(s),
-				(g->common_ratio[s] - 1) * 100, g->normalize ?
-				" (--normalize: every change below is relative to it)" : "");
+			fprintf(f, "Median change of all metrics' %s: %+.1f%%.\n\n", gate_stat_name(s),
+				(g->common_ratio[s] - 1) * 100);
 	fprintf(f, "%zu regression%s, %zu improvement%s, %zu unclear, %zu without change, %zu with "
 		"too few samples, %zu only in base, %zu only in head.\n\n",
 		nreg, nreg == 1 ? "" : "s", g->counts[GATE_IMPROVEMENT],
@@ -207,7 +206,6 @@ int gate_report__json(FILE *f, const struct gate_outcome *g)
 	json_object_object_add(root, "alpha", json_object_new_double(g->alpha));
 	json_object_object_add(root, "alpha_per_comparison", json_object_new_double(g->alpha_each));
 	json_object_object_add(root, "compared", json_object_new_uint64(g->compared));
-	json_object_object_add(root, "normalize", json_object_new_boolean(g->normalize));
 	a = json_object_new_object();
 	for (int s = 0; s < GATE__NSTAT; s++)
 		if (!isnan(g->common_ratio[s]))

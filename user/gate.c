@@ -124,9 +124,8 @@ static size_t count_comparable(const struct gate_outcome *g)
 	return n;
 }
 
-/* The change all keys share, per statistic; with --normalize each result is made relative to it.
- * Reported either way, so that a machine that was slower as a whole (or a change that slows
- * everything) is visible. Then the verdicts are counted. */
+/* The change most metrics share, per statistic, reported so that a machine that was slower as a
+ * whole is visible; then the verdicts are counted. */
 static int common_change(struct gate_outcome *g)
 {
 	double *ratios = malloc((g->ncmp ? g->ncmp : 1) * sizeof(*ratios));
@@ -150,29 +149,11 @@ static int common_change(struct gate_outcome *g)
 				ratios[n++] = c->r.head / c->r.base;
 		}
 		common = g->common_ratio[st] = gate_common_ratio(ratios, n);
-		if (isnan(common)) {
-			if (g->normalize)
-				err = err ?: warn(g, "--normalize: %zu metrics compared for %s, fewer than %d:"
-						  " not normalized", n, gate_stat_name(st),
-						  GATE_NORMALIZE_MIN_KEYS);
-			continue;
-		}
-		if (g->normalize) {
-			for (size_t i = 0; i < g->ncmp; i++)
-				if (g->cmp[i].presence == GATE_BOTH &&
-				    g->cmp[i].stat == (enum gate_stat)st)
-					gate_rescale(&g->cmp[i].r, common, g->threshold);
-			if (fabs(common - 1) > g->threshold)
-				err = err ?: warn(g, "every metric's %s moved by %+.1f%% (median): removed by "
-						  "--normalize; a change that slows everything alike is "
-						  "not gated in this mode", gate_stat_name(st),
-						  (common - 1) * 100);
-		} else if (fabs(common - 1) > g->threshold) {
-			err = err ?: warn(g, "every metric's %s moved by %+.1f%% (median): a slower or "
-					  "faster machine, or a change to everything; --normalize "
-					  "compares each key relative to it", gate_stat_name(st),
-					  (common - 1) * 100);
-		}
+		if (!isnan(common) && fabs(common - 1) > g->threshold)
+			err = err ?: warn(g, "half or more of the metrics' %s moved by %+.1f%% or more "
+					  "(median %+.1f%%): a slower or faster machine, or a change "
+					  "in code that many spans enclose", gate_stat_name(st),
+					  (common - 1) * 100, (common - 1) * 100);
 	}
 	free(ratios);
 	for (size_t i = 0; i < g->ncmp; i++)
@@ -252,7 +233,6 @@ int gate__run(const struct cli_opts *o)
 	struct gate_outcome g = {
 		.base = &base, .head = &head, .stats = o->gate_stats, .threshold = o->gate_threshold,
 		.alpha = o->gate_alpha, .across = o->gate_across, .resamples = o->gate_resamples, .seed = o->gate_seed,
-		.normalize = o->gate_normalize,
 	};
 	char err[512];
 	int rc = EXIT_USAGE;

@@ -67,10 +67,9 @@ struct gate_outcome {
 	unsigned resamples;
 	uint64_t seed;
 	size_t compared;            /* comparisons with data on both sides */
-	/* per statistic: the median head/base of the compared keys (NAN: too few keys, or that
-	 * statistic not compared); with --normalize every result is relative to it */
+	/* per statistic: the median head/base of the compared metrics (NAN: too few, or that
+	 * statistic not compared) */
 	double common_ratio[GATE__NSTAT];
-	bool normalize;
 	struct gate_comparison *cmp; /* worst regressions first (see gate.c) */
 	size_t ncmp;
 	size_t counts[GATE_TOO_FEW + 1];

@@ -393,7 +393,7 @@ double gate_common_ratio(const double *ratios, size_t n)
 {
 	double *v, m;
 
-	if (n < GATE_NORMALIZE_MIN_KEYS)
+	if (n < GATE_COMMON_MIN_KEYS)
 		return NAN;
 	v = malloc(n * sizeof(*v));
 	if (!v)
@@ -403,16 +403,4 @@ double gate_common_ratio(const double *ratios, size_t n)
 	m = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 	free(v);
 	return m;
-}
-
-void gate_rescale(struct gate_result *r, double common, double threshold)
-{
-	if (!(common > 0))
-		return;
-	r->head /= common;
-	r->change = r->head / r->base - 1;
-	r->ci_low /= common;
-	r->ci_high /= common;
-	if (r->verdict != GATE_TOO_FEW)
-		r->verdict = verdict_of(r, threshold);
 }

@@ -87,12 +87,9 @@ unsigned gate_resamples_for(double alpha);
 int gate_compare(const struct gate_series *base, const struct gate_series *head,
 		 enum gate_stat st, const struct gate_params *p, struct gate_result *out);
 
-/* The change all keys share: the median of head/base over the n point ratios given (NAN when
- * n < GATE_NORMALIZE_MIN_KEYS, too few for a median to stand for "all keys"). */
-#define GATE_NORMALIZE_MIN_KEYS 5
+/* The change most keys share: the median of head/base over the n point ratios given (NAN when
+ * n < GATE_COMMON_MIN_KEYS, too few for a median to stand for "most"). */
+#define GATE_COMMON_MIN_KEYS 5
 double gate_common_ratio(const double *ratios, size_t n);
-/* Expresses r relative to `common` (head and its interval divided by it) and decides its verdict
- * again with `threshold`; a too-few-samples result stays so. */
-void gate_rescale(struct gate_result *r, double common, double threshold);
 
 #endif

@@ -25,7 +25,7 @@ enum {
 	OPT_COLUMNS = 0x100, OPT_UNIT, OPT_SAMPLE_BUDGET, OPT_MAX_KEYS, OPT_RING_SIZE,
 	OPT_MAX_THREADS, OPT_ATTRIBUTION, OPT_NO_ATTRIBUTION, OPT_LISTEN, OPT_NO_LISTEN,
 	OPT_PER_PID, OPT_REPORT, OPT_INTERVAL, OPT_REPEAT, OPT_STAT, OPT_MAX_REGRESSION,
-	OPT_ALPHA, OPT_RESAMPLES, OPT_SEED, OPT_ACROSS, OPT_NORMALIZE,
+	OPT_ALPHA, OPT_RESAMPLES, OPT_SEED, OPT_ACROSS,
 	OPT_OTLP, OPT_OTLP_ENDPOINT, OPT_OTLP_PROTOCOL, OPT_OTLP_COMPRESSION, OPT_OTLP_HEADERS,
 	OPT_OTLP_TIMEOUT, OPT_OTLP_OPS, OPT_SERVICE_NAME, OPT_SAMPLE, OPT_SLOW_THRESHOLD,
 	OPT_OTLP_BATCH, OPT_OTLP_QUEUE, OPT_OTLP_DELAY, OPT_OTLP_FLUSH_TIMEOUT, OPT_OTLP_TAIL_BUFFER,
@@ -148,10 +148,6 @@ static const struct argp_option gate_options[] = {
 	  "shared machine only adds time) or pooled (every sample of every run)", 1 },
 	{ "alpha", OPT_ALPHA, "P", 0,
 	  "Chance that identical builds fail, shared by all comparisons (default 0.05)", 1 },
-	{ "normalize", OPT_NORMALIZE, NULL, 0,
-	  "Compare each key relative to the median change of all keys, which removes a machine "
-	  "that was slower or faster as a whole (shared CI runners); a change that slows every "
-	  "key alike is then reported, not gated", 1 },
 	{ "resamples", OPT_RESAMPLES, "N", 0,
 	  "Bootstrap resamples per comparison (default: enough for the per-comparison level)", 1 },
 	{ "seed", OPT_SEED, "N", 0, "Bootstrap seed (default 1): the same files give the same "
@@ -550,9 +546,6 @@ static error_t parse_gate(int key, char *arg, struct argp_state *st)
 			o->gate_across = GATE_POOLED;
 		else
 			bad_value(st, "--across", arg, "best or pooled");
-		return 0;
-	case OPT_NORMALIZE:
-		o->gate_normalize = true;
 		return 0;
 	case OPT_RESAMPLES:
 		if (parse_u64(arg, 100, 10000000, &v))

@@ -49,7 +49,6 @@ struct cli_opts {
 	double gate_alpha;                  /* family-wise error rate */
 	unsigned gate_resamples;            /* 0: enough for the per-comparison error rate */
 	uint64_t gate_seed;
-	bool gate_normalize;                /* --normalize: relative to the median change */
 };
 
 /* Parses argv (argv[0] is "perfbpf"). Returns -1 to go on, or an exit status to exit with

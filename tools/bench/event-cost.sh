@@ -6,6 +6,10 @@
 #   floor             an empty BPF program on the same probes (tools/bench/floor), the price of
 #                     the probe hit itself; floor-sleepable: the same, marked sleepable as
 #                     perfbpf's programs are
+#   floor-args, floor-ring, floor-strings
+#                     the floor plus one part of perfbpf's op program (floor.bpf.c): reading
+#                     the four arguments; that plus a ring-buffer record; that plus the three
+#                     string copies instead. Their differences price each part.
 #   perfbpf-ring      perfbpf attach: every event through the ring buffer to exact statistics
 #   perfbpf-monitor   perfbpf monitor: histograms in the kernel
 #   bpftrace          bpftrace -c with the nearest equivalent script
@@ -44,6 +48,7 @@ one() {
 		return ;;
 	floor) tracer=("$out/floor") ;;
 	floor-sleepable) tracer=("$out/floor" --sleepable) ;;
+	floor-args | floor-ring | floor-strings) tracer=("$out/floor" --stage "${mode#floor-}") ;;
 	perfbpf-ring) tracer=("$out/perfbpf" attach -q --no-attribution) ;;
 	perfbpf-monitor) tracer=("$out/perfbpf" monitor -q --no-listen --binary "$loop") ;;
 	esac
@@ -64,7 +69,8 @@ one() {
 }
 
 declare -A s
-modes=(detached floor floor-sleepable perfbpf-ring perfbpf-monitor bpftrace
+modes=(detached floor floor-sleepable floor-args floor-ring floor-strings perfbpf-ring
+       perfbpf-monitor bpftrace
        floor-nop1 perfbpf-ring-nop1 bpftrace-nop1)
 for ((r = 0; r < runs; r++)); do
 	for m in "${modes[@]}"; do
@@ -87,6 +93,21 @@ for m in "${modes[@]}"; do
 	op=$(echo "${s[$m.op]}" | median); span=$(echo "${s[$m.span]}" | median)
 	echo "| $m | $op | $span | $(ratio "$op" "$fop") | $(ratio "$span" "$fspan") | $(ratio "$op" "$bop") | $(ratio "$span" "$bspan") |"
 done
+med() { echo "${s[$1.op]}" | median; }
+echo
+echo "Where perfbpf's op time goes above the floor (medians above; differences of medians):"
+echo
+awk -v f="$(med floor)" -v a="$(med floor-args)" -v r="$(med floor-ring)" \
+	-v st="$(med floor-strings)" -v p="$(med perfbpf-ring)" 'BEGIN {
+	print "| part of an op event | ns |"
+	print "|---|---:|"
+	printf "| the probe hit (floor) | %.0f |\n", f
+	printf "| reading the four arguments (floor-args − floor) | %.0f |\n", a - f
+	printf "| clock, pid and a ring-buffer record (floor-ring − floor-args) | %.0f |\n", r - a
+	printf "| three string copies (floor-strings − floor-args) | %.0f |\n", st - a
+	printf "| the rest of perfbpf'"'"'s program (perfbpf-ring − the above) | %.0f |\n", p - r - (st - a)
+	printf "| perfbpf-ring | %.0f |\n", p
+}'
 if [ -n "${STATS:-}" ]; then
 	{
 		echo "| tracer | CPU seconds (user+sys, whole run) | peak RSS (MiB) |"

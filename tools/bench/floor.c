@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* Benchmark floor: attaches an empty BPF program to the perfbpf probes of a process, the same
+/* Benchmark floor: attaches a minimal BPF program to the perfbpf probes of a process, the same
  * way perfbpf attaches (one pid-filtered uprobe_multi link per probe, on the same site), and
  * holds it until SIGINT/SIGTERM or the process exits.
- *   floor [--sleepable] PID
+ *   floor [--sleepable] [--stage empty|args|ring|strings] PID
  * --sleepable marks the program sleepable, as perfbpf's programs are (they fault strings in).
- * Prints "attached N sites" on stderr once attached. */
+ * --stage picks the program (floor.bpf.c): the empty one by default, or one that does one part
+ * of perfbpf's work. Prints "attached N sites" on stderr once attached. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,12 +14,21 @@
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
+#include <getopt.h>
 
 #include "floor.skel.h"
 #include "sdt.h"
 #include "usdt_multi.h"
 
 static volatile sig_atomic_t stop;
+
+static int drop_record(void *ctx, void *data, size_t len)
+{
+	(void)ctx;
+	(void)data;
+	(void)len;
+	return 0;
+}
 
 static void on_signal(int sig)
 {
@@ -29,15 +39,31 @@ static void on_signal(int sig)
 int main(int argc, char **argv)
 {
 	static const char *const probes[] = { "op", "span_begin", "span_end" };
+	static const struct option opts[] = {
+		{ "sleepable", no_argument, NULL, 's' },
+		{ "stage", required_argument, NULL, 't' },
+		{ 0 },
+	};
 	struct usdt_specs specs = { 0 };
-	bool sleepable = argc == 3 && !strcmp(argv[1], "--sleepable");
+	bool sleepable = false;
+	const char *stage = "empty";
 	struct sdt_notes notes = { 0 };
 	struct floor_bpf *skel;
-	char exe[64];
-	int pid, links[3], nlinks = 0, sites = 0, err;
+	struct bpf_program *prog = NULL, *p;
+	struct ring_buffer *rb = NULL;
+	char exe[64], want[32];
+	int pid, links[3], nlinks = 0, sites = 0, err, c;
 
-	if (argc != 2 + sleepable || (pid = atoi(argv[argc - 1])) <= 0) {
-		fprintf(stderr, "usage: floor [--sleepable] PID\n");
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 's')
+			sleepable = true;
+		else if (c == 't')
+			stage = optarg;
+		else
+			return 2;
+	}
+	if (optind != argc - 1 || (pid = atoi(argv[optind])) <= 0) {
+		fprintf(stderr, "usage: floor [--sleepable] [--stage empty|args|ring|strings] PID\n");
 		return 2;
 	}
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
@@ -51,10 +77,22 @@ int main(int argc, char **argv)
 		fprintf(stderr, "floor: cannot open the BPF object\n");
 		return 1;
 	}
-	err = bpf_program__set_expected_attach_type(skel->progs.floor_empty,
+	snprintf(want, sizeof(want), "floor_%s", stage);
+	bpf_object__for_each_program(p, skel->obj) {
+		if (!strcmp(bpf_program__name(p), want))
+			prog = p;
+		else
+			bpf_program__set_autoload(p, false);
+	}
+	if (!prog) {
+		fprintf(stderr, "floor: no stage '%s' (empty, args, ring, strings)\n", stage);
+		floor_bpf__destroy(skel);
+		return 2;
+	}
+	err = bpf_program__set_expected_attach_type(prog,
 						    (enum bpf_attach_type)USDT_MULTI_ATTACH_TYPE);
 	if (!err && sleepable)
-		err = bpf_program__set_flags(skel->progs.floor_empty, BPF_F_SLEEPABLE);
+		err = bpf_program__set_flags(prog, BPF_F_SLEEPABLE);
 	err = err ?: floor_bpf__load(skel);
 	if (err) {
 		fprintf(stderr, "floor: cannot load the BPF program: %s\n", strerror(-err));
@@ -68,7 +106,7 @@ int main(int argc, char **argv)
 
 		if (!cnt)
 			continue;
-		link = usdt_multi__attach(bpf_program__fd(skel->progs.floor_empty), &specs, exe, pid,
+		link = usdt_multi__attach(bpf_program__fd(prog), &specs, exe, pid,
 					  &notes, "perfbpf", probes[i]);
 		if (link < 0) {
 			err = link;
@@ -87,9 +125,14 @@ int main(int argc, char **argv)
 	fprintf(stderr, "attached %d sites\n", sites);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	while (!stop && kill(pid, 0) == 0)
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.floor_events), drop_record, NULL, NULL);
+	while (!stop && kill(pid, 0) == 0) {
 		usleep(10000);
+		if (rb)
+			ring_buffer__consume(rb);
+	}
 out:
+	ring_buffer__free(rb);
 	while (nlinks > 0)
 		close(links[--nlinks]);
 	usdt_specs__free(&specs);

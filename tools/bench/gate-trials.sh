@@ -3,8 +3,7 @@
 # How often `perfbpf gate` is right on this machine: TRIALS times, record the demo engine three
 # times (`perfbpf run --repeat R`): a base, an identical build, and a build whose
 # strategy.indicators op is slowed by 10% of its p99 (`backtest --slow`); gate base against each.
-# Prints a markdown table of the rates for both ways of combining runs (--across best, pooled),
-# each without and with --normalize.
+# Prints a markdown table of the rates for both ways of combining runs (--across best, pooled).
 # Usage: tools/bench/gate-trials.sh BUILD_DIR [TRIALS] [REPEAT] [BARS]   (root)
 set -euo pipefail
 out=${1:-build} trials=${2:-20} repeat=${3:-5} bars=${4:-20000}
@@ -27,8 +26,7 @@ for i in $(seq 1 "$trials"); do
 done
 echo "| gate options | identical builds passed | 10% p99 slowdown flagged |"
 echo "|---|---:|---:|"
-for opts in "--across best" "--across pooled" "--across best --normalize" \
-	"--across pooled --normalize"; do
+for opts in "--across best" "--across pooled"; do
 	pass=0 flag=0
 	read -r -a o <<<"$opts"
 	for i in $(seq 1 "$trials"); do
