@@ -315,9 +315,15 @@ static int trace_loop(struct session *s, done_fn done)
 	uint64_t deadline = s->o->duration_ns ? s->start_mono + s->o->duration_ns : 0;
 	uint64_t next_scan = mono_ns() + RESCAN_NS;
 
+	/* the first drains come sooner (1, 2, 4, 8 ms, then every POLL_MS), so that the first
+	 * events show without waiting a whole period (`--events -`, time to first event) */
+	int period = 1;
+
 	while (!done(s)) {
-		int n = tracer__poll(s->tracer, POLL_MS);
+		int n = tracer__poll(s->tracer, period);
 		uint64_t now;
+
+		period = period * 2 < POLL_MS ? period * 2 : POLL_MS;
 
 		if (n < 0 && n != -EINTR) {
 			pb_err("reading events failed: %s", strerror(-n));

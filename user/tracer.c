@@ -190,6 +190,14 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 		bpf_program__set_autoload(t->skel->progs.perfbpf_sched_wakeup, false);
 		bpf_program__set_autoload(t->skel->progs.perfbpf_sched_wakeup_new, false);
 	}
+	if (!opts->span_notes) {
+		/* the span annotation probes are attached only for OTLP: do not verify them */
+		bpf_program__set_autoload(t->skel->progs.perfbpf_span_attr_str, false);
+		bpf_program__set_autoload(t->skel->progs.perfbpf_span_attr_int, false);
+		bpf_program__set_autoload(t->skel->progs.perfbpf_span_attr_double, false);
+		bpf_program__set_autoload(t->skel->progs.perfbpf_span_event, false);
+		bpf_program__set_autoload(t->skel->progs.perfbpf_span_error, false);
+	}
 	err = bpf_map__set_max_entries(t->skel->maps.events, (__u32)opts->ring_size);
 	err = err ?: bpf_map__set_max_entries(t->skel->maps.stacks, opts->max_threads);
 	/* the monitor's tables exist in both modes: one entry each when unused */
