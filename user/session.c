@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,6 +43,7 @@ struct session {
 	int pid;
 	int agg_err;
 	FILE *json, *md, *events; /* outputs asked for, or NULL */
+	uint64_t events_unwritten; /* event log lines lost after a stop signal (reader not reading) */
 	struct events_writer *ew;
 	struct otlp_trace *otlp; /* --otlp */
 	struct otlp_stats otlp_stats;
@@ -53,14 +55,38 @@ struct session {
 
 static volatile sig_atomic_t got_signal;
 
+/* The live event log's descriptor when it is a pipe, FIFO or socket, else -1 (see on_signal). */
+static int live_log_fd = -1;
+
+/* A stop signal; also makes the live event log stop waiting for its reader: a reader that
+ * stopped reading (a full pipe) would otherwise block the last drain forever, and writes that
+ * would block fail from here on (on_event counts them). fcntl is async-signal-safe. */
 static void on_signal(int sig)
 {
+	int saved = errno, fl;
+
 	got_signal = sig;
+	if (live_log_fd >= 0 && (fl = fcntl(live_log_fd, F_GETFL)) >= 0)
+		fcntl(live_log_fd, F_SETFL, fl | O_NONBLOCK);
+	errno = saved;
+}
+
+/* Remembers the event log's descriptor for on_signal when the log is read live (pipe, FIFO,
+ * socket); a regular file never blocks. */
+static void watch_live_log(FILE *f)
+{
+	struct stat st;
+	int fd = f ? fileno(f) : -1;
+
+	if (fd >= 0 && !fstat(fd, &st) && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+		live_log_fd = fd;
 }
 
 static void install_signals(void)
 {
-	struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART: poll returns EINTR */
+	/* no SA_RESTART: poll, and a write blocked on a reader that stopped reading, return EINTR;
+	 * SA_RESETHAND: a second signal ends perfbpf at once */
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESETHAND };
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
@@ -75,8 +101,15 @@ static int on_event(void *ctx, const struct perfbpf_event *e)
 
 	if (!err && s->run_agg)
 		err = agg__add(s->run_agg, e);
-	if (!err && s->ew)
+	if (!err && s->ew) {
 		err = events__write(s->ew, e);
+		/* after a stop signal the log's writes no longer wait for a reader that stopped
+		 * reading (see on_signal): count what is lost, keep the statistics */
+		if (err && got_signal) {
+			s->events_unwritten++;
+			err = 0;
+		}
+	}
 	if (!err && s->otlp)
 		err = otlp_trace__event(s->otlp, e);
 	if (err)
@@ -125,6 +158,7 @@ static int open_outputs(struct session *s)
 	err = err ?: open_output(o->markdown_path, &s->md);
 	if (err)
 		return err;
+	watch_live_log(s->events);
 	/* no output named: the report goes to stdout, unless stdout already carries another one */
 	if (!o->markdown_path && !o->quiet && !is_stdout(o->json_path) && !is_stdout(o->events_path))
 		s->md = stdout;
@@ -133,17 +167,17 @@ static int open_outputs(struct session *s)
 
 static int close_output(FILE *f, const char *path)
 {
-	int err = 0;
+	bool failed;
 
 	if (!f)
 		return 0;
-	if (f == stdout)
-		return fflush(f) ? -errno : 0;
-	if (fclose(f)) {
-		err = -errno;
-		pb_err("cannot write %s: %s", path, strerror(errno));
-	}
-	return err;
+	failed = f == stdout ? fflush(f) || ferror(f) : fclose(f) != 0;
+	if (!failed)
+		return 0;
+	if (got_signal && (errno == EAGAIN || errno == EINTR || f == stdout))
+		return 0; /* after a stop signal (see on_signal): said by the caller */
+	pb_err("cannot write %s: %s", path, strerror(errno));
+	return -errno;
 }
 
 /* A run begins: its loss counters and (with --repeat) its own aggregation start from here. */
@@ -296,6 +330,10 @@ static int session_fini(struct session *s)
 	events__free(s->ew);
 	err = close_output(s->json, s->o->json_path) ?: err;
 	err = close_output(s->md, s->o->markdown_path) ?: err;
+	if (s->events && got_signal && (s->events_unwritten || fflush(s->events) || ferror(s->events)))
+		pb_warn("%s: its reader stopped reading; at least %llu events after the stop were not "
+			"written to it (they are in the statistics)", s->o->events_path,
+			(unsigned long long)s->events_unwritten);
 	err = close_output(s->events, s->o->events_path) ?: err;
 	agg__free(s->agg);
 	agg__free(s->run_agg);

@@ -384,6 +384,44 @@ static void test_corrupt_sdt_notes(void **state)
 	proc_result_free(&r);
 }
 
+/* The live event log's reader stops reading (a full pipe) and perfbpf is asked to stop: it must
+ * not stay blocked on the pipe. It ends at once, writes its JSON summary with every event in the
+ * statistics, and says how many log lines it could not write. */
+static void test_stop_with_stalled_log_reader(void **state)
+{
+	const char *out = tmp_file("stalled.json");
+	char *target[] = { (char *)bpath("many_sites"), "--seconds", "30", NULL };
+	char pidbuf[16], line[512];
+	char *argv[] = { (char *)PERFBPF, "attach", "-q", "-j", (char *)out, "--events", "-", pidbuf,
+			 NULL };
+	struct json_object *root;
+	int tfd, lfd, st = 0, waited;
+	pid_t pid = track_bg(spawn_bg(target, &tfd)), tp;
+
+	(void)state;
+	usleep(200000);
+	snprintf(pidbuf, sizeof(pidbuf), "%d", pid);
+	tp = track_bg(spawn_bg(argv, &lfd));
+	/* read one line, then nothing: the pipe fills within milliseconds */
+	assert_int_equal(read_line(lfd, line, sizeof(line), 20000), 0);
+	assert_non_null(strstr(line, "\"kind\""));
+	usleep(1000000);
+	kill(tp, SIGINT);
+	for (waited = 0; waited < 100 && waitpid(tp, &st, WNOHANG) == 0; waited++)
+		usleep(100000);
+	if (waited == 100)
+		fail_msg("perfbpf stayed blocked on the event log 10 s after SIGINT");
+	untrack_bg(tp);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	root = load_json(out);
+	assert_string_equal(json_str(root, "stop_reason"), "interrupted (SIGINT)");
+	assert_true(json_u64(root, "events") > 0);
+	json_object_put(root);
+	close(lfd);
+	close(tfd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -397,6 +435,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_two_instances, kill_tracked),
 		cmocka_unit_test_teardown(test_missing_capabilities, kill_tracked),
 		cmocka_unit_test_teardown(test_corrupt_sdt_notes, kill_tracked),
+		cmocka_unit_test_teardown(test_stop_with_stalled_log_reader, kill_tracked),
 	};
 
 	return run_privileged_group("integration: faults", tests);

@@ -45,9 +45,10 @@ for ((r = 0; r < runs; r++)); do
 	sleep 0.2
 	s[attach]+="$(match='"kind"' time_to_line "$out/perfbpf" attach -q --events - "$p") "
 	s[bpftrace-p]+="$(match=first time_to_line bpftrace -p "$p" -e "$script") "
-	kill "$p"; wait "$p" 2>/dev/null || true
-	s[run]+="$(match='"kind"' time_to_line "$out/perfbpf" run -q --events - -- "$target" --seconds 30) "
-	s[bpftrace-c]+="$(match=first time_to_line bpftrace -c "$target --seconds 30" -e "$script") "
+	kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true
+	# the tracer that started the target waits for it: a short-lived target (3 s)
+	s[run]+="$(match='"kind"' time_to_line "$out/perfbpf" run -q --events - -- "$target" --seconds 3) "
+	s[bpftrace-c]+="$(match=first time_to_line bpftrace -c "$target --seconds 3" -e "$script") "
 done
 row() {
 	local v
