@@ -304,6 +304,9 @@ int main(int argc, char **argv)
 				break;
 			usleep(1000);
 		}
+		/* a probe's semaphore goes up when its first site is armed, before the others (the
+		 * tracer arms them one by one): give the rest time (as backtest --wait-attach does) */
+		usleep(50000);
 	}
 	if (!strcmp(argv[i], "basic"))
 		basic();
