@@ -150,10 +150,9 @@ static int common_change(struct gate_outcome *g)
 		}
 		common = g->common_ratio[st] = gate_common_ratio(ratios, n);
 		if (!isnan(common) && fabs(common - 1) > g->threshold)
-			err = err ?: warn(g, "half or more of the metrics' %s moved by %+.1f%% or more "
-					  "(median %+.1f%%): a slower or faster machine, or a change "
-					  "in code that many spans enclose", gate_stat_name(st),
-					  (common - 1) * 100, (common - 1) * 100);
+			err = err ?: warn(g, "the median metric's %s moved by %+.1f%%: a slower or "
+					  "faster machine, or a change in code that many spans enclose",
+					  gate_stat_name(st), (common - 1) * 100);
 	}
 	free(ratios);
 	for (size_t i = 0; i < g->ncmp; i++)

@@ -280,6 +280,61 @@ static void test_sigkill_leaves_no_probe(void **state)
 	close(efd);
 }
 
+/* The children of pid (from /proc), up to n; returns how many. */
+static int children_of(pid_t pid, pid_t *out, int n)
+{
+	char path[64];
+	int k = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", pid, pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (k < n && fscanf(f, "%d", &out[k]) == 1)
+		k++;
+	fclose(f);
+	return k;
+}
+
+/* `perfbpf run` killed with SIGKILL: the engine it started goes on, untraced; its semaphore
+ * returns to 0 and an op costs what it cost before perfbpf came. */
+static void test_run_sigkill_leaves_no_probe(void **state)
+{
+	char *argv[] = { (char *)PERFBPF, "run", "-q", "--", (char *)TARGET, "watch", NULL };
+	unsigned sema = 0;
+	double ns, attached = 0, after = 1e9;
+	pid_t tp, child = 0;
+	int fd, i;
+
+	(void)state;
+	tp = track_bg(spawn_bg(argv, &fd)); /* the engine's stdout is perfbpf's */
+	for (i = 0; i < 100 && sema == 0; i++)
+		watch_line(fd, &sema, &ns);
+	assert_true(sema > 0);
+	for (i = 0; i < 3; i++) {
+		watch_line(fd, &sema, &ns);
+		attached = ns > attached ? ns : attached;
+	}
+	assert_int_equal(children_of(tp, &child, 1), 1);
+	track_bg(child);
+	kill(tp, SIGKILL);
+	assert_int_equal(wait_status(tp), 128 + SIGKILL);
+	for (i = 0; i < 50 && sema != 0; i++)
+		watch_line(fd, &sema, &ns);
+	assert_int_equal(sema, 0);
+	for (i = 0; i < 3; i++) {
+		watch_line(fd, &sema, &ns);
+		assert_int_equal(sema, 0);
+		after = ns < after ? ns : after;
+	}
+	print_message("run: op cost %.1f ns attached, %.2f ns after perfbpf's SIGKILL\n", attached,
+		      after);
+	assert_true(attached > 20 * after);
+	kill(child, SIGKILL);
+	close(fd);
+}
+
 /* Two perfbpf instances on one target: each attaches on its own and each counts every event. */
 static void test_two_instances(void **state)
 {
@@ -432,6 +487,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_dlopen_after_attach, kill_tracked),
 		cmocka_unit_test_teardown(test_target_killed, kill_tracked),
 		cmocka_unit_test_teardown(test_sigkill_leaves_no_probe, kill_tracked),
+		cmocka_unit_test_teardown(test_run_sigkill_leaves_no_probe, kill_tracked),
 		cmocka_unit_test_teardown(test_two_instances, kill_tracked),
 		cmocka_unit_test_teardown(test_missing_capabilities, kill_tracked),
 		cmocka_unit_test_teardown(test_corrupt_sdt_notes, kill_tracked),
