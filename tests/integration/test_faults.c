@@ -233,6 +233,40 @@ static void watch_line(int fd, unsigned *sema, double *ns)
 		fail_msg("the watch target stopped reporting");
 }
 
+/* Reads watch lines until the semaphore is up; returns the highest op cost of 3 lines after. */
+static double watch_attached(int fd)
+{
+	unsigned sema = 0;
+	double ns, worst = 0;
+
+	for (int i = 0; i < 100 && sema == 0; i++)
+		watch_line(fd, &sema, &ns);
+	assert_true(sema > 0);
+	for (int i = 0; i < 3; i++) {
+		watch_line(fd, &sema, &ns);
+		worst = ns > worst ? ns : worst;
+	}
+	return worst;
+}
+
+/* Reads watch lines until the semaphore is back to 0 (within 5 s); returns the lowest op cost of
+ * 3 lines after, all with the semaphore at 0. */
+static double watch_detached(int fd)
+{
+	unsigned sema = 1;
+	double ns, best = 1e9;
+
+	for (int i = 0; i < 50 && sema != 0; i++)
+		watch_line(fd, &sema, &ns);
+	assert_int_equal(sema, 0);
+	for (int i = 0; i < 3; i++) {
+		watch_line(fd, &sema, &ns);
+		assert_int_equal(sema, 0);
+		best = ns < best ? ns : best;
+	}
+	return best;
+}
+
 /* perfbpf killed with SIGKILL cannot clean up; the kernel must: once its file descriptors are
  * gone the probes are unregistered, the semaphore the engine tests goes back to 0 and an op costs
  * what it cost before perfbpf came. */
@@ -242,7 +276,7 @@ static void test_sigkill_leaves_no_probe(void **state)
 	char pidbuf[16];
 	char *argv[] = { (char *)PERFBPF, "attach", pidbuf, "-q", NULL };
 	unsigned sema = 0;
-	double ns, before = 1e9, attached = 0, after = 1e9;
+	double ns, before = 1e9, attached, after;
 	int fd, efd, i;
 	pid_t pid = track_bg(spawn_bg(target, &fd)), tp;
 
@@ -254,23 +288,10 @@ static void test_sigkill_leaves_no_probe(void **state)
 	}
 	snprintf(pidbuf, sizeof(pidbuf), "%d", pid);
 	tp = track_bg(spawn_bg_stderr(argv, &efd));
-	for (i = 0; i < 100 && sema == 0; i++)
-		watch_line(fd, &sema, &ns);
-	assert_true(sema > 0);
-	for (i = 0; i < 3; i++) {
-		watch_line(fd, &sema, &ns);
-		attached = ns > attached ? ns : attached;
-	}
+	attached = watch_attached(fd);
 	kill(tp, SIGKILL);
 	assert_int_equal(wait_status(tp), 128 + SIGKILL);
-	for (i = 0; i < 50 && sema != 0; i++)
-		watch_line(fd, &sema, &ns);
-	assert_int_equal(sema, 0);
-	for (i = 0; i < 3; i++) {
-		watch_line(fd, &sema, &ns);
-		assert_int_equal(sema, 0);
-		after = ns < after ? ns : after;
-	}
+	after = watch_detached(fd);
 	print_message("op cost: %.2f ns before perfbpf, %.1f ns attached, %.2f ns after SIGKILL\n",
 		      before, attached, after);
 	/* attached, every op is a uprobe hit (hundreds of ns); after, the predictable branch */
@@ -302,32 +323,18 @@ static int children_of(pid_t pid, pid_t *out, int n)
 static void test_run_sigkill_leaves_no_probe(void **state)
 {
 	char *argv[] = { (char *)PERFBPF, "run", "-q", "--", (char *)TARGET, "watch", NULL };
-	unsigned sema = 0;
-	double ns, attached = 0, after = 1e9;
+	double attached, after;
 	pid_t tp, child = 0;
-	int fd, i;
+	int fd;
 
 	(void)state;
 	tp = track_bg(spawn_bg(argv, &fd)); /* the engine's stdout is perfbpf's */
-	for (i = 0; i < 100 && sema == 0; i++)
-		watch_line(fd, &sema, &ns);
-	assert_true(sema > 0);
-	for (i = 0; i < 3; i++) {
-		watch_line(fd, &sema, &ns);
-		attached = ns > attached ? ns : attached;
-	}
+	attached = watch_attached(fd);
 	assert_int_equal(children_of(tp, &child, 1), 1);
 	track_bg(child);
 	kill(tp, SIGKILL);
 	assert_int_equal(wait_status(tp), 128 + SIGKILL);
-	for (i = 0; i < 50 && sema != 0; i++)
-		watch_line(fd, &sema, &ns);
-	assert_int_equal(sema, 0);
-	for (i = 0; i < 3; i++) {
-		watch_line(fd, &sema, &ns);
-		assert_int_equal(sema, 0);
-		after = ns < after ? ns : after;
-	}
+	after = watch_detached(fd);
 	print_message("run: op cost %.1f ns attached, %.2f ns after perfbpf's SIGKILL\n", attached,
 		      after);
 	assert_true(attached > 20 * after);
