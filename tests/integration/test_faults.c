@@ -144,13 +144,17 @@ static void test_exec(void **state)
 /* 64 threads start together, each with its own span stack: every span and op is counted. */
 static void test_64_threads(void **state)
 {
-	char *args[] = { "--wait-attach", "threads", "500", NULL };
+	/* 64 x 200 x (span + op) = 25,600 records, ~6 MiB: within the default 16 MiB ring even if
+	 * the consumer is starved while 64 threads run on 2 CPUs (500 each, ~15 MiB, once lost
+	 * 1,987 to a full ring: counted, but not what this test is about) */
+	char *args[] = { "--wait-attach", "threads", "200", NULL };
 	struct json_object *root;
 
 	(void)state;
 	root = run_target(tmp_file("threads.json"), args, 0);
-	assert_int_equal(rollup_count(root, "op", "thread.op"), 64 * 500);
-	assert_int_equal(rollup_count(root, "span", "thread.span"), 64 * 500);
+	assert_int_equal(json_u64(root, "dropped"), 0);
+	assert_int_equal(rollup_count(root, "op", "thread.op"), 64 * 200);
+	assert_int_equal(rollup_count(root, "span", "thread.span"), 64 * 200);
 	for (int t = 0; t < 64; t++) {
 		char strategy[8];
 		struct json_object *row;
@@ -158,9 +162,8 @@ static void test_64_threads(void **state)
 		snprintf(strategy, sizeof(strategy), "t%d", t);
 		row = find_row(root, "metrics", "span", "thread.span", "T", strategy);
 		assert_non_null(row);
-		assert_int_equal(json_u64(row, "count"), 500);
+		assert_int_equal(json_u64(row, "count"), 200);
 	}
-	assert_int_equal(json_u64(root, "dropped"), 0);
 	json_object_put(root);
 }
 
