@@ -29,6 +29,10 @@ static int warn(struct gate_outcome *g, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return -ENOMEM;
+	/* one line: the files' own strings (commands, environment) are quoted in warnings */
+	for (char *c = g->warnings[g->nwarnings]; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 	pb_warn("%s", g->warnings[g->nwarnings++]);
 	return 0;
 }

@@ -40,6 +40,11 @@ static int fail(struct loader *l, const char *fmt, ...)
 		vsnprintf(l->err + n, l->errlen - n, fmt, ap);
 		va_end(ap);
 	}
+	/* one line, whatever the file holds: its strings are quoted in messages (found by
+	 * fuzz_summary_json: a schema string with a newline in it) */
+	for (char *c = l->err; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 	return -1;
 }
 
