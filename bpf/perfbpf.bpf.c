@@ -270,8 +270,9 @@ static __always_inline void submit(void *rec, __u64 size)
 	bpf_ringbuf_submit(rec, flags);
 }
 
-static __always_inline int op_event(const char *metric, const char *symbol,
-				    const char *strategy, __u64 duration_ns)
+SEC("usdt")
+int PERFBPF_USDT(perfbpf_op, const char *metric, const char *symbol, const char *strategy,
+		 __u64 duration_ns)
 {
 	__u64 now = bpf_ktime_get_ns();
 	__u64 id = bpf_get_current_pid_tgid();
@@ -325,18 +326,8 @@ static __always_inline int op_event(const char *metric, const char *symbol,
 	return 0;
 }
 
-/* The hot probes read their arguments with perfbpf_usdt_args (usdt_args.h), not BPF_USDT. */
 SEC("usdt")
-int perfbpf_op(struct pt_regs *ctx)
-{
-	long a[4];
-
-	perfbpf_usdt_args(ctx, a, 4);
-	return op_event((const char *)a[0], (const char *)a[1], (const char *)a[2], (__u64)a[3]);
-}
-
-static __always_inline int span_begin(const char *name, const char *symbol,
-				      const char *strategy)
+int PERFBPF_USDT(perfbpf_span_begin, const char *name, const char *symbol, const char *strategy)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct span_stack *st;
@@ -395,15 +386,6 @@ static __always_inline int span_begin(const char *name, const char *symbol,
 	return 0;
 }
 
-SEC("usdt")
-int perfbpf_span_begin(struct pt_regs *ctx)
-{
-	long a[3];
-
-	perfbpf_usdt_args(ctx, a, 3);
-	return span_begin((const char *)a[0], (const char *)a[1], (const char *)a[2]);
-}
-
 static __always_inline bool name_eq(const char *a, const char *b)
 {
 	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
@@ -446,7 +428,8 @@ static __always_inline int match_frame(struct span_stack *st, __u32 top, const c
 	return -1;
 }
 
-static __always_inline int span_end(const char *name)
+SEC("usdt")
+int PERFBPF_USDT(perfbpf_span_end, const char *name)
 {
 	__u64 now = bpf_ktime_get_ns();
 	__u64 id = bpf_get_current_pid_tgid();
@@ -532,15 +515,6 @@ static __always_inline int span_end(const char *name)
 	return 0;
 }
 
-SEC("usdt")
-int perfbpf_span_end(struct pt_regs *ctx)
-{
-	long a[1];
-
-	perfbpf_usdt_args(ctx, a, 1);
-	return span_end((const char *)a[0]);
-}
-
 /* --- span notes (probe ABI v2): attributes, events and errors of the innermost open span ------ */
 
 /* Reserves a note about the calling thread's innermost open span, or NULL (counted). A span past
@@ -594,25 +568,25 @@ static __always_inline int note_attr(const char *key, const char *str, __u32 typ
 }
 
 SEC("usdt")
-int BPF_USDT(perfbpf_span_attr_str, const char *key, const char *value)
+int PERFBPF_USDT(perfbpf_span_attr_str, const char *key, const char *value)
 {
 	return note_attr(key, value, PERFBPF_VAL_STR, 0);
 }
 
 SEC("usdt")
-int BPF_USDT(perfbpf_span_attr_int, const char *key, __s64 value)
+int PERFBPF_USDT(perfbpf_span_attr_int, const char *key, __s64 value)
 {
 	return note_attr(key, NULL, PERFBPF_VAL_INT, (__u64)value);
 }
 
 SEC("usdt")
-int BPF_USDT(perfbpf_span_attr_double, const char *key, __u64 bits)
+int PERFBPF_USDT(perfbpf_span_attr_double, const char *key, __u64 bits)
 {
 	return note_attr(key, NULL, PERFBPF_VAL_DOUBLE, bits);
 }
 
 SEC("usdt")
-int BPF_USDT(perfbpf_span_event, const char *name, const char *key, const char *value)
+int PERFBPF_USDT(perfbpf_span_event, const char *name, const char *key, const char *value)
 {
 	struct perfbpf_note *n = note_begin(PERFBPF_EV_EVENT);
 
@@ -628,7 +602,7 @@ int BPF_USDT(perfbpf_span_event, const char *name, const char *key, const char *
 }
 
 SEC("usdt")
-int BPF_USDT(perfbpf_span_error, const char *message)
+int PERFBPF_USDT(perfbpf_span_error, const char *message)
 {
 	struct perfbpf_note *n = note_begin(PERFBPF_EV_ERROR);
 
