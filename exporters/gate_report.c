@@ -77,8 +77,18 @@ static bool notable(const struct gate_comparison *c)
 		c->r.verdict == GATE_UNCLEAR);
 }
 
+/* ", from N files" for a side read from a directory, else "". */
+static void side_files(char *buf, size_t n, const struct gate_file *side)
+{
+	if (side->npaths)
+		snprintf(buf, n, " from %zu file%s", side->npaths, side->npaths == 1 ? "" : "s");
+	else
+		*buf = 0;
+}
+
 int gate_report__markdown(FILE *f, const struct gate_outcome *g)
 {
+	char bfiles[40], hfiles[40];
 	size_t nreg = g->counts[GATE_REGRESSION], nnot = 0, nrest = 0;
 	char stats[64] = "";
 
@@ -90,10 +100,13 @@ int gate_report__markdown(FILE *f, const struct gate_outcome *g)
 		fprintf(f, "## perfbpf gate: FAIL, %zu regression%s\n\n", nreg, nreg > 1 ? "s" : "");
 	else
 		fprintf(f, "## perfbpf gate: pass\n\n");
-	fprintf(f, "Base `%s` (%u runs) vs head `%s` (%u runs), statistic %s of the %s. A key fails "
-		"when it is more than %.3g%% slower and the %.4g%% bootstrap interval of head/base lies "
-		"above 1 (family-wise error %.3g%% shared by %zu comparisons, %u resamples).\n\n",
-		g->base->path, g->base->nruns, g->head->path, g->head->nruns, stats,
+	side_files(bfiles, sizeof(bfiles), g->base);
+	side_files(hfiles, sizeof(hfiles), g->head);
+	fprintf(f, "Base `%s` (%u runs%s) vs head `%s` (%u runs%s), statistic %s of the %s. A key "
+		"fails when it is more than %.3g%% slower and the %.4g%% bootstrap interval of "
+		"head/base lies above 1 (family-wise error %.3g%% shared by %zu comparisons, %u "
+		"resamples).\n\n",
+		g->base->path, g->base->nruns, bfiles, g->head->path, g->head->nruns, hfiles, stats,
 		g->across == GATE_BEST ? "best run" : "runs pooled",
 		g->threshold * 100, (1 - g->alpha_each) * 100, g->alpha * 100, g->compared,
 		g->resamples);
@@ -162,6 +175,12 @@ static struct json_object *cmp_json(const struct gate_comparison *c)
 		json_object_object_add(o, "change", num_or_null(c->r.change));
 		json_object_object_add(o, "ratio_low", num_or_null(c->r.ci_low));
 		json_object_object_add(o, "ratio_high", num_or_null(c->r.ci_high));
+		if (c->r.base_runs && c->r.head_runs) {
+			json_object_object_add(o, "base_runs_drawn",
+					       json_object_new_int((int)c->r.base_runs));
+			json_object_object_add(o, "head_runs_drawn",
+					       json_object_new_int((int)c->r.head_runs));
+		}
 		json_object_object_add(o, "verdict",
 				       json_object_new_string(gate_verdict_name(c->r.verdict)));
 	}
@@ -174,6 +193,13 @@ static struct json_object *file_json(const struct gate_file *f)
 
 	json_object_object_add(o, "path", json_object_new_string(f->path));
 	json_object_object_add(o, "runs", json_object_new_int((int)f->nruns));
+	if (f->npaths) {
+		struct json_object *files = json_object_new_array();
+
+		for (size_t i = 0; i < f->npaths; i++)
+			json_object_array_add(files, json_object_new_string(f->paths[i]));
+		json_object_object_add(o, "files", files);
+	}
 	json_object_object_add(o, "command", json_object_new_string(f->command));
 	json_object_object_add(o, "dropped", json_object_new_uint64(f->dropped));
 	for (size_t i = 0; i < f->nenv; i++)

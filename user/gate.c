@@ -47,6 +47,10 @@ static int check_environments(struct gate_outcome *g)
 		if (strcmp(b->env_value[i], h->env_value[i]))
 			err = warn(g, "the environments differ: %s '%s' (base) vs '%s' (head)",
 				   b->env_name[i], b->env_value[i], h->env_value[i]);
+	if (!err && b->mixed)
+		err = warn(g, "base: %s", b->mixed);
+	if (!err && h->mixed)
+		err = warn(g, "head: %s", h->mixed);
 	if (!err && strcmp(b->command, h->command))
 		err = warn(g, "the commands differ: '%s' (base) vs '%s' (head)", b->command, h->command);
 	if (!err && b->dropped)

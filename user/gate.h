@@ -22,11 +22,18 @@ struct gate_key {
 
 #define GATE_ENV_FIELDS 8
 
-/* A JSON summary (perfbpf.summary/2) with per-run data. */
+/* One side of the gate: a JSON summary (perfbpf.summary/2) with per-run data, or a directory
+ * of them whose runs are taken together (recordings interleaved with the other side's, or made
+ * at different times). */
 struct gate_file {
-	const char *path;
+	const char *path;  /* as given: a file or a directory */
+	char **paths;      /* a directory's files, in the order read */
+	size_t npaths;
+	unsigned nfiles;   /* summaries read */
+	const char *first; /* the first of them, whose command and environment are the side's */
+	char *mixed;       /* NULL, or how a later file's command or environment differs */
 	char *command;
-	unsigned nruns;
+	unsigned nruns;    /* of all its files */
 	uint64_t dropped; /* events lost in all runs */
 	/* what must match for a fair comparison: name and value, as strings */
 	const char *env_name[GATE_ENV_FIELDS];
@@ -36,8 +43,8 @@ struct gate_file {
 	size_t nkeys;
 };
 
-/* Reads and checks `path`. 0, or -1 after writing one line naming the file and the problem into
- * err (without a trailing newline). */
+/* Reads and checks `path`, a summary or a directory of them (every *.json in it). 0, or -1 after
+ * writing one line naming the file and the problem into err (without a trailing newline). */
 int gate_file__load(const char *path, struct gate_file *f, char *err, size_t errlen);
 /* The same from a buffer holding the file's text; name is used in messages (what the fuzzer
  * drives). */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* Reading a JSON summary's per-run data for `perfbpf gate` (see gate.h). */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <json-c/json.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "gate.h"
 #include "perfbpf.h"
@@ -21,12 +23,14 @@ struct obs {
 };
 
 struct loader {
-	const char *path;
+	const char *path; /* the file being read, named in messages */
 	char *err;
 	size_t errlen;
 	struct obs *obs;
 	size_t nobs, cap;
-	uint64_t *run_events;
+	unsigned nruns;   /* runs read so far, from every file of the side */
+	struct json_object **docs; /* the documents whose strings obs borrow */
+	size_t ndocs;
 };
 
 __attribute__((format(printf, 2, 3)))
@@ -166,8 +170,8 @@ static int add_row(struct loader *l, struct json_object *row, unsigned run, bool
 	return read_bins(l, h, &o->data, where);
 }
 
-static int read_rows(struct loader *l, struct json_object *run, unsigned r, const char *name,
-		     bool rollup)
+static int read_rows(struct loader *l, struct json_object *run, unsigned r, unsigned side_run,
+		     const char *name, bool rollup)
 {
 	struct json_object *rows = member(run, name, json_type_array);
 	char where[96];
@@ -176,7 +180,7 @@ static int read_rows(struct loader *l, struct json_object *run, unsigned r, cons
 		return fail(l, "runs[%u]: '%s' is missing or not an array", r, name);
 	for (size_t i = 0; i < json_object_array_length(rows); i++) {
 		snprintf(where, sizeof(where), "runs[%u].%s[%zu]", r, name, i);
-		if (add_row(l, json_object_array_get_idx(rows, i), r, rollup, where))
+		if (add_row(l, json_object_array_get_idx(rows, i), side_run, rollup, where))
 			return -1;
 	}
 	return 0;
@@ -266,11 +270,44 @@ static void read_env(struct gate_file *f, struct json_object *root)
 	add_env(f, "CPU governor", env ? get_str(env, "governor") : NULL);
 }
 
-static int load(struct loader *l, struct json_object *root, struct gate_file *f)
+/* The first file of a side gives its command and environment; a later one that differs is
+ * noted in f->mixed (one line, the first difference). */
+static void read_header(struct loader *l, struct gate_file *f, struct json_object *root)
+{
+	struct gate_file other = { 0 };
+	const char *cmd = get_str(root, "command");
+
+	if (f->nfiles == 0) {
+		f->command = dup_str(cmd);
+		read_env(f, root);
+		f->first = l->path;
+		return;
+	}
+	if (f->mixed)
+		return;
+	read_env(&other, root);
+	for (size_t i = 0; i < f->nenv && i < other.nenv && !f->mixed; i++)
+		if (strcmp(f->env_value[i], other.env_value[i]) &&
+		    asprintf(&f->mixed, "%s and %s were recorded in different environments: %s "
+			     "'%s' vs '%s'", f->first, l->path, f->env_name[i], f->env_value[i],
+			     other.env_value[i]) < 0)
+			f->mixed = NULL;
+	if (!f->mixed && strcmp(f->command, cmd ? cmd : "") &&
+	    asprintf(&f->mixed, "%s and %s record different commands: '%s' vs '%s'", f->first,
+		     l->path, f->command, cmd ? cmd : "") < 0)
+		f->mixed = NULL;
+	for (size_t i = 0; i < other.nenv; i++)
+		free(other.env_value[i]);
+}
+
+/* Checks one document and adds its runs to the side (run indices after those read before). */
+static int load_doc(struct loader *l, struct json_object *root, struct gate_file *f)
 {
 	struct json_object *runs, *layout, *v;
 	const char *schema;
 	uint64_t any = 0, *run_events;
+	unsigned n;
+	int rc = -1;
 
 	if (!json_object_is_type(root, json_type_object))
 		return fail(l, "not a perfbpf JSON summary (the top level is not an object)");
@@ -289,74 +326,153 @@ static int load(struct loader *l, struct json_object *root, struct gate_file *f)
 	if (!v || json_object_get_int(v) != HIST_SUB)
 		return fail(l, "'histogram_layout' is missing or not the %u-sub-bucket layout this "
 			    "perfbpf reads", HIST_SUB);
-	f->nruns = (unsigned)json_object_array_length(runs);
-	if (f->nruns == 0)
+	n = (unsigned)json_object_array_length(runs);
+	if (n == 0)
 		return fail(l, "'runs' is empty: the command never ran to completion");
-	if (f->nruns < 2)
-		return fail(l, "holds 1 run; telling a change from noise needs at least 2 per side: "
-			    "record with 'perfbpf run --repeat 5'");
-	f->command = dup_str(get_str(root, "command"));
-	read_env(f, root);
-	run_events = l->run_events = calloc(f->nruns, sizeof(*run_events));
+	read_header(l, f, root);
+	f->nfiles++;
+	run_events = calloc(n, sizeof(*run_events));
 	if (!run_events)
 		return fail(l, "out of memory");
-	for (unsigned r = 0; r < f->nruns; r++) {
+	for (unsigned r = 0; r < n; r++) {
 		struct json_object *run = json_object_array_get_idx(runs, r);
 		uint64_t ev = 0, dr = 0;
 		char where[32];
 
 		snprintf(where, sizeof(where), "runs[%u]", r);
-		if (!json_object_is_type(run, json_type_object))
-			return fail(l, "%s is not an object", where);
+		if (!json_object_is_type(run, json_type_object)) {
+			fail(l, "%s is not an object", where);
+			goto out;
+		}
 		if (get_u64(l, run, "events", &ev, where) || get_u64(l, run, "dropped", &dr, where))
-			return -1;
+			goto out;
 		f->dropped += dr;
 		any += ev;
 		run_events[r] = ev;
-		if (read_rows(l, run, r, "metrics", false) || read_rows(l, run, r, "metric_rollups", true))
-			return -1;
+		if (read_rows(l, run, r, l->nruns + r, "metrics", false) ||
+		    read_rows(l, run, r, l->nruns + r, "metric_rollups", true))
+			goto out;
 	}
-	if (any == 0)
-		return fail(l, "its %u runs hold no events: were the probes hit?", f->nruns);
-	for (unsigned r = 0; r < f->nruns; r++)
-		if (run_events[r] == 0)
-			return fail(l, "runs[%u] holds no events while other runs do: a failed run?", r);
+	if (any == 0) {
+		fail(l, "its %u runs hold no events: were the probes hit?", n);
+		goto out;
+	}
+	for (unsigned r = 0; r < n; r++)
+		if (run_events[r] == 0) {
+			fail(l, "runs[%u] holds no events while other runs do: a failed run?", r);
+			goto out;
+		}
+	l->nruns += n;
+	rc = 0;
+out:
+	free(run_events);
+	return rc;
+}
+
+/* After the last document: the side's runs grouped by key. */
+static int finish(struct loader *l, struct gate_file *f)
+{
+	f->nruns = l->nruns;
+	if (f->nruns < 2)
+		return fail(l, "holds 1 run; telling a change from noise needs at least 2 per side: "
+			    "record with 'perfbpf run --repeat 5'");
 	return group(l, f);
 }
 
-/* Checks a parsed document and fills f (takes the reference to root). */
-static int load_root(struct loader *l, struct json_object *root, struct gate_file *f)
+/* Keeps root until the loader is done (its strings are borrowed), then reads it. */
+static int add_doc(struct loader *l, struct json_object *root, struct gate_file *f)
 {
-	int rc = load(l, root, f);
+	struct json_object **nd = realloc(l->docs, (l->ndocs + 1) * sizeof(*nd));
 
+	if (!nd) {
+		json_object_put(root);
+		return fail(l, "out of memory");
+	}
+	l->docs = nd;
+	l->docs[l->ndocs++] = root;
+	return load_doc(l, root, f);
+}
+
+static void loader_free(struct loader *l)
+{
 	for (size_t i = 0; i < l->nobs; i++)
 		free((struct hist_bin *)l->obs[i].data.bins);
 	free(l->obs);
-	free(l->run_events);
-	json_object_put(root);
+	for (size_t i = 0; i < l->ndocs; i++)
+		json_object_put(l->docs[i]);
+	free(l->docs);
+}
+
+static int read_file(struct loader *l, const char *path, struct gate_file *f)
+{
+	struct json_object *root;
+	FILE *fp;
+
+	l->path = path;
+	fp = fopen(path, "re");
+	if (!fp)
+		return fail(l, "cannot read: %s", strerror(errno));
+	fclose(fp);
+	root = json_object_from_file(path);
+	if (!root) {
+		const char *je = json_util_get_last_err();
+
+		return fail(l, "not valid JSON (%.*s)", je ? (int)strcspn(je, "\n") : 11,
+			    je ? je : "parse error");
+	}
+	return add_doc(l, root, f);
+}
+
+static int json_name(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+
+	return d->d_name[0] != '.' && n > 5 && !strcmp(d->d_name + n - 5, ".json");
+}
+
+/* Every *.json of a directory, in version order (run-2 before run-10), as one side. */
+static int read_dir(struct loader *l, const char *dir, struct gate_file *f)
+{
+	struct dirent **names;
+	int n = scandir(dir, &names, json_name, versionsort), rc = 0;
+
+	if (n < 0)
+		return fail(l, "cannot read the directory: %s", strerror(errno));
+	if (n == 0)
+		rc = fail(l, "no *.json summaries in this directory");
+	f->paths = calloc(n ? (size_t)n : 1, sizeof(*f->paths));
+	if (!f->paths && !rc)
+		rc = fail(l, "out of memory");
+	for (int i = 0; i < n; i++) {
+		if (!rc && asprintf(&f->paths[f->npaths], "%s/%s", dir, names[i]->d_name) < 0)
+			rc = fail(l, "out of memory");
+		else if (!rc)
+			rc = read_file(l, f->paths[f->npaths++], f);
+		free(names[i]);
+	}
+	free(names);
+	if (!rc)
+		l->path = dir;
 	return rc;
 }
 
 int gate_file__load(const char *path, struct gate_file *f, char *err, size_t errlen)
 {
 	struct loader l = { .path = path, .err = err, .errlen = errlen };
-	struct json_object *root;
-	FILE *fp;
+	struct stat st;
+	int rc;
 
 	memset(f, 0, sizeof(*f));
 	f->path = path;
-	fp = fopen(path, "re");
-	if (!fp)
-		return fail(&l, "cannot read: %s", strerror(errno));
-	fclose(fp);
-	root = json_object_from_file(path);
-	if (!root) {
-		const char *je = json_util_get_last_err();
-
-		return fail(&l, "not valid JSON (%.*s)", je ? (int)strcspn(je, "\n") : 11,
-			    je ? je : "parse error");
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		rc = read_dir(&l, path, f);
+	} else {
+		rc = read_file(&l, path, f);
 	}
-	return load_root(&l, root, f);
+	if (!rc)
+		rc = finish(&l, f);
+	loader_free(&l);
+	return rc;
 }
 
 int gate_file__parse(const char *name, const char *text, size_t len, struct gate_file *f,
@@ -366,6 +482,7 @@ int gate_file__parse(const char *name, const char *text, size_t len, struct gate
 	struct json_tokener *tok;
 	struct json_object *root;
 	enum json_tokener_error jerr;
+	int rc;
 
 	memset(f, 0, sizeof(*f));
 	f->path = name;
@@ -382,7 +499,11 @@ int gate_file__parse(const char *name, const char *text, size_t len, struct gate
 		return fail(&l, "not valid JSON (%s)", jerr == json_tokener_continue ?
 			    "unexpected end of input" : json_tokener_error_desc(jerr));
 	}
-	return load_root(&l, root, f);
+	rc = add_doc(&l, root, f);
+	if (!rc)
+		rc = finish(&l, f);
+	loader_free(&l);
+	return rc;
 }
 
 void gate_file__free(struct gate_file *f)
@@ -401,5 +522,9 @@ void gate_file__free(struct gate_file *f)
 	for (size_t i = 0; i < f->nenv; i++)
 		free(f->env_value[i]);
 	free(f->command);
+	free(f->mixed);
+	for (size_t i = 0; i < f->npaths; i++)
+		free(f->paths[i]);
+	free(f->paths);
 	memset(f, 0, sizeof(*f));
 }

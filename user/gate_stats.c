@@ -255,11 +255,51 @@ static double normal01(uint64_t *st)
 	return sqrt(-2.0 * log(uniform01(st))) * cos(2.0 * M_PI * uniform01(st));
 }
 
-static void draw_runs(unsigned *m, unsigned R, uint64_t *st)
+/* Draws runs with replacement from the K runs listed in pool (K draws); m[r]: run r's draws. */
+static void draw_runs(unsigned *m, unsigned R, const unsigned *pool, unsigned K, uint64_t *st)
 {
 	memset(m, 0, R * sizeof(*m));
-	for (unsigned i = 0; i < R; i++)
-		m[(unsigned)(uniform01(st) * R) % R]++;
+	for (unsigned i = 0; i < K; i++)
+		m[pool[(unsigned)(uniform01(st) * K) % K]]++;
+}
+
+/* The runs a side's bootstrap draws from, into pool; returns how many. GATE_POOLED: every run.
+ * GATE_BEST: the runs that agree with the best one, within GATE_AGREE of the threshold, when at
+ * least one other run does; otherwise every run. Disturbances only add time: when two runs agree
+ * at the bottom, the slower ones were disturbed, and a resample that drew none of the agreeing
+ * runs would let a disturbance decide the interval. When no run agrees with the best, nothing
+ * says which runs were disturbed (or the key varies from run to run) and all runs are drawn. */
+static unsigned runs_to_draw(const struct side *sd, enum gate_stat st,
+				 const struct gate_params *p, unsigned *pool)
+{
+	unsigned R = sd->s->nruns, K = 0, best_r = R;
+	double best = NAN, limit;
+
+	for (unsigned r = 0; r < R; r++) {
+		double v = run_stat(sd, st, r, 0);
+
+		if (!isnan(v) && (isnan(best) || v < best)) {
+			best = v;
+			best_r = r;
+		}
+	}
+	if (p->across != GATE_BEST || best_r == R) {
+		for (unsigned r = 0; r < R; r++)
+			pool[r] = r;
+		return R;
+	}
+	limit = best * (1 + p->threshold * GATE_AGREE);
+	for (unsigned r = 0; r < R; r++) {
+		double v = run_stat(sd, st, r, 0);
+
+		if (!isnan(v) && v <= limit)
+			pool[K++] = r;
+	}
+	if (K >= 2)
+		return K;
+	for (unsigned r = 0; r < R; r++) /* no other run agrees with the best: keep them all */
+		pool[r] = r;
+	return R;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -329,7 +369,7 @@ int gate_compare(const struct gate_series *base, const struct gate_series *head,
 		 enum gate_stat st, const struct gate_params *p, struct gate_result *out)
 {
 	double q = quantile_of(st), *ratio = NULL;
-	unsigned B = p->resamples, nb = 0, *mb = NULL, *mh = NULL;
+	unsigned B = p->resamples, nb = 0, *mb = NULL, *mh = NULL, *pb = NULL, *ph = NULL, kb, kh;
 	struct side sb = { 0 }, sh = { 0 };
 	uint64_t rng = p->seed ^ 0x7065726662706621ull; /* "perfbpf!" */
 	int err = -ENOMEM;
@@ -340,7 +380,9 @@ int gate_compare(const struct gate_series *base, const struct gate_series *head,
 	out->ci_low = out->ci_high = NAN;
 	mb = malloc(base->nruns * sizeof(*mb));
 	mh = malloc(head->nruns * sizeof(*mh));
-	if (!mb || !mh || side_init(&sb, base, q) || side_init(&sh, head, q))
+	pb = malloc(base->nruns * sizeof(*pb));
+	ph = malloc(head->nruns * sizeof(*ph));
+	if (!mb || !mh || !pb || !ph || side_init(&sb, base, q) || side_init(&sh, head, q))
 		goto out;
 	/* the point values: every run once, no sampling noise */
 	for (unsigned r = 0; r < base->nruns; r++)
@@ -356,14 +398,16 @@ int gate_compare(const struct gate_series *base, const struct gate_series *head,
 		err = 0;
 		goto out;
 	}
+	out->base_runs = kb = runs_to_draw(&sb, st, p, pb);
+	out->head_runs = kh = runs_to_draw(&sh, st, p, ph);
 	ratio = malloc(B * sizeof(*ratio));
 	if (!ratio)
 		goto out;
 	for (unsigned i = 0; i < B; i++) {
 		double vb, vh;
 
-		draw_runs(mb, base->nruns, &rng);
-		draw_runs(mh, head->nruns, &rng);
+		draw_runs(mb, base->nruns, pb, kb, &rng);
+		draw_runs(mh, head->nruns, ph, kh, &rng);
 		vb = side_value(&sb, st, p->across, mb, &rng, true);
 		vh = side_value(&sh, st, p->across, mh, &rng, true);
 		/* a replicate that drew only runs without the key tells nothing: left out */
@@ -386,6 +430,8 @@ out:
 	free(ratio);
 	free(mb);
 	free(mh);
+	free(pb);
+	free(ph);
 	return err;
 }
 

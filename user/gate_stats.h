@@ -42,6 +42,10 @@ enum gate_across {
 	GATE_POOLED, /* the statistic of every sample of every run together */
 };
 
+/* GATE_BEST: runs within GATE_AGREE x threshold of the side's best run agree with it (see
+ * gate_compare). */
+#define GATE_AGREE 0.25
+
 struct gate_params {
 	enum gate_across across;
 	double alpha;      /* two-sided error rate of this one comparison's interval */
@@ -62,6 +66,7 @@ struct gate_result {
 	double base, head;       /* the statistic on each side, ns */
 	double change;           /* head / base - 1 */
 	double ci_low, ci_high;  /* interval of head / base */
+	unsigned base_runs, head_runs; /* runs the bootstrap drew from (GATE_BEST: undisturbed) */
 	enum gate_verdict verdict;
 };
 

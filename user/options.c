@@ -198,11 +198,19 @@ static const char gate_doc[] =
 	"Compare two JSON summaries recorded with 'perfbpf run --repeat N' (BASE: the main branch, "
 	"HEAD: the change) and fail when a key's statistic got slower beyond noise: per key, a "
 	"two-stage bootstrap over runs and samples gives an interval of head/base; a key fails when "
-	"the interval lies above 1 and the slowdown exceeds --max-regression (docs/GATE.md)."
+	"the interval lies above 1 and the slowdown exceeds --max-regression (docs/GATE.md). BASE "
+	"or HEAD may be a directory: the runs of all its *.json summaries make that side, so both "
+	"sides can be recorded alternately, one run at a time (recommended on a shared machine)."
 	"\vExamples:\n"
 	"  sudo perfbpf run --repeat 5 --json base.json -- ./backtest     # on main\n"
 	"  sudo perfbpf run --repeat 5 --json head.json -- ./backtest     # on the branch\n"
 	"  perfbpf gate base.json head.json --stat p99 --max-regression 10% --markdown gate.md\n"
+	"\n"
+	"  for i in 1 2 3 4 5; do                                         # interleaved\n"
+	"    sudo perfbpf run --json base/$i.json -- ../main/backtest\n"
+	"    sudo perfbpf run --json head/$i.json -- ./backtest\n"
+	"  done\n"
+	"  perfbpf gate base head --max-regression 10%\n"
 	"\nExit status: 0 no regression, 1 a regression, 2 usage or input error.";
 
 static const char monitor_doc[] =
@@ -613,7 +621,7 @@ static const struct argp list_argp = {
 };
 
 static const struct argp gate_argp = {
-	.options = gate_options, .parser = parse_gate, .args_doc = "BASE.json HEAD.json",
+	.options = gate_options, .parser = parse_gate, .args_doc = "BASE HEAD",
 	.doc = gate_doc,
 };
 

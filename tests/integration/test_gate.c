@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define PERFBPF bpath("perfbpf")
 #define REPEAT "5"
@@ -137,6 +138,63 @@ static void test_keys_environment_verdict(void **state)
 	assert_true(fabs(json_object_get_double(json_get(cmp, "change")) - 1.0) < 1e-9);
 	json_object_put(root);
 	proc_result_free(&r);
+}
+
+/* A side given as a directory: every *.json in it, their runs taken together (one-run recordings
+ * interleaved with the other side's). The report says how many files; a file that differs from
+ * the side's first in environment is warned about; an empty directory, a directory whose files
+ * hold one run in all, and a bad file in it are input errors naming the directory or the file. */
+static void test_directory_sides(void **state)
+{
+	char *base = strdup(tmp_file("base")), *head = strdup(tmp_file("head"));
+	char *empty = strdup(tmp_file("empty")), *lone = strdup(tmp_file("lone"));
+	struct json_object *root, *files;
+	struct proc_result r;
+
+	(void)state;
+	assert_int_equal(mkdir(base, 0755) | mkdir(head, 0755) | mkdir(empty, 0755) |
+			 mkdir(lone, 0755), 0);
+	for (int i = 1; i <= 3; i++) {
+		char b[32], h[32];
+
+		snprintf(b, sizeof(b), "base/run-%d.json", i);
+		snprintf(h, sizeof(h), "head/run-%d.json", i);
+		write_summary(b, "perfbpf.summary/2", 1, "m", 100, 1024, "6.1");
+		write_summary(h, "perfbpf.summary/2", 1, "m", 100, 2048, i == 3 ? "6.18" : "6.1");
+	}
+	write_summary("lone/run-1.json", "perfbpf.summary/2", 1, "m", 100, 1024, "6.1");
+
+	r = gate(base, head, "--json=-");
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "head: "));
+	assert_non_null(strstr(r.err, "head/run-1.json and "));
+	assert_non_null(strstr(r.err, "head/run-3.json were recorded in different environments: "
+				       "kernel '6.1' vs '6.18'"));
+	root = json_tokener_parse(r.out);
+	assert_non_null(root);
+	assert_int_equal(json_u64(json_get(root, "base"), "runs"), 3);
+	files = json_get(json_get(root, "base"), "files");
+	assert_int_equal(json_object_array_length(files), 3);
+	assert_non_null(strstr(json_object_get_string(json_object_array_get_idx(files, 2)),
+			       "base/run-3.json"));
+	assert_string_equal(json_str(root, "verdict"), "fail");
+	json_object_put(root);
+	proc_result_free(&r);
+	r = gate(base, head, NULL);
+	assert_non_null(strstr(r.out, "(3 runs from 3 files) vs head"));
+	proc_result_free(&r);
+
+	r = gate(empty, base, NULL);
+	expect(&r, 2, "empty: no *.json summaries in this directory");
+	r = gate(base, lone, NULL);
+	expect(&r, 2, "lone: holds 1 run; telling a change from noise needs at least 2 per side");
+	write_summary("lone/run-2.json", "perfbpf.summary/1", 1, "m", 100, 1024, "6.1");
+	r = gate(base, lone, NULL);
+	expect(&r, 2, "lone/run-2.json: schema 'perfbpf.summary/1' is not supported");
+	free(base);
+	free(head);
+	free(empty);
+	free(lone);
 }
 
 /* --- recorded trials ------------------------------------------------------------------------------ */
@@ -308,6 +366,7 @@ int main(void)
 	const struct CMUnitTest unprivileged[] = {
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_keys_environment_verdict),
+		cmocka_unit_test(test_directory_sides),
 	};
 	const struct CMUnitTest privileged[] = {
 		cmocka_unit_test(test_repeat_summary),

@@ -315,6 +315,48 @@ static void test_interval_width(void **state)
 	free_side(h);
 }
 
+/* GATE_BEST draws from the runs that agree with the best (within a quarter of the threshold):
+ * runs without sampling noise, two agreeing runs per side and three disturbed ones (+50% to
+ * +100%). Every replicate then takes its base from {100, 100.5} us and its head from
+ * {110, 110.2} us, so the interval is exactly within [110 / 100.5, 110.2 / 100] and the 10%
+ * slowdown is a regression. Drawn from all five runs, 7.8% of the replicates would miss both
+ * agreeing base runs ((3/5)^5) and put a disturbed run (150 us or more) in the denominator: the
+ * interval would reach below 1. When no run agrees with the best, all runs are drawn. */
+static void test_best_draws_agreeing_runs(void **state)
+{
+	const uint64_t one[1] = { 100000 };
+	const double bs[5] = { 1.60, 1.00, 1.50, 1.005, 2.00 };
+	const double hs[5] = { 1.102, 1.80, 1.10, 1.90, 2.10 };
+	const double spreadout[5] = { 1.00, 1.10, 1.20, 1.30, 1.40 };
+	struct fixture_side *b, *h, *w;
+	struct gate_params p = params(GATE_BEST);
+	struct gate_result r;
+
+	(void)state;
+	b = make_side(one, 1, 100, bs, 5);
+	h = make_side(one, 1, 100, hs, 5);
+	w = make_side(one, 1, 100, spreadout, 5);
+	assert_int_equal(gate_compare(&b->s, &h->s, GATE_MEAN, &p, &r), 0);
+	assert_int_equal(r.base_runs, 2);
+	assert_int_equal(r.head_runs, 2);
+	assert_true(fabs(r.change - 0.10) < 1e-9);
+	assert_true(r.ci_low >= 110.0 / 100.5 - 1e-9 && r.ci_high <= 1.102 + 1e-9);
+	assert_int_equal(r.verdict, GATE_REGRESSION);
+	/* no run within 1.25% of the best: every run is drawn, and the interval shows it */
+	assert_int_equal(gate_compare(&w->s, &h->s, GATE_MEAN, &p, &r), 0);
+	assert_int_equal(r.base_runs, 5);
+	assert_true(r.ci_low < 1);
+	assert_int_equal(r.verdict, GATE_UNCLEAR);
+	/* pooled: every run, always */
+	p.across = GATE_POOLED;
+	assert_int_equal(gate_compare(&b->s, &h->s, GATE_MEAN, &p, &r), 0);
+	assert_int_equal(r.base_runs, 5);
+	assert_int_equal(r.head_runs, 5);
+	free_side(b);
+	free_side(h);
+	free_side(w);
+}
+
 /* The change most metrics share: the median of the point ratios, NAN below the minimum. */
 static void test_common_ratio(void **state)
 {
@@ -339,6 +381,7 @@ int main(void)
 		cmocka_unit_test(test_too_few),
 		cmocka_unit_test(test_reproducible),
 		cmocka_unit_test(test_interval_width),
+		cmocka_unit_test(test_best_draws_agreeing_runs),
 		cmocka_unit_test(test_common_ratio),
 	};
 
