@@ -65,7 +65,8 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 CORE_SRCS := user/util.c user/hist.c user/dist.c user/agg.c user/runs.c user/environment.c user/gate_stats.c user/gate_input.c user/sdt.c user/target.c user/usdt_spec.c \
 	exporters/markdown.c exporters/json.c exporters/format.c \
 	exporters/events.c user/kseries.c exporters/prometheus.c exporters/gate_report.c \
-	exporters/otlp_span.c exporters/otlp_proto.c exporters/otlp_json.c user/otlp_config.c user/otlp_sampler.c user/u64map.c user/probe_site.c
+	exporters/otlp_span.c exporters/otlp_proto.c exporters/otlp_json.c user/otlp_config.c user/otlp_sampler.c user/u64map.c user/probe_site.c \
+	user/ro_strings.c
 CLI_SRCS := user/main.c user/options.c user/tracer.c user/session.c user/list.c \
 	user/usdt_multi.c user/kernel_agg.c user/monitor.c user/metrics_server.c user/gate.c \
 	user/otlp_trace.c user/otlp_exporter.c
@@ -134,8 +135,13 @@ $(OUT)/tests/libprobelate.so: tests/integration/probelate.c include/perfbpf/prob
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ENGINE_CFLAGS) -fPIC -shared $< -o $@
 
+$(OUT)/tests/libprobelate2.so: tests/integration/probelate.c include/perfbpf/probe.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ENGINE_CFLAGS) -DLATE_OP='"late.ox"' -fPIC -shared $< -o $@
+
 $(OUT)/tests/probe_target: tests/integration/probe_target.c $(OUT)/tests/libprobelib.so \
-		$(OUT)/tests/libprobelate.so
+		$(OUT)/tests/libprobelate.so $(OUT)/tests/libprobelate2.so
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ENGINE_CFLAGS) -fPIE -pie $< -o $@ -L$(OUT)/tests -lprobelib \
 		-Wl,-rpath,'$$ORIGIN' -lpthread -ldl

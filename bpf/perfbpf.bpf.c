@@ -152,19 +152,19 @@ static __always_inline void acct_flush(struct acct *a, __u64 now)
  * they were (callers that compare or hash whole fields zero them first). A fault leaves "" and a
  * flag, or, when the readable part before the fault fits the field, that part flagged truncated;
  * a string that filled the field is checked for one more byte so that exact fits are not
- * called truncated.
+ * called truncated. Returns the bytes of dst used, the NUL included (1 to size).
  * bpf_probe_read_user_str is tried first: it cannot fault pages in, but it costs ~30 ns where
  * bpf_copy_from_user_str costs ~150 ns (measured: op 915 -> 550 ns per event). Only a string in
  * a page the engine has never touched (a literal in .rodata, on its first use) takes the
  * faulting copy; after that the page is present. */
-static __always_inline void read_str(char *dst, __u32 size, const char *src, __u32 *flags)
+static __always_inline __u32 read_str(char *dst, __u32 size, const char *src, __u32 *flags)
 {
 	long n;
 	char next;
 
 	if (!src) {
 		dst[0] = '\0';
-		return;
+		return 1;
 	}
 	n = bpf_probe_read_user_str(dst, size, src);
 	if (n < 0)
@@ -180,15 +180,18 @@ static __always_inline void read_str(char *dst, __u32 size, const char *src, __u
 		    !bpf_copy_from_user(dst, avail & 255, src)) {
 			dst[avail & 255] = '\0';
 			*flags |= PERFBPF_F_TRUNCATED;
-		} else {
-			dst[0] = '\0';
+			return (avail & 255) + 1;
 		}
-	} else if (n == size) {
+		dst[0] = '\0';
+		return 1;
+	}
+	if (n == size) {
 		if (bpf_copy_from_user(&next, 1, src + size - 1) || next != '\0') {
 			*flags |= PERFBPF_F_TRUNCATED;
 			count(PERFBPF_CNT_STR_TRUNCATED);
 		}
 	}
+	return n > 0 ? (__u32)n : 1;
 }
 
 /* Lowers *slot to v (values stored inverted: see perfbpf_mon_hist.min_inv) or raises it. Sleepable
@@ -259,15 +262,137 @@ static __always_inline void mon_record(const struct perfbpf_mon_key *k, __u64 du
 	}
 }
 
-static __always_inline void submit(void *rec, __u64 size)
+/* --- strings left where they are (PERFBPF_F_REF_*) -----------------------------------------------
+ * A string argument inside one of the target's read-only file-backed ranges is not copied: the
+ * event carries its address and userspace reads the bytes from the file (user/ro_strings.c).
+ * The ranges are published by userspace (a double buffer: it writes the inactive set, then flips
+ * ro_active). A mapping change that may touch a range (munmap, mprotect, mremap, a MAP_FIXED mmap,
+ * exec) counts in ro_changes at the syscall's entry and again at its exit; the ranges are used
+ * only while ro_changes equals the count userspace read before the maps it published, so from the
+ * moment such a change begins until userspace has read the maps after it, every string is copied. */
+__u32 ro_pid;          /* the process the ranges belong to; 0: none (copy every string) */
+__u32 ro_active;       /* which of ro_sets is current */
+__u64 ro_changes;      /* mapping changes of ro_pid that may touch a range */
+__u64 ro_changes_seen; /* ro_changes when userspace read the maps of the current set */
+struct perfbpf_ro_set ro_sets[2];
+
+static __always_inline const struct perfbpf_ro_set *ro_current(__u32 pid)
+{
+	if (!pid || pid != ro_pid || ro_changes != ro_changes_seen)
+		return 0;
+	return &ro_sets[ro_active & 1];
+}
+
+static __always_inline bool ro_has(const struct perfbpf_ro_set *rs, __u64 p)
+{
+	__u32 lo = 0, hi = rs->n;
+
+	if (hi > PERFBPF_RO_RANGES)
+		hi = PERFBPF_RO_RANGES;
+	for (int i = 0; i < 8 && lo < hi; i++) { /* log2(PERFBPF_RO_RANGES) + 1 steps */
+		__u32 mid = (lo + hi) / 2;
+		const struct perfbpf_ro_range *r = &rs->r[mid & (PERFBPF_RO_RANGES - 1)];
+
+		if (p < r->lo)
+			hi = mid;
+		else if (p >= r->hi)
+			lo = mid + 1;
+		else
+			return true;
+	}
+	return false;
+}
+
+/* ref if the string lies in a read-only range of rs (not NULL), else 0. */
+static __always_inline __u32 ro_ref(const struct perfbpf_ro_set *rs, const char *src, __u32 ref)
+{
+	return rs && src && ro_has(rs, (__u64)src) ? ref : 0;
+}
+
+/* A string field: the engine's address when refs has ref, else the copy (read_str). */
+static __always_inline void name_field(char *dst, __u32 size, const char *src, __u32 refs,
+				       __u32 ref, __u32 *flags)
+{
+	if (refs & ref) {
+		*(__u64 *)dst = (__u64)src;
+		return;
+	}
+	read_str(dst, size, src, flags);
+}
+
+/* Mapping changes of ro_pid: every change of a mapping holds the process's mmap lock for
+ * writing, so its threads taking it (or downgrading it to a read lock) and releasing it count.
+ * The mmap_lock tracepoints fire only on the lock's slow paths' users, not on a probe hit (the
+ * syscall tracepoints would: an optimized probe hit enters the kernel through the uprobe
+ * syscall, measured +60 ns per hit), and fentry is not permitted on every kernel (not here). */
+SEC("tp_btf/mmap_lock_acquire_returned")
+int BPF_PROG(perfbpf_ro_lock, struct mm_struct *mm, bool write, bool success)
+{
+	/* a read acquire counts too: mmap_write_downgrade reports itself as one */
+	if (success && ro_pid && (__u32)(bpf_get_current_pid_tgid() >> 32) == ro_pid)
+		__sync_fetch_and_add(&ro_changes, 1);
+	return 0;
+}
+
+SEC("tp_btf/mmap_lock_released")
+int BPF_PROG(perfbpf_ro_unlock, struct mm_struct *mm, bool write)
+{
+	if (write && ro_pid && (__u32)(bpf_get_current_pid_tgid() >> 32) == ro_pid)
+		__sync_fetch_and_add(&ro_changes, 1);
+	return 0;
+}
+
+/* exec replaces every mapping; it runs no code of the new image before this tracepoint */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(perfbpf_ro_exec)
+{
+	if (ro_pid && (__u32)(bpf_get_current_pid_tgid() >> 32) == ro_pid)
+		__sync_fetch_and_add(&ro_changes, 1);
+	return 0;
+}
+
+/* BPF_RB_NO_WAKEUP, or BPF_RB_FORCE_WAKEUP when a record of `size` just made the unread data
+ * cross a multiple of wakeup_bytes. */
+static __always_inline __u64 wakeup_flag(__u64 size)
 {
 	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
 	__u64 thr = wakeup_bytes;
-	__u64 flags = BPF_RB_NO_WAKEUP;
 
 	if (thr && avail >= size && avail / thr != (avail - size) / thr)
-		flags = BPF_RB_FORCE_WAKEUP;
-	bpf_ringbuf_submit(rec, flags);
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void submit(void *rec, __u64 size)
+{
+	bpf_ringbuf_submit(rec, wakeup_flag(size));
+}
+
+static __always_inline void op_head(struct perfbpf_op_head *h, __u32 kind, __u64 id, __u64 now,
+				    __u64 duration_ns, const struct perfbpf_ro_set *rs, __u32 flags)
+{
+	h->kind = kind;
+	h->flags = flags;
+	h->pid = id >> 32;
+	h->tid = (__u32)id;
+	h->end_ns = now;
+	h->duration_ns = duration_ns;
+	h->ro_gen = rs ? rs->gen : 0;
+	h->pad = 0;
+}
+
+/* One field of a packed op at buf + off: the address (8 bytes) when ref, else the string copied
+ * with its NUL (at most size bytes). Returns the bytes used. */
+static __always_inline __u32 pack_field(char *buf, __u32 off, const char *src, __u32 size,
+					bool ref, __u32 *flags)
+{
+	if (ref) {
+		__u64 a = (__u64)src;
+
+		__builtin_memcpy(buf + off, &a, sizeof(a));
+		return sizeof(a);
+	}
+	return read_str(buf + off, size, src, flags);
 }
 
 SEC("usdt")
@@ -276,8 +401,9 @@ int PERFBPF_USDT(perfbpf_op, const char *metric, const char *symbol, const char 
 {
 	__u64 now = bpf_ktime_get_ns();
 	__u64 id = bpf_get_current_pid_tgid();
+	const struct perfbpf_ro_set *rs;
 	struct perfbpf_event *e;
-	__u32 flags = 0;
+	__u32 flags = 0, refs;
 
 	if (aggregate) {
 		struct perfbpf_mon_key k;
@@ -289,6 +415,53 @@ int PERFBPF_USDT(perfbpf_op, const char *metric, const char *symbol, const char 
 		read_str(k.names.symbol, sizeof(k.names.symbol), symbol, &flags);
 		read_str(k.names.strategy, sizeof(k.names.strategy), strategy, &flags);
 		mon_record(&k, duration_ns, duration_ns, now);
+		return 0;
+	}
+	rs = ro_current(id >> 32);
+	refs = ro_ref(rs, metric, PERFBPF_F_REF_METRIC) | ro_ref(rs, symbol, PERFBPF_F_REF_SYMBOL) |
+	       ro_ref(rs, strategy, PERFBPF_F_REF_STRATEGY);
+	if (refs == PERFBPF_F_REF_ALL && !span_notes) {
+		struct perfbpf_op_ref *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+
+		if (!r) {
+			count(PERFBPF_CNT_RB_DROPPED);
+			return 0;
+		}
+		op_head(&r->h, PERFBPF_EV_OP_REF, id, now, duration_ns, rs, refs);
+		r->addr[0] = (__u64)metric;
+		r->addr[1] = (__u64)symbol;
+		r->addr[2] = (__u64)strategy;
+		submit(r, sizeof(*r));
+		return 0;
+	}
+	if (!span_notes) {
+		/* built on the stack (a sleepable program may be preempted: no per-CPU scratch),
+		 * then copied into the ring at its real length */
+		char buf[PERFBPF_PACKED_MAX] __attribute__((aligned(8)));
+		struct perfbpf_op_packed *pk = (struct perfbpf_op_packed *)buf;
+		__u32 off = PERFBPF_PACKED_HDR, n;
+
+		pk->pad = 0;
+		n = pack_field(buf, off, metric, PERFBPF_METRIC_LEN, refs & PERFBPF_F_REF_METRIC,
+			       &flags);
+		n = n > PERFBPF_METRIC_LEN ? PERFBPF_METRIC_LEN : n;
+		pk->len[0] = n;
+		off += n;
+		n = pack_field(buf, off, symbol, PERFBPF_SYMBOL_LEN, refs & PERFBPF_F_REF_SYMBOL,
+			       &flags);
+		n = n > PERFBPF_SYMBOL_LEN ? PERFBPF_SYMBOL_LEN : n;
+		pk->len[1] = n;
+		off += n;
+		n = pack_field(buf, off, strategy, PERFBPF_STRATEGY_LEN,
+			       refs & PERFBPF_F_REF_STRATEGY, &flags);
+		n = n > PERFBPF_STRATEGY_LEN ? PERFBPF_STRATEGY_LEN : n;
+		pk->len[2] = n;
+		off += n;
+		op_head(&pk->h, PERFBPF_EV_OP_PACKED, id, now, duration_ns, rs, flags | refs);
+		if (off > PERFBPF_PACKED_MAX) /* cannot happen: for the verifier */
+			return 0;
+		if (bpf_ringbuf_output(&events, buf, off, wakeup_flag(off)))
+			count(PERFBPF_CNT_RB_DROPPED);
 		return 0;
 	}
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -306,8 +479,8 @@ int PERFBPF_USDT(perfbpf_op, const char *metric, const char *symbol, const char 
 	e->parent_id = 0;
 	e->trace_id = 0;
 	e->depth = 0;
-	e->pad = 0;
-	if (span_notes) {
+	{
+		/* span notes (OTLP) are on: the op carries the span that encloses it */
 		__u32 tid = (__u32)id;
 		struct span_stack *st = bpf_map_lookup_elem(&stacks, &tid);
 
@@ -318,10 +491,14 @@ int PERFBPF_USDT(perfbpf_op, const char *metric, const char *symbol, const char 
 		}
 	}
 	__builtin_memset(&e->attr, 0, sizeof(e->attr));
-	read_str(e->names.metric, sizeof(e->names.metric), metric, &flags);
-	read_str(e->names.symbol, sizeof(e->names.symbol), symbol, &flags);
-	read_str(e->names.strategy, sizeof(e->names.strategy), strategy, &flags);
-	e->flags = flags;
+	e->ro_gen = rs ? rs->gen : 0;
+	name_field(e->names.metric, sizeof(e->names.metric), metric, refs, PERFBPF_F_REF_METRIC,
+		   &flags);
+	name_field(e->names.symbol, sizeof(e->names.symbol), symbol, refs, PERFBPF_F_REF_SYMBOL,
+		   &flags);
+	name_field(e->names.strategy, sizeof(e->names.strategy), strategy, refs,
+		   PERFBPF_F_REF_STRATEGY, &flags);
+	e->flags = flags | refs;
 	submit(e, sizeof(*e));
 	return 0;
 }
@@ -492,7 +669,7 @@ int PERFBPF_USDT(perfbpf_span_end, const char *name)
 	e->parent_id = d > 0 ? st->frames[(d - 1) & (PERFBPF_SPAN_DEPTH - 1)].span_id : 0;
 	e->trace_id = st->trace_id;
 	e->depth = d;
-	e->pad = 0;
+	e->ro_gen = 0;
 	struct acct *a = attribution ? bpf_task_storage_get(&accts, bpf_get_current_task_btf(), NULL, 0)
 				     : NULL;
 

@@ -237,6 +237,7 @@ int json__write(FILE *f, const struct summary *s)
 	json_object_object_add(root, "losses", losses);
 	add_u64(probes, "binaries", s->binaries);
 	add_u64(probes, "sites", s->probe_sites);
+	add_u64(probes, "strings_from_files", s->strings_from_files);
 	json_object_object_add(root, "probes", probes);
 	json_object_object_add(root, "attribution", json_object_new_boolean(s->attribution));
 	if (s->otlp)

@@ -258,6 +258,7 @@ static int report(struct session *s)
 		sum.trace_ns += s->runs[i].trace_ns;
 	sum.binaries = s->po.binaries;
 	sum.probe_sites = s->po.sites;
+	sum.strings_from_files = tracer__strings_from_files(s->tracer);
 	sum.attribution = s->o->attribution;
 	sum.runs = s->runs;
 	sum.nruns = s->nruns;
@@ -357,9 +358,19 @@ static int trace_loop(struct session *s, done_fn done)
 	 * events show without waiting a whole period (`--events -`, time to first event) */
 	int period = 1;
 
+	bool rescan = true;
+
 	while (!done(s)) {
-		int n = tracer__poll(s->tracer, period);
+		int n, err = tracer__refresh_strings(s->tracer, s->pid, rescan);
 		uint64_t now;
+
+		if (err) {
+			pb_err("reading the read-only ranges of pid %d failed: %s", s->pid,
+			       strerror(-err));
+			return err;
+		}
+		n = tracer__poll(s->tracer, period);
+		rescan = false;
 
 		period = period * 2 < POLL_MS ? period * 2 : POLL_MS;
 
@@ -374,9 +385,8 @@ static int trace_loop(struct session *s, done_fn done)
 		if (deadline && now >= deadline && !s->stop_reason)
 			s->stop_reason = "the duration elapsed";
 		if (now >= next_scan) {
-			int err;
-
 			next_scan = now + RESCAN_NS;
+			rescan = true;
 			if (target__scan_maps(s->pid, &s->po.objs) > 0 &&
 			    (err = tracer__attach_new(s->tracer, s->pid, &s->po)))
 				return err;

@@ -83,6 +83,7 @@ struct summary {
 	uint64_t sample_budget_bytes;
 	double hist_rel_error;
 	unsigned binaries, probe_sites;
+	uint64_t strings_from_files; /* string fields read from the target's files, not copied */
 	bool attribution; /* --attribution was on */
 	bool kernel_histograms; /* perfbpf monitor: every percentile from the in-kernel histograms */
 	struct stat_row *rows;    /* per (metric, symbol, strategy), by total_ns descending */

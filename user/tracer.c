@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 
 #include "perfbpf.skel.h"
+#include "ro_strings.h"
 #include "usdt_multi.h"
 #include "util.h"
 
@@ -35,6 +36,8 @@ const char *const perfbpf_probe_names[] = {
 };
 #define FIRST_NOTE_PROBE 3
 
+#define RO_PROGS 3 /* see ro_programs */
+
 /* Distinct probe argument layouts perfbpf can hold (libbpf's default is 256). */
 #define USDT_SPECS 4096
 
@@ -47,6 +50,10 @@ struct tracer {
 	struct usdt_specs specs;
 	int ncpus;
 	int cb_err;
+	struct ro_strings *ro; /* strings left in the target's read-only ranges; NULL: all copied */
+	struct bpf_link *ro_links[RO_PROGS];
+	struct perfbpf_event resolved; /* an event with its PERFBPF_F_REF_* fields read */
+	uint64_t ro_resolved, ro_faults, ro_truncated; /* of those fields, added to the kernel's counters */
 };
 
 /* libbpf's warnings (a whole verifier log on a failed load) only with -v: perfbpf itself prints
@@ -105,6 +112,15 @@ static struct bpf_program *prog_for(struct tracer *t, const char *name)
 	return NULL;
 }
 
+/* The programs that see mapping changes of the target (bpf/perfbpf.bpf.c, ro_change), and the
+ * kernel functions they need. */
+static void ro_programs(struct perfbpf_bpf *k, struct bpf_program *p[RO_PROGS])
+{
+	p[0] = k->progs.perfbpf_ro_lock;
+	p[1] = k->progs.perfbpf_ro_unlock;
+	p[2] = k->progs.perfbpf_ro_exec;
+}
+
 /* Feature probe by BTF, for a precise message when loading fails. */
 static bool kernel_has_func(const char *name)
 {
@@ -117,12 +133,115 @@ static bool kernel_has_func(const char *name)
 	btf__free(btf);
 	return found;
 }
+/* Reads the fields the BPF side left in the target (PERFBPF_F_REF_*) into t->resolved. */
+static int resolve_strings(struct tracer *t, const struct perfbpf_event *e)
+{
+	struct perfbpf_event *r = &t->resolved;
+	struct {
+		uint32_t flag;
+		char *field;
+		size_t size;
+	} f[3] = {
+		{ PERFBPF_F_REF_METRIC, r->names.metric, sizeof(r->names.metric) },
+		{ PERFBPF_F_REF_SYMBOL, r->names.symbol, sizeof(r->names.symbol) },
+		{ PERFBPF_F_REF_STRATEGY, r->names.strategy, sizeof(r->names.strategy) },
+	};
+	uint32_t flags = e->flags & ~PERFBPF_F_REF_ALL;
+
+	*r = *e;
+	for (int i = 0; i < 3; i++) {
+		uint64_t addr;
+		uint32_t fl = 0;
+		int err;
+
+		if (!(e->flags & f[i].flag))
+			continue;
+		memcpy(&addr, f[i].field, sizeof(addr));
+		err = t->ro ? ro_strings__read(t->ro, e->ro_gen, addr, f[i].field, f[i].size, &fl)
+			    : -EINVAL;
+		if (err)
+			return err;
+		flags |= fl;
+		t->ro_resolved++;
+		/* counted as the kernel counts a copy that failed or was cut */
+		if (fl & PERFBPF_F_FAULT)
+			t->ro_faults++;
+		if (fl & PERFBPF_F_TRUNCATED)
+			t->ro_truncated++;
+	}
+	r->flags = flags;
+	return 0;
+}
+
+/* The perfbpf_event a compact op's header starts. */
+static struct perfbpf_event op_event(const struct perfbpf_op_head *h)
+{
+	return (struct perfbpf_event){
+		.kind = PERFBPF_EV_OP, .flags = h->flags, .pid = h->pid, .tid = h->tid,
+		.end_ns = h->end_ns, .duration_ns = h->duration_ns, .self_ns = h->duration_ns,
+		.ro_gen = h->ro_gen,
+	};
+}
+
+/* A compact op (PERFBPF_EV_OP_REF) as the perfbpf_event it stands for, in t->resolved. */
+static int expand_op_ref(struct tracer *t, const struct perfbpf_op_ref *o)
+{
+	struct perfbpf_event e = op_event(&o->h);
+
+	memcpy(e.names.metric, &o->addr[0], sizeof(o->addr[0]));
+	memcpy(e.names.symbol, &o->addr[1], sizeof(o->addr[1]));
+	memcpy(e.names.strategy, &o->addr[2], sizeof(o->addr[2]));
+	return resolve_strings(t, &e);
+}
+
+/* A packed op (PERFBPF_EV_OP_PACKED) as the perfbpf_event it stands for, in t->resolved; 1 when
+ * the record is malformed (it is not counted then: the kernel never writes one). */
+static int expand_op_packed(struct tracer *t, const void *data, size_t size)
+{
+	const struct perfbpf_op_packed *p = data;
+	struct perfbpf_event e = op_event(&p->h);
+	char *field[3] = { e.names.metric, e.names.symbol, e.names.strategy };
+	const size_t cap[3] = { sizeof(e.names.metric), sizeof(e.names.symbol),
+				sizeof(e.names.strategy) };
+	const uint32_t ref[3] = { PERFBPF_F_REF_METRIC, PERFBPF_F_REF_SYMBOL,
+				  PERFBPF_F_REF_STRATEGY };
+	size_t off = PERFBPF_PACKED_HDR;
+
+	for (int i = 0; i < 3; i++) {
+		size_t len = p->len[i];
+
+		if (len == 0 || len > cap[i] || off + len > size ||
+		    ((p->h.flags & ref[i]) && len != sizeof(uint64_t)))
+			return 1;
+		memcpy(field[i], (const char *)data + off, len);
+		if (!(p->h.flags & ref[i]))
+			field[i][len - 1] = '\0';
+		off += len;
+	}
+	return resolve_strings(t, &e);
+}
 
 static int on_sample(void *ctx, void *data, size_t size)
 {
 	struct tracer *t = ctx;
 
 	const struct perfbpf_note *n = data;
+
+	if (size >= PERFBPF_PACKED_HDR &&
+	    ((const struct perfbpf_op_head *)data)->kind == PERFBPF_EV_OP_PACKED) {
+		int r = expand_op_packed(t, data, size);
+
+		if (r == 1)
+			return 0;
+		t->cb_err = r ?: t->opts.on_event(t->opts.ctx, &t->resolved);
+		return t->cb_err;
+	}
+	if (size >= sizeof(struct perfbpf_op_ref) &&
+	    ((const struct perfbpf_op_head *)data)->kind == PERFBPF_EV_OP_REF) {
+		t->cb_err = expand_op_ref(t, data);
+		t->cb_err = t->cb_err ?: t->opts.on_event(t->opts.ctx, &t->resolved);
+		return t->cb_err;
+	}
 
 	if (size >= sizeof(*n) && n->kind >= PERFBPF_EV_ATTR) {
 		if (t->opts.on_note)
@@ -131,6 +250,12 @@ static int on_sample(void *ctx, void *data, size_t size)
 	}
 	if (size < sizeof(struct perfbpf_event))
 		return 0;
+	if (((const struct perfbpf_event *)data)->flags & PERFBPF_F_REF_ALL) {
+		t->cb_err = resolve_strings(t, data);
+		if (t->cb_err)
+			return t->cb_err;
+		data = &t->resolved;
+	}
 	t->cb_err = t->opts.on_event(t->opts.ctx, data);
 	return t->cb_err;
 }
@@ -155,7 +280,9 @@ int tracer__check_privileges(void)
 
 int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 {
+	struct bpf_program *ro_progs[RO_PROGS];
 	struct tracer *t;
+	bool ro;
 	int err;
 
 	*out = NULL;
@@ -190,6 +317,11 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 		bpf_program__set_autoload(t->skel->progs.perfbpf_sched_wakeup, false);
 		bpf_program__set_autoload(t->skel->progs.perfbpf_sched_wakeup_new, false);
 	}
+	/* strings left in the target: not for the monitor, which keys its tables by the strings */
+	ro = !opts->aggregate;
+	ro_programs(t->skel, ro_progs);
+	for (int i = 0; i < RO_PROGS && !ro; i++)
+		bpf_program__set_autoload(ro_progs[i], false);
 	if (!opts->span_notes) {
 		/* the span annotation probes are attached only for OTLP: do not verify them */
 		bpf_program__set_autoload(t->skel->progs.perfbpf_span_attr_str, false);
@@ -260,6 +392,20 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 			goto fail;
 		}
 	}
+	for (int i = 0; i < RO_PROGS && ro; i++) {
+		t->ro_links[i] = bpf_program__attach(ro_progs[i]);
+		if (!t->ro_links[i]) {
+			/* not an error: every string is then copied, as before */
+			pb_debug("cannot attach %s (%s): strings are copied",
+				 bpf_program__name(ro_progs[i]), strerror(errno));
+			ro = false;
+		}
+	}
+	if (ro && !(t->ro = ro_strings__new())) {
+		err = -ENOMEM;
+		pb_err("out of memory");
+		goto fail;
+	}
 	t->specs.map_fd = bpf_map__fd(t->skel->maps.__bpf_usdt_specs);
 	t->specs.max = USDT_SPECS;
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_sample, t, NULL);
@@ -287,12 +433,49 @@ void tracer__free(struct tracer *t)
 	if (!t)
 		return;
 	ring_buffer__free(t->rb);
+	for (int i = 0; i < RO_PROGS; i++)
+		bpf_link__destroy(t->ro_links[i]);
 	/* one grace period per link, whatever its number of sites */
 	tracer__detach_probes(t);
 	free(t->links);
 	usdt_specs__free(&t->specs);
 	perfbpf_bpf__destroy(t->skel);
+	ro_strings__free(t->ro);
 	free(t);
+}
+
+uint64_t tracer__strings_from_files(const struct tracer *t)
+{
+	return t->ro_resolved;
+}
+
+int tracer__refresh_strings(struct tracer *t, int pid, bool rescan)
+{
+	struct perfbpf_bpf__bss *bss = t->ro ? t->skel->bss : NULL;
+	struct perfbpf_ro_set set;
+	uint64_t changes;
+	int r;
+
+	if (!bss || pid <= 0)
+		return 0;
+	changes = __atomic_load_n(&bss->ro_changes, __ATOMIC_ACQUIRE);
+	if (!rescan && bss->ro_pid == (uint32_t)pid && changes == bss->ro_changes_seen)
+		return 0;
+	r = ro_strings__scan(t->ro, pid, &set);
+	if (r == -ESRCH || r == -ENOENT)
+		return 0; /* the target has gone: its events so far still resolve */
+	if (r < 0)
+		return r;
+	if (r == 1) {
+		uint32_t next = !bss->ro_active;
+
+		/* the BPF side reads the active set: write the other one, then switch */
+		bss->ro_sets[next] = set;
+		__atomic_store_n(&bss->ro_pid, (uint32_t)pid, __ATOMIC_RELEASE);
+		__atomic_store_n(&bss->ro_active, next, __ATOMIC_RELEASE);
+	}
+	__atomic_store_n(&bss->ro_changes_seen, changes, __ATOMIC_RELEASE);
+	return 0;
 }
 
 int tracer__attach(struct tracer *t, int pid, const char *path, const char *display,
@@ -425,6 +608,9 @@ int tracer__counters(struct tracer *t, uint64_t out[PERFBPF_CNT__MAX])
 		for (int c = 0; c < t->ncpus; c++)
 			out[k] += vals[c];
 	}
+	/* strings read from the files instead of copied count as the kernel's copies would */
+	out[PERFBPF_CNT_STR_FAULT] += t->ro_faults;
+	out[PERFBPF_CNT_STR_TRUNCATED] += t->ro_truncated;
 	free(vals);
 	return 0;
 }

@@ -53,6 +53,14 @@ struct probe_objs {
 /* Examines the objects not yet looked at and attaches to those with perfbpf probes, for process
  * pid (0: every process that maps them, now or later). 0, or the first failure's -errno. */
 int tracer__attach_new(struct tracer *t, int pid, struct probe_objs *po);
+/* Strings in the target's read-only file-backed ranges are not copied by the BPF side but read
+ * from the files (ro_strings.h). Publishes pid's ranges when they changed: with rescan, reads
+ * the maps; without, only if a mapping change may have touched a range since the last time (the
+ * kernel then copies every string until this is called). Cheap when nothing is to be done: call
+ * it at every drain. 0 or -errno. */
+int tracer__refresh_strings(struct tracer *t, int pid, bool rescan);
+/* String fields read from the target's files so far (not copied by the BPF side). */
+uint64_t tracer__strings_from_files(const struct tracer *t);
 /* Waits up to timeout_ms for a wakeup, then consumes everything pending. Returns the number of
  * events consumed or -errno (-EINTR when a signal arrived). */
 int tracer__poll(struct tracer *t, int timeout_ms);

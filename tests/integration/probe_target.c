@@ -16,6 +16,11 @@
  *                 1.5 s later COUNT "after.exec.late".
  *   MODE dlopen:  once attached, dlopen()s libprobelate.so (next to this executable), waits up to
  *                 10 s for its probe to be attached (exit 4 if not), then COUNT "late.op" in it.
+ *   MODE reload:  for libprobelate.so, then libprobelate2.so (op "late.ox", the same layout):
+ *                 dlopen, at once COUNT ops from this executable's probe site named with the
+ *                 library's literal (symbol "EXE"), then as dlopen (COUNT from the library's
+ *                 site), dlclose. Prints "names ADDR1 ADDR2", the addresses of the two names
+ *                 (usually equal: the second library is mapped where the first was).
  *   MODE threads: 64 threads, each COUNT x (span "thread.span" around op "thread.op"), strategy
  *                 "t<N>"; all start together.
  *   MODE watch:   forever: every 100 ms prints "SEMAPHORE NS": the op semaphore and the fastest
@@ -176,32 +181,51 @@ static void after_exec(void)
 		PERFBPF_OP("after.exec.late", "X", "exec", i);
 }
 
-static void load_late_library(void)
+/* Loads LIB (next to this executable), [exe_first: fires COUNT ops from this executable's probe
+ * site named with the library's literal,] waits for its probe to be attached, fires COUNT ops,
+ * unloads it; returns the address its op name had. */
+static const void *load_late_library(const char *lib, bool exe_first)
 {
 	char path[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 32);
 	void *h;
 	int (*attached)(void);
 	void (*work)(unsigned);
+	const char *(*name)(void);
+	const void *addr;
 
 	if (n <= 0)
 		exit(3);
 	path[n] = '\0';
-	strcpy(strrchr(path, '/') + 1, "libprobelate.so");
+	strcpy(strrchr(path, '/') + 1, lib);
 	h = dlopen(path, RTLD_NOW);
 	if (!h)
 		exit(3);
 	attached = (int (*)(void))dlsym(h, "probelate_attached");
 	work = (void (*)(unsigned))dlsym(h, "probelate_work");
-	if (!attached || !work)
+	name = (const char *(*)(void))dlsym(h, "probelate_name");
+	if (!attached || !work || !name)
 		exit(3);
+	for (unsigned i = 0; exe_first && i < count; i++)
+		PERFBPF_OP(name(), "EXE", "dlopen", i);
 	for (int t = 0; !attached(); t++) {
 		if (t == 10000)
 			exit(4);
 		usleep(1000);
 	}
 	work(count);
+	addr = name();
 	dlclose(h);
+	return addr;
+}
+
+static void reload_library(void)
+{
+	const void *a = load_late_library("libprobelate.so", true);
+	const void *b = load_late_library("libprobelate2.so", true);
+
+	printf("names %p %p\n", a, b);
+	fflush(stdout);
 }
 
 #define NTHREADS 64
@@ -320,8 +344,10 @@ int main(int argc, char **argv)
 		exec_self();
 	else if (!strcmp(argv[i], "after-exec"))
 		after_exec();
+	else if (!strcmp(argv[i], "reload"))
+		reload_library();
 	else if (!strcmp(argv[i], "dlopen"))
-		load_late_library();
+		load_late_library("libprobelate.so", false);
 	else if (!strcmp(argv[i], "threads"))
 		threads();
 	else if (!strcmp(argv[i], "watch"))

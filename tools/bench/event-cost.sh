@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
-# Cost per event on one workload (tools/bench/probe_loop: EVENTS ops, then EVENTS
-# span_begin/span_end pairs), every tracer side by side, runs interleaved, medians of RUNS:
+# Cost per event on one workload (tools/bench/probe_loop: EVENTS ops named with string literals,
+# EVENTS ops whose symbol and strategy are heap strings, then EVENTS span_begin/span_end pairs),
+# every tracer side by side, runs interleaved, medians of RUNS:
 #   detached          no tracer (the semaphore branch only)
 #   floor             an empty BPF program on the same probes (tools/bench/floor), the price of
 #                     the probe hit itself; floor-sleepable: the same, marked sleepable as
 #                     perfbpf's programs are
 #   floor-args, floor-ring, floor-strings
 #                     the floor plus one part of perfbpf's op program (floor.bpf.c): reading
-#                     the four arguments; that plus a ring-buffer record; that plus the three
-#                     string copies instead. Their differences price each part.
+#                     the four arguments; that plus clock, pid and a 64-byte ring-buffer record
+#                     (what perfbpf sends for an op named with literals); that plus the three
+#                     string copies instead (what copying names costs). Their differences price
+#                     each part.
 #   perfbpf-ring      perfbpf attach: every event through the ring buffer to exact statistics
 #   perfbpf-monitor   perfbpf monitor: histograms in the kernel
 #   bpftrace          bpftrace -c with the nearest equivalent script
@@ -76,6 +79,7 @@ for ((r = 0; r < runs; r++)); do
 	for m in "${modes[@]}"; do
 		res=$(one "$m")
 		s[$m.op]+="$(awk '/^op_ns/ {print $2}' <<<"$res") "
+		s[$m.heap]+="$(awk '/^op_heap_ns/ {print $2}' <<<"$res") "
 		s[$m.span]+="$(awk '/^span_ns/ {print $2}' <<<"$res") "
 		if [ -s "$tmp/rusage" ]; then
 			read -r cpu rss < "$tmp/rusage"
@@ -85,28 +89,33 @@ for ((r = 0; r < runs; r++)); do
 	done
 done
 
-fop=$(echo "${s[floor.op]}" | median); fspan=$(echo "${s[floor.span]}" | median)
-bop=$(echo "${s[bpftrace.op]}" | median); bspan=$(echo "${s[bpftrace.span]}" | median)
-echo "| tracer | op: ns/event | span pair: ns/event | op vs floor | span vs floor | op vs bpftrace | span vs bpftrace |"
-echo "|---|---:|---:|---:|---:|---:|---:|"
+fop=$(echo "${s[floor.op]}" | median); fheap=$(echo "${s[floor.heap]}" | median)
+fspan=$(echo "${s[floor.span]}" | median)
+bop=$(echo "${s[bpftrace.op]}" | median); bheap=$(echo "${s[bpftrace.heap]}" | median)
+bspan=$(echo "${s[bpftrace.span]}" | median)
+echo "| tracer | op, literal names: ns/event | op, heap names | span pair | op vs floor | op (heap) vs floor | span vs floor | op vs bpftrace | op (heap) vs bpftrace | span vs bpftrace |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for m in "${modes[@]}"; do
-	op=$(echo "${s[$m.op]}" | median); span=$(echo "${s[$m.span]}" | median)
-	echo "| $m | $op | $span | $(ratio "$op" "$fop") | $(ratio "$span" "$fspan") | $(ratio "$op" "$bop") | $(ratio "$span" "$bspan") |"
+	op=$(echo "${s[$m.op]}" | median); heap=$(echo "${s[$m.heap]}" | median)
+	span=$(echo "${s[$m.span]}" | median)
+	echo "| $m | $op | $heap | $span | $(ratio "$op" "$fop") | $(ratio "$heap" "$fheap") | $(ratio "$span" "$fspan") | $(ratio "$op" "$bop") | $(ratio "$heap" "$bheap") | $(ratio "$span" "$bspan") |"
 done
 med() { echo "${s[$1.op]}" | median; }
 echo
 echo "Where perfbpf's op time goes above the floor (medians above; differences of medians):"
 echo
 awk -v f="$(med floor)" -v a="$(med floor-args)" -v r="$(med floor-ring)" \
-	-v st="$(med floor-strings)" -v p="$(med perfbpf-ring)" 'BEGIN {
+	-v st="$(med floor-strings)" -v p="$(med perfbpf-ring)" \
+	-v ph="$(echo "${s[perfbpf-ring.heap]}" | median)" 'BEGIN {
 	print "| part of an op event | ns |"
 	print "|---|---:|"
 	printf "| the probe hit (floor) | %.0f |\n", f
 	printf "| reading the four arguments (floor-args − floor) | %.0f |\n", a - f
-	printf "| clock, pid and a ring-buffer record (floor-ring − floor-args) | %.0f |\n", r - a
-	printf "| three string copies (floor-strings − floor-args) | %.0f |\n", st - a
-	printf "| the rest of perfbpf'"'"'s program (perfbpf-ring − the above) | %.0f |\n", p - r - (st - a)
-	printf "| perfbpf-ring | %.0f |\n", p
+	printf "| clock, pid and a 64-byte ring-buffer record (floor-ring − floor-args) | %.0f |\n", r - a
+	printf "| the rest of perfbpf'"'"'s program, literal names: range lookups (perfbpf-ring − floor-ring) | %.0f |\n", p - r
+	printf "| perfbpf-ring, literal names | %.0f |\n", p
+	printf "| three string copies, for comparison (floor-strings − floor-args) | %.0f |\n", st - a
+	printf "| perfbpf-ring, heap symbol and strategy (two copies, a 272-byte record) | %.0f |\n", ph
 }'
 if [ -n "${STATS:-}" ]; then
 	{

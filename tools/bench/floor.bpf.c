@@ -3,8 +3,9 @@
  * program does, to price the probe hit itself and then each part (tools/bench/floor.c --stage):
  *   floor_empty    nothing
  *   floor_args     reads the four USDT arguments (perfbpf_usdt_args, as perfbpf does)
- *   floor_ring     floor_args + clock, pid, a ring-buffer record of perfbpf's event size,
- *                  submitted without wakeup (floor.c drains it every 10 ms)
+ *   floor_ring     floor_args + clock, pid, a ring-buffer record of the size perfbpf sends for
+ *                  an op whose strings are literals (struct perfbpf_op_ref, 64 bytes), submitted
+ *                  without wakeup (floor.c drains it every 10 ms)
  *   floor_strings  floor_args + the three string copies (bpf_probe_read_user_str) into a
  *                  per-CPU buffer
  */
@@ -56,16 +57,18 @@ SEC("usdt")
 int floor_ring(struct pt_regs *ctx)
 {
 	long a[4] = { 0 };
-	struct perfbpf_event *e;
+	struct perfbpf_op_ref *e;
 
 	args(ctx, a);
 	e = bpf_ringbuf_reserve(&floor_events, sizeof(*e), 0);
 	if (!e)
 		return 0;
-	e->end_ns = bpf_ktime_get_ns();
-	e->pid = bpf_get_current_pid_tgid() >> 32;
-	e->duration_ns = a[3];
-	e->names.metric[0] = 0;
+	e->h.end_ns = bpf_ktime_get_ns();
+	e->h.pid = bpf_get_current_pid_tgid() >> 32;
+	e->h.duration_ns = a[3];
+	e->addr[0] = a[0];
+	e->addr[1] = a[1];
+	e->addr[2] = a[2];
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;
 }

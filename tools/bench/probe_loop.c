@@ -2,8 +2,10 @@
 /* Benchmark target: fires perfbpf probes in a tight loop and prints the wall time per event.
  *   probe_loop [--events N] [--wait-attach SEC]
  *   probe_loop --rate R --threads T --seconds S [--wait-attach SEC]
- * The first form prints "op_ns X" (one op per iteration, two symbols alternating) and "span_ns Y"
- * (one span_begin/span_end pair per iteration). The second fires ops from T threads at R events
+ * The first form prints "op_ns X" (one op per iteration, two symbols alternating, all names string
+ * literals), "op_heap_ns X" (the same with the symbol and strategy in heap buffers, as names read
+ * from market data or a config would be) and "span_ns Y" (one span_begin/span_end pair per
+ * iteration). The second fires ops from T threads at R events
  * per second in all (R = 0: as fast as they can) for S seconds and prints "events N seconds S".
  * With --wait-attach it starts once a tracer has set the semaphores, so that the whole loop is
  * traced. */
@@ -113,6 +115,19 @@ int main(int argc, char **argv)
 	for (long i = 0; i < events; i++)
 		PERFBPF_OP("bench.op", symbols[i & 1], "bench", 1000 + (uint64_t)(i & 1023));
 	printf("op_ns %.1f\n", (now_s() - t0) * 1e9 / (double)events);
+	{
+		char *sym[2] = { strdup(symbols[0]), strdup(symbols[1]) }, *strategy = strdup("bench");
+
+		if (!sym[0] || !sym[1] || !strategy)
+			return 1;
+		t0 = now_s();
+		for (long i = 0; i < events; i++)
+			PERFBPF_OP("bench.op", sym[i & 1], strategy, 1000 + (uint64_t)(i & 1023));
+		printf("op_heap_ns %.1f\n", (now_s() - t0) * 1e9 / (double)events);
+		free(sym[0]);
+		free(sym[1]);
+		free(strategy);
+	}
 	t0 = now_s();
 	for (long i = 0; i < events; i++) {
 		PERFBPF_SPAN_BEGIN("bench.span", symbols[i & 1], "bench");
