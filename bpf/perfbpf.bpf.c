@@ -65,9 +65,12 @@ struct span_frame {
 	__u64 span_id;
 	__u64 child_ns;  /* summed durations of closed child spans */
 	__u64 name_ptr;  /* engine address of the name: a cheap first test at span_end */
-	__u32 flags;
-	__u32 pad;
+	__u32 flags;     /* read_str's, and PERFBPF_F_REF_SYMBOL/_STRATEGY */
+	__u32 ro_gen;    /* of the ranges the references were checked against */
 	struct perfbpf_names names;
+	__u16 len[3];    /* bytes used in each names field (an address: 8) */
+	__u16 pad;
+	__u32 pad2;
 };
 
 struct span_stack {
@@ -506,7 +509,9 @@ int PERFBPF_USDT(perfbpf_op, const char *metric, const char *symbol, const char 
 SEC("usdt")
 int PERFBPF_USDT(perfbpf_span_begin, const char *name, const char *symbol, const char *strategy)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id, refs;
+	const struct perfbpf_ro_set *rs;
 	struct span_stack *st;
 	struct span_frame *f;
 	__u32 d;
@@ -532,12 +537,19 @@ int PERFBPF_USDT(perfbpf_span_begin, const char *name, const char *symbol, const
 	f->span_id = ((__u64)tid << 32) | (st->seq & 0xffffffffull);
 	f->child_ns = 0;
 	f->name_ptr = (__u64)name;
-	f->flags = 0;
+	/* the symbol and strategy may stay in the engine (see name_field); the name is copied:
+	 * span_end compares it with the name it is given */
+	rs = ro_current(id >> 32);
+	refs = ro_ref(rs, symbol, PERFBPF_F_REF_SYMBOL) | ro_ref(rs, strategy, PERFBPF_F_REF_STRATEGY);
+	f->flags = refs;
+	f->ro_gen = rs ? rs->gen : 0;
 	/* zero-padded: span_end compares whole names and monitor mode hashes them */
 	__builtin_memset(&f->names, 0, sizeof(f->names));
-	read_str(f->names.metric, sizeof(f->names.metric), name, &f->flags);
-	read_str(f->names.symbol, sizeof(f->names.symbol), symbol, &f->flags);
-	read_str(f->names.strategy, sizeof(f->names.strategy), strategy, &f->flags);
+	f->len[0] = pack_field(f->names.metric, 0, name, sizeof(f->names.metric), false, &f->flags);
+	f->len[1] = pack_field(f->names.symbol, 0, symbol, sizeof(f->names.symbol),
+			       refs & PERFBPF_F_REF_SYMBOL, &f->flags);
+	f->len[2] = pack_field(f->names.strategy, 0, strategy, sizeof(f->names.strategy),
+			       refs & PERFBPF_F_REF_STRATEGY, &f->flags);
 	if (d == 0)
 		st->trace_id = f->span_id;
 	st->depth = d + 1;
@@ -605,13 +617,76 @@ static __always_inline int match_frame(struct span_stack *st, __u32 top, const c
 	return -1;
 }
 
+/* Copies one field of a frame (its len[i] bytes) to buf + off; returns the bytes. */
+#define SPAN_FIELD(buf, off, f, field, i)						\
+	({										\
+		__u32 n_ = (f)->len[i];						\
+											\
+		n_ = n_ < 1 ? 1 : n_ > sizeof((f)->names.field) ? sizeof((f)->names.field) : n_; \
+		__builtin_memcpy((buf) + (off), (f)->names.field, sizeof((f)->names.field)); \
+		n_;									\
+	})
+
+/* The ended span d of st as a packed record (struct perfbpf_span_packed). */
+static __always_inline int span_send(struct span_stack *st, struct span_frame *f, int d, __u64 id,
+				     __u64 now, __u64 dur)
+{
+	char buf[PERFBPF_SPAN_PACKED_MAX] __attribute__((aligned(8)));
+	struct perfbpf_span_packed *p = (struct perfbpf_span_packed *)buf;
+	struct acct *a = attribution ? bpf_task_storage_get(&accts, bpf_get_current_task_btf(), NULL, 0)
+				     : NULL;
+	__u32 off = PERFBPF_SPAN_PACKED_HDR, n;
+
+	p->kind = PERFBPF_EV_SPAN_PACKED;
+	p->flags = f->flags;
+	p->pid = id >> 32;
+	p->tid = (__u32)id;
+	p->end_ns = now;
+	p->duration_ns = dur;
+	p->self_ns = dur > f->child_ns ? dur - f->child_ns : 0;
+	p->span_id = f->span_id;
+	p->parent_id = d > 0 ? st->frames[(d - 1) & (PERFBPF_SPAN_DEPTH - 1)].span_id : 0;
+	p->trace_id = st->trace_id;
+	p->depth = d;
+	p->ro_gen = f->ro_gen;
+	p->pad = 0;
+	if (a) {
+		struct perfbpf_attribution *at = (struct perfbpf_attribution *)(buf + off);
+
+		a->open = d;
+		acct_flush(a, now);
+		at->oncpu_ns = a->sum.oncpu_ns - f->at_begin.oncpu_ns;
+		at->runq_ns = a->sum.runq_ns - f->at_begin.runq_ns;
+		at->blocked_ns = a->sum.blocked_ns - f->at_begin.blocked_ns;
+		at->nvcsw = a->sum.nvcsw - f->at_begin.nvcsw;
+		at->nivcsw = a->sum.nivcsw - f->at_begin.nivcsw;
+		at->migrations = a->sum.migrations - f->at_begin.migrations;
+		at->pad = 0;
+		p->flags |= PERFBPF_F_ATTRIBUTED;
+		off += sizeof(*at);
+	}
+	n = SPAN_FIELD(buf, off, f, metric, 0);
+	p->len[0] = n;
+	off += n;
+	n = SPAN_FIELD(buf, off, f, symbol, 1);
+	p->len[1] = n;
+	off += n;
+	n = SPAN_FIELD(buf, off, f, strategy, 2);
+	p->len[2] = n;
+	off += n;
+	if (off > PERFBPF_SPAN_PACKED_MAX) /* cannot happen: for the verifier */
+		return 0;
+	if (bpf_ringbuf_output(&events, buf, off, wakeup_flag(off)))
+		count(PERFBPF_CNT_RB_DROPPED);
+	return 0;
+}
+
 SEC("usdt")
 int PERFBPF_USDT(perfbpf_span_end, const char *name)
 {
 	__u64 now = bpf_ktime_get_ns();
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
-	struct perfbpf_event *e;
 	struct span_stack *st;
 	struct span_frame *f;
 	__u64 dur;
@@ -652,44 +727,7 @@ int PERFBPF_USDT(perfbpf_span_end, const char *name)
 		mon_record(&k, dur, dur > f->child_ns ? dur - f->child_ns : 0, now);
 		return 0;
 	}
-
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count(PERFBPF_CNT_RB_DROPPED);
-		return 0;
-	}
-	e->kind = PERFBPF_EV_SPAN;
-	e->flags = f->flags;
-	e->pid = id >> 32;
-	e->tid = tid;
-	e->end_ns = now;
-	e->duration_ns = dur;
-	e->self_ns = dur > f->child_ns ? dur - f->child_ns : 0;
-	e->span_id = f->span_id;
-	e->parent_id = d > 0 ? st->frames[(d - 1) & (PERFBPF_SPAN_DEPTH - 1)].span_id : 0;
-	e->trace_id = st->trace_id;
-	e->depth = d;
-	e->ro_gen = 0;
-	struct acct *a = attribution ? bpf_task_storage_get(&accts, bpf_get_current_task_btf(), NULL, 0)
-				     : NULL;
-
-	if (a) {
-		a->open = d;
-		acct_flush(a, now);
-		e->attr.oncpu_ns = a->sum.oncpu_ns - f->at_begin.oncpu_ns;
-		e->attr.runq_ns = a->sum.runq_ns - f->at_begin.runq_ns;
-		e->attr.blocked_ns = a->sum.blocked_ns - f->at_begin.blocked_ns;
-		e->attr.nvcsw = a->sum.nvcsw - f->at_begin.nvcsw;
-		e->attr.nivcsw = a->sum.nivcsw - f->at_begin.nivcsw;
-		e->attr.migrations = a->sum.migrations - f->at_begin.migrations;
-		e->attr.pad = 0;
-		e->flags |= PERFBPF_F_ATTRIBUTED;
-	} else {
-		__builtin_memset(&e->attr, 0, sizeof(e->attr));
-	}
-	__builtin_memcpy(&e->names, &f->names, sizeof(e->names));
-	submit(e, sizeof(*e));
-	return 0;
+	return span_send(st, f, d, id, now, dur);
 }
 
 /* --- span notes (probe ABI v2): attributes, events and errors of the innermost open span ------ */

@@ -22,6 +22,7 @@ enum perfbpf_event_kind {
 	PERFBPF_EV_ERROR = 5, /* the span failed: str = message */
 	PERFBPF_EV_OP_REF = 6, /* an op as struct perfbpf_op_ref */
 	PERFBPF_EV_OP_PACKED = 7, /* an op as struct perfbpf_op_packed */
+	PERFBPF_EV_SPAN_PACKED = 8, /* a span as struct perfbpf_span_packed */
 };
 
 /* perfbpf_event.flags */
@@ -142,6 +143,32 @@ struct perfbpf_op_packed {
 	char data[];
 };
 _Static_assert(sizeof(struct perfbpf_op_packed) == PERFBPF_PACKED_HDR, "perfbpf_op_packed layout");
+
+/* A span, as sent when it ends: the header, then struct perfbpf_attribution when flags has
+ * PERFBPF_F_ATTRIBUTED, then the three fields as in perfbpf_op_packed (the name is always
+ * copied: span_end matches names). About 110 bytes without attribution where struct
+ * perfbpf_event takes 272. */
+#define PERFBPF_SPAN_PACKED_HDR 80
+#define PERFBPF_SPAN_PACKED_MAX (PERFBPF_SPAN_PACKED_HDR + 40 + PERFBPF_METRIC_LEN + \
+				 PERFBPF_SYMBOL_LEN + PERFBPF_STRATEGY_LEN)
+struct perfbpf_span_packed {
+	__u32 kind; /* PERFBPF_EV_SPAN_PACKED */
+	__u32 flags;
+	__u32 pid;
+	__u32 tid;
+	__u64 end_ns;
+	__u64 duration_ns;
+	__u64 self_ns;
+	__u64 span_id;
+	__u64 parent_id;
+	__u64 trace_id;
+	__u32 depth;
+	__u32 ro_gen;
+	__u16 len[3]; /* bytes of name, symbol, strategy */
+	__u16 pad;
+};
+_Static_assert(sizeof(struct perfbpf_span_packed) == PERFBPF_SPAN_PACKED_HDR,
+	       "perfbpf_span_packed layout");
 
 /* The target's read-only, file-backed address ranges (user/ro_strings.c computes them from
  * /proc/PID/maps and the files' ELF program headers: PT_LOAD segments without PF_W, so never

@@ -202,6 +202,9 @@ static int end_run(struct session *s, int exit_status)
 	uint64_t now[PERFBPF_CNT__MAX];
 	int err;
 
+	/* the probes first: an engine that keeps firing faster than the consumer (a slow event
+	 * log, a sanitizer build) would otherwise keep this drain from ever ending */
+	tracer__detach_probes(s->tracer);
 	tracer__drain(s->tracer);
 	nr = realloc(s->runs, (s->nruns + 1) * sizeof(*s->runs));
 	if (!nr)

@@ -194,70 +194,109 @@ static int expand_op_ref(struct tracer *t, const struct perfbpf_op_ref *o)
 	return resolve_strings(t, &e);
 }
 
+/* The three fields of a packed record, from data + off (size bytes in all), into e's names.
+ * 0, or 1 when the record is malformed. */
+static int unpack_fields(struct perfbpf_event *e, const uint16_t len[3], const void *data,
+			 size_t off, size_t size)
+{
+	char *field[3] = { e->names.metric, e->names.symbol, e->names.strategy };
+	const size_t cap[3] = { sizeof(e->names.metric), sizeof(e->names.symbol),
+				sizeof(e->names.strategy) };
+	const uint32_t ref[3] = { PERFBPF_F_REF_METRIC, PERFBPF_F_REF_SYMBOL,
+				  PERFBPF_F_REF_STRATEGY };
+
+	for (int i = 0; i < 3; i++) {
+		size_t n = len[i];
+
+		if (n == 0 || n > cap[i] || off + n > size ||
+		    ((e->flags & ref[i]) && n != sizeof(uint64_t)))
+			return 1;
+		memcpy(field[i], (const char *)data + off, n);
+		if (!(e->flags & ref[i]))
+			field[i][n - 1] = '\0';
+		off += n;
+	}
+	return 0;
+}
+
 /* A packed op (PERFBPF_EV_OP_PACKED) as the perfbpf_event it stands for, in t->resolved; 1 when
- * the record is malformed (it is not counted then: the kernel never writes one). */
+ * the record is malformed (the kernel never writes one). */
 static int expand_op_packed(struct tracer *t, const void *data, size_t size)
 {
 	const struct perfbpf_op_packed *p = data;
 	struct perfbpf_event e = op_event(&p->h);
-	char *field[3] = { e.names.metric, e.names.symbol, e.names.strategy };
-	const size_t cap[3] = { sizeof(e.names.metric), sizeof(e.names.symbol),
-				sizeof(e.names.strategy) };
-	const uint32_t ref[3] = { PERFBPF_F_REF_METRIC, PERFBPF_F_REF_SYMBOL,
-				  PERFBPF_F_REF_STRATEGY };
-	size_t off = PERFBPF_PACKED_HDR;
 
-	for (int i = 0; i < 3; i++) {
-		size_t len = p->len[i];
-
-		if (len == 0 || len > cap[i] || off + len > size ||
-		    ((p->h.flags & ref[i]) && len != sizeof(uint64_t)))
-			return 1;
-		memcpy(field[i], (const char *)data + off, len);
-		if (!(p->h.flags & ref[i]))
-			field[i][len - 1] = '\0';
-		off += len;
-	}
-	return resolve_strings(t, &e);
+	return unpack_fields(&e, p->len, data, PERFBPF_PACKED_HDR, size) ?: resolve_strings(t, &e);
 }
 
+/* A packed span (PERFBPF_EV_SPAN_PACKED), likewise. */
+static int expand_span_packed(struct tracer *t, const void *data, size_t size)
+{
+	const struct perfbpf_span_packed *p = data;
+	struct perfbpf_event e = {
+		.kind = PERFBPF_EV_SPAN, .flags = p->flags, .pid = p->pid, .tid = p->tid,
+		.end_ns = p->end_ns, .duration_ns = p->duration_ns, .self_ns = p->self_ns,
+		.span_id = p->span_id, .parent_id = p->parent_id, .trace_id = p->trace_id,
+		.depth = p->depth, .ro_gen = p->ro_gen,
+	};
+	size_t off = PERFBPF_SPAN_PACKED_HDR;
+
+	if (p->flags & PERFBPF_F_ATTRIBUTED) {
+		if (off + sizeof(e.attr) > size)
+			return 1;
+		memcpy(&e.attr, (const char *)data + off, sizeof(e.attr));
+		off += sizeof(e.attr);
+	}
+	return unpack_fields(&e, p->len, data, off, size) ?: resolve_strings(t, &e);
+}
+
+/* Every record starts with its kind; each kind reaches on_event as a perfbpf_event with its
+ * strings in place, or on_note. A record shorter than its kind (the kernel writes none) is
+ * skipped. */
 static int on_sample(void *ctx, void *data, size_t size)
 {
 	struct tracer *t = ctx;
+	const struct perfbpf_event *ev = &t->resolved;
+	uint32_t kind;
+	int err;
 
-	const struct perfbpf_note *n = data;
-
-	if (size >= PERFBPF_PACKED_HDR &&
-	    ((const struct perfbpf_op_head *)data)->kind == PERFBPF_EV_OP_PACKED) {
-		int r = expand_op_packed(t, data, size);
-
-		if (r == 1)
-			return 0;
-		t->cb_err = r ?: t->opts.on_event(t->opts.ctx, &t->resolved);
-		return t->cb_err;
-	}
-	if (size >= sizeof(struct perfbpf_op_ref) &&
-	    ((const struct perfbpf_op_head *)data)->kind == PERFBPF_EV_OP_REF) {
-		t->cb_err = expand_op_ref(t, data);
-		t->cb_err = t->cb_err ?: t->opts.on_event(t->opts.ctx, &t->resolved);
-		return t->cb_err;
-	}
-
-	if (size >= sizeof(*n) && n->kind >= PERFBPF_EV_ATTR) {
-		if (t->opts.on_note)
-			t->cb_err = t->opts.on_note(t->opts.ctx, n);
-		return t->cb_err;
-	}
-	if (size < sizeof(struct perfbpf_event))
+	if (size < sizeof(kind))
 		return 0;
-	if (((const struct perfbpf_event *)data)->flags & PERFBPF_F_REF_ALL) {
-		t->cb_err = resolve_strings(t, data);
-		if (t->cb_err)
-			return t->cb_err;
-		data = &t->resolved;
+	memcpy(&kind, data, sizeof(kind));
+	switch (kind) {
+	case PERFBPF_EV_ATTR:
+	case PERFBPF_EV_EVENT:
+	case PERFBPF_EV_ERROR:
+		err = size < sizeof(struct perfbpf_note) ? 1 :
+		      t->opts.on_note ? t->opts.on_note(t->opts.ctx, data) : 0;
+		break;
+	case PERFBPF_EV_OP_REF:
+		err = size < sizeof(struct perfbpf_op_ref) ? 1 : expand_op_ref(t, data);
+		break;
+	case PERFBPF_EV_OP_PACKED:
+		err = size < PERFBPF_PACKED_HDR ? 1 : expand_op_packed(t, data, size);
+		break;
+	case PERFBPF_EV_SPAN_PACKED:
+		err = size < PERFBPF_SPAN_PACKED_HDR ? 1 : expand_span_packed(t, data, size);
+		break;
+	case PERFBPF_EV_OP:
+	case PERFBPF_EV_SPAN:
+		ev = data;
+		err = size < sizeof(*ev) ? 1 : 0;
+		if (!err && (ev->flags & PERFBPF_F_REF_ALL)) {
+			err = resolve_strings(t, ev);
+			ev = &t->resolved;
+		}
+		break;
+	default:
+		err = 1;
 	}
-	t->cb_err = t->opts.on_event(t->opts.ctx, data);
-	return t->cb_err;
+	if (err == 1)
+		return 0;
+	if (!err && kind != PERFBPF_EV_ATTR && kind != PERFBPF_EV_EVENT && kind != PERFBPF_EV_ERROR)
+		err = t->opts.on_event(t->opts.ctx, ev);
+	t->cb_err = err;
+	return err;
 }
 
 int tracer__check_privileges(void)
