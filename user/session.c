@@ -302,6 +302,7 @@ static int session_init(struct session *s, const struct cli_opts *o, int pid)
 		.on_event = on_event,
 		.on_note = on_note,
 		.ctx = s,
+		.stop = &got_signal,
 	};
 
 	s->pid = pid;

@@ -37,6 +37,7 @@ const char *const perfbpf_probe_names[] = {
 #define FIRST_NOTE_PROBE 3
 
 #define RO_PROGS 3 /* see ro_programs */
+#define DRAIN_SLICE_NS 50000000ull /* longest consume while probes are attached */
 
 /* Distinct probe argument layouts perfbpf can hold (libbpf's default is 256). */
 #define USDT_SPECS 4096
@@ -53,7 +54,8 @@ struct tracer {
 	struct ro_strings *ro; /* strings left in the target's read-only ranges; NULL: all copied */
 	struct bpf_link *ro_links[RO_PROGS];
 	struct perfbpf_event resolved; /* an event with its PERFBPF_F_REF_* fields read */
-	uint64_t ro_resolved, ro_faults, ro_truncated; /* of those fields, added to the kernel's counters */
+	uint64_t ro_resolved, ro_faults, ro_truncated;
+	uint64_t slice_start, consumed; /* of the current tracer__poll */ /* of those fields, added to the kernel's counters */
 };
 
 /* libbpf's warnings (a whole verifier log on a failed load) only with -v: perfbpf itself prints
@@ -296,7 +298,14 @@ static int on_sample(void *ctx, void *data, size_t size)
 	if (!err && kind != PERFBPF_EV_ATTR && kind != PERFBPF_EV_EVENT && kind != PERFBPF_EV_ERROR)
 		err = t->opts.on_event(t->opts.ctx, ev);
 	t->cb_err = err;
-	return err;
+	if (err)
+		return err;
+	/* while probes are attached, a consume could go on as long as the engine fires: stop
+	 * (this record is taken; libbpf has moved past it) when a stop is asked or the slice is up */
+	if (t->nlinks && ((t->opts.stop && *t->opts.stop) ||
+			  ((++t->consumed & 1023) == 0 && mono_ns() - t->slice_start > DRAIN_SLICE_NS)))
+		return -EAGAIN;
+	return 0;
 }
 
 int tracer__check_privileges(void)
@@ -585,12 +594,19 @@ int tracer__attach_new(struct tracer *t, int pid, struct probe_objs *po)
 
 int tracer__poll(struct tracer *t, int timeout_ms)
 {
-	int n = ring_buffer__poll(t->rb, timeout_ms), m;
+	int n, m;
 
+	t->consumed = 0;
+	t->slice_start = mono_ns();
+	n = ring_buffer__poll(t->rb, timeout_ms);
+	if (n == -EAGAIN && !t->cb_err)
+		return (int)t->consumed; /* the slice is up: the rest stays in the ring */
 	if (n < 0)
 		return t->cb_err ? t->cb_err : n;
 	/* Records submitted with BPF_RB_NO_WAKEUP wake nobody: take them on the timer. */
 	m = ring_buffer__consume(t->rb);
+	if (m == -EAGAIN && !t->cb_err)
+		return (int)t->consumed;
 	if (m < 0)
 		return t->cb_err ? t->cb_err : m;
 	return n + m;

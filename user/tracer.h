@@ -4,6 +4,7 @@
 #ifndef PERFBPF_TRACER_H
 #define PERFBPF_TRACER_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -28,6 +29,9 @@ struct tracer_opts {
 	tracer_event_fn on_event;
 	tracer_note_fn on_note; /* span notes, when span_notes */
 	void *ctx;
+	/* non-zero: a stop was asked (a signal); tracer__poll returns soon, leaving the rest of the
+	 * ring for the drain after the probes are detached */
+	const volatile sig_atomic_t *stop;
 };
 
 /* 0 when perfbpf may load BPF programs; else prints one line naming the missing capability or
@@ -61,8 +65,10 @@ int tracer__attach_new(struct tracer *t, int pid, struct probe_objs *po);
 int tracer__refresh_strings(struct tracer *t, int pid, bool rescan);
 /* String fields read from the target's files so far (not copied by the BPF side). */
 uint64_t tracer__strings_from_files(const struct tracer *t);
-/* Waits up to timeout_ms for a wakeup, then consumes everything pending. Returns the number of
- * events consumed or -errno (-EINTR when a signal arrived). */
+/* Waits up to timeout_ms for a wakeup, then consumes what is pending: everything, or, while
+ * probes are attached, what comes in DRAIN_SLICE_NS (an engine can fire faster than the consumer
+ * takes records, and the caller must get back to its stop checks and rescans) or until a stop is
+ * asked. Returns the number of records consumed or -errno (-EINTR when a signal arrived). */
 int tracer__poll(struct tracer *t, int timeout_ms);
 int tracer__drain(struct tracer *t);
 /* monitor (opts.aggregate): the key table and the per-CPU histograms (see perfbpf.h). */
