@@ -48,16 +48,18 @@ cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 	echo "## 1. A probe site with nothing attached"
 	echo
 	echo "Command: \`tools/bench/detached-cost.sh $out $runs 10000000\`. \`probe_loop\` fires one \`op\`"
-	echo "per iteration, then one \`span_begin\`/\`span_end\` pair per iteration; \`probe_loop_none\` is"
-	echo "the same source built with \`PERFBPF_DISABLE_PROBES\`."
+	echo "per iteration (then one op with heap names per iteration, not timed here), then one"
+	echo "\`span_begin\`/\`span_end\` pair per iteration; \`probe_loop_none\` is the same source built"
+	echo "with \`PERFBPF_DISABLE_PROBES\`."
 	echo
 	tools/bench/detached-cost.sh "$out" "$runs" 10000000
 	echo
 	echo "* Instructions: valgrind --tool=callgrind, the difference between 200,000 and 100,000"
 	echo "  iterations divided by 100,000, so start-up cancels out; repeatable to the instruction."
-	echo "  Without probes the compiler removes both loops entirely (0 instructions): the 15"
-	echo "  instructions are the whole price of three probe sites and their loop: one load of"
-	echo "  the semaphore, one compare and one not-taken branch per site."
+	echo "  Without probes the compiler removes the loops entirely (0 instructions): the"
+	echo "  instructions counted are the whole price of the four probe sites (two op sites, span"
+	echo "  begin and end) and their loops: one load of the semaphore, one compare and one"
+	echo "  not-taken branch per site, and the loop counters."
 	echo
 	echo "## 2. Cost per event, perfbpf against the floor and bpftrace"
 	echo
