@@ -269,13 +269,13 @@ static __always_inline void mon_record(const struct perfbpf_mon_key *k, __u64 du
  * A string argument inside one of the target's read-only file-backed ranges is not copied: the
  * event carries its address and userspace reads the bytes from the file (user/ro_strings.c).
  * The ranges are published by userspace (a double buffer: it writes the inactive set, then flips
- * ro_active). A mapping change that may touch a range (munmap, mprotect, mremap, a MAP_FIXED mmap,
- * exec) counts in ro_changes at the syscall's entry and again at its exit; the ranges are used
- * only while ro_changes equals the count userspace read before the maps it published, so from the
- * moment such a change begins until userspace has read the maps after it, every string is copied. */
+ * ro_active). Anything that may change a mapping of ro_pid (its threads taking the mmap lock,
+ * exec: the programs below) counts in ro_changes; the ranges are used only while ro_changes
+ * equals the count userspace read before the maps it published, so from the moment a change may
+ * begin until userspace has read the maps after it, every string is copied. */
 __u32 ro_pid;          /* the process the ranges belong to; 0: none (copy every string) */
 __u32 ro_active;       /* which of ro_sets is current */
-__u64 ro_changes;      /* mapping changes of ro_pid that may touch a range */
+__u64 ro_changes;      /* mmap-lock acquires and write releases of ro_pid's threads, and execs */
 __u64 ro_changes_seen; /* ro_changes when userspace read the maps of the current set */
 struct perfbpf_ro_set ro_sets[2];
 
@@ -317,17 +317,6 @@ __noinline int ro_has(const struct perfbpf_ro_set *rs, __u64 p)
 static __always_inline __u32 ro_ref(const struct perfbpf_ro_set *rs, const char *src, __u32 ref)
 {
 	return rs && src && ro_has(rs, (__u64)src) ? ref : 0;
-}
-
-/* A string field: the engine's address when refs has ref, else the copy (read_str). */
-static __always_inline void name_field(char *dst, __u32 size, const char *src, __u32 refs,
-				       __u32 ref, __u32 *flags)
-{
-	if (refs & ref) {
-		*(__u64 *)dst = (__u64)src;
-		return;
-	}
-	read_str(dst, size, src, flags);
 }
 
 /* Mapping changes of ro_pid: every change of a mapping holds the process's mmap lock for
@@ -391,8 +380,9 @@ static __always_inline void op_head(struct perfbpf_op_head *h, __u32 kind, __u64
 	h->pad = 0;
 }
 
-/* One field of a packed op at buf + off: the address (8 bytes) when ref, else the string copied
- * with its NUL (at most size bytes). Returns the bytes used. */
+/* A string field at buf + off (a packed record's, or a fixed field at 0): the engine's address
+ * (8 bytes) when ref, else the string copied with its NUL (at most size bytes, read_str).
+ * Returns the bytes used. */
 static __always_inline __u32 pack_field(char *buf, __u32 off, const char *src, __u32 size,
 					bool ref, __u32 *flags)
 {
@@ -470,11 +460,9 @@ int PERFBPF_USDT(perfbpf_op, const char *metric, const char *symbol, const char 
 		 * then copied into the ring at its real length */
 		char buf[PERFBPF_PACKED_MAX] __attribute__((aligned(8)));
 		struct perfbpf_op_packed *pk = (struct perfbpf_op_packed *)buf;
-		__u32 off = PERFBPF_PACKED_HDR;
+		__u32 off = PERFBPF_PACKED_HDR, n;
 
 		pk->pad = 0;
-		__u32 n;
-
 		n = pack_op_field((struct packed_op_buf *)buf, off, (__u64)metric, 0 | refs << 8,
 				  &flags);
 		pk->len[0] = n;
@@ -522,12 +510,12 @@ int PERFBPF_USDT(perfbpf_op, const char *metric, const char *symbol, const char 
 	}
 	__builtin_memset(&e->attr, 0, sizeof(e->attr));
 	e->ro_gen = rs ? rs->gen : 0;
-	name_field(e->names.metric, sizeof(e->names.metric), metric, refs, PERFBPF_F_REF_METRIC,
-		   &flags);
-	name_field(e->names.symbol, sizeof(e->names.symbol), symbol, refs, PERFBPF_F_REF_SYMBOL,
-		   &flags);
-	name_field(e->names.strategy, sizeof(e->names.strategy), strategy, refs,
-		   PERFBPF_F_REF_STRATEGY, &flags);
+	pack_field(e->names.metric, 0, metric, sizeof(e->names.metric),
+		   refs & PERFBPF_F_REF_METRIC, &flags);
+	pack_field(e->names.symbol, 0, symbol, sizeof(e->names.symbol),
+		   refs & PERFBPF_F_REF_SYMBOL, &flags);
+	pack_field(e->names.strategy, 0, strategy, sizeof(e->names.strategy),
+		   refs & PERFBPF_F_REF_STRATEGY, &flags);
 	e->flags = flags | refs;
 	submit(e, sizeof(*e));
 	return 0;
@@ -564,7 +552,7 @@ int PERFBPF_USDT(perfbpf_span_begin, const char *name, const char *symbol, const
 	f->span_id = ((__u64)tid << 32) | (st->seq & 0xffffffffull);
 	f->child_ns = 0;
 	f->name_ptr = (__u64)name;
-	/* the symbol and strategy may stay in the engine (see name_field); the name is copied:
+	/* the symbol and strategy may stay in the engine (see pack_field); the name is copied:
 	 * span_end compares it with the name it is given */
 	rs = ro_current(id >> 32);
 	refs = ro_ref(rs, symbol, PERFBPF_F_REF_SYMBOL) | ro_ref(rs, strategy, PERFBPF_F_REF_STRATEGY);

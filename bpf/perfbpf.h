@@ -109,9 +109,6 @@ _Static_assert(sizeof(struct perfbpf_note) == 304, "perfbpf_note layout");
 #define PERFBPF_F_REF_STRATEGY (1u << 5)
 #define PERFBPF_F_REF_ALL (PERFBPF_F_REF_METRIC | PERFBPF_F_REF_SYMBOL | PERFBPF_F_REF_STRATEGY)
 
-/* An op whose three strings all lie in read-only ranges, sent while span notes are off: 64 bytes
- * where struct perfbpf_event takes 272. Writing a record's cache lines into the ring is most of
- * an event's cost (measured: op 430 -> 335 ns per event). Userspace makes a perfbpf_event of it. */
 struct perfbpf_op_head { /* of the two compact op records */
 	__u32 kind;   /* PERFBPF_EV_OP_REF or PERFBPF_EV_OP_PACKED */
 	__u32 flags;
@@ -123,6 +120,9 @@ struct perfbpf_op_head { /* of the two compact op records */
 	__u32 pad;
 };
 
+/* An op whose three strings all lie in read-only ranges, sent while span notes are off: 64 bytes
+ * where struct perfbpf_event takes 272. Writing a record's cache lines into the ring is most of
+ * an event's cost (measured: op 430 -> 335 ns per event). Userspace makes a perfbpf_event of it. */
 struct perfbpf_op_ref {
 	struct perfbpf_op_head h; /* flags: PERFBPF_F_REF_ALL */
 	__u64 addr[3];            /* metric, symbol, strategy */

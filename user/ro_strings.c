@@ -12,9 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "target.h"
 #include "u64map.h"
 
 #define MAX_SEGS 16      /* read-only PT_LOADs kept per file */
@@ -119,14 +119,13 @@ static void read_segments(struct ro_file *f)
 }
 
 /* The file of a mapping, opened once: index into rs->files, or -errno. */
-static long file_of(struct ro_strings *rs, int pid, unsigned long long start,
-		    unsigned long long end, dev_t dev, ino_t ino, const char *path)
+static long file_of(struct ro_strings *rs, int pid, const struct maps_line *m)
 {
 	struct ro_file *nf, *f;
 	char open_path[PATH_MAX + 64];
 
 	for (size_t i = 0; i < rs->nfiles; i++)
-		if (rs->files[i].dev == dev && rs->files[i].ino == ino)
+		if (rs->files[i].dev == m->dev && rs->files[i].ino == m->ino)
 			return (long)i;
 	nf = realloc(rs->files, (rs->nfiles + 1) * sizeof(*nf));
 	if (!nf)
@@ -134,30 +133,26 @@ static long file_of(struct ro_strings *rs, int pid, unsigned long long start,
 	rs->files = nf;
 	f = &nf[rs->nfiles];
 	memset(f, 0, sizeof(*f));
-	f->dev = dev;
-	f->ino = ino;
-	/* map_files opens the mapped file itself, in whatever mount namespace (as target.c) */
-	snprintf(open_path, sizeof(open_path), "/proc/%d/map_files/%llx-%llx", pid, start, end);
+	f->dev = m->dev;
+	f->ino = m->ino;
+	target__mapped_path(pid, m, open_path, sizeof(open_path));
 	f->fd = open(open_path, O_RDONLY | O_CLOEXEC);
-	if (f->fd < 0) {
-		snprintf(open_path, sizeof(open_path), "/proc/%d/root%s", pid, path);
-		f->fd = open(open_path, O_RDONLY | O_CLOEXEC);
-	}
 	if (f->fd >= 0)
 		read_segments(f);
 	return (long)rs->nfiles++;
 }
 
+static bool same_range(const struct ro_seg *a, const struct ro_seg *b)
+{
+	return a->lo == b->lo && a->hi == b->hi && a->file == b->file && a->file_off == b->file_off;
+}
+
 /* The current range equal to v, or NULL. */
 static struct ro_seg *current_seg(struct ro_strings *rs, const struct ro_seg *v)
 {
-	for (size_t i = 0; i < rs->nsegs; i++) {
-		struct ro_seg *s = &rs->segs[i];
-
-		if (s->gen_to == GEN_CURRENT && s->lo == v->lo && s->hi == v->hi &&
-		    s->file == v->file && s->file_off == v->file_off)
-			return s;
-	}
+	for (size_t i = 0; i < rs->nsegs; i++)
+		if (rs->segs[i].gen_to == GEN_CURRENT && same_range(&rs->segs[i], v))
+			return &rs->segs[i];
 	return NULL;
 }
 
@@ -215,8 +210,7 @@ static int update(struct ro_strings *rs, int pid, struct ro_seg *found, size_t n
 		bool kept = false;
 
 		for (size_t k = 0; k < n && pid == rs->pid && sg->gen_to == GEN_CURRENT && !kept; k++)
-			kept = sg->lo == found[k].lo && sg->hi == found[k].hi &&
-			       sg->file == found[k].file && sg->file_off == found[k].file_off;
+			kept = same_range(sg, &found[k]);
 		if (sg->gen_to == GEN_CURRENT && !kept)
 			sg->gen_to = rs->gen;
 	}
@@ -245,32 +239,22 @@ int ro_strings__scan(struct ro_strings *rs, int pid, struct perfbpf_ro_set *set)
 	if (!fp)
 		return errno == ENOENT ? -ESRCH : -errno;
 	while (fgets(line, sizeof(line), fp)) {
-		unsigned long long start, end, off, ino;
 		struct perfbpf_ro_range r[MAX_SEGS];
-		unsigned maj, min;
-		char perms[8], *file, *nl;
-		int pos = 0;
+		struct maps_line m;
 		long fi;
 		size_t nr;
 
-		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &start, &end, perms, &off, &maj,
-			   &min, &ino, &pos) != 7 || pos == 0 || ino == 0 || perms[0] != 'r' ||
-		    perms[1] == 'w')
+		if (!target__parse_maps_line(line, &m) || m.perms[0] != 'r' || m.perms[1] == 'w')
 			continue;
-		file = line + pos;
-		if ((nl = strchr(file, '\n')))
-			*nl = '\0';
-		if (file[0] != '/')
-			continue;
-		fi = file_of(rs, pid, start, end, makedev(maj, min), (ino_t)ino, file);
+		fi = file_of(rs, pid, &m);
 		if (fi < 0) {
 			err = (int)fi;
 			break;
 		}
 		if (rs->files[fi].fd < 0)
 			continue;
-		nr = ro_strings__clip(start, end, off, rs->files[fi].seg_lo, rs->files[fi].seg_hi,
-				      rs->files[fi].nseg, r, MAX_SEGS);
+		nr = ro_strings__clip(m.start, m.end, m.offset, rs->files[fi].seg_lo,
+				      rs->files[fi].seg_hi, rs->files[fi].nseg, r, MAX_SEGS);
 		if (n + nr > cap) {
 			size_t nc = cap ? cap * 2 : 64;
 			struct ro_seg *nf;
@@ -288,7 +272,7 @@ int ro_strings__scan(struct ro_strings *rs, int pid, struct perfbpf_ro_set *set)
 		for (size_t i = 0; i < nr; i++)
 			found[n++] = (struct ro_seg){
 				.lo = r[i].lo, .hi = r[i].hi, .file = (size_t)fi,
-				.file_off = off + (r[i].lo - start),
+				.file_off = m.offset + (r[i].lo - m.start),
 			};
 	}
 	fclose(fp);

@@ -140,28 +140,42 @@ int target__add_path(struct target_objs *objs, const char *path)
 	return add_obj(objs, path, path, st.st_dev, st.st_ino) ?: 1;
 }
 
-/* One line of /proc/PID/maps: an executable mapping of a file, or false. `line` is modified
- * (file points into it). */
-static bool parse_exec_mapping(char *line, unsigned long long *start, unsigned long long *end,
-			       dev_t *dev, ino_t *ino, char **file)
+bool target__parse_maps_line(char *line, struct maps_line *m)
 {
-	unsigned long long i;
+	unsigned long long ino;
 	unsigned maj, min;
-	char perms[8], *nl;
-	int off = 0;
+	char *nl;
+	int pos = 0;
 
-	if (sscanf(line, "%llx-%llx %7s %*x %x:%x %llu %n", start, end, perms, &maj, &min, &i,
-		   &off) != 6 || off == 0)
+	if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &m->start, &m->end, m->perms,
+		   &m->offset, &maj, &min, &ino, &pos) != 7 || pos == 0)
 		return false;
-	*file = line + off;
-	nl = strchr(*file, '\n');
+	m->file = line + pos;
+	nl = strchr(m->file, '\n');
 	if (nl)
 		*nl = '\0';
-	if (perms[2] != 'x' || (*file)[0] != '/' || i == 0 || strstr(*file, " (deleted)"))
+	if (m->file[0] != '/' || ino == 0)
 		return false;
-	*dev = makedev(maj, min);
-	*ino = (ino_t)i;
+	m->dev = makedev(maj, min);
+	m->ino = (ino_t)ino;
 	return true;
+}
+
+void target__mapped_path(int pid, const struct maps_line *m, char *buf, size_t len)
+{
+	/* map_files opens the mapped file itself. /proc/PID/root + path is not enough: for a file
+	 * under a mount that only exists in the target's mount namespace, maps shows the path
+	 * relative to that mount (seen: "/probe_target" for /opt/x/probe_target). */
+	snprintf(buf, len, "/proc/%d/map_files/%llx-%llx", pid, m->start, m->end);
+	if (access(buf, R_OK))
+		snprintf(buf, len, "/proc/%d/root%s", pid, m->file);
+}
+
+/* One line of /proc/PID/maps: an executable mapping of a file that still exists, or false. */
+static bool parse_exec_mapping(char *line, struct maps_line *m)
+{
+	return target__parse_maps_line(line, m) && m->perms[2] == 'x' &&
+	       !strstr(m->file, " (deleted)");
 }
 
 int target__scan_maps(int pid, struct target_objs *objs)
@@ -175,21 +189,12 @@ int target__scan_maps(int pid, struct target_objs *objs)
 	if (!f)
 		return errno == ENOENT ? -ESRCH : -errno;
 	while (fgets(line, sizeof(line), f)) {
-		unsigned long long start, end;
-		char *file;
-		dev_t dev;
-		ino_t ino;
+		struct maps_line m;
 
-		if (!parse_exec_mapping(line, &start, &end, &dev, &ino, &file) ||
-		    target__has(objs, dev, ino))
+		if (!parse_exec_mapping(line, &m) || target__has(objs, m.dev, m.ino))
 			continue;
-		/* map_files opens the mapped file itself. /proc/PID/root + path is not enough: for a
-		 * file under a mount that only exists in the target's mount namespace, maps shows the
-		 * path relative to that mount (seen: "/probe_target" for /opt/x/probe_target). */
-		snprintf(open_path, sizeof(open_path), "/proc/%d/map_files/%llx-%llx", pid, start, end);
-		if (access(open_path, R_OK))
-			snprintf(open_path, sizeof(open_path), "/proc/%d/root%s", pid, file);
-		err = add_obj(objs, file, open_path, dev, ino);
+		target__mapped_path(pid, &m, open_path, sizeof(open_path));
+		err = add_obj(objs, m.file, open_path, m.dev, m.ino);
 		if (err)
 			break;
 		added++;
@@ -209,13 +214,9 @@ static bool maps_any(int pid, const struct target_objs *files)
 	if (!f)
 		return false;
 	while (!found && fgets(line, sizeof(line), f)) {
-		unsigned long long start, end;
-		char *file;
-		dev_t dev;
-		ino_t ino;
+		struct maps_line m;
 
-		found = parse_exec_mapping(line, &start, &end, &dev, &ino, &file) &&
-			target__has(files, dev, ino);
+		found = parse_exec_mapping(line, &m) && target__has(files, m.dev, m.ino);
 	}
 	fclose(f);
 	return found;

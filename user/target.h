@@ -28,6 +28,19 @@ int target__check(int pid);
 int target__open_pid(int pid, struct target_objs *objs);
 /* Command line with arguments joined by spaces; "" if unreadable. Caller frees. */
 char *target__cmdline(int pid);
+/* One line of /proc/PID/maps of a file (absolute path, an inode); `file` points into the line,
+ * which loses its newline. */
+struct maps_line {
+	unsigned long long start, end, offset;
+	char perms[8];
+	dev_t dev;
+	ino_t ino;
+	char *file;
+};
+bool target__parse_maps_line(char *line, struct maps_line *m);
+/* The path perfbpf opens a mapping's file by: /proc/PID/map_files/START-END, or
+ * /proc/PID/root/FILE where map_files cannot be read. */
+void target__mapped_path(int pid, const struct maps_line *m, char *buf, size_t len);
 /* Adds the file-backed executable mappings of pid not yet in `objs` (by device and inode);
  * returns how many were added, or -errno. */
 int target__scan_maps(int pid, struct target_objs *objs);

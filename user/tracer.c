@@ -54,8 +54,9 @@ struct tracer {
 	struct ro_strings *ro; /* strings left in the target's read-only ranges; NULL: all copied */
 	struct bpf_link *ro_links[RO_PROGS];
 	struct perfbpf_event resolved; /* an event with its PERFBPF_F_REF_* fields read */
-	uint64_t ro_resolved, ro_faults, ro_truncated;
-	uint64_t slice_start, consumed; /* of the current tracer__poll */ /* of those fields, added to the kernel's counters */
+	uint64_t ro_resolved;             /* fields read from the target's files */
+	uint64_t ro_faults, ro_truncated; /* of those, added to the kernel's counters */
+	uint64_t slice_start, consumed;   /* of the current tracer__poll */
 };
 
 /* libbpf's warnings (a whole verifier log on a failed load) only with -v: perfbpf itself prints
@@ -114,8 +115,8 @@ static struct bpf_program *prog_for(struct tracer *t, const char *name)
 	return NULL;
 }
 
-/* The programs that see mapping changes of the target (bpf/perfbpf.bpf.c, ro_change), and the
- * kernel functions they need. */
+/* The programs that count what may change the target's mappings (bpf/perfbpf.bpf.c,
+ * ro_changes). */
 static void ro_programs(struct perfbpf_bpf *k, struct bpf_program *p[RO_PROGS])
 {
 	p[0] = k->progs.perfbpf_ro_lock;
@@ -135,6 +136,7 @@ static bool kernel_has_func(const char *name)
 	btf__free(btf);
 	return found;
 }
+
 /* Reads the fields the BPF side left in the target (PERFBPF_F_REF_*) into t->resolved. */
 static int resolve_strings(struct tracer *t, const struct perfbpf_event *e)
 {
@@ -271,6 +273,7 @@ static int on_sample(void *ctx, void *data, size_t size)
 	case PERFBPF_EV_ERROR:
 		err = size < sizeof(struct perfbpf_note) ? 1 :
 		      t->opts.on_note ? t->opts.on_note(t->opts.ctx, data) : 0;
+		ev = NULL; /* not an event */
 		break;
 	case PERFBPF_EV_OP_REF:
 		err = size < sizeof(struct perfbpf_op_ref) ? 1 : expand_op_ref(t, data);
@@ -295,7 +298,7 @@ static int on_sample(void *ctx, void *data, size_t size)
 	}
 	if (err == 1)
 		return 0;
-	if (!err && kind != PERFBPF_EV_ATTR && kind != PERFBPF_EV_EVENT && kind != PERFBPF_EV_ERROR)
+	if (!err && ev)
 		err = t->opts.on_event(t->opts.ctx, ev);
 	t->cb_err = err;
 	if (err)
