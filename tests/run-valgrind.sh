@@ -38,7 +38,10 @@ engine=$!
 	--listen "127.0.0.1:$port" -j "$log.mon.json" -m "$log.mon.md" &
 mon=$!
 for _ in $(seq 100); do curl -sf "127.0.0.1:$port/metrics" >/dev/null && break; sleep 0.2; done
-curl -sf "127.0.0.1:$port/metrics" | grep -q '^perfbpf_events_total '
+# to a file first: `curl | grep -q` fails under pipefail when grep stops reading early (curl
+# exit 23, seen once in CI)
+curl -sf "127.0.0.1:$port/metrics" -o "$log.metrics"
+grep -q '^perfbpf_events_total ' "$log.metrics"
 wait $engine
 wait $mon
 grep -E "ERROR SUMMARY|definitely lost|indirectly lost" "$log.mon"
