@@ -600,36 +600,51 @@ static __always_inline bool name_eq(const char *a, const char *b)
 	return true;
 }
 
+/* The name passed to span_end, as a global function's argument (a sized object). */
+struct end_name_buf {
+	char b[PERFBPF_METRIC_LEN];
+};
+
 /* Per-CPU scratch for the name passed to span_end (too large for the 512-byte BPF stack next to
  * everything else). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, char[PERFBPF_METRIC_LEN]);
+	__type(value, struct end_name_buf);
 } end_name SEC(".maps");
+
+/* Index of the innermost frame at or below top named like nb, or -1. A global function (see
+ * ro_has): inlined, its 16 x 8 comparisons made span_end the slowest program to verify. */
+__noinline int find_frame_named(const struct span_stack *st, __u32 top,
+				const struct end_name_buf *nb)
+{
+	if (!st || !nb)
+		return -1;
+	for (int i = PERFBPF_SPAN_DEPTH - 1; i >= 0; i--) {
+		if ((__u32)i > top)
+			continue;
+		if (name_eq(nb->b, st->frames[i].names.metric))
+			return i;
+	}
+	return -1;
+}
 
 /* Index of the open frame that `name` ends: the innermost one when names agree, else the
  * innermost frame with that name (the frames above it were never ended), or -1. */
 static __always_inline int match_frame(struct span_stack *st, __u32 top, const char *name)
 {
 	__u32 zero = 0, unused = 0;
-	char *buf;
+	struct end_name_buf *buf;
 
 	if ((__u64)name == st->frames[top & (PERFBPF_SPAN_DEPTH - 1)].name_ptr)
 		return top;
 	buf = bpf_map_lookup_elem(&end_name, &zero);
 	if (!buf)
 		return -1;
-	__builtin_memset(buf, 0, PERFBPF_METRIC_LEN);
-	read_str(buf, PERFBPF_METRIC_LEN, name, &unused);
-	for (int i = PERFBPF_SPAN_DEPTH - 1; i >= 0; i--) {
-		if (i > top)
-			continue;
-		if (name_eq(buf, st->frames[i].names.metric))
-			return i;
-	}
-	return -1;
+	__builtin_memset(buf->b, 0, PERFBPF_METRIC_LEN);
+	read_str(buf->b, PERFBPF_METRIC_LEN, name, &unused);
+	return find_frame_named(st, top, buf);
 }
 
 /* Copies one field of a frame (its len[i] bytes) to buf + off; returns the bytes. */
@@ -642,6 +657,32 @@ static __always_inline int match_frame(struct span_stack *st, __u32 top, const c
 		n_;									\
 	})
 
+/* The stack buffer a packed span is built in. */
+struct span_packed_buf {
+	char b[PERFBPF_SPAN_PACKED_MAX];
+};
+
+/* Appends f's three names to the packed span in pb at off (after the header and attribution)
+ * and sets their lengths in the header; returns the record's length. A global function (see
+ * ro_has): inlined, every combination of the three lengths was a state of its own. */
+__noinline __u32 span_pack_names(struct span_packed_buf *pb, __u32 off, const struct span_frame *f)
+{
+	struct perfbpf_span_packed *p = (struct perfbpf_span_packed *)pb;
+	__u32 n;
+
+	if (!pb || !f || off > PERFBPF_SPAN_PACKED_HDR + sizeof(struct perfbpf_attribution))
+		return PERFBPF_SPAN_PACKED_MAX + 1;
+	n = SPAN_FIELD(pb->b, off, f, metric, 0);
+	p->len[0] = n;
+	off += n;
+	n = SPAN_FIELD(pb->b, off, f, symbol, 1);
+	p->len[1] = n;
+	off += n;
+	n = SPAN_FIELD(pb->b, off, f, strategy, 2);
+	p->len[2] = n;
+	return off + n;
+}
+
 /* The ended span d of st as a packed record (struct perfbpf_span_packed). */
 static __always_inline int span_send(struct span_stack *st, struct span_frame *f, int d, __u64 id,
 				     __u64 now, __u64 dur)
@@ -650,7 +691,7 @@ static __always_inline int span_send(struct span_stack *st, struct span_frame *f
 	struct perfbpf_span_packed *p = (struct perfbpf_span_packed *)buf;
 	struct acct *a = attribution ? bpf_task_storage_get(&accts, bpf_get_current_task_btf(), NULL, 0)
 				     : NULL;
-	__u32 off = PERFBPF_SPAN_PACKED_HDR, n;
+	__u32 off = PERFBPF_SPAN_PACKED_HDR;
 
 	p->kind = PERFBPF_EV_SPAN_PACKED;
 	p->flags = f->flags;
@@ -680,15 +721,7 @@ static __always_inline int span_send(struct span_stack *st, struct span_frame *f
 		p->flags |= PERFBPF_F_ATTRIBUTED;
 		off += sizeof(*at);
 	}
-	n = SPAN_FIELD(buf, off, f, metric, 0);
-	p->len[0] = n;
-	off += n;
-	n = SPAN_FIELD(buf, off, f, symbol, 1);
-	p->len[1] = n;
-	off += n;
-	n = SPAN_FIELD(buf, off, f, strategy, 2);
-	p->len[2] = n;
-	off += n;
+	off = span_pack_names((struct span_packed_buf *)buf, off, f);
 	if (off > PERFBPF_SPAN_PACKED_MAX) /* cannot happen: for the verifier */
 		return 0;
 	if (bpf_ringbuf_output(&events, buf, off, wakeup_flag(off)))

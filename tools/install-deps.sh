@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
 # Installs the Debian packages perfbpf builds and tests with, when any is missing (as root).
-# --bench: also what `make bench` runs (bpftrace, GNU time).
+# --bench: also what `make bench` runs (bpftrace, GNU time, strace).
 set -euo pipefail
 
 pkgs=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjson-c-dev libcmocka-dev
       systemtap-sdt-dev pkg-config valgrind binutils libc6-dev libmicrohttpd-dev
       prometheus python3-prometheus-client curl libcurl4-openssl-dev protobuf-compiler
       libclang-rt-14-dev libcap2-bin)
-# `make bench` compares perfbpf with bpftrace and reads CPU time and peak RSS with GNU time
-[ "${1:-}" = --bench ] && pkgs+=(bpftrace time)
+# `make bench` compares perfbpf with bpftrace, reads CPU time and peak RSS with GNU time and
+# times the loading of BPF programs with strace
+[ "${1:-}" = --bench ] && pkgs+=(bpftrace time strace)
 # the OTLP test receiver runs on Node.js (the OpenTelemetry project's JavaScript decoder)
 command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm)
 

@@ -6,6 +6,7 @@
 #   perfbpf run -- CMD     the same, the tracer starting the target
 #   bpftrace -p PID        a script that prints on its first event
 #   bpftrace -c CMD        the same, bpftrace starting the target
+# Then the time each of perfbpf's BPF programs takes to load and verify (strace -T).
 # Medians of RUNS. Usage: tools/bench/attach-time.sh BUILD_DIR [RUNS]
 set -euo pipefail
 out=${1:-build}
@@ -14,6 +15,8 @@ here=$(dirname "$0")
 . "$here/lib.sh"
 target=$(readlink -f "$out/many_sites")
 script="usdt:$target:perfbpf:op { printf(\"first\\n\"); exit(); }"
+tmp_loads=$(mktemp)
+trap 'rm -f "$tmp_loads"' EXIT
 
 now_ns() { date +%s%N; }
 
@@ -61,3 +64,28 @@ row attach "\`perfbpf attach PID\` (attribution on, the default)"
 row bpftrace-p "\`bpftrace -p PID\`"
 row run "\`perfbpf run -- many_sites\`"
 row bpftrace-c "\`bpftrace -c many_sites\`"
+
+# Where perfbpf's time goes: each BPF_PROG_LOAD (verification included) of an `attach`, timed by
+# strace -T; medians of RUNS attaches.
+declare -A load
+for ((r = 0; r < runs; r++)); do
+	start_exec "$target" --seconds 30
+	p=$started
+	timeout -s INT 1 strace -f -T -e trace=bpf "$out/perfbpf" attach -q "$p" 2>&1 >/dev/null |
+		sed -nE 's/.*BPF_PROG_LOAD.*prog_name="([^"]*)".*<([0-9.]+)>$/\1 \2/p' > "$tmp_loads" ||
+		true
+	kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true
+	while read -r name secs; do
+		load[$name]+="$(awk -v s="$secs" 'BEGIN {printf "%.1f", s * 1000}') "
+	done < "$tmp_loads"
+done
+echo
+echo "| BPF program loaded by \`perfbpf attach\` (name as the kernel keeps it) | ms to load and verify (median) |"
+echo "|---|---:|"
+total=0
+for name in $(printf '%s\n' "${!load[@]}" | sort); do
+	v=$(echo "${load[$name]}" | median)
+	total=$(awk -v a="$total" -v b="$v" 'BEGIN {print a + b}')
+	echo "| $name | $v |"
+done
+echo "| all programs | $total |"

@@ -72,9 +72,10 @@ one() {
 }
 
 declare -A s
-modes=(detached floor floor-sleepable floor-args floor-ring floor-strings perfbpf-ring
-       perfbpf-monitor bpftrace
-       floor-nop1 perfbpf-ring-nop1 bpftrace-nop1)
+# MODES="floor perfbpf-monitor ..." measures a subset (floor and bpftrace are needed for ratios)
+# shellcheck disable=SC2206
+modes=(${MODES:-detached floor floor-sleepable floor-args floor-ring floor-strings perfbpf-ring
+       perfbpf-monitor bpftrace floor-nop1 perfbpf-ring-nop1 bpftrace-nop1})
 for ((r = 0; r < runs; r++)); do
 	for m in "${modes[@]}"; do
 		res=$(one "$m")
@@ -89,10 +90,10 @@ for ((r = 0; r < runs; r++)); do
 	done
 done
 
-fop=$(echo "${s[floor.op]}" | median); fheap=$(echo "${s[floor.heap]}" | median)
-fspan=$(echo "${s[floor.span]}" | median)
-bop=$(echo "${s[bpftrace.op]}" | median); bheap=$(echo "${s[bpftrace.heap]}" | median)
-bspan=$(echo "${s[bpftrace.span]}" | median)
+fop=$(echo "${s[floor.op]:-}" | median); fheap=$(echo "${s[floor.heap]:-}" | median)
+fspan=$(echo "${s[floor.span]:-}" | median)
+bop=$(echo "${s[bpftrace.op]:-}" | median); bheap=$(echo "${s[bpftrace.heap]:-}" | median)
+bspan=$(echo "${s[bpftrace.span]:-}" | median)
 echo "| tracer | op, literal names: ns/event | op, heap names | span pair | op vs floor | op (heap) vs floor | span vs floor | op vs bpftrace | op (heap) vs bpftrace | span vs bpftrace |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for m in "${modes[@]}"; do

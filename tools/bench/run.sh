@@ -107,10 +107,14 @@ cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 	tools/bench/attach-time.sh "$out" "$runs"
 	echo
 	echo "* perfbpf's share (its -v log with timestamps): ~8 ms to start and open the skeleton, ~9 ms"
-	echo "  to read the kernel's BTF, ~35 ms to load and verify its programs (~30 ms of it the"
-	echo "  span_end program, 1,000 instructions: the search of the span stack) and attach one"
-	echo "  \`uprobe_multi\` link per probe for all 100 sites, then the first drain (after 1 ms,"
-	echo "  doubling to the 10 ms period). The span annotation programs are loaded only for OTLP."
+	echo "  to read the kernel's BTF, the program loads in the second table, one \`uprobe_multi\`"
+	echo "  link per probe for all 100 sites, then the first drain (after 1 ms, doubling to the"
+	echo "  10 ms period). The span annotation programs are loaded only for OTLP."
+	echo "* The verifier checks every path of a program, so a loop or a chain of copies inlined"
+	echo "  multiplies its work. The range search, the packing of an op's and of an ended span's"
+	echo "  names and span_end's search of the span stack (16 frames, a name each) are global BPF"
+	echo "  functions, verified once each; with the last two inlined, span_end alone took ~18 ms to"
+	echo "  load and \`attach\` ~73 ms to its first event (~58 ms with them global, same runs)."
 	echo
 	echo "## 4. Highest rate without drops (two engine threads, default ring)"
 	echo
