@@ -72,7 +72,8 @@ static struct kentry *find(struct kagg *a, uint32_t id)
 	return NULL;
 }
 
-static struct kentry *add(struct kagg *a, const struct perfbpf_mon_key *k, uint32_t id)
+static struct kentry *add(struct kagg *a, const struct perfbpf_mon_key *k,
+			   const struct perfbpf_mon_keyval *kv)
 {
 	struct kentry *e;
 
@@ -99,12 +100,12 @@ static struct kentry *add(struct kagg *a, const struct perfbpf_mon_key *k, uint3
 		return NULL;
 	}
 	e->key = *k;
-	e->id = id;
+	e->id = kv->id;
 	e->s.kind = k->kind;
 	e->s.pid = k->pid;
-	memcpy(e->s.metric, k->names.metric, sizeof(e->s.metric));
-	memcpy(e->s.symbol, k->names.symbol, sizeof(e->s.symbol));
-	memcpy(e->s.strategy, k->names.strategy, sizeof(e->s.strategy));
+	memcpy(e->s.metric, kv->names.metric, sizeof(e->s.metric));
+	memcpy(e->s.symbol, kv->names.symbol, sizeof(e->s.symbol));
+	memcpy(e->s.strategy, kv->names.strategy, sizeof(e->s.strategy));
 	/* the kernel copies strings zero-padded, but never trust a terminator */
 	e->s.metric[sizeof(e->s.metric) - 1] = '\0';
 	e->s.symbol[sizeof(e->s.symbol) - 1] = '\0';
@@ -177,7 +178,7 @@ int kagg__refresh(struct kagg *a)
 		if (bpf_map_lookup_elem(a->keys_fd, &key, &kv))
 			continue; /* deleted meanwhile */
 		e = find(a, kv.id);
-		if (!e && !(e = add(a, &key, kv.id)))
+		if (!e && !(e = add(a, &key, &kv)))
 			return -ENOMEM;
 		/* zeroed first: valgrind takes only one CPU's share of a per-CPU lookup as written */
 		memset(a->buf, 0, a->stride * (size_t)a->ncpus);
