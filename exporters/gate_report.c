@@ -187,7 +187,8 @@ static struct json_object *cmp_json(const struct gate_comparison *c)
 	return o;
 }
 
-static struct json_object *file_json(const struct gate_file *f)
+/* slowness: per run (NAN: not known, written as null), or NULL */
+static struct json_object *file_json(const struct gate_file *f, const double *slowness)
 {
 	struct json_object *o = json_object_new_object(), *env = json_object_new_object();
 
@@ -205,6 +206,14 @@ static struct json_object *file_json(const struct gate_file *f)
 	for (size_t i = 0; i < f->nenv; i++)
 		json_object_object_add(env, f->env_name[i], json_object_new_string(f->env_value[i]));
 	json_object_object_add(o, "environment", env);
+	if (slowness) {
+		struct json_object *a = json_object_new_array();
+
+		for (unsigned r = 0; r < f->nruns; r++)
+			json_object_array_add(a, isnan(slowness[r]) ? NULL :
+					      json_object_new_double(slowness[r]));
+		json_object_object_add(o, "run_slowness", a);
+	}
 	return o;
 }
 
@@ -220,8 +229,8 @@ int gate_report__json(FILE *f, const struct gate_outcome *g)
 	json_object_object_add(root, "improvements",
 			       json_object_new_uint64(g->counts[GATE_IMPROVEMENT]));
 	json_object_object_add(root, "unclear", json_object_new_uint64(g->counts[GATE_UNCLEAR]));
-	json_object_object_add(root, "base", file_json(g->base));
-	json_object_object_add(root, "head", file_json(g->head));
+	json_object_object_add(root, "base", file_json(g->base, g->base_slowness));
+	json_object_object_add(root, "head", file_json(g->head, g->head_slowness));
 	for (int s = 0; s < GATE__NSTAT; s++)
 		if (g->stats & (1u << s))
 			json_object_array_add(stats, json_object_new_string(gate_stat_name(s)));

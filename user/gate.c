@@ -107,10 +107,47 @@ static int pair_keys(struct gate_outcome *g)
 	return err;
 }
 
-static void series(const struct gate_file *f, const struct gate_key *k, struct gate_series *s)
+static void series(const struct gate_outcome *g, const struct gate_file *f,
+		   const struct gate_key *k, struct gate_series *s)
 {
 	s->runs = k->runs;
 	s->nruns = f->nruns;
+	s->slowness = f == g->base ? g->base_slowness : g->head_slowness;
+}
+
+/* The slowness of each run of f, from its per-metric roll-ups; a warning names the disturbed
+ * runs that GATE_BEST leaves out. */
+static int run_slowness(struct gate_outcome *g, const struct gate_file *f, const char *side,
+			double **out)
+{
+	const struct gate_run **keys = malloc((f->nkeys ? f->nkeys : 1) * sizeof(*keys));
+	char list[256] = "";
+	size_t n = 0, len = 0;
+	unsigned bad = 0;
+
+	*out = malloc((f->nruns ? f->nruns : 1) * sizeof(**out));
+	if (!keys || !*out) {
+		free(keys);
+		return -ENOMEM;
+	}
+	for (size_t k = 0; k < f->nkeys; k++)
+		if (f->keys[k].rollup)
+			keys[n++] = f->keys[k].runs;
+	gate_run_slowness(keys, n, f->nruns, *out);
+	free(keys);
+	for (unsigned r = 0; r < f->nruns; r++) {
+		if (!((*out)[r] > 1 + GATE_DISTURBED))
+			continue;
+		bad++;
+		if (len < sizeof(list))
+			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%u (%+.0f%%)",
+						bad > 1 ? ", " : "", r + 1, ((*out)[r] - 1) * 100);
+	}
+	if (!bad || g->across != GATE_BEST)
+		return 0;
+	return warn(g, "%s: %u of %u runs ran more than %.0f%% slower as a whole than the side's "
+		    "fastest (a busy machine), and are left out where the other runs have the key: "
+		    "run %s", side, bad, f->nruns, GATE_DISTURBED * 100, list);
 }
 
 /* Comparisons with enough data on both sides: the family the error rate is shared by. */
@@ -124,8 +161,8 @@ static size_t count_comparable(const struct gate_outcome *g)
 
 		if (c->presence != GATE_BOTH)
 			continue;
-		series(g->base, c->key, &sb);
-		series(g->head, c->head_key, &sh);
+		series(g, g->base, c->key, &sb);
+		series(g, g->head, c->head_key, &sh);
 		if (gate_enough(&sb, c->stat, g->across) && gate_enough(&sh, c->stat, g->across))
 			n++;
 	}
@@ -173,6 +210,9 @@ static int compare_all(struct gate_outcome *g)
 {
 	struct gate_params p;
 
+	if (run_slowness(g, g->base, "base", &g->base_slowness) ||
+	    run_slowness(g, g->head, "head", &g->head_slowness))
+		return -ENOMEM;
 	g->compared = count_comparable(g);
 	g->alpha_each = g->compared ? g->alpha / (double)g->compared : g->alpha;
 	if (!g->resamples)
@@ -186,8 +226,8 @@ static int compare_all(struct gate_outcome *g)
 
 		if (c->presence != GATE_BOTH)
 			continue;
-		series(g->base, c->key, &sb);
-		series(g->head, c->head_key, &sh);
+		series(g, g->base, c->key, &sb);
+		series(g, g->head, c->head_key, &sh);
 		err = gate_compare(&sb, &sh, c->stat, &p, &c->r);
 		if (err)
 			return err;
@@ -232,6 +272,8 @@ static void outcome_free(struct gate_outcome *g)
 		free(g->warnings[i]);
 	free(g->warnings);
 	free(g->cmp);
+	free(g->base_slowness);
+	free(g->head_slowness);
 }
 
 int gate__run(const struct cli_opts *o)

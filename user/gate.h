@@ -77,6 +77,9 @@ struct gate_outcome {
 	/* per statistic: the median head/base of the compared metrics (NAN: too few, or that
 	 * statistic not compared) */
 	double common_ratio[GATE__NSTAT];
+	/* per run of each side: how much slower the whole run was (gate_run_slowness; NAN: not
+	 * known); GATE_BEST leaves out the runs above 1 + GATE_DISTURBED */
+	double *base_slowness, *head_slowness;
 	struct gate_comparison *cmp; /* worst regressions first (see gate.c) */
 	size_t ncmp;
 	size_t counts[GATE_TOO_FEW + 1];

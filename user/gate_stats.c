@@ -255,6 +255,14 @@ static double normal01(uint64_t *st)
 	return sqrt(-2.0 * log(uniform01(st))) * cos(2.0 * M_PI * uniform01(st));
 }
 
+/* m[r] = 1 for the K runs listed in pool, else 0. */
+static void pool_once(unsigned *m, unsigned R, const unsigned *pool, unsigned K)
+{
+	memset(m, 0, R * sizeof(*m));
+	for (unsigned i = 0; i < K; i++)
+		m[pool[i]] = 1;
+}
+
 /* Draws runs with replacement from the K runs listed in pool (K draws); m[r]: run r's draws. */
 static void draw_runs(unsigned *m, unsigned R, const unsigned *pool, unsigned K, uint64_t *st)
 {
@@ -263,43 +271,57 @@ static void draw_runs(unsigned *m, unsigned R, const unsigned *pool, unsigned K,
 		m[pool[(unsigned)(uniform01(st) * K) % K]]++;
 }
 
-/* The runs a side's bootstrap draws from, into pool; returns how many. GATE_POOLED: every run.
- * GATE_BEST: the runs that agree with the best one, within GATE_AGREE of the threshold, when at
- * least one other run does; otherwise every run. Disturbances only add time: when two runs agree
- * at the bottom, the slower ones were disturbed, and a resample that drew none of the agreeing
- * runs would let a disturbance decide the interval. When no run agrees with the best, nothing
- * says which runs were disturbed (or the key varies from run to run) and all runs are drawn. */
-static unsigned runs_to_draw(const struct side *sd, enum gate_stat st,
-				 const struct gate_params *p, unsigned *pool)
+static bool disturbed(const struct gate_series *s, unsigned r)
 {
-	unsigned R = sd->s->nruns, K = 0, best_r = R;
+	return s->slowness && s->slowness[r] > 1 + GATE_DISTURBED; /* false for NAN */
+}
+
+/* The runs a side's bootstrap draws from, into pool; returns how many. GATE_POOLED: every run.
+ * GATE_BEST: first, the runs that were not disturbed as a whole (gate_run_slowness), when any of
+ * them has the key; then, of those, the runs that agree with the best one, within GATE_AGREE of
+ * the threshold, when at least one other run does, else all of those. Disturbances only add
+ * time: when two runs agree at the bottom, the slower ones were disturbed, and a resample that
+ * drew none of the agreeing runs would let a disturbance decide the interval. When no run agrees
+ * with the best, nothing in this key says which runs were disturbed (or it varies from run to
+ * run): only the runs' slowness can, and without it every run is drawn. */
+static unsigned runs_to_draw(const struct side *sd, enum gate_stat st,
+			     const struct gate_params *p, unsigned *pool)
+{
+	unsigned R = sd->s->nruns, K = 0, best_r = R, eligible = 0;
+	bool skip_disturbed = false;
 	double best = NAN, limit;
 
+	if (p->across == GATE_BEST)
+		for (unsigned r = 0; r < R && !skip_disturbed; r++)
+			skip_disturbed = !disturbed(sd->s, r) && !isnan(run_stat(sd, st, r, 0));
 	for (unsigned r = 0; r < R; r++) {
 		double v = run_stat(sd, st, r, 0);
 
+		if (skip_disturbed && disturbed(sd->s, r))
+			continue;
+		pool[eligible++] = r;
 		if (!isnan(v) && (isnan(best) || v < best)) {
 			best = v;
 			best_r = r;
 		}
 	}
-	if (p->across != GATE_BEST || best_r == R) {
-		for (unsigned r = 0; r < R; r++)
-			pool[r] = r;
-		return R;
-	}
+	if (p->across != GATE_BEST || best_r == R)
+		return eligible;
 	limit = best * (1 + p->threshold * GATE_AGREE);
-	for (unsigned r = 0; r < R; r++) {
-		double v = run_stat(sd, st, r, 0);
+	for (unsigned i = 0; i < eligible; i++) {
+		double v = run_stat(sd, st, pool[i], 0);
 
 		if (!isnan(v) && v <= limit)
-			pool[K++] = r;
+			pool[K++] = pool[i];
 	}
 	if (K >= 2)
 		return K;
-	for (unsigned r = 0; r < R; r++) /* no other run agrees with the best: keep them all */
-		pool[r] = r;
-	return R;
+	/* no other run agrees with the best: all the eligible ones */
+	eligible = 0;
+	for (unsigned r = 0; r < R; r++)
+		if (!skip_disturbed || !disturbed(sd->s, r))
+			pool[eligible++] = r;
+	return eligible;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -384,11 +406,11 @@ int gate_compare(const struct gate_series *base, const struct gate_series *head,
 	ph = malloc(head->nruns * sizeof(*ph));
 	if (!mb || !mh || !pb || !ph || side_init(&sb, base, q) || side_init(&sh, head, q))
 		goto out;
-	/* the point values: every run once, no sampling noise */
-	for (unsigned r = 0; r < base->nruns; r++)
-		mb[r] = 1;
-	for (unsigned r = 0; r < head->nruns; r++)
-		mh[r] = 1;
+	out->base_runs = kb = runs_to_draw(&sb, st, p, pb);
+	out->head_runs = kh = runs_to_draw(&sh, st, p, ph);
+	/* the point values: every run drawn from once, no sampling noise */
+	pool_once(mb, base->nruns, pb, kb);
+	pool_once(mh, head->nruns, ph, kh);
 	out->base = side_value(&sb, st, p->across, mb, NULL, false);
 	out->head = side_value(&sh, st, p->across, mh, NULL, false);
 	out->change = out->head / out->base - 1;
@@ -398,8 +420,6 @@ int gate_compare(const struct gate_series *base, const struct gate_series *head,
 		err = 0;
 		goto out;
 	}
-	out->base_runs = kb = runs_to_draw(&sb, st, p, pb);
-	out->head_runs = kh = runs_to_draw(&sh, st, p, ph);
 	ratio = malloc(B * sizeof(*ratio));
 	if (!ratio)
 		goto out;
@@ -449,4 +469,52 @@ double gate_common_ratio(const double *ratios, size_t n)
 	m = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 	free(v);
 	return m;
+}
+
+/* A run's median (ns, its bucket's midpoint); NAN without samples. */
+static double run_median(const struct gate_run *run)
+{
+	uint64_t want = (run->count + 1) / 2, c = 0;
+
+	for (size_t i = 0; i < run->nbins; i++) {
+		c += run->bins[i].count;
+		if (c >= want)
+			return (double)hist_bucket_mid(run->bins[i].index);
+	}
+	return NAN;
+}
+
+void gate_run_slowness(const struct gate_run *const *keys, size_t nkeys, unsigned nruns,
+		       double *out)
+{
+	/* ratio[r * nkeys + j]: run r's median over the lowest, for the j-th key that counts */
+	double *ratio = calloc(nkeys * nruns + 1, sizeof(*ratio));
+	double *med = calloc(nruns + 1, sizeof(*med));
+	size_t used = 0;
+
+	for (unsigned r = 0; r < nruns; r++)
+		out[r] = NAN;
+	if (!ratio || !med)
+		goto out;
+	for (size_t k = 0; k < nkeys; k++) {
+		double lo = INFINITY;
+		bool ok = true;
+
+		for (unsigned r = 0; r < nruns && ok; r++) {
+			ok = keys[k][r].count >= GATE_SLOWNESS_MIN_COUNT &&
+			     (med[r] = run_median(&keys[k][r])) > 0;
+			if (ok && med[r] < lo)
+				lo = med[r];
+		}
+		if (!ok)
+			continue;
+		for (unsigned r = 0; r < nruns; r++)
+			ratio[(size_t)r * nkeys + used] = med[r] / lo;
+		used++;
+	}
+	for (unsigned r = 0; r < nruns; r++)
+		out[r] = gate_common_ratio(&ratio[(size_t)r * nkeys], used);
+out:
+	free(ratio);
+	free(med);
 }

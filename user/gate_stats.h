@@ -33,6 +33,7 @@ struct gate_run {
 struct gate_series {
 	const struct gate_run *runs;
 	unsigned nruns;
+	const double *slowness; /* per run (gate_run_slowness), or NULL */
 };
 
 /* How a side's runs make one value. */
@@ -45,6 +46,10 @@ enum gate_across {
 /* GATE_BEST: runs within GATE_AGREE x threshold of the side's best run agree with it (see
  * gate_compare). */
 #define GATE_AGREE 0.25
+
+/* GATE_BEST: a run whose slowness (gate_run_slowness) is above 1 + GATE_DISTURBED ran while the
+ * machine was busy, and is not drawn when undisturbed runs have the key (see gate_compare). */
+#define GATE_DISTURBED 0.05
 
 struct gate_params {
 	enum gate_across across;
@@ -96,5 +101,15 @@ int gate_compare(const struct gate_series *base, const struct gate_series *head,
  * n < GATE_COMMON_MIN_KEYS, too few for a median to stand for "most"). */
 #define GATE_COMMON_MIN_KEYS 5
 double gate_common_ratio(const double *ratios, size_t n);
+
+/* How much slower each of a side's runs was as a whole: per run r, the median over the keys of
+ * (the key's median in run r) / (its lowest median among the side's runs). A busy machine slows
+ * every key of a run; a change in code slows its keys in every run, so it does not show here.
+ * keys[k][r]: key k's data in run r; keys with fewer than GATE_SLOWNESS_MIN_COUNT samples in
+ * any run are left out. Writes nruns values: all NAN when fewer than GATE_COMMON_MIN_KEYS keys
+ * remain. */
+#define GATE_SLOWNESS_MIN_COUNT 20
+void gate_run_slowness(const struct gate_run *const *keys, size_t nkeys, unsigned nruns,
+		       double *out);
 
 #endif

@@ -357,6 +357,87 @@ static void test_best_draws_agreeing_runs(void **state)
 	free_side(w);
 }
 
+/* A side's run slowness: the median over keys of each key's median against its lowest run. A
+ * key that slows in every run (a change in code) does not move it; keys with fewer than
+ * GATE_SLOWNESS_MIN_COUNT samples in a run are left out; too few keys give NAN. */
+static void test_run_slowness(void **state)
+{
+	const double busy[4] = { 1.0, 1.2, 1.0, 1.5 }, flat[4] = { 2.0, 2.0, 2.0, 2.0 };
+	struct fixture_side *k[7];
+	const struct gate_run *keys[7];
+	double out[4];
+
+	(void)state;
+	for (int i = 0; i < 5; i++) { /* five keys slowed by the machine in runs 2 and 4 */
+		const uint64_t v[1] = { 1000 * (uint64_t)(i + 1) };
+
+		k[i] = make_side(v, 1, 100, busy, 4);
+	}
+	{
+		const uint64_t v[1] = { 7000 };
+
+		k[5] = make_side(v, 1, 100, flat, 4); /* twice as slow in every run */
+		k[6] = make_side(v, 1, GATE_SLOWNESS_MIN_COUNT - 1, busy, 4); /* too few samples */
+		k[6]->runs[1].count = GATE_SLOWNESS_MIN_COUNT - 1;
+	}
+	k[6]->runs[3] = k[0]->runs[3]; /* the other runs still hold too few: left out */
+	for (int i = 0; i < 7; i++)
+		keys[i] = k[i]->runs;
+	gate_run_slowness(keys, 7, 4, out);
+	assert_true(fabs(out[0] - 1.0) < 0.005 && fabs(out[2] - 1.0) < 0.005);
+	assert_true(fabs(out[1] - 1.2) < 0.02);
+	assert_true(fabs(out[3] - 1.5) < 0.02);
+	/* four keys with enough samples: too few to tell the machine from the code */
+	gate_run_slowness(keys, 4, 4, out);
+	for (int r = 0; r < 4; r++)
+		assert_true(isnan(out[r]));
+	for (int i = 0; i < 7; i++)
+		free_side(k[i]);
+}
+
+/* GATE_BEST leaves out runs that were slow as a whole: the base's one undisturbed run stands
+ * alone against the head's, where without the slowness no other run agrees with it and every
+ * run is drawn. */
+static void test_best_leaves_out_disturbed_runs(void **state)
+{
+	const uint64_t one[1] = { 100000 };
+	const double bs[3] = { 1.00, 1.30, 1.35 }, hs[3] = { 1.10, 1.101, 1.102 };
+	const double bslow[3] = { 1.0, 1.2, 1.25 }, hslow[3] = { 1.0, 1.01, 1.0 };
+	struct fixture_side *b, *h;
+	struct gate_params p = params(GATE_BEST);
+	struct gate_result r;
+
+	(void)state;
+	b = make_side(one, 1, 100, bs, 3);
+	h = make_side(one, 1, 100, hs, 3);
+	assert_int_equal(gate_compare(&b->s, &h->s, GATE_MEAN, &p, &r), 0);
+	assert_int_equal(r.base_runs, 3);
+	assert_true(r.ci_low < 1);
+	assert_int_equal(r.verdict, GATE_UNCLEAR);
+	b->s.slowness = bslow;
+	h->s.slowness = hslow;
+	assert_int_equal(gate_compare(&b->s, &h->s, GATE_MEAN, &p, &r), 0);
+	assert_int_equal(r.base_runs, 1);
+	assert_int_equal(r.head_runs, 3);
+	assert_true(fabs(r.change - 0.10) < 1e-9);
+	assert_true(r.ci_low > 1.099 && r.ci_high < 1.103);
+	assert_int_equal(r.verdict, GATE_REGRESSION);
+	/* the undisturbed run has no sample of the key: every run is drawn again, and the
+	 * disturbed ones decide (nothing better is known) */
+	b->runs[0].count = 0;
+	assert_int_equal(gate_compare(&b->s, &h->s, GATE_MEAN, &p, &r), 0);
+	assert_int_equal(r.base_runs, 3);
+	assert_true(fabs(r.base - 130000) < 1e-6);
+	assert_int_equal(r.verdict, GATE_IMPROVEMENT);
+	b->runs[0] = b->r[0].run;
+	/* pooled ignores slowness */
+	p.across = GATE_POOLED;
+	assert_int_equal(gate_compare(&b->s, &h->s, GATE_MEAN, &p, &r), 0);
+	assert_int_equal(r.base_runs, 3);
+	free_side(b);
+	free_side(h);
+}
+
 /* The change most metrics share: the median of the point ratios, NAN below the minimum. */
 static void test_common_ratio(void **state)
 {
@@ -382,6 +463,8 @@ int main(void)
 		cmocka_unit_test(test_reproducible),
 		cmocka_unit_test(test_interval_width),
 		cmocka_unit_test(test_best_draws_agreeing_runs),
+		cmocka_unit_test(test_run_slowness),
+		cmocka_unit_test(test_best_leaves_out_disturbed_runs),
 		cmocka_unit_test(test_common_ratio),
 	};
 
