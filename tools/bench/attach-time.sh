@@ -72,7 +72,7 @@ for ((r = 0; r < runs; r++)); do
 	start_exec "$target" --seconds 30
 	p=$started
 	timeout -s INT 1 strace -f -T -e trace=bpf "$out/perfbpf" attach -q "$p" 2>&1 >/dev/null |
-		sed -nE 's/.*BPF_PROG_LOAD.*prog_name="([^"]*)".*<([0-9.]+)>$/\1 \2/p' > "$tmp_loads" ||
+		sed -nE 's/.*BPF_PROG_LOAD.*prog_name="(perfbpf_[^"]*)".*<([0-9.]+)>$/\1 \2/p' > "$tmp_loads" ||
 		true
 	kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true
 	while read -r name secs; do
@@ -80,7 +80,7 @@ for ((r = 0; r < runs; r++)); do
 	done < "$tmp_loads"
 done
 echo
-echo "| BPF program loaded by \`perfbpf attach\` (name as the kernel keeps it) | ms to load and verify (median) |"
+echo "| BPF program loaded by \`perfbpf attach\` (name cut to 15 characters by the kernel; both sched_wakeup programs in one row) | ms to load and verify (median) |"
 echo "|---|---:|"
 total=0
 for name in $(printf '%s\n' "${!load[@]}" | sort); do

@@ -116,7 +116,7 @@ awk -v f="$(med floor)" -v a="$(med floor-args)" -v r="$(med floor-ring)" \
 	printf "| the rest of perfbpf'"'"'s program, literal names: range lookups (perfbpf-ring − floor-ring) | %.0f |\n", p - r
 	printf "| perfbpf-ring, literal names | %.0f |\n", p
 	printf "| three string copies, for comparison (floor-strings − floor-args) | %.0f |\n", st - a
-	printf "| perfbpf-ring, heap symbol and strategy (two copies, a 272-byte record) | %.0f |\n", ph
+	printf "| perfbpf-ring, heap symbol and strategy (two copies, a packed record of ~80 bytes) | %.0f |\n", ph
 }'
 if [ -n "${STATS:-}" ]; then
 	{
