@@ -248,14 +248,15 @@ static __always_inline __u64 names_hash(const struct perfbpf_names *n)
 	return h;
 }
 
-/* Whether two zero-padded names are equal: every word compared, no branch. */
-static __always_inline bool names_eq(const struct perfbpf_names *a, const struct perfbpf_names *b)
+/* Whether the first `words` 8-byte words of a and b are equal (zero-padded names): every word
+ * compared, no branch. */
+static __always_inline bool words_eq(const void *a, const void *b, unsigned words)
 {
-	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+	const __u64 *x = a, *y = b;
 	__u64 diff = 0;
 
 #pragma unroll
-	for (unsigned i = 0; i < NAMES_WORDS; i++)
+	for (unsigned i = 0; i < words; i++)
 		diff |= x[i] ^ y[i];
 	return !diff;
 }
@@ -280,7 +281,7 @@ static __always_inline void mon_record(struct perfbpf_mon_keyval *nv, __u32 kind
 		kv = bpf_map_lookup_elem(&mon_keys, &k);
 	}
 	/* the table is full, or (never seen) other names have this hash */
-	if (!kv || !names_eq(&kv->names, &nv->names)) {
+	if (!kv || !words_eq(&kv->names, &nv->names, NAMES_WORDS)) {
 		count(PERFBPF_CNT_KEYS_OVER_LIMIT);
 		return;
 	}
@@ -332,9 +333,10 @@ static __always_inline const struct perfbpf_ro_set *ro_current(__u32 pid)
 }
 
 /* 1 + the index of the range of rs that holds p, or 0. A global function, like pack_op_field:
- * the verifier checks it once, not at every call site with every state its loop can reach. Inlined, the op program
- * took 40 ms to verify (3 ms before ranges) and `attach` took 122 ms to its first event, over
- * the 100 ms target; with both global, 3.6 ms and 66 ms (each call costs a few ns per event). */
+ * the verifier checks it once, not at every call site with every state its loop can reach.
+ * Inlined, the op program took 40 ms to verify (3 ms before ranges) and `attach` took 122 ms to
+ * its first event, over the 100 ms target; with both global, 3.6 ms and 66 ms (each call costs
+ * a few ns per event). */
 __noinline int ro_has(const struct perfbpf_ro_set *rs, __u64 p)
 {
 	__u32 lo = 0, hi;
@@ -364,6 +366,15 @@ static __always_inline __u32 ro_ref(const struct perfbpf_ro_set *rs, const char 
 	return rs && src && ro_has(rs, (__u64)src) ? ref : 0;
 }
 
+/* ro_ref, trying range r of rs first. */
+static __always_inline __u32 ro_ref_near(const struct perfbpf_ro_set *rs,
+					 const struct perfbpf_ro_range *r, const char *src, __u32 ref)
+{
+	if (src && (__u64)src >= r->lo && (__u64)src < r->hi)
+		return ref;
+	return ro_ref(rs, src, ref);
+}
+
 /* The PERFBPF_F_REF_* bits of an op's three strings. The range that holds the metric is tried
  * first for the other two, inline: an engine's literals mostly share one .rodata (~7 ns less
  * per op than three searches). */
@@ -371,7 +382,6 @@ static __always_inline __u32 ro_refs3(const struct perfbpf_ro_set *rs, const cha
 				      const char *symbol, const char *strategy)
 {
 	const struct perfbpf_ro_range *r;
-	__u32 refs;
 	int i;
 
 	if (!rs)
@@ -380,15 +390,9 @@ static __always_inline __u32 ro_refs3(const struct perfbpf_ro_set *rs, const cha
 	if (!i)
 		return ro_ref(rs, symbol, PERFBPF_F_REF_SYMBOL) |
 		       ro_ref(rs, strategy, PERFBPF_F_REF_STRATEGY);
-	refs = PERFBPF_F_REF_METRIC;
 	r = &rs->r[(i - 1) & (PERFBPF_RO_RANGES - 1)];
-	if (symbol && (((__u64)symbol >= r->lo && (__u64)symbol < r->hi) ||
-		       ro_has(rs, (__u64)symbol)))
-		refs |= PERFBPF_F_REF_SYMBOL;
-	if (strategy && (((__u64)strategy >= r->lo && (__u64)strategy < r->hi) ||
-			 ro_has(rs, (__u64)strategy)))
-		refs |= PERFBPF_F_REF_STRATEGY;
-	return refs;
+	return PERFBPF_F_REF_METRIC | ro_ref_near(rs, r, symbol, PERFBPF_F_REF_SYMBOL) |
+	       ro_ref_near(rs, r, strategy, PERFBPF_F_REF_STRATEGY);
 }
 
 /* Mapping changes of ro_pid: every change of a mapping holds the process's mmap lock for
@@ -660,16 +664,6 @@ int PERFBPF_USDT(perfbpf_span_begin, const char *name, const char *symbol, const
 	return 0;
 }
 
-static __always_inline bool name_eq(const char *a, const char *b)
-{
-	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
-
-	for (int i = 0; i < PERFBPF_METRIC_LEN / 8; i++)
-		if (x[i] != y[i])
-			return false;
-	return true;
-}
-
 /* The name passed to span_end, as a global function's argument (a sized object). */
 struct end_name_buf {
 	char b[PERFBPF_METRIC_LEN];
@@ -694,7 +688,7 @@ __noinline int find_frame_named(const struct span_stack *st, __u32 top,
 	for (int i = PERFBPF_SPAN_DEPTH - 1; i >= 0; i--) {
 		if ((__u32)i > top)
 			continue;
-		if (name_eq(nb->b, st->frames[i].names.metric))
+		if (words_eq(nb->b, st->frames[i].names.metric, PERFBPF_METRIC_LEN / 8))
 			return i;
 	}
 	return -1;

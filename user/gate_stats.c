@@ -271,6 +271,14 @@ static void draw_runs(unsigned *m, unsigned R, const unsigned *pool, unsigned K,
 		m[pool[(unsigned)(uniform01(st) * K) % K]]++;
 }
 
+/* Whether run r's statistic is at most limit (agrees with the best run). */
+static bool run_agrees(const struct side *sd, enum gate_stat st, unsigned r, double limit)
+{
+	double v = run_stat(sd, st, r, 0);
+
+	return !isnan(v) && v <= limit;
+}
+
 static bool disturbed(const struct gate_series *s, unsigned r)
 {
 	return s->slowness && s->slowness[r] > 1 + GATE_DISTURBED; /* false for NAN */
@@ -308,20 +316,15 @@ static unsigned runs_to_draw(const struct side *sd, enum gate_stat st,
 	if (p->across != GATE_BEST || best_r == R)
 		return eligible;
 	limit = best * (1 + p->threshold * GATE_AGREE);
-	for (unsigned i = 0; i < eligible; i++) {
-		double v = run_stat(sd, st, pool[i], 0);
-
-		if (!isnan(v) && v <= limit)
+	for (unsigned i = 0; i < eligible; i++)
+		K += run_agrees(sd, st, pool[i], limit);
+	if (K < 2) /* no other run agrees with the best: all the eligible ones */
+		return eligible;
+	K = 0;
+	for (unsigned i = 0; i < eligible; i++)
+		if (run_agrees(sd, st, pool[i], limit))
 			pool[K++] = pool[i];
-	}
-	if (K >= 2)
-		return K;
-	/* no other run agrees with the best: all the eligible ones */
-	eligible = 0;
-	for (unsigned r = 0; r < R; r++)
-		if (!skip_disturbed || !disturbed(sd->s, r))
-			pool[eligible++] = r;
-	return eligible;
+	return K;
 }
 
 static int cmp_double(const void *a, const void *b)
