@@ -7,12 +7,13 @@
 #   floor             an empty BPF program on the same probes (tools/bench/floor), the price of
 #                     the probe hit itself; floor-sleepable: the same, marked sleepable as
 #                     perfbpf's programs are
-#   floor-args, floor-ring, floor-strings
+#   floor-args, floor-clock, floor-ring, floor-strings
 #                     the floor plus one part of perfbpf's op program (floor.bpf.c): reading
-#                     the four arguments; that plus clock, pid and a 64-byte ring-buffer record
-#                     (what perfbpf sends for an op named with literals); that plus the three
-#                     string copies instead (what copying names costs). Their differences price
-#                     each part.
+#                     the four arguments; that plus the clock and pid (the least a program that
+#                     records when an event happened does); that plus a 64-byte ring-buffer
+#                     record (what perfbpf sends for an op named with literals); the arguments
+#                     plus the three string copies instead (what copying names costs). Their
+#                     differences price each part.
 #   perfbpf-ring      perfbpf attach: every event through the ring buffer to exact statistics
 #   perfbpf-monitor   perfbpf monitor: histograms in the kernel
 #   bpftrace          bpftrace -c with the nearest equivalent script
@@ -51,7 +52,7 @@ one() {
 		return ;;
 	floor) tracer=("$out/floor") ;;
 	floor-sleepable) tracer=("$out/floor" --sleepable) ;;
-	floor-args | floor-ring | floor-strings) tracer=("$out/floor" --stage "${mode#floor-}") ;;
+	floor-args | floor-ring | floor-strings | floor-clock) tracer=("$out/floor" --stage "${mode#floor-}") ;;
 	perfbpf-ring) tracer=("$out/perfbpf" attach -q --no-attribution) ;;
 	perfbpf-monitor) tracer=("$out/perfbpf" monitor -q --no-listen --binary "$loop") ;;
 	esac
@@ -74,7 +75,8 @@ one() {
 declare -A s
 # MODES="floor perfbpf-monitor ..." measures a subset (floor and bpftrace are needed for ratios)
 # shellcheck disable=SC2206
-modes=(${MODES:-detached floor floor-sleepable floor-args floor-ring floor-strings perfbpf-ring
+modes=(${MODES:-detached floor floor-sleepable floor-args floor-clock floor-ring floor-strings
+       perfbpf-ring
        perfbpf-monitor bpftrace floor-nop1 perfbpf-ring-nop1 bpftrace-nop1})
 for ((r = 0; r < runs; r++)); do
 	for m in "${modes[@]}"; do
@@ -101,18 +103,20 @@ for m in "${modes[@]}"; do
 	span=$(echo "${s[$m.span]}" | median)
 	echo "| $m | $op | $heap | $span | $(ratio "$op" "$fop") | $(ratio "$heap" "$fheap") | $(ratio "$span" "$fspan") | $(ratio "$op" "$bop") | $(ratio "$heap" "$bheap") | $(ratio "$span" "$bspan") |"
 done
-med() { echo "${s[$1.op]}" | median; }
+med() { echo "${s[$1.op]:-}" | median; }
 echo
 echo "Where perfbpf's op time goes above the floor (medians above; differences of medians):"
 echo
-awk -v f="$(med floor)" -v a="$(med floor-args)" -v r="$(med floor-ring)" \
+awk -v f="$(med floor)" -v a="$(med floor-args)" -v c="$(med floor-clock)" -v r="$(med floor-ring)" \
 	-v st="$(med floor-strings)" -v p="$(med perfbpf-ring)" \
-	-v ph="$(echo "${s[perfbpf-ring.heap]}" | median)" 'BEGIN {
+	-v ph="$(echo "${s[perfbpf-ring.heap]:-}" | median)" 'BEGIN {
 	print "| part of an op event | ns |"
 	print "|---|---:|"
 	printf "| the probe hit (floor) | %.0f |\n", f
 	printf "| reading the four arguments (floor-args − floor) | %.0f |\n", a - f
-	printf "| clock, pid and a 64-byte ring-buffer record (floor-ring − floor-args) | %.0f |\n", r - a
+	printf "| clock and pid (floor-clock − floor-args) | %.0f |\n", c - a
+	printf "| the floor, the arguments and the clock together (floor-clock): %.2fx the floor | %.0f |\n", c / f, c
+	printf "| a 64-byte ring-buffer record (floor-ring − floor-clock) | %.0f |\n", r - c
 	printf "| the rest of perfbpf'"'"'s program, literal names: range lookups (perfbpf-ring − floor-ring) | %.0f |\n", p - r
 	printf "| perfbpf-ring, literal names | %.0f |\n", p
 	printf "| three string copies, for comparison (floor-strings − floor-args) | %.0f |\n", st - a

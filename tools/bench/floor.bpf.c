@@ -3,6 +3,8 @@
  * program does, to price the probe hit itself and then each part (tools/bench/floor.c --stage):
  *   floor_empty    nothing
  *   floor_args     reads the four USDT arguments (perfbpf_usdt_args, as perfbpf does)
+ *   floor_clock    floor_args + the clock and pid: the least any program that records when an
+ *                  event happened does
  *   floor_ring     floor_args + clock, pid, a ring-buffer record of the size perfbpf sends for
  *                  an op whose strings are literals (struct perfbpf_op_ref, 64 bytes), submitted
  *                  without wakeup (floor.c drains it every 10 ms)
@@ -50,6 +52,16 @@ int floor_args(struct pt_regs *ctx)
 
 	args(ctx, a);
 	sink += a[0] ^ a[1] ^ a[2] ^ a[3];
+	return 0;
+}
+
+SEC("usdt")
+int floor_clock(struct pt_regs *ctx)
+{
+	long a[4] = { 0 };
+
+	args(ctx, a);
+	sink += a[0] ^ a[1] ^ a[2] ^ a[3] ^ bpf_ktime_get_ns() ^ bpf_get_current_pid_tgid();
 	return 0;
 }
 

@@ -2,7 +2,7 @@
 /* Benchmark floor: attaches a minimal BPF program to the perfbpf probes of a process, the same
  * way perfbpf attaches (one pid-filtered uprobe_multi link per probe, on the same site), and
  * holds it until SIGINT/SIGTERM or the process exits.
- *   floor [--sleepable] [--stage empty|args|ring|strings] PID
+ *   floor [--sleepable] [--stage empty|args|clock|ring|strings] PID
  * --sleepable marks the program sleepable, as perfbpf's programs are (they fault strings in).
  * --stage picks the program (floor.bpf.c): the empty one by default, or one that does one part
  * of perfbpf's work. Prints "attached N sites" on stderr once attached. */
@@ -63,7 +63,7 @@ int main(int argc, char **argv)
 			return 2;
 	}
 	if (optind != argc - 1 || (pid = atoi(argv[optind])) <= 0) {
-		fprintf(stderr, "usage: floor [--sleepable] [--stage empty|args|ring|strings] PID\n");
+		fprintf(stderr, "usage: floor [--sleepable] [--stage empty|args|clock|ring|strings] PID\n");
 		return 2;
 	}
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
@@ -85,7 +85,7 @@ int main(int argc, char **argv)
 			bpf_program__set_autoload(p, false);
 	}
 	if (!prog) {
-		fprintf(stderr, "floor: no stage '%s' (empty, args, ring, strings)\n", stage);
+		fprintf(stderr, "floor: no stage '%s' (empty, args, clock, ring, strings)\n", stage);
 		floor_bpf__destroy(skel);
 		return 2;
 	}
