@@ -73,8 +73,7 @@ static int list_pid(int pid, FILE *out)
 	}
 	n = target__scan_maps(pid, &objs);
 	if (n < 0) {
-		pb_err("pid %d: cannot read /proc/%d/maps: %s%s", pid, pid, strerror(-n),
-		       n == -EACCES ? " (run as root)" : "");
+		target__maps_error(pid, n);
 		return EXIT_FAIL;
 	}
 	for (size_t i = 0; i < objs.n; i++) {

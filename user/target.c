@@ -66,8 +66,7 @@ int target__open_pid(int pid, struct target_objs *objs)
 		return err;
 	err = target__scan_maps(pid, objs);
 	if (err < 0) {
-		pb_err("pid %d: cannot read /proc/%d/maps: %s%s", pid, pid, strerror(-err),
-		       err == -EACCES ? " (run as root)" : "");
+		target__maps_error(pid, err);
 		return err;
 	}
 	if (target__count_probe_objects(objs) == 0) {
@@ -176,6 +175,17 @@ static bool parse_exec_mapping(char *line, struct maps_line *m)
 {
 	return target__parse_maps_line(line, m) && m->perms[2] == 'x' &&
 	       !strstr(m->file, " (deleted)");
+}
+
+void target__maps_error(int pid, int err)
+{
+	const char *hint = "";
+
+	if (err == -EACCES)
+		hint = geteuid() ? " (run as root)"
+				 : " (denied to root too: it may belong to another user namespace or "
+				   "be protected by this host's security policy)";
+	pb_err("pid %d: cannot read /proc/%d/maps: %s%s", pid, pid, strerror(-err), hint);
 }
 
 int target__scan_maps(int pid, struct target_objs *objs)

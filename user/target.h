@@ -44,6 +44,8 @@ void target__mapped_path(int pid, const struct maps_line *m, char *buf, size_t l
 /* Adds the file-backed executable mappings of pid not yet in `objs` (by device and inode);
  * returns how many were added, or -errno. */
 int target__scan_maps(int pid, struct target_objs *objs);
+/* The one-line error for a target__scan_maps failure (err < 0). */
+void target__maps_error(int pid, int err);
 /* Objects in objs that have perfbpf probes. */
 size_t target__count_probe_objects(const struct target_objs *objs);
 /* Processes that have any of `files` mapped executable now (a /proc scan), or -errno. */

@@ -2,7 +2,8 @@
 /* Faults around a trace (docs/RELIABILITY.md): bad strings in probe arguments; a target that
  * forks, execs, loads a library after attach, runs 64 threads or is killed; perfbpf killed with
  * SIGKILL (no probe left behind: the semaphore returns to zero and the probe's cost goes with
- * it); two perfbpf instances on one target; missing capabilities; corrupt SDT notes. */
+ * it); two perfbpf instances on one target; missing capabilities; a kernel without BTF; corrupt
+ * SDT notes. */
 #include "harness.h"
 #include "perfbpf.h"
 
@@ -451,6 +452,38 @@ static void test_missing_capabilities(void **state)
 	}
 }
 
+/* A kernel without BTF, as perfbpf sees one: /sys/kernel/btf hidden under an empty tmpfs in a
+ * mount namespace of its own. attach, run and monitor each say so in one line and exit 1; run
+ * does not start its command. */
+static void test_kernel_without_btf(void **state)
+{
+	const char *started = tmp_file("nobtf-started");
+	char cmds[3][512];
+
+	(void)state;
+	unlink(started);
+	snprintf(cmds[0], sizeof(cmds[0]), "exec %s attach 1", PERFBPF);
+	snprintf(cmds[1], sizeof(cmds[1]), "exec %s run -- sh -c 'touch %s'", PERFBPF, started);
+	snprintf(cmds[2], sizeof(cmds[2]), "exec %s monitor --no-listen --binary %s", PERFBPF,
+		 TARGET);
+	for (int i = 0; i < 3; i++) {
+		char script[2048];
+		char *argv[] = { "unshare", "-m", "sh", "-c", script, NULL };
+		struct proc_result r;
+
+		snprintf(script, sizeof(script),
+			 "mount -t tmpfs none /sys/kernel/btf || exit 99; %s", cmds[i]);
+		run_proc(argv, 30, &r);
+		if (r.status != 1 || count_lines(r.err) != 1 ||
+		    !strstr(r.err, "this kernel has no BTF") ||
+		    !strstr(r.err, "CONFIG_DEBUG_INFO_BTF=y"))
+			fail_msg("%s without BTF: status %d, stderr '%s' (want one line saying the "
+				 "kernel has no BTF)", cmds[i], r.status, r.err);
+		proc_result_free(&r);
+	}
+	assert_int_equal(access(started, F_OK), -1);
+}
+
 /* An ELF whose SDT note section is garbage, and one cut short: one line, no crash. */
 static void test_corrupt_sdt_notes(void **state)
 {
@@ -543,6 +576,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_run_sigkill_leaves_no_probe, kill_tracked),
 		cmocka_unit_test_teardown(test_two_instances, kill_tracked),
 		cmocka_unit_test_teardown(test_missing_capabilities, kill_tracked),
+		cmocka_unit_test_teardown(test_kernel_without_btf, kill_tracked),
 		cmocka_unit_test_teardown(test_corrupt_sdt_notes, kill_tracked),
 		cmocka_unit_test_teardown(test_stop_with_stalled_log_reader, kill_tracked),
 	};
