@@ -6,6 +6,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/usdt.bpf.h>
 #include "perfbpf.h"
+#include "names_hash.h"
 #include "usdt_args.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -222,32 +223,6 @@ static __always_inline void hist_add(__u32 *buckets, __u64 v)
 	__sync_fetch_and_add(&buckets[b], 1);
 }
 
-/* The hash of zero-padded names for perfbpf_mon_key: four independent multiply-xor lanes over
- * the 20 words (short dependency chains), then a final mix. Not for hostile input: a collision
- * costs the later key its events (counted), never a wrong merge. */
-#define NAMES_WORDS (sizeof(struct perfbpf_names) / 8)
-_Static_assert(NAMES_WORDS % 4 == 0, "names_hash takes four words a step");
-
-static __always_inline __u64 names_hash(const struct perfbpf_names *n)
-{
-	const __u64 *w = (const __u64 *)n;
-	__u64 l0 = 0x9e3779b97f4a7c15ull, l1 = 0xc2b2ae3d27d4eb4full, l2 = 0x165667b19e3779f9ull,
-	      l3 = 0x27d4eb2f165667c5ull, h;
-
-#pragma unroll
-	for (unsigned i = 0; i < NAMES_WORDS; i += 4) {
-		l0 = (l0 ^ w[i]) * 0xff51afd7ed558ccdull;
-		l1 = (l1 ^ w[i + 1]) * 0xc4ceb9fe1a85ec53ull;
-		l2 = (l2 ^ w[i + 2]) * 0xff51afd7ed558ccdull;
-		l3 = (l3 ^ w[i + 3]) * 0xc4ceb9fe1a85ec53ull;
-	}
-	h = l0 ^ (l1 << 17 | l1 >> 47) ^ (l2 << 31 | l2 >> 33) ^ (l3 << 47 | l3 >> 17);
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	return h;
-}
-
 /* Whether the first `words` 8-byte words of a and b are equal (zero-padded names): every word
  * compared, no branch. */
 static __always_inline bool words_eq(const void *a, const void *b, unsigned words)
@@ -280,7 +255,7 @@ static __always_inline void mon_record(struct perfbpf_mon_keyval *nv, __u32 kind
 		bpf_map_update_elem(&mon_keys, &k, nv, BPF_NOEXIST);
 		kv = bpf_map_lookup_elem(&mon_keys, &k);
 	}
-	/* the table is full, or (never seen) other names have this hash */
+	/* the table is full, or other names have this hash (test_monitor builds such names) */
 	if (!kv || !words_eq(&kv->names, &nv->names, NAMES_WORDS)) {
 		count(PERFBPF_CNT_KEYS_OVER_LIMIT);
 		return;

@@ -25,6 +25,8 @@
  *                 "t<N>"; all start together.
  *   MODE watch:   forever: every 100 ms prints "SEMAPHORE NS": the op semaphore and the fastest
  *                 time per op of batches of 10,000 ops in that window.
+ *   probe_target [options] ops COUNT METRIC SYMBOL STRATEGY [METRIC SYMBOL STRATEGY]...
+ *                 COUNT ops named by each triple, in turn (durations 1000, 1001, ...).
  */
 #include <perfbpf/probe.h>
 
@@ -76,6 +78,14 @@ static void basic(void)
 		nested("main");
 	}
 	pthread_join(th, NULL);
+}
+
+/* COUNT ops of each name triple given on the command line (durations 1000, 1001, ...). */
+static void ops(char **names, int n)
+{
+	for (int k = 0; k + 2 < n; k += 3)
+		for (unsigned j = 0; j < count; j++)
+			PERFBPF_OP(names[k], names[k + 1], names[k + 2], 1000 + (uint64_t)j);
 }
 
 static void errors(void)
@@ -352,6 +362,8 @@ int main(int argc, char **argv)
 		threads();
 	else if (!strcmp(argv[i], "watch"))
 		watch();
+	else if (!strcmp(argv[i], "ops") && i + 2 < argc)
+		ops(argv + i + 2, argc - i - 2);
 	else
 		return 2;
 	if (linger_ms)

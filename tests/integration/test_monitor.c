@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* Privileged integration tests of `perfbpf monitor`: in-kernel histograms checked against the
  * demo engine's ground truth through a real Prometheus server, promtool and the OpenMetrics
- * parser; engine restarts under --binary; per-process series; --pid with reports; bad input. */
+ * parser; engine restarts under --binary; per-process series; --pid with reports; bad input;
+ * names whose key hash collides. */
 #include "harness.h"
+#include "names_hash.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -584,6 +586,79 @@ static void test_drops_by_cpu(void **state)
 	assert_int_equal(stop(mon, SIGINT), 0);
 }
 
+/* Two op names with one names_hash, built by solving lane 0 (words 0, 4, 8, 12, 16): the
+ * metrics differ in word 0 and b's strategy bytes 32..39 (word 16) undo the difference. */
+static void colliding_names(struct perfbpf_names *a, struct perfbpf_names *b)
+{
+	const unsigned lane0[] = { 0, 4, 8, 12 };
+
+	memset(a, 0, sizeof(*a));
+	strcpy(a->metric, "hash.a");
+	strcpy(a->symbol, "SYM");
+	memset(a->strategy, 'x', 47);
+	for (char c = 'b'; c <= 'z'; c++) {
+		__u64 xa = names_hash_seed[0], xb = names_hash_seed[0], w16;
+		const __u64 *wa = (const __u64 *)a, *wb = (const __u64 *)b;
+		bool nul = false;
+
+		*b = *a;
+		b->metric[5] = c;
+		for (int i = 0; i < 4; i++) {
+			xa = (xa ^ wa[lane0[i]]) * names_hash_mul[0];
+			xb = (xb ^ wb[lane0[i]]) * names_hash_mul[0];
+		}
+		w16 = xa ^ xb ^ wa[16];
+		memcpy(b->strategy + 32, &w16, sizeof(w16));
+		for (int i = 32; i < 40; i++)
+			nul |= b->strategy[i] == '\0';
+		if (!nul)
+			break;
+	}
+	assert_int_equal(strlen(b->strategy), 47);
+	assert_memory_not_equal(a, b, sizeof(*a));
+	assert_true(names_hash(a) == names_hash(b));
+}
+
+/* Names whose hash another key already has are counted as over the key limit, never merged
+ * with it: the first name's statistics stay exact. */
+static void test_hash_collision_counted_apart(void **state)
+{
+	const char *out = tmp_file("collide.json");
+	struct perfbpf_names a, b;
+	char pidbuf[16], line[64];
+	char *engine[] = { (char *)bpath("tests/probe_target"), "--wait-attach", "ops", "500",
+			   a.metric, a.symbol, a.strategy, b.metric, b.symbol, b.strategy, NULL };
+	char *argv[] = { (char *)PERFBPF, "monitor", "-q", "--no-listen", "--pid", pidbuf, "-j",
+			 (char *)out, NULL };
+	struct json_object *root, *row;
+	struct proc_result r;
+	pid_t eng;
+	int fd, st;
+
+	(void)state;
+	colliding_names(&a, &b);
+	eng = track_bg(spawn_bg(engine, &fd));
+	assert_int_equal(read_line(fd, line, sizeof(line), 10000), 0); /* "ready PID" */
+	snprintf(pidbuf, sizeof(pidbuf), "%d", eng);
+	run_proc(argv, 60, &r);
+	assert_int_equal(waitpid(eng, &st, 0), eng);
+	untrack_bg(eng);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	if (r.status != 0)
+		fail_msg("perfbpf monitor exited %d: %s", r.status, r.err);
+	root = load_json(out);
+	row = find_row(root, "metrics", "op", a.metric, a.symbol, a.strategy);
+	assert_non_null(row);
+	assert_int_equal(json_u64(row, "count"), 500);
+	assert_int_equal(json_u64(row, "total_ns"), 500 * 1000 + 499 * 500 / 2);
+	assert_int_equal(json_u64(row, "max_ns"), 1499);
+	assert_null(find_row(root, "metrics", "op", b.metric, b.symbol, b.strategy));
+	assert_int_equal(json_u64(json_get(root, "losses"), "key_limit"), 500);
+	json_object_put(root);
+	proc_result_free(&r);
+	close(fd);
+}
+
 /* Whether /proc/net/tcp{,6} has a listening socket on port, and whether all of them are on
  * loopback. */
 static bool listening(int port, bool *loopback_only)
@@ -652,6 +727,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_sigusr1_writes_report, kill_tracked),
 		cmocka_unit_test_teardown(test_bad_input, kill_tracked),
 		cmocka_unit_test_teardown(test_drops_by_cpu, kill_tracked),
+		cmocka_unit_test_teardown(test_hash_collision_counted_apart, kill_tracked),
 		cmocka_unit_test_teardown(test_listen_loopback_by_default, kill_tracked),
 	};
 
