@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* Faults around a trace (docs/RELIABILITY.md): bad strings in probe arguments; a target that
- * forks, execs, loads a library after attach, runs 64 threads or is killed; perfbpf killed with
- * SIGKILL (no probe left behind: the semaphore returns to zero and the probe's cost goes with
- * it); two perfbpf instances on one target; missing capabilities; a kernel without BTF; corrupt
- * SDT notes. */
+ * forks, execs, loads a library after attach, runs 64 threads or is killed; perfbpf (attach, run,
+ * monitor) killed with SIGKILL (no probe left behind: the semaphore returns to zero and the
+ * probe's cost goes with it); two perfbpf instances on one target; missing capabilities; a
+ * kernel without BTF; corrupt SDT notes. */
 #include "harness.h"
 #include "perfbpf.h"
 
@@ -388,6 +388,31 @@ static void test_run_sigkill_leaves_no_probe(void **state)
 	close(fd);
 }
 
+/* `perfbpf monitor --binary` killed with SIGKILL: its probes on every process of the binary go
+ * with its file descriptors, so a running engine's semaphore returns to 0. */
+static void test_monitor_sigkill_leaves_no_probe(void **state)
+{
+	char *target[] = { (char *)TARGET, "watch", NULL };
+	char *argv[] = { (char *)PERFBPF, "monitor", "-q", "--no-listen", "--binary",
+			 (char *)TARGET, NULL };
+	double attached, after;
+	int fd, efd;
+	pid_t tp;
+
+	(void)state;
+	track_bg(spawn_bg(target, &fd));
+	tp = track_bg(spawn_bg_stderr(argv, &efd));
+	attached = watch_attached(fd);
+	kill(tp, SIGKILL);
+	assert_int_equal(wait_status(tp), 128 + SIGKILL);
+	after = watch_detached(fd);
+	print_message("monitor: op cost %.1f ns attached, %.2f ns after perfbpf's SIGKILL\n",
+		      attached, after);
+	assert_true(attached > 20 * after);
+	close(fd);
+	close(efd);
+}
+
 /* Two perfbpf instances on one target: each attaches on its own and each counts every event. */
 static void test_two_instances(void **state)
 {
@@ -574,6 +599,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_target_killed, kill_tracked),
 		cmocka_unit_test_teardown(test_sigkill_leaves_no_probe, kill_tracked),
 		cmocka_unit_test_teardown(test_run_sigkill_leaves_no_probe, kill_tracked),
+		cmocka_unit_test_teardown(test_monitor_sigkill_leaves_no_probe, kill_tracked),
 		cmocka_unit_test_teardown(test_two_instances, kill_tracked),
 		cmocka_unit_test_teardown(test_missing_capabilities, kill_tracked),
 		cmocka_unit_test_teardown(test_kernel_without_btf, kill_tracked),
