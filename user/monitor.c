@@ -201,7 +201,6 @@ static int write_reports(struct monitor *m)
 {
 	const struct cli_opts *o = m->o;
 	struct summary sum = { 0 };
-	struct self_usage self;
 	uint64_t *per_cpu = NULL;
 	int err;
 
@@ -217,17 +216,12 @@ static int write_reports(struct monitor *m)
 	sum.trace_ns = mono_ns() - m->start_mono;
 	sum.binaries = m->po.binaries;
 	sum.probe_sites = m->po.sites;
-	err = err ?: tracer__counters(m->tracer, sum.counters);
+	err = err ?: tracer__summary_losses(m->tracer, &sum, &per_cpu);
 	if (!err) {
 		size_t n;
 		struct kseries *const *v = kagg__series(m->kagg, &n);
 
 		sum.keys_over_limit = sum.counters[PERFBPF_CNT_KEYS_OVER_LIMIT];
-		sum.dropped = summary__dropped(sum.counters);
-		sum.dropped_per_cpu = per_cpu = tracer__dropped_per_cpu(m->tracer, &sum.ncpus);
-		self_usage(&self);
-		sum.self_cpu_s = self.cpu_s;
-		sum.self_peak_rss_bytes = self.peak_rss_bytes;
 		err = kseries__summarize(v, n, &m->rep, &sum);
 	}
 	/* the rows are copies in m->rep, which only this thread uses: scrapes need not wait for

@@ -238,7 +238,6 @@ static int report(struct session *s)
 {
 	struct summary sum = { 0 };
 	uint64_t *per_cpu;
-	struct self_usage self;
 	int err;
 
 	tracer__drain(s->tracer);
@@ -266,17 +265,16 @@ static int report(struct session *s)
 	sum.runs = s->runs;
 	sum.nruns = s->nruns;
 	sum.env = &s->env;
-	tracer__counters(s->tracer, sum.counters);
 	err = agg__summarize(s->agg, &sum);
 	if (err) {
 		pb_err("cannot compute the statistics: %s", strerror(-err));
 		return err;
 	}
-	sum.dropped = summary__dropped(sum.counters);
-	sum.dropped_per_cpu = per_cpu = tracer__dropped_per_cpu(s->tracer, &sum.ncpus);
-	self_usage(&self);
-	sum.self_cpu_s = self.cpu_s;
-	sum.self_peak_rss_bytes = self.peak_rss_bytes;
+	err = tracer__summary_losses(s->tracer, &sum, &per_cpu);
+	if (err) {
+		pb_err("cannot read the loss counters: %s", strerror(-err));
+		return err;
+	}
 	if (sum.dropped)
 		pb_warn("%llu events were dropped (see the report's data quality section)",
 			(unsigned long long)sum.dropped);

@@ -672,3 +672,19 @@ int tracer__counters(struct tracer *t, uint64_t out[PERFBPF_CNT__MAX])
 	free(vals);
 	return 0;
 }
+
+int tracer__summary_losses(struct tracer *t, struct summary *sum, uint64_t **per_cpu)
+{
+	struct self_usage self;
+	int err = tracer__counters(t, sum->counters);
+
+	*per_cpu = NULL;
+	if (err)
+		return err;
+	sum->dropped = summary__dropped(sum->counters);
+	self_usage(&self);
+	sum->self_cpu_s = self.cpu_s;
+	sum->self_peak_rss_bytes = self.peak_rss_bytes;
+	sum->dropped_per_cpu = *per_cpu = tracer__dropped_per_cpu(t, &sum->ncpus);
+	return 0;
+}

@@ -78,6 +78,11 @@ void tracer__mon_fds(struct tracer *t, int *keys_fd, int *hists_fd);
 uint64_t *tracer__dropped_per_cpu(struct tracer *t, int *ncpus);
 /* Sums the per-CPU counters. */
 int tracer__counters(struct tracer *t, uint64_t out[PERFBPF_CNT__MAX]);
+struct summary;
+/* Fills sum's counters, dropped and dropped_per_cpu (also in *per_cpu, for the caller to free;
+ * NULL without memory: the report then has no per-CPU split), and perfbpf's own CPU time and
+ * peak RSS. 0 or -errno. */
+int tracer__summary_losses(struct tracer *t, struct summary *sum, uint64_t **per_cpu);
 
 /* The perfbpf probe names this version attaches to. */
 extern const char *const perfbpf_probe_names[];
