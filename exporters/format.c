@@ -32,12 +32,15 @@ char *fmt_duration(char *buf, size_t len, double ns, enum time_unit unit)
 	double v;
 
 	if (unit == UNIT_AUTO) {
-		unit = ns < 1e3 ? UNIT_NS : ns < 1e6 ? UNIT_US : ns < 1e9 ? UNIT_MS : UNIT_S;
+		/* three significant digits; the thresholds are those of the rounded value, so that
+		 * 999,700 ns is "1.00 ms", not "1000 us", and 9,997 ns "10.0 us", not "10.00 us" */
+		unit = ns < 999.5 ? UNIT_NS : ns < 999.5e3 ? UNIT_US : ns < 999.5e6 ? UNIT_MS : UNIT_S;
 		v = ns / scale[unit];
 		if (unit == UNIT_NS)
 			snprintf(buf, len, "%.0f ns", v);
 		else
-			snprintf(buf, len, "%.*f %s", v < 10 ? 2 : v < 100 ? 1 : 0, v, names[unit]);
+			snprintf(buf, len, "%.*f %s", v < 9.995 ? 2 : v < 99.95 ? 1 : 0, v,
+				 names[unit]);
 		return buf;
 	}
 	snprintf(buf, len, "%.2f %s", ns / scale[unit], names[unit]);

@@ -125,6 +125,13 @@ static void test_format(void **state)
 	assert_string_equal(fmt_duration(b, sizeof(b), 321000000, UNIT_AUTO), "321 ms");
 	assert_string_equal(fmt_duration(b, sizeof(b), 3210000000.0, UNIT_AUTO), "3.21 s");
 	assert_string_equal(fmt_duration(b, sizeof(b), 850, UNIT_US), "0.85 us");
+	/* where rounding reaches the next unit or the next digit count: still three digits */
+	assert_string_equal(fmt_duration(b, sizeof(b), 999.4, UNIT_AUTO), "999 ns");
+	assert_string_equal(fmt_duration(b, sizeof(b), 999.6, UNIT_AUTO), "1.00 us");
+	assert_string_equal(fmt_duration(b, sizeof(b), 9997, UNIT_AUTO), "10.0 us");
+	assert_string_equal(fmt_duration(b, sizeof(b), 99970, UNIT_AUTO), "100 us");
+	assert_string_equal(fmt_duration(b, sizeof(b), 999700, UNIT_AUTO), "1.00 ms");
+	assert_string_equal(fmt_duration(b, sizeof(b), 999.7e6, UNIT_AUTO), "1.00 s");
 	assert_string_equal(fmt_count(b, sizeof(b), 0), "0");
 	assert_string_equal(fmt_count(b, sizeof(b), 999), "999");
 	assert_string_equal(fmt_count(b, sizeof(b), 1000), "1,000");
