@@ -313,6 +313,14 @@ static double watch_detached(int fd)
 	return best;
 }
 
+/* Kills perfbpf (tp) with SIGKILL, then watch_detached on the watch target's output fd. */
+static double sigkill_then_detached(pid_t tp, int fd)
+{
+	kill(tp, SIGKILL);
+	assert_int_equal(wait_status(tp), 128 + SIGKILL);
+	return watch_detached(fd);
+}
+
 /* perfbpf killed with SIGKILL cannot clean up; the kernel must: once its file descriptors are
  * gone the probes are unregistered, the semaphore the engine tests goes back to 0 and an op costs
  * what it cost before perfbpf came. */
@@ -335,9 +343,7 @@ static void test_sigkill_leaves_no_probe(void **state)
 	snprintf(pidbuf, sizeof(pidbuf), "%d", pid);
 	tp = track_bg(spawn_bg_stderr(argv, &efd));
 	attached = watch_attached(fd);
-	kill(tp, SIGKILL);
-	assert_int_equal(wait_status(tp), 128 + SIGKILL);
-	after = watch_detached(fd);
+	after = sigkill_then_detached(tp, fd);
 	print_message("op cost: %.2f ns before perfbpf, %.1f ns attached, %.2f ns after SIGKILL\n",
 		      before, attached, after);
 	/* attached, every op is a uprobe hit (hundreds of ns); after, the predictable branch */
@@ -378,9 +384,7 @@ static void test_run_sigkill_leaves_no_probe(void **state)
 	attached = watch_attached(fd);
 	assert_int_equal(children_of(tp, &child, 1), 1);
 	track_bg(child);
-	kill(tp, SIGKILL);
-	assert_int_equal(wait_status(tp), 128 + SIGKILL);
-	after = watch_detached(fd);
+	after = sigkill_then_detached(tp, fd);
 	print_message("run: op cost %.1f ns attached, %.2f ns after perfbpf's SIGKILL\n", attached,
 		      after);
 	assert_true(attached > 20 * after);
@@ -403,9 +407,7 @@ static void test_monitor_sigkill_leaves_no_probe(void **state)
 	track_bg(spawn_bg(target, &fd));
 	tp = track_bg(spawn_bg_stderr(argv, &efd));
 	attached = watch_attached(fd);
-	kill(tp, SIGKILL);
-	assert_int_equal(wait_status(tp), 128 + SIGKILL);
-	after = watch_detached(fd);
+	after = sigkill_then_detached(tp, fd);
 	print_message("monitor: op cost %.1f ns attached, %.2f ns after perfbpf's SIGKILL\n",
 		      attached, after);
 	assert_true(attached > 20 * after);
