@@ -188,7 +188,7 @@ TEST_PROGS := $(OUT)/tests/probe_target $(OUT)/tests/noprobe_target $(OUT)/backt
 $(OUT):
 	$(Q)mkdir -p $@
 
-.PHONY: all deps compile demo test unit integration asan valgrind bench clean vmlinux install \
+.PHONY: all deps compile demo test unit unit-bins mutation integration asan valgrind bench clean vmlinux install \
 	fuzz fuzzers fuzz-short
 
 all: $(OUT)/perfbpf $(OUT)/backtest $(TEST_PROGS) $(UNIT_BINS) $(INTEG_BINS)
@@ -203,6 +203,9 @@ compile: deps
 demo: compile
 	$(Q)tools/demo/run-demo.sh $(OUT)
 
+# the unit tests alone (no BPF, no libbpf): what the mutation check rebuilds for every mutant
+unit-bins: $(UNIT_BINS)
+
 unit: all
 	$(Q)tests/run-tests.sh $(OUT) unit
 
@@ -211,7 +214,13 @@ integration: all
 
 test: compile
 	$(Q)tests/run-tests.sh $(OUT) all
+	$(Q)$(MAKE) --no-print-directory mutation
 	$(Q)$(MAKE) --no-print-directory fuzz-short
+
+# Every mutant of tests/mutation/mutants.txt must fail a unit test (a scratch copy is mutated and
+# rebuilt for each); the planted survivor must be reported as one. Prints the table.
+mutation:
+	$(Q)tests/mutation/check.py --self-check tests/mutation/planted.txt
 
 # Every fuzzer over its corpus (tests/fuzz/corpus) and FUZZ_SECONDS of new inputs; `make fuzz`
 # runs longer and merges what it finds into the corpus kept in the repository.

@@ -5,6 +5,7 @@
  * `protoc --decode_raw`; collector faults (absent, 503 + Retry-After, 400, slow, partial
  * success); sampling; ops as spans; bad flags. */
 #include "harness.h"
+#include "otlp_sampler.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -634,6 +635,21 @@ static void test_slow_and_partial(void **state)
 	run_free(&r);
 }
 
+/* The sampler's decision for a trace id written as 32 hex digits (OTLP JSON). */
+static bool ratio_keeps_hex(const char *hex, double ratio)
+{
+	uint8_t id[16];
+
+	assert_int_equal(strlen(hex), 32);
+	for (int i = 0; i < 16; i++) {
+		unsigned v;
+
+		assert_int_equal(sscanf(hex + 2 * i, "%2x", &v), 1);
+		id[i] = (uint8_t)v;
+	}
+	return otlp_ratio_keeps(id, ratio);
+}
+
 /* Head sampling by trace id, and the slow-threshold rule that keeps a slow trace whole. */
 static void test_sampling(void **state)
 {
@@ -678,10 +694,16 @@ static void test_sampling(void **state)
 		} else {
 			size_t roots = 0;
 
-			for (size_t i = 0; i < n; i++)
-				roots += !*json_str(json_object_array_get_idx(spans, i),
-						    "parentSpanId");
+			for (size_t i = 0; i < n; i++) {
+				struct json_object *sp = json_object_array_get_idx(spans, i);
+
+				roots += !*json_str(sp, "parentSpanId");
+				/* kept by the trace-id-ratio rule, not by chance */
+				assert_true(ratio_keeps_hex(json_str(sp, "traceId"), 0.5));
+			}
 			assert_trees(spans, roots); /* whole traces: every parent is there */
+			/* the traces of the run are its 8 threads' roots: kept + sampled out */
+			assert_true(roots <= 8);
 			fprintf(stderr, "note: --sample 0.5 kept %zu of 8 traces\n", roots);
 		}
 		json_object_put(spans);

@@ -29,14 +29,21 @@ static struct perfbpf_event ev(uint32_t kind, const char *m, const char *sym, co
 	return e;
 }
 
+static const struct stat_row *row_of(const struct summary *s, uint32_t kind, const char *m,
+				     const char *sym, const char *strat)
+{
+	for (size_t i = 0; i < s->nrows; i++)
+		if (s->rows[i].kind == kind && !strcmp(s->rows[i].metric, m) &&
+		    !strcmp(s->rows[i].symbol, sym) && !strcmp(s->rows[i].strategy, strat))
+			return &s->rows[i];
+	return NULL;
+}
+
+/* The op row of a key (most tests have ops only). */
 static const struct stat_row *row(const struct summary *s, const char *m, const char *sym,
 				  const char *strat)
 {
-	for (size_t i = 0; i < s->nrows; i++)
-		if (!strcmp(s->rows[i].metric, m) && !strcmp(s->rows[i].symbol, sym) &&
-		    !strcmp(s->rows[i].strategy, strat))
-			return &s->rows[i];
-	return NULL;
+	return row_of(s, PERFBPF_EV_OP, m, sym, strat);
 }
 
 static const struct stat_row *rollup(const struct summary *s, const char *m, uint32_t kind)
@@ -56,6 +63,7 @@ static void test_keys_and_rollups(void **state)
 	struct perfbpf_event e;
 
 	(void)state;
+	assert_non_null(a);
 	for (uint64_t i = 1; i <= 10; i++) {
 		e = ev(PERFBPF_EV_OP, "strategy.tick", "BTCUSDT", "sma", 1000 * i, i);
 		assert_int_equal(agg__add(a, &e), 0);
@@ -102,10 +110,11 @@ static void test_wait_times(void **state)
 	const struct stat_row *r;
 
 	(void)state;
+	assert_non_null(a);
 	for (size_t i = 0; i < 5; i++) {
 		struct perfbpf_event e = ev(PERFBPF_EV_OP, "m", "", "", ends[i], 1);
 
-		agg__add(a, &e);
+		assert_int_equal(agg__add(a, &e), 0);
 	}
 	assert_int_equal(agg__summarize(a, &s), 0);
 	r = row(&s, "m", "", "");
@@ -125,8 +134,9 @@ static void test_single_event_has_no_wait(void **state)
 	struct perfbpf_event e = ev(PERFBPF_EV_OP, "m", "", "", 10, 1);
 
 	(void)state;
-	agg__add(a, &e);
-	agg__summarize(a, &s);
+	assert_non_null(a);
+	assert_int_equal(agg__add(a, &e), 0);
+	assert_int_equal(agg__summarize(a, &s), 0);
 	assert_int_equal(s.rows[0].wait_count, 0);
 	assert_int_equal(s.rows[0].wait_min_ns, 0);
 	assert_int_equal(s.rows[0].wait_max_ns, 0);
@@ -141,6 +151,7 @@ static void test_key_limit_counts(void **state)
 	char sym[8];
 
 	(void)state;
+	assert_non_null(a);
 	for (int i = 0; i < 10; i++) {
 		struct perfbpf_event e;
 
@@ -150,7 +161,7 @@ static void test_key_limit_counts(void **state)
 		e = ev(PERFBPF_EV_OP, "m", "S0", "", (uint64_t)i, 1); /* known key: always kept */
 		assert_int_equal(agg__add(a, &e), 0);
 	}
-	agg__summarize(a, &s);
+	assert_int_equal(agg__summarize(a, &s), 0);
 	assert_int_equal(s.nrows, 3);
 	assert_int_equal(s.events, 13);
 	assert_int_equal(s.keys_over_limit, 7);
@@ -165,17 +176,18 @@ static void test_budget_sheds_largest_key(void **state)
 	struct summary s = { 0 };
 
 	(void)state;
+	assert_non_null(a);
 	for (uint64_t i = 0; i < 100; i++) {
 		struct perfbpf_event e = ev(PERFBPF_EV_OP, "small", "", "", i, i);
 
-		agg__add(a, &e);
+		assert_int_equal(agg__add(a, &e), 0);
 	}
 	for (uint64_t i = 0; i < 10000; i++) {
 		struct perfbpf_event e = ev(PERFBPF_EV_OP, "big", "", "", i, 1000 + i);
 
 		assert_int_equal(agg__add(a, &e), 0);
 	}
-	agg__summarize(a, &s);
+	assert_int_equal(agg__summarize(a, &s), 0);
 	assert_false(row(&s, "small", "", "")->approximate);
 	assert_true(row(&s, "big", "", "")->approximate);
 	assert_int_equal(row(&s, "big", "", "")->count, 10000);
@@ -192,6 +204,7 @@ static void test_unterminated_fields(void **state)
 	struct perfbpf_event e;
 
 	(void)state;
+	assert_non_null(a);
 	memset(&e, 'Q', sizeof(e));
 	e.kind = PERFBPF_EV_OP;
 	e.flags = PERFBPF_F_TRUNCATED;
@@ -199,7 +212,7 @@ static void test_unterminated_fields(void **state)
 	e.self_ns = 3;
 	e.end_ns = 1;
 	assert_int_equal(agg__add(a, &e), 0);
-	agg__summarize(a, &s);
+	assert_int_equal(agg__summarize(a, &s), 0);
 	assert_int_equal(strlen(s.rows[0].metric), PERFBPF_METRIC_LEN - 1);
 	assert_int_equal(strlen(s.rows[0].symbol), PERFBPF_SYMBOL_LEN - 1);
 	assert_true(s.rows[0].flags & PERFBPF_F_TRUNCATED);
@@ -214,6 +227,7 @@ static void test_attribution(void **state)
 	const struct stat_row *r;
 
 	(void)state;
+	assert_non_null(a);
 	for (uint64_t i = 1; i <= 100; i++) {
 		struct perfbpf_event e = ev(PERFBPF_EV_SPAN, "tick", i % 2 ? "A" : "B", "", i, 100);
 
@@ -232,7 +246,7 @@ static void test_attribution(void **state)
 
 		op.flags = 0;
 		memset(&op.attr, 0, sizeof(op.attr));
-		agg__add(a, &op);
+		assert_int_equal(agg__add(a, &op), 0);
 	}
 	assert_int_equal(agg__summarize(a, &s), 0);
 	r = rollup(&s, "tick", PERFBPF_EV_SPAN);
@@ -245,9 +259,107 @@ static void test_attribution(void **state)
 	assert_int_equal(r->voluntary_switches, 100);
 	assert_int_equal(r->involuntary_switches, 200);
 	assert_int_equal(r->migrations, 1);
-	r = row(&s, "tick", "A", "");
-	assert_true(r->kind == PERFBPF_EV_OP || r->attributed);
+	/* the span key is attributed (50 spans: i odd), the op key of the same names is not */
+	r = row_of(&s, PERFBPF_EV_SPAN, "tick", "A", "");
+	assert_non_null(r);
+	assert_true(r->attributed);
+	assert_int_equal(r->count, 50);
+	assert_int_equal(r->voluntary_switches, 50);
+	r = row_of(&s, PERFBPF_EV_OP, "tick", "A", "");
+	assert_non_null(r);
+	assert_false(r->attributed);
+	assert_int_equal(r->count, 1);
 	assert_false(rollup(&s, "tick", PERFBPF_EV_OP)->attributed);
+	agg__free(a);
+}
+
+/* perfbpf run --repeat: each run's first event of a key starts its waits afresh, so the idle
+ * time between runs is no wait (run 1: ends 1000, 2000; run 2: ends 1,000,000, 1,000,500). */
+static void test_wait_resets_between_runs(void **state)
+{
+	struct agg_opts o = { .sample_budget = 1 << 20, .max_keys = 100 };
+	struct agg *a = agg__new(&o);
+	struct summary s = { 0 };
+	const uint64_t ends[2][2] = { { 1000, 2000 }, { 1000000, 1000500 } };
+	const struct stat_row *r;
+
+	(void)state;
+	assert_non_null(a);
+	for (int run = 0; run < 2; run++) {
+		if (run)
+			agg__new_run(a);
+		for (int i = 0; i < 2; i++) {
+			struct perfbpf_event e = ev(PERFBPF_EV_OP, "m", "X", "", ends[run][i], 5);
+
+			assert_int_equal(agg__add(a, &e), 0);
+		}
+	}
+	assert_int_equal(agg__summarize(a, &s), 0);
+	r = row(&s, "m", "X", "");
+	assert_int_equal(r->count, 4);
+	assert_int_equal(r->wait_count, 2);
+	assert_int_equal(r->wait_min_ns, 500);
+	assert_int_equal(r->wait_max_ns, 1000);
+	assert_float_equal(r->wait_mean_ns, 750.0, 1e-9);
+	r = rollup(&s, "m", PERFBPF_EV_OP);
+	assert_int_equal(r->wait_count, 2);
+	assert_int_equal(r->wait_max_ns, 1000);
+	agg__free(a);
+}
+
+/* A span's self time (outside its child spans) is summed apart from its total. */
+static void test_self_time(void **state)
+{
+	struct agg_opts o = { .sample_budget = 1 << 20, .max_keys = 100 };
+	struct agg *a = agg__new(&o);
+	struct summary s = { 0 };
+	const struct stat_row *r;
+
+	(void)state;
+	assert_non_null(a);
+	for (uint64_t i = 1; i <= 3; i++) {
+		struct perfbpf_event e = ev(PERFBPF_EV_SPAN, "run", "", "", 100 * i, 1000 * i);
+
+		e.flags = 0;
+		e.self_ns = 10 * i; /* the rest was in child spans */
+		assert_int_equal(agg__add(a, &e), 0);
+	}
+	assert_int_equal(agg__summarize(a, &s), 0);
+	r = row_of(&s, PERFBPF_EV_SPAN, "run", "", "");
+	assert_non_null(r);
+	assert_int_equal(r->total_ns, 6000);
+	assert_int_equal(r->self_total_ns, 60);
+	assert_int_equal(rollup(&s, "run", PERFBPF_EV_SPAN)->self_total_ns, 60);
+	agg__free(a);
+}
+
+/* A key whose first event is its longest (and one with a single event) has the right max. */
+static void test_first_event_is_max(void **state)
+{
+	struct agg_opts o = { .sample_budget = 1 << 20, .max_keys = 100 };
+	struct agg *a = agg__new(&o);
+	struct summary s = { 0 };
+	const uint64_t durs[] = { 900, 100, 300 };
+
+	(void)state;
+	assert_non_null(a);
+	for (size_t i = 0; i < 3; i++) {
+		struct perfbpf_event e = ev(PERFBPF_EV_OP, "m", "X", "", i, durs[i]);
+
+		assert_int_equal(agg__add(a, &e), 0);
+	}
+	{
+		struct perfbpf_event e = ev(PERFBPF_EV_OP, "m", "Y", "", 0, 42);
+
+		assert_int_equal(agg__add(a, &e), 0);
+	}
+	assert_int_equal(agg__summarize(a, &s), 0);
+	assert_int_equal(row(&s, "m", "X", "")->max_ns, 900);
+	assert_int_equal(row(&s, "m", "X", "")->min_ns, 100);
+	assert_int_equal(row(&s, "m", "Y", "")->max_ns, 42);
+	assert_int_equal(row(&s, "m", "Y", "")->min_ns, 42);
+	assert_int_equal(rollup(&s, "m", PERFBPF_EV_OP)->max_ns, 900);
+	assert_int_equal(rollup(&s, "m", PERFBPF_EV_OP)->min_ns, 42);
 	agg__free(a);
 }
 
@@ -261,6 +373,9 @@ int main(void)
 		cmocka_unit_test(test_budget_sheds_largest_key),
 		cmocka_unit_test(test_unterminated_fields),
 		cmocka_unit_test(test_attribution),
+		cmocka_unit_test(test_wait_resets_between_runs),
+		cmocka_unit_test(test_self_time),
+		cmocka_unit_test(test_first_event_is_max),
 	};
 
 	return cmocka_run_group_tests_name("unit: aggregation", tests, NULL, NULL);

@@ -149,6 +149,7 @@ static void test_hist_small_values_exact(void **state)
 	struct hist *h = hist__new();
 
 	(void)state;
+	assert_non_null(h);
 	for (uint64_t v = 1; v <= 100; v++)
 		hist__add(h, v, 1);
 	assert_int_equal(hist__count(h), 100);
@@ -189,12 +190,12 @@ static void test_merged_stats(void **state)
 	dist__init(&y, false);
 	dist__init(&roll, true);
 	for (uint64_t v = 1; v <= 50; v++) {
-		dist__add(&x, v, &b);
-		dist__add(&roll, v, &b);
+		assert_int_equal(dist__add(&x, v, &b), 0);
+		assert_int_equal(dist__add(&roll, v, &b), 0);
 	}
 	for (uint64_t v = 51; v <= 100; v++) {
-		dist__add(&y, v, &b);
-		dist__add(&roll, v, &b);
+		assert_int_equal(dist__add(&y, v, &b), 0);
+		assert_int_equal(dist__add(&roll, v, &b), 0);
 	}
 	assert_int_equal(dist__merged_stats(&roll, members, 2, &st), 0);
 	assert_int_equal(st.count, 100);
@@ -203,13 +204,156 @@ static void test_merged_stats(void **state)
 	assert_int_equal(st.p99, 99);
 	assert_false(st.approximate);
 	/* one approximate member makes the roll-up approximate, still within the bound */
-	dist__to_hist(&y, &b);
+	assert_int_equal(dist__to_hist(&y, &b), 0);
 	assert_int_equal(dist__merged_stats(&roll, members, 2, &st), 0);
 	assert_true(st.approximate);
 	assert_true(fabs((double)st.p99 - 99) <= 99 * HIST_REL_ERROR + 1);
 	dist__fini(&x, &b);
 	dist__fini(&y, &b);
 	dist__fini(&roll, &b);
+}
+
+/* Ranks that are not whole numbers (n = 7): nearest rank is ceil(n*p/100), never rounded down.
+ * Values below 128 have a bucket each, so the histogram's answers are exact too. */
+static void test_ranks_not_whole(void **state)
+{
+	const uint64_t seven[] = { 10, 20, 30, 40, 50, 60, 70 };
+	/* p: ceil(7p/100) = 1 (p10: 0.7), 3 (p30: 2.1), 4 (p50: 3.5), 7 (p95: 6.65, p99: 6.93) */
+	const struct { double p; uint64_t want; } cases[] = {
+		{ 10, 10 }, { 30, 30 }, { 50, 40 }, { 95, 70 }, { 99, 70 },
+	};
+	struct sample_budget b = { .limit = 1 << 20 };
+	struct hist *h = hist__new();
+	struct dist_stats st;
+	struct dist d;
+
+	(void)state;
+	assert_non_null(h);
+	dist__init(&d, false);
+	for (size_t i = 0; i < 7; i++) {
+		hist__add(h, seven[i], 1);
+		assert_int_equal(dist__add(&d, seven[i], &b), 0);
+	}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(percentile_sorted(seven, 7, cases[i].p), cases[i].want);
+		assert_int_equal(hist__percentile(h, cases[i].p, 10, 70), cases[i].want);
+	}
+	dist__stats(&d, &st);
+	assert_int_equal(st.p50, 40);
+	assert_int_equal(st.p95, 70);
+	assert_int_equal(dist__to_hist(&d, &b), 0);
+	dist__stats(&d, &st);
+	assert_true(st.approximate);
+	assert_int_equal(st.p50, 40);
+	assert_int_equal(st.p95, 70);
+	dist__fini(&d, &b);
+	hist__free(h);
+}
+
+/* An approximate percentile is a bucket's midpoint, kept within the key's exact [min, max]:
+ * 1000 lies in the bucket [1000, 1003] (midpoint 1001), 5000 in [4992, 5023] (midpoint 5007),
+ * 9000 in [8960, 9023] (midpoint 8991). */
+static void test_hist_midpoints_clamped(void **state)
+{
+	struct sample_budget b = { .limit = 1 << 20 };
+	struct dist_stats st;
+	struct dist d;
+
+	(void)state;
+	assert_int_equal(hist_bucket_lower(hist_bucket(1000)), 1000);
+	assert_int_equal(hist_bucket_upper(hist_bucket(1000)), 1003);
+	assert_int_equal(hist_bucket_lower(hist_bucket(5000)), 4992);
+	assert_int_equal(hist_bucket_upper(hist_bucket(5000)), 5023);
+	dist__init(&d, false);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(dist__add(&d, 1000, &b), 0);
+	assert_int_equal(dist__to_hist(&d, &b), 0);
+	dist__stats(&d, &st);
+	assert_int_equal(st.p50, 1000); /* the midpoint 1001 is above the max */
+	assert_int_equal(st.p99, 1000);
+	dist__fini(&d, &b);
+
+	dist__init(&d, false);
+	assert_int_equal(dist__add(&d, 4995, &b), 0);
+	assert_int_equal(dist__add(&d, 5000, &b), 0);
+	assert_int_equal(dist__add(&d, 9000, &b), 0);
+	assert_int_equal(dist__to_hist(&d, &b), 0);
+	dist__stats(&d, &st);
+	assert_int_equal(st.p50, 5007);
+	assert_int_equal(st.min, 4995);
+	assert_int_equal(st.max, 9000);
+	assert_int_equal(st.p99, 8991); /* 9000's bucket [8960, 9023]: below the max, kept */
+	dist__fini(&d, &b);
+}
+
+/* Min and max are right whatever the order: the first sample the largest, and a single one. */
+static void test_first_sample_extremes(void **state)
+{
+	const uint64_t orders[][3] = { { 9, 2, 5 }, { 2, 9, 5 }, { 5, 2, 9 }, { 2, 5, 9 } };
+	struct sample_budget b = { .limit = 1 << 20 };
+	struct dist_stats st;
+	struct dist d;
+
+	(void)state;
+	for (size_t o = 0; o < 4; o++) {
+		for (int stream_only = 0; stream_only < 2; stream_only++) {
+			dist__init(&d, stream_only);
+			for (size_t i = 0; i < 3; i++)
+				assert_int_equal(dist__add(&d, orders[o][i], &b), 0);
+			dist__stats(&d, &st);
+			assert_int_equal(st.min, 2);
+			assert_int_equal(st.max, 9);
+			dist__fini(&d, &b);
+		}
+	}
+	dist__init(&d, false);
+	assert_int_equal(dist__add(&d, 7, &b), 0);
+	dist__stats(&d, &st);
+	assert_int_equal(st.min, 7);
+	assert_int_equal(st.max, 7);
+	assert_int_equal(st.p50, 7);
+	assert_float_equal(st.stddev, 0, 0);
+	dist__fini(&d, &b);
+}
+
+/* A roll-up over three members, for every set of members that went approximate (in any order,
+ * not only the last): exact count, min, max; approximate percentiles within the bound. */
+static void test_merged_any_member_approximate(void **state)
+{
+	struct sample_budget b = { .limit = 1 << 20 };
+
+	(void)state;
+	for (unsigned mask = 0; mask < 8; mask++) {
+		struct dist m[3], roll, *members[] = { &m[0], &m[1], &m[2] };
+		struct dist_stats st;
+
+		dist__init(&roll, true);
+		for (int k = 0; k < 3; k++) {
+			dist__init(&m[k], false);
+			/* member k holds 1000 * (100k + 1 .. 100k + 100): 300 distinct values */
+			for (uint64_t v = 1; v <= 100; v++) {
+				assert_int_equal(dist__add(&m[k], 1000 * (100 * (uint64_t)k + v), &b), 0);
+				assert_int_equal(dist__add(&roll, 1000 * (100 * (uint64_t)k + v), &b), 0);
+			}
+			if (mask & (1u << k))
+				assert_int_equal(dist__to_hist(&m[k], &b), 0);
+		}
+		assert_int_equal(dist__merged_stats(&roll, members, 3, &st), 0);
+		assert_int_equal(st.count, 300);
+		assert_int_equal(st.min, 1000);
+		assert_int_equal(st.max, 300000);
+		assert_int_equal(st.approximate, mask != 0);
+		/* exact: ranks 150, 285, 297 */
+		assert_true(fabs((double)st.p50 - 150000) <= 150000 * HIST_REL_ERROR);
+		assert_true(fabs((double)st.p95 - 285000) <= 285000 * HIST_REL_ERROR);
+		assert_true(fabs((double)st.p99 - 297000) <= 297000 * HIST_REL_ERROR);
+		if (!mask)
+			assert_int_equal(st.p50, 150000);
+		for (int k = 0; k < 3; k++)
+			dist__fini(&m[k], &b);
+		dist__fini(&roll, &b);
+	}
+	assert_int_equal(b.used, 0);
 }
 
 int main(void)
@@ -223,6 +367,10 @@ int main(void)
 		cmocka_unit_test(test_hist_small_values_exact),
 		cmocka_unit_test(test_budget_refuses_growth),
 		cmocka_unit_test(test_merged_stats),
+		cmocka_unit_test(test_ranks_not_whole),
+		cmocka_unit_test(test_hist_midpoints_clamped),
+		cmocka_unit_test(test_first_sample_extremes),
+		cmocka_unit_test(test_merged_any_member_approximate),
 	};
 
 	return cmocka_run_group_tests_name("unit: dist and hist", tests, NULL, NULL);

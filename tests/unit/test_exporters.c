@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "events.h"
+#include "hist.h"
 #include "json.h"
 #include "markdown.h"
 #include "fixture_summary.h"
@@ -160,10 +161,17 @@ static void test_json_summary(void **state)
 	assert_int_equal(json_object_get_uint64(get(r, "wait_min_ns")), 90);
 	assert_int_equal(json_object_get_uint64(get(r, "wait_max_ns")), 3000000);
 	assert_true(json_object_get_boolean(get(r, "approximate")));
+	assert_int_equal(json_object_get_uint64(get(r, "wait_count")), 1234566);
+	assert_int_equal(json_object_get_uint64(get(r, "self_total_ns")), 150000000);
+	/* a span: its self time (50 ms) is not its total (250 ms) */
+	r = json_object_array_get_idx(m, 0);
+	assert_int_equal(json_object_get_uint64(get(r, "total_ns")), 250000000);
+	assert_int_equal(json_object_get_uint64(get(r, "self_total_ns")), 50000000);
 	/* roll-ups carry no symbol or strategy */
 	r = json_object_array_get_idx(get(root, "metric_rollups"), 0);
 	assert_false(json_object_object_get_ex(r, "symbol", NULL));
 	assert_string_equal(json_object_get_string(get(r, "kind")), "span");
+	assert_int_equal(json_object_get_uint64(get(r, "self_total_ns")), 50000000);
 	json_object_put(root);
 	free(buf);
 
@@ -284,6 +292,44 @@ static void test_attribution_outputs(void **state)
 	fixture_metrics[0].attributed = false;
 }
 
+/* --histograms: a row's histogram is [[lower bound ns, count], ...] in the layout's buckets:
+ * 1000 ns lies in [1000, 1003], 5000 ns in [4992, 5023] (lower bounds, not midpoints). */
+static void test_json_histogram(void **state)
+{
+	const struct hist_bin bins[] = { { .index = hist_bucket(1000), .count = 3 },
+					 { .index = hist_bucket(5000), .count = 2 } };
+	struct json_object *root, *h, *pair;
+	struct summary s;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	fixture_summary(&s);
+	fixture_rows[1].bins = bins;
+	fixture_rows[1].nbins = 2;
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	assert_int_equal(json__write(f, &s), 0);
+	fclose(f);
+	fixture_rows[1].bins = NULL;
+	fixture_rows[1].nbins = 0;
+	root = json_tokener_parse(buf);
+	assert_non_null(root);
+	h = get(json_object_array_get_idx(get(root, "metrics"), 1), "histogram");
+	assert_int_equal(json_object_array_length(h), 2);
+	pair = json_object_array_get_idx(h, 0);
+	assert_int_equal(json_object_get_uint64(json_object_array_get_idx(pair, 0)), 1000);
+	assert_int_equal(json_object_get_uint64(json_object_array_get_idx(pair, 1)), 3);
+	pair = json_object_array_get_idx(h, 1);
+	assert_int_equal(json_object_get_uint64(json_object_array_get_idx(pair, 0)), 4992);
+	assert_int_equal(json_object_get_uint64(json_object_array_get_idx(pair, 1)), 2);
+	assert_false(json_object_object_get_ex(json_object_array_get_idx(get(root, "metrics"), 0),
+					       "histogram", NULL));
+	json_object_put(root);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -291,6 +337,7 @@ int main(void)
 		cmocka_unit_test(test_markdown_columns_and_unit),
 		cmocka_unit_test(test_markdown_empty),
 		cmocka_unit_test(test_json_summary),
+		cmocka_unit_test(test_json_histogram),
 		cmocka_unit_test(test_event_log_line),
 		cmocka_unit_test(test_attribution_outputs),
 	};

@@ -450,6 +450,43 @@ static void test_common_ratio(void **state)
 	assert_true(isnan(gate_common_ratio(odd, GATE_COMMON_MIN_KEYS - 1)));
 }
 
+/* The same known answer at alpha = 0.05, where alpha and alpha/2 give different intervals:
+ * P(k <= 0) = 1/256 < 2.5% < P(k <= 1) = 9/256 < 5%, so the 95% interval is k in [1, 7],
+ * [0.925, 1.075]; a low side taken at alpha (5%) would be k = 2, 0.95, and a high side taken
+ * at 1 - alpha k = 6, 1.05. */
+static void test_interval_uses_half_alpha(void **state)
+{
+	const uint64_t one[1] = { 100000 };
+	const double hs[8] = { 0.9, 1.1, 0.9, 1.1, 0.9, 1.1, 0.9, 1.1 };
+	struct fixture_side *b, *h;
+	struct gate_params p = params(GATE_POOLED);
+	struct gate_result r;
+
+	(void)state;
+	b = make_side(one, 1, 100, ones, 8);
+	h = make_side(one, 1, 100, hs, 8);
+	p.resamples = 40000;
+	p.alpha = 0.05;
+	assert_int_equal(gate_compare(&b->s, &h->s, GATE_MEAN, &p, &r), 0);
+	assert_true(fabs(r.ci_low - 0.925) < 1e-9);
+	assert_true(fabs(r.ci_high - 1.075) < 1e-9);
+	free_side(b);
+	free_side(h);
+}
+
+/* A percentile whose rank n*q is not whole (n = 3, q = 0.5: rank 2) takes ceil, as the report
+ * does: 2000 ns lies in [2000, 2007], midpoint 2003 (1000 in [1000, 1003], midpoint 1001). */
+static void test_point_rank_not_whole(void **state)
+{
+	const uint64_t three[3] = { 1000, 2000, 3000 };
+	struct fixture_side *fs = make_side(three, 3, 1, ones, 1);
+
+	(void)state;
+	assert_int_equal((uint64_t)gate_point(&fs->s, GATE_P50, GATE_BEST), 2003);
+	assert_int_equal((uint64_t)gate_point(&fs->s, GATE_P50, GATE_POOLED), 2003);
+	free_side(fs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -462,6 +499,8 @@ int main(void)
 		cmocka_unit_test(test_too_few),
 		cmocka_unit_test(test_reproducible),
 		cmocka_unit_test(test_interval_width),
+		cmocka_unit_test(test_interval_uses_half_alpha),
+		cmocka_unit_test(test_point_rank_not_whole),
 		cmocka_unit_test(test_best_draws_agreeing_runs),
 		cmocka_unit_test(test_run_slowness),
 		cmocka_unit_test(test_best_leaves_out_disturbed_runs),

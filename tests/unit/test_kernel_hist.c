@@ -244,6 +244,124 @@ static void test_prometheus_shared_bounds(void **state)
 	free(s);
 }
 
+/* Known answers from one series: values below 64 ns have a bucket each, so the statistics are
+ * exact. 1..10: population stddev sqrt(8.25); self time and waits kept apart from durations. */
+static void test_summarize_known_answers(void **state)
+{
+	struct kseries *k = calloc(1, sizeof(*k));
+	struct kseries *const v[] = { k };
+	struct kseries_report r = { 0 };
+	struct summary s = { 0 };
+	const struct stat_row *row;
+
+	(void)state;
+	assert_non_null(k);
+	fill(k, (uint64_t[]){ 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 }, 10);
+	k->kind = PERFBPF_EV_SPAN;
+	strcpy(k->metric, "tick");
+	k->self_sum_ns = 20; /* the rest in child spans */
+	/* 9 gaps: 8 of 100 ns, one of 300 */
+	k->wait_count = 9;
+	k->wait_sum_ns = 1100;
+	k->wait_min_ns = 100;
+	k->wait_max_ns = 300;
+	k->wait[khist_bucket(100)] = 8;
+	k->wait[khist_bucket(300)] = 1;
+	assert_int_equal(kseries__summarize(v, 1, &r, &s), 0);
+	row = &s.rows[0];
+	assert_int_equal(row->count, 10);
+	assert_int_equal(row->total_ns, 55);
+	assert_int_equal(row->self_total_ns, 20);
+	assert_float_equal(row->mean_ns, 5.5, 1e-12);
+	assert_float_equal(row->stddev_ns, sqrt(8.25), 1e-9);
+	assert_int_equal(row->min_ns, 1);
+	assert_int_equal(row->max_ns, 10);
+	assert_int_equal(row->p50_ns, 5);
+	assert_int_equal(row->p95_ns, 10);
+	assert_int_equal(row->wait_count, 9);
+	assert_float_equal(row->wait_mean_ns, 1100.0 / 9, 1e-9);
+	assert_int_equal(row->wait_min_ns, 100);
+	assert_int_equal(row->wait_max_ns, 300);
+	assert_int_equal(s.metrics[0].self_total_ns, 20);
+	assert_float_equal(s.metrics[0].stddev_ns, sqrt(8.25), 1e-9);
+	kseries_report__free(&r);
+	free(k);
+}
+
+/* Ranks that are not whole (n = 7): ceil(n*p/100), as the exact percentiles. */
+static void test_ranks_not_whole(void **state)
+{
+	struct kseries *k = calloc(1, sizeof(*k));
+
+	(void)state;
+	assert_non_null(k);
+	fill(k, (uint64_t[]){ 10, 20, 30, 40, 50, 60, 61 }, 7);
+	assert_int_equal(kseries__percentile(k->dur, 7, 10, 10, 61), 10); /* rank 1 (0.7) */
+	assert_int_equal(kseries__percentile(k->dur, 7, 30, 10, 61), 30); /* rank 3 (2.1) */
+	assert_int_equal(kseries__percentile(k->dur, 7, 50, 10, 61), 40); /* rank 4 (3.5) */
+	assert_int_equal(kseries__percentile(k->dur, 7, 95, 10, 61), 61); /* rank 7 (6.65) */
+	free(k);
+}
+
+/* The exposition of one series, line for line: the bounds are the layout's upper edges in
+ * seconds (1000 ns lies in [1000, 1007], 5000 in [4992, 5055], 200 in [200, 201]), each with the
+ * edge below it; the counts cumulative; _sum in seconds; the wait family from the gaps. */
+static void test_prometheus_exact_lines(void **state)
+{
+	static const char want[] =
+		"perfbpf_operation_duration_seconds_bucket{kind=\"op\",metric=\"tick\",symbol=\"X\","
+		"strategy=\"s\",le=\"9.99e-07\"} 0\n"
+		"perfbpf_operation_duration_seconds_bucket{kind=\"op\",metric=\"tick\",symbol=\"X\","
+		"strategy=\"s\",le=\"1.007e-06\"} 1\n"
+		"perfbpf_operation_duration_seconds_bucket{kind=\"op\",metric=\"tick\",symbol=\"X\","
+		"strategy=\"s\",le=\"4.991e-06\"} 1\n"
+		"perfbpf_operation_duration_seconds_bucket{kind=\"op\",metric=\"tick\",symbol=\"X\","
+		"strategy=\"s\",le=\"5.055e-06\"} 3\n"
+		"perfbpf_operation_duration_seconds_bucket{kind=\"op\",metric=\"tick\",symbol=\"X\","
+		"strategy=\"s\",le=\"+Inf\"} 3\n"
+		"perfbpf_operation_duration_seconds_sum{kind=\"op\",metric=\"tick\",symbol=\"X\","
+		"strategy=\"s\"} 1.1e-05\n"
+		"perfbpf_operation_duration_seconds_count{kind=\"op\",metric=\"tick\",symbol=\"X\","
+		"strategy=\"s\"} 3\n"
+		"# HELP perfbpf_operation_wait_seconds Time between the ends of consecutive events of "
+		"the same key.\n"
+		"# TYPE perfbpf_operation_wait_seconds histogram\n"
+		"perfbpf_operation_wait_seconds_bucket{kind=\"op\",metric=\"tick\",symbol=\"X\","
+		"strategy=\"s\",le=\"1.99e-07\"} 0\n"
+		"perfbpf_operation_wait_seconds_bucket{kind=\"op\",metric=\"tick\",symbol=\"X\","
+		"strategy=\"s\",le=\"2.01e-07\"} 2\n"
+		"perfbpf_operation_wait_seconds_bucket{kind=\"op\",metric=\"tick\",symbol=\"X\","
+		"strategy=\"s\",le=\"+Inf\"} 2\n"
+		"perfbpf_operation_wait_seconds_sum{kind=\"op\",metric=\"tick\",symbol=\"X\","
+		"strategy=\"s\"} 4e-07\n"
+		"perfbpf_operation_wait_seconds_count{kind=\"op\",metric=\"tick\",symbol=\"X\","
+		"strategy=\"s\"} 2\n";
+	struct kseries *k = calloc(1, sizeof(*k));
+	struct kseries *const v[] = { k };
+	struct prom_input in = { .series = v, .nseries = 1 };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	(void)state;
+	assert_non_null(k);
+	assert_non_null(f);
+	fill(k, (uint64_t[]){ 1000, 5000, 5000 }, 3);
+	k->kind = PERFBPF_EV_OP;
+	strcpy(k->metric, "tick");
+	strcpy(k->symbol, "X");
+	strcpy(k->strategy, "s");
+	k->wait_count = 2;
+	k->wait_sum_ns = 400;
+	k->wait_min_ns = k->wait_max_ns = 200;
+	k->wait[khist_bucket(200)] = 2;
+	assert_int_equal(prometheus__write(f, &in), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, want));
+	free(buf);
+	free(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +371,9 @@ int main(void)
 		cmocka_unit_test(test_summarize_merges),
 		cmocka_unit_test(test_prometheus_histogram),
 		cmocka_unit_test(test_prometheus_shared_bounds),
+		cmocka_unit_test(test_summarize_known_answers),
+		cmocka_unit_test(test_ranks_not_whole),
+		cmocka_unit_test(test_prometheus_exact_lines),
 	};
 
 	return cmocka_run_group_tests_name("kernel_hist", tests, NULL, NULL);

@@ -139,6 +139,43 @@ static void test_proto_long_lengths(void **state)
 	free(big);
 }
 
+/* A child span with a double attribute and an event, byte for byte after its span_id:
+ * parent_span_id is field 4, AnyValue.double_value field 4 (fixed64), Span.events field 11 with
+ * Event.time_unix_nano field 1 (fixed64) and Event.name field 2. */
+static void test_proto_parent_event_double(void **state)
+{
+	static const uint8_t want[] = {
+		0x22, 0x08, 0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, /* 4: parent_span_id */
+		0x2a, 0x01, 'n', 0x30, 0x01,                                 /* 5: name, 6: kind */
+		0x39, 0xe8, 0x03, 0, 0, 0, 0, 0, 0,                          /* 7: start 1000 */
+		0x41, 0xc4, 0x09, 0, 0, 0, 0, 0, 0,                          /* 8: end 2500 */
+		/* 9: attributes{key:"d" value{double_value:0.5}} */
+		0x4a, 0x0e, 0x0a, 0x01, 'd', 0x12, 0x09, 0x21, 0, 0, 0, 0, 0, 0, 0xe0, 0x3f,
+		/* 11: events{time_unix_nano:2000 name:"e"} */
+		0x5a, 0x0c, 0x09, 0xd0, 0x07, 0, 0, 0, 0, 0, 0, 0x12, 0x01, 'e',
+	};
+	struct otlp_span *s = make_span("n");
+	struct otlp_buf b = { 0 };
+	const uint8_t *p;
+
+	(void)state;
+	memset(&res, 0, sizeof(res));
+	s->has_parent = true;
+	for (int i = 0; i < 8; i++)
+		s->parent_id[i] = (uint8_t)(0xf0 + i);
+	assert_int_equal(otlp_attrs__set_double(&s->attrs, "d", 0.5), 0);
+	assert_non_null(otlp_span__add_event(s, 2000, "e"));
+	assert_int_equal(otlp_encode_proto(&s, 1, "1", &b), 0);
+	/* span_id (field 2, 8 bytes), then the rest of the span up to the end of the request */
+	p = memmem(b.p, b.n, "\x12\x08\xa0\xa1\xa2\xa3\xa4\xa5\xa6\xa7", 10);
+	assert_non_null(p);
+	p += 10;
+	assert_int_equal((size_t)(b.p + b.n - p), sizeof(want));
+	assert_memory_equal(p, want, sizeof(want));
+	otlp_buf__free(&b);
+	otlp_span__free(s);
+}
+
 static void test_json_mapping(void **state)
 {
 	struct otlp_span *s = make_span("backtest.run");
@@ -402,6 +439,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_proto_known_bytes),
 		cmocka_unit_test(test_proto_long_lengths),
+		cmocka_unit_test(test_proto_parent_event_double),
 		cmocka_unit_test(test_json_mapping),
 		cmocka_unit_test(test_responses),
 		cmocka_unit_test(test_config_precedence),
