@@ -35,7 +35,7 @@ CFLAGS += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
 LDFLAGS += -fsanitize=address,undefined
 endif
 ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP -DPERFBPF_VERSION='"$(VERSION)"' \
-	-Iinclude -Ibpf -Iuser -Iexporters -I$(OUT)
+	-I. -Iinclude -I$(OUT)
 LDLIBS := -lbpf -lelf -lz -ljson-c -lmicrohttpd -lcurl -lm -lpthread
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
@@ -62,27 +62,31 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
 
 # --- userspace ----------------------------------------------------------------------------------
-CORE_SRCS := user/util.c user/hist.c user/dist.c user/agg.c user/runs.c user/environment.c user/gate_stats.c user/gate_input.c user/sdt.c user/target.c user/usdt_spec.c \
-	exporters/markdown.c exporters/json.c exporters/format.c \
-	exporters/events.c user/kseries.c exporters/prometheus.c exporters/gate_report.c \
-	exporters/otlp_span.c exporters/otlp_proto.c exporters/otlp_json.c user/otlp_config.c user/otlp_sampler.c user/u64map.c user/probe_site.c \
-	user/ro_strings.c
-CLI_SRCS := user/main.c user/options.c user/tracer.c user/session.c user/list.c \
-	user/usdt_multi.c user/kernel_agg.c user/monitor.c user/metrics_server.c user/gate.c \
-	user/otlp_trace.c user/otlp_exporter.c
+# The pure stages (no libbpf, no network): what the unit tests and fuzzers link.
+CORE_SRCS := $(wildcard user/lib/*.c user/model/*.c user/aggregate/*.c user/gate/*.c) \
+	user/attach/sdt.c user/attach/target.c user/attach/usdt_spec.c user/attach/probe_site.c \
+	user/attach/ro_strings.c user/collect/record.c \
+	$(wildcard exporters/report/*.c exporters/events/*.c) exporters/prometheus/prometheus.c \
+	exporters/otlp/otlp_span.c exporters/otlp/otlp_proto.c exporters/otlp/otlp_json.c \
+	exporters/otlp/otlp_config.c exporters/otlp/otlp_sampler.c
+# The commands and what talks to the kernel (libbpf), libcurl or libmicrohttpd.
+CLI_SRCS := $(wildcard user/cli/*.c user/cmd/*.c) user/collect/tracer.c user/collect/khist_reader.c \
+	user/attach/usdt_multi.c \
+	exporters/prometheus/metrics_server.c exporters/otlp/otlp_trace.c \
+	exporters/otlp/otlp_exporter.c
 CORE_OBJS := $(patsubst %.c,$(OUT)/%.o,$(CORE_SRCS))
 CLI_OBJS := $(patsubst %.c,$(OUT)/%.o,$(CLI_SRCS))
 
-$(OUT)/user/tracer.o $(OUT)/user/kernel_agg.o: $(BPF_SKELS)
+$(OUT)/user/collect/tracer.o $(OUT)/user/collect/khist_reader.o: $(BPF_SKELS)
 
 $(OUT)/%.o: %.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(OUT)/libperfbpf-core.a: $(CORE_OBJS)
+$(OUT)/libperfbpf-core.a: $(CORE_OBJS) Makefile
 	$(call msg,AR,$@)
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $(CORE_OBJS)
 
 $(OUT)/perfbpf: $(CLI_OBJS) $(OUT)/libperfbpf-core.a
 	$(call msg,LINK,$@)
@@ -118,10 +122,10 @@ $(OUT)/probe_loop_nop1: tools/bench/probe_loop.c include/perfbpf/probe.h | $(OUT
 	$(Q)$(CC) $(ENGINE_CFLAGS) -DPERFBPF_PROBE_SITE_NOP1 $< -o $@ -lpthread
 
 # benchmark floor: an empty BPF program on the same probes, attached as perfbpf attaches
-$(OUT)/floor: tools/bench/floor.c $(OUT)/floor.skel.h $(OUT)/user/usdt_multi.o \
+$(OUT)/floor: tools/bench/floor.c $(OUT)/floor.skel.h $(OUT)/user/attach/usdt_multi.o \
 		$(OUT)/libperfbpf-core.a
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $< $(OUT)/user/usdt_multi.o $(OUT)/libperfbpf-core.a $(LDLIBS) \
+	$(Q)$(CC) $(ALL_CFLAGS) $< $(OUT)/user/attach/usdt_multi.o $(OUT)/libperfbpf-core.a $(LDLIBS) \
 		$(LDFLAGS) -o $@
 
 $(OUT)/tests/libprobelib.so: tests/integration/probelib.c include/perfbpf/probe.h
@@ -188,7 +192,7 @@ TEST_PROGS := $(OUT)/tests/probe_target $(OUT)/tests/noprobe_target $(OUT)/backt
 $(OUT):
 	$(Q)mkdir -p $@
 
-.PHONY: all deps compile demo test unit unit-bins mutation integration asan valgrind bench clean vmlinux install \
+.PHONY: all deps compile demo test unit unit-bins mutation layout integration asan valgrind bench clean vmlinux install \
 	fuzz fuzzers fuzz-short
 
 all: $(OUT)/perfbpf $(OUT)/backtest $(TEST_PROGS) $(UNIT_BINS) $(INTEG_BINS)
@@ -213,9 +217,14 @@ integration: all
 	$(Q)tests/run-tests.sh $(OUT) integration
 
 test: compile
+	$(Q)tests/layout/check_deps.py --self-check
 	$(Q)tests/run-tests.sh $(OUT) all
 	$(Q)$(MAKE) --no-print-directory mutation
 	$(Q)$(MAKE) --no-print-directory fuzz-short
+
+# The dependency rule of the layout (tests/layout/check_deps.py; README "How the code is laid out")
+layout:
+	$(Q)tests/layout/check_deps.py --self-check
 
 # Every mutant of tests/mutation/mutants.txt must fail a unit test (a scratch copy is mutated and
 # rebuilt for each); the planted survivor must be reported as one. Prints the table.

@@ -198,6 +198,8 @@ enum perfbpf_counter {
 	PERFBPF_CNT_KEYS_OVER_LIMIT,    /* monitor: events of keys beyond the kernel key table (or
 					 * whose names' hash another key has) */
 	PERFBPF_CNT_NOTE_NO_SPAN,       /* span attribute, event or error with no span open */
+	PERFBPF_CNT_MALFORMED_RECORD,   /* ring records the consumer could not decode (counted in
+					 * userspace: the BPF programs never add to it) */
 	PERFBPF_CNT__MAX,
 };
 

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "otlp_config.h"
-#include "util.h"
+#include "exporters/otlp/otlp_config.h"
+#include "user/lib/util.h"
 
 static char *env_text;
 

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "sdt.h"
+#include "user/attach/sdt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

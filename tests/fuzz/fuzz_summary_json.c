@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gate.h"
+#include "user/gate/gate_file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "usdt_spec.h"
+#include "user/attach/usdt_spec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

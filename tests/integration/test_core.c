@@ -13,8 +13,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "probe_site.h"
-#include "sdt.h"
+#include "user/attach/probe_site.h"
+#include "user/attach/sdt.h"
 
 #define PERFBPF bpath("perfbpf")
 

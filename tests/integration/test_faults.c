@@ -4,8 +4,8 @@
  * monitor) killed with SIGKILL (no probe left behind: the semaphore returns to zero and the
  * probe's cost goes with it); two perfbpf instances on one target; missing capabilities; a
  * kernel without BTF; corrupt SDT notes. */
+#include "bpf/perfbpf.h"
 #include "harness.h"
-#include "perfbpf.h"
 
 #include <signal.h>
 #include <stdio.h>

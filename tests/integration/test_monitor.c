@@ -3,8 +3,8 @@
  * demo engine's ground truth through a real Prometheus server, promtool and the OpenMetrics
  * parser; engine restarts under --binary; per-process series; --pid with reports; bad input;
  * names whose key hash collides. */
+#include "bpf/names_hash.h"
 #include "harness.h"
-#include "names_hash.h"
 
 #include <math.h>
 #include <stdbool.h>

@@ -4,8 +4,8 @@
  * decoder (@opentelemetry/otlp-transformer 0.52.1); a captured request decoded again with
  * `protoc --decode_raw`; collector faults (absent, 503 + Retry-After, 400, slow, partial
  * success); sampling; ops as spans; bad flags. */
+#include "exporters/otlp/otlp_sampler.h"
 #include "harness.h"
-#include "otlp_sampler.h"
 
 #include <signal.h>
 #include <stdio.h>

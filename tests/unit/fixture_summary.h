@@ -3,7 +3,7 @@
 #ifndef PERFBPF_FIXTURE_SUMMARY_H
 #define PERFBPF_FIXTURE_SUMMARY_H
 
-#include "summary.h"
+#include "user/model/summary.h"
 
 static struct stat_row fixture_rows[] = {
 	{ .metric = "backtest.simulation", .symbol = "", .strategy = "sma-5-20",

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "agg.h"
+#include "user/aggregate/agg.h"
 
 static struct perfbpf_event ev(uint32_t kind, const char *m, const char *sym, const char *strat,
 			       uint64_t end, uint64_t dur)

@@ -11,8 +11,8 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "dist.h"
-#include "hist.h"
+#include "user/aggregate/dist.h"
+#include "user/model/hist.h"
 
 /* The seed's definition: sorted[max(0, ceil(n*p/100) - 1)]. */
 static void test_percentile_nearest_rank(void **state)

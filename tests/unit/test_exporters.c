@@ -12,11 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "events.h"
-#include "hist.h"
-#include "json.h"
-#include "markdown.h"
+#include "exporters/events/events.h"
+#include "exporters/report/json.h"
+#include "exporters/report/markdown.h"
 #include "fixture_summary.h"
+#include "user/model/hist.h"
 
 static char *render_md(const struct summary *s, const struct md_opts *o)
 {
@@ -186,6 +186,40 @@ static void test_json_summary(void **state)
 	free(buf);
 }
 
+/* Records the consumer could not decode are a loss like any other: in `dropped`, in the JSON
+ * losses and in the report's data quality section. */
+static void test_malformed_records_reported(void **state)
+{
+	struct json_object *root;
+	struct summary s;
+	struct md_opts o;
+	char *buf = NULL, *md;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	fixture_summary(&s);
+	memset(s.counters, 0, sizeof(s.counters));
+	s.counters[PERFBPF_CNT_MALFORMED_RECORD] = 3;
+	s.dropped = summary__dropped(s.counters);
+	assert_int_equal(s.dropped, 3);
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	assert_int_equal(json__write(f, &s), 0);
+	fclose(f);
+	root = json_tokener_parse(buf);
+	assert_non_null(root);
+	assert_int_equal(json_object_get_uint64(get(get(root, "losses"), "malformed_record")), 3);
+	assert_int_equal(json_object_get_uint64(get(root, "dropped")), 3);
+	json_object_put(root);
+	free(buf);
+	markdown__default_opts(&o);
+	md = render_md(&s, &o);
+	assert_non_null(strstr(md, "- **3 events are not in the statistics.**\n"));
+	assert_non_null(strstr(md, "- 3 ring-buffer records that did not decode"));
+	free(md);
+}
+
 static size_t count_lines(const char *s)
 {
 	size_t n = 0;
@@ -338,6 +372,7 @@ int main(void)
 		cmocka_unit_test(test_markdown_empty),
 		cmocka_unit_test(test_json_summary),
 		cmocka_unit_test(test_json_histogram),
+		cmocka_unit_test(test_malformed_records_reported),
 		cmocka_unit_test(test_event_log_line),
 		cmocka_unit_test(test_attribution_outputs),
 	};

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gate_stats.h"
+#include "user/gate/gate_stats.h"
 
 #define MAXR 16
 

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kseries.h"
-#include "prometheus.h"
+#include "exporters/prometheus/prometheus.h"
+#include "user/aggregate/kseries_stats.h"
 
 #define NS_100 100ull
 #define S_100 100000000000ull
@@ -114,14 +114,14 @@ static void test_percentiles_within_bound(void **state)
 	for (size_t i = 0; i < sizeof(ps) / sizeof(ps[0]); i++) {
 		size_t rank = (size_t)ceil(20000 * ps[i] / 100.0);
 		uint64_t exact = v[rank ? rank - 1 : 0];
-		uint64_t est = kseries__percentile(s->dur, s->count, ps[i], s->min_ns, s->max_ns);
+		uint64_t est = kseries_stats__percentile(s->dur, s->count, ps[i], s->min_ns, s->max_ns);
 
 		assert_true(fabs((double)est - (double)exact) <= exact * KHIST_MID_REL_ERROR + 1);
 	}
 	/* known answers: a single value, and an empty series */
 	fill(s, (uint64_t[]){ 1234567 }, 1);
-	assert_int_equal(kseries__percentile(s->dur, 1, 99, s->min_ns, s->max_ns), 1234567);
-	assert_int_equal(kseries__percentile(s->dur, 0, 99, 0, 0), 0);
+	assert_int_equal(kseries_stats__percentile(s->dur, 1, 99, s->min_ns, s->max_ns), 1234567);
+	assert_int_equal(kseries_stats__percentile(s->dur, 0, 99, 0, 0), 0);
 	free(s);
 }
 
@@ -143,7 +143,7 @@ static void test_summarize_merges(void **state)
 		strcpy(a[i].symbol, "BTC");
 		a[i].pid = 10 + (uint32_t)i;
 	}
-	assert_int_equal(kseries__summarize(v, 3, &r, &s), 0);
+	assert_int_equal(kseries_stats__summarize(v, 3, &r, &s), 0);
 	assert_int_equal(s.nrows, 2);
 	assert_int_equal(s.nmetrics, 2);
 	assert_int_equal(s.events, 5);
@@ -157,7 +157,7 @@ static void test_summarize_merges(void **state)
 	assert_true(s.kernel_histograms);
 	assert_int_equal(s.metrics[1].count, 1);
 	assert_int_equal(s.metrics[1].total_ns, 50);
-	kseries_report__free(&r);
+	kseries_stats__free_report(&r);
 	free(a);
 }
 
@@ -267,7 +267,7 @@ static void test_summarize_known_answers(void **state)
 	k->wait_max_ns = 300;
 	k->wait[khist_bucket(100)] = 8;
 	k->wait[khist_bucket(300)] = 1;
-	assert_int_equal(kseries__summarize(v, 1, &r, &s), 0);
+	assert_int_equal(kseries_stats__summarize(v, 1, &r, &s), 0);
 	row = &s.rows[0];
 	assert_int_equal(row->count, 10);
 	assert_int_equal(row->total_ns, 55);
@@ -284,7 +284,7 @@ static void test_summarize_known_answers(void **state)
 	assert_int_equal(row->wait_max_ns, 300);
 	assert_int_equal(s.metrics[0].self_total_ns, 20);
 	assert_float_equal(s.metrics[0].stddev_ns, sqrt(8.25), 1e-9);
-	kseries_report__free(&r);
+	kseries_stats__free_report(&r);
 	free(k);
 }
 
@@ -296,10 +296,10 @@ static void test_ranks_not_whole(void **state)
 	(void)state;
 	assert_non_null(k);
 	fill(k, (uint64_t[]){ 10, 20, 30, 40, 50, 60, 61 }, 7);
-	assert_int_equal(kseries__percentile(k->dur, 7, 10, 10, 61), 10); /* rank 1 (0.7) */
-	assert_int_equal(kseries__percentile(k->dur, 7, 30, 10, 61), 30); /* rank 3 (2.1) */
-	assert_int_equal(kseries__percentile(k->dur, 7, 50, 10, 61), 40); /* rank 4 (3.5) */
-	assert_int_equal(kseries__percentile(k->dur, 7, 95, 10, 61), 61); /* rank 7 (6.65) */
+	assert_int_equal(kseries_stats__percentile(k->dur, 7, 10, 10, 61), 10); /* rank 1 (0.7) */
+	assert_int_equal(kseries_stats__percentile(k->dur, 7, 30, 10, 61), 30); /* rank 3 (2.1) */
+	assert_int_equal(kseries_stats__percentile(k->dur, 7, 50, 10, 61), 40); /* rank 4 (3.5) */
+	assert_int_equal(kseries_stats__percentile(k->dur, 7, 95, 10, 61), 61); /* rank 7 (6.65) */
 	free(k);
 }
 

@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "otlp_config.h"
-#include "otlp_encode.h"
-#include "otlp_sampler.h"
-#include "u64map.h"
+#include "exporters/otlp/otlp_config.h"
+#include "exporters/otlp/otlp_encode.h"
+#include "exporters/otlp/otlp_sampler.h"
+#include "user/lib/u64map.h"
 
 /* --- encoders ---------------------------------------------------------------------------------- */
 

@@ -12,8 +12,8 @@
 #include <link.h>
 #include <string.h>
 
-#include "probe_site.h"
-#include "sdt.h"
+#include "user/attach/probe_site.h"
+#include "user/attach/sdt.h"
 
 __attribute__((noinline)) static void fire(uint64_t d)
 {

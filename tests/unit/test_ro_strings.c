@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ro_strings.h"
+#include "user/attach/ro_strings.h"
 
 static bool in_set(const struct perfbpf_ro_set *set, const void *p)
 {

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sdt.h"
+#include "user/attach/sdt.h"
 
 static int count_words(const char *s)
 {

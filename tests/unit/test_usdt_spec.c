@@ -10,7 +10,7 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "usdt_spec.h"
+#include "user/attach/usdt_spec.h"
 
 static void test_forms(void **state)
 {

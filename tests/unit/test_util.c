@@ -10,8 +10,8 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
-#include "format.h"
-#include "util.h"
+#include "exporters/report/format.h"
+#include "user/lib/util.h"
 
 static void test_parse_u64(void **state)
 {

@@ -17,8 +17,8 @@
 #include <getopt.h>
 
 #include "floor.skel.h"
-#include "sdt.h"
-#include "usdt_multi.h"
+#include "user/attach/sdt.h"
+#include "user/attach/usdt_multi.h"
 
 static volatile sig_atomic_t stop;
 

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* OTLP export settings: the command-line flags over the standard OTEL_* environment variables
+ * over the defaults. */
+#ifndef PERFBPF_OTLP_CONFIG_H
+#define PERFBPF_OTLP_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "exporters/otlp/otlp_span.h"
+
+enum otlp_protocol { OTLP_HTTP_PROTOBUF, OTLP_HTTP_JSON };
+enum otlp_sampler { OTLP_ALWAYS_ON, OTLP_ALWAYS_OFF, OTLP_TRACEIDRATIO };
+
+/* What the command line said; NULL / 0 / negative: not given. */
+struct otlp_flags {
+	bool enabled;            /* --otlp */
+	bool ops;                /* --otlp-ops: ops become spans too */
+	const char *endpoint;    /* --otlp-endpoint: base URL, /v1/traces appended */
+	const char *protocol;    /* --otlp-protocol */
+	const char *compression; /* --otlp-compression */
+	const char *headers;     /* --otlp-headers k=v,... */
+	const char *service_name;/* --service-name */
+	double sample;           /* --sample RATIO; < 0: not given */
+	uint64_t timeout_ns;     /* --otlp-timeout */
+	uint64_t slow_ns;        /* --slow-threshold */
+	uint64_t delay_ns;       /* --otlp-delay */
+	uint64_t flush_ns;       /* --otlp-flush-timeout */
+	uint64_t batch, queue, tail_buffer;
+};
+
+struct otlp_header {
+	char *name, *value;
+};
+
+struct otlp_config {
+	char *url;                /* where requests go: .../v1/traces */
+	enum otlp_protocol protocol;
+	bool gzip;
+	struct otlp_header *headers;
+	size_t nheaders;
+	uint64_t timeout_ns;      /* per request */
+	char *service_name;       /* NULL: unknown_service:<executable name> */
+	struct otlp_attrs resource; /* OTEL_RESOURCE_ATTRIBUTES */
+	enum otlp_sampler sampler;
+	double ratio;             /* OTLP_TRACEIDRATIO */
+	uint64_t slow_ns;         /* 0: no tail rule */
+	bool ops;
+	size_t batch, queue, tail_buffer;
+	uint64_t delay_ns, flush_ns;
+};
+
+typedef const char *(*otlp_getenv_fn)(const char *name);
+
+/* Resolves the settings. An invalid environment value is warned about and ignored, as the
+ * OpenTelemetry specification asks; an invalid flag value is an error: 0, or -EINVAL with a
+ * one-line reason in err. */
+int otlp_config__resolve(const struct otlp_flags *f, otlp_getenv_fn env, struct otlp_config *c,
+			 char *err, size_t errlen);
+void otlp_config__free(struct otlp_config *c);
+
+/* Parses "k=v,k2=v2" with percent-encoded keys and values (W3C baggage style, as the OTEL_*
+ * variables use). Appends to headers and/or attrs. 0 or -EINVAL. */
+int otlp_parse_pairs(const char *s, struct otlp_header **headers, size_t *nheaders,
+		     struct otlp_attrs *attrs);
+
+#endif

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* OTLP/HTTP trace payloads: an ExportTraceServiceRequest for a batch of spans in protobuf or in
+ * the OTLP JSON mapping, and the partial-success part of the collector's response. */
+#ifndef PERFBPF_OTLP_ENCODE_H
+#define PERFBPF_OTLP_ENCODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "exporters/otlp/otlp_span.h"
+
+struct otlp_buf {
+	uint8_t *p;
+	size_t n, cap;
+	int err; /* -ENOMEM once an append failed; the content is then incomplete */
+};
+
+void otlp_buf__free(struct otlp_buf *b);
+
+/* The request for spans[0..n), grouped by resource in order of first appearance, each under the
+ * instrumentation scope "perfbpf" of `version`. 0 or -ENOMEM. */
+int otlp_encode_proto(struct otlp_span *const *spans, size_t n, const char *version,
+		      struct otlp_buf *out);
+int otlp_encode_json(struct otlp_span *const *spans, size_t n, const char *version,
+		     struct otlp_buf *out);
+
+/* ExportTraceServiceResponse.partial_success: rejected spans and the message (truncated to
+ * msg_len). 0, or -EBADMSG when the body is not a response. An empty body is a full success. */
+int otlp_decode_response_proto(const uint8_t *p, size_t n, int64_t *rejected, char *msg,
+			       size_t msg_len);
+int otlp_decode_response_json(const uint8_t *p, size_t n, int64_t *rejected, char *msg,
+			      size_t msg_len);
+
+#endif

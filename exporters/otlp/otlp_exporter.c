@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* OTLP/HTTP span export: bounded queue, batching thread, libcurl, gzip, retries.
+ *
+ * Retries follow the OTLP/HTTP specification: only 429, 502, 503 and 504 responses and failures
+ * to connect or to get an answer are retried, with exponential backoff and jitter, or after the
+ * Retry-After the collector asked for; any other status fails the batch at once. */
+#include "exporters/otlp/otlp_exporter.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zlib.h>
+
+#include "exporters/otlp/otlp_encode.h"
+#include "user/lib/util.h"
+
+#define MAX_ATTEMPTS 6                  /* a batch is sent at most this often */
+#define BACKOFF_FIRST_NS 250000000ull   /* then doubled per retry, with jitter of +-50% */
+#define BACKOFF_MAX_NS 8000000000ull
+#define RETRY_AFTER_MAX_S 60            /* a longer Retry-After is cut to this */
+#define MAX_RESPONSE 65536              /* bytes of a response body kept */
+
+struct otlp_exporter {
+	const struct otlp_config *c;
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;   /* a span was queued, or shutdown began */
+	struct otlp_span *head, *tail;
+	size_t queued;
+	bool stopping;
+	uint64_t deadline;     /* mono ns: when shutdown gives up on what is left */
+	struct otlp_stats st;  /* under lock */
+	/* the thread's own */
+	CURL *curl;
+	struct curl_slist *headers;
+	struct otlp_buf body, gz, resp;
+	uint64_t rng;
+	bool unreachable;      /* during shutdown: the collector could not be reached */
+};
+
+static void lock(struct otlp_exporter *x)
+{
+	pthread_mutex_lock(&x->lock);
+}
+
+static void unlock(struct otlp_exporter *x)
+{
+	pthread_mutex_unlock(&x->lock);
+}
+
+/* Waits on the condition until mono time t (or a signal); called with the lock held. */
+static void wait_until(struct otlp_exporter *x, uint64_t t)
+{
+	struct timespec ts = { .tv_sec = (time_t)(t / 1000000000ull),
+			       .tv_nsec = (long)(t % 1000000000ull) };
+
+	pthread_cond_timedwait(&x->cond, &x->lock, &ts);
+}
+
+static double jitter(struct otlp_exporter *x)
+{
+	x->rng ^= x->rng << 13;
+	x->rng ^= x->rng >> 7;
+	x->rng ^= x->rng << 17;
+	return 0.5 + (double)(x->rng >> 11) / (double)(1ull << 53); /* [0.5, 1.5) */
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *ctx)
+{
+	struct otlp_buf *b = ctx;
+	size_t len = size * n, keep = len;
+
+	if (b->n + keep > MAX_RESPONSE)
+		keep = MAX_RESPONSE - b->n;
+	if (keep) {
+		uint8_t *q = realloc(b->p, b->n + keep);
+
+		if (!q)
+			return 0;
+		b->p = q;
+		memcpy(b->p + b->n, p, keep);
+		b->n += keep;
+	}
+	return len;
+}
+
+static int gzip(const struct otlp_buf *in, struct otlp_buf *out)
+{
+	z_stream z = { 0 };
+	uLong bound;
+	int rc;
+
+	if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+			 Z_DEFAULT_STRATEGY) != Z_OK)
+		return -ENOMEM;
+	bound = deflateBound(&z, (uLong)in->n);
+	if (out->cap < bound) {
+		uint8_t *p = realloc(out->p, bound);
+
+		if (!p) {
+			deflateEnd(&z);
+			return -ENOMEM;
+		}
+		out->p = p;
+		out->cap = bound;
+	}
+	z.next_in = in->p;
+	z.avail_in = (uInt)in->n;
+	z.next_out = out->p;
+	z.avail_out = (uInt)out->cap;
+	rc = deflate(&z, Z_FINISH);
+	out->n = z.total_out;
+	deflateEnd(&z);
+	return rc == Z_STREAM_END ? 0 : -EIO;
+}
+
+enum outcome { SENT, RETRY, FAILED };
+
+/* One POST. Sets *status (HTTP, or 0 without a response) and *retry_after_s. */
+static enum outcome post(struct otlp_exporter *x, const struct otlp_buf *body, uint64_t timeout_ns,
+			 long *status, long *retry_after_s, char *err, size_t errlen)
+{
+	curl_off_t ra = 0;
+	CURLcode rc;
+
+	x->resp.n = 0;
+	curl_easy_setopt(x->curl, CURLOPT_POSTFIELDS, body->p);
+	curl_easy_setopt(x->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body->n);
+	curl_easy_setopt(x->curl, CURLOPT_TIMEOUT_MS, (long)(timeout_ns / 1000000 ?: 1));
+	rc = curl_easy_perform(x->curl);
+	*status = 0;
+	*retry_after_s = 0;
+	if (rc != CURLE_OK) {
+		snprintf(err, errlen, "%s: %s", x->c->url, curl_easy_strerror(rc));
+		switch (rc) {
+		case CURLE_COULDNT_CONNECT: case CURLE_COULDNT_RESOLVE_HOST:
+		case CURLE_OPERATION_TIMEDOUT: case CURLE_SEND_ERROR: case CURLE_RECV_ERROR:
+		case CURLE_GOT_NOTHING: case CURLE_PARTIAL_FILE:
+			return RETRY;
+		default:
+			return FAILED;
+		}
+	}
+	curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, status);
+	if (*status >= 200 && *status < 300)
+		return SENT;
+	snprintf(err, errlen, "%s: HTTP %ld", x->c->url, *status);
+	if (*status == 429 || *status == 502 || *status == 503 || *status == 504) {
+		if (curl_easy_getinfo(x->curl, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
+			*retry_after_s = ra > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S : (long)ra;
+		return RETRY;
+	}
+	return FAILED;
+}
+
+/* Sends one batch until it is delivered, refused, or its retries run out. */
+static void send_batch(struct otlp_exporter *x, struct otlp_span **spans, size_t n)
+{
+	const struct otlp_config *c = x->c;
+	struct otlp_buf *body = &x->body;
+	uint64_t backoff = BACKOFF_FIRST_NS;
+	char err[sizeof(x->st.last_error)] = "";
+	int rc;
+
+	body->n = 0;
+	body->err = 0;
+	rc = c->protocol == OTLP_HTTP_JSON ? otlp_encode_json(spans, n, PERFBPF_VERSION, body)
+					    : otlp_encode_proto(spans, n, PERFBPF_VERSION, body);
+	if (!rc && c->gzip) {
+		rc = gzip(body, &x->gz);
+		body = &x->gz;
+	}
+	if (rc) {
+		lock(x);
+		x->st.gave_up += n;
+		snprintf(x->st.last_error, sizeof(x->st.last_error), "cannot encode a batch: %s",
+			 strerror(-rc));
+		unlock(x);
+		return;
+	}
+	for (int attempt = 1;; attempt++) {
+		uint64_t now = mono_ns(), timeout = c->timeout_ns, wait;
+		long status, retry_after;
+		enum outcome o;
+		bool stopping;
+
+		lock(x);
+		stopping = x->stopping;
+		if (stopping && x->deadline > now && x->deadline - now < timeout)
+			timeout = x->deadline - now;
+		x->st.requests++;
+		if (attempt > 1)
+			x->st.retries++;
+		unlock(x);
+		o = post(x, body, timeout, &status, &retry_after, err, sizeof(err));
+		if (o == SENT) {
+			int64_t rejected = 0;
+			char msg[128];
+
+			rc = c->protocol == OTLP_HTTP_JSON
+				     ? otlp_decode_response_json(x->resp.p, x->resp.n, &rejected, msg,
+								 sizeof(msg))
+				     : otlp_decode_response_proto(x->resp.p, x->resp.n, &rejected,
+								  msg, sizeof(msg));
+			if (rc || rejected < 0 || (uint64_t)rejected > n)
+				rejected = 0; /* an unreadable answer to a 2xx: the spans arrived */
+			lock(x);
+			x->st.exported += n - (uint64_t)rejected;
+			x->st.partial_rejected += (uint64_t)rejected;
+			if (rejected)
+				snprintf(x->st.last_error, sizeof(x->st.last_error),
+					 "%s: %lld spans rejected: %s", c->url, (long long)rejected,
+					 msg);
+			unlock(x);
+			return;
+		}
+		wait = retry_after ? (uint64_t)retry_after * 1000000000ull
+				   : (uint64_t)((double)backoff * jitter(x));
+		backoff = backoff * 2 > BACKOFF_MAX_NS ? BACKOFF_MAX_NS : backoff * 2;
+		lock(x);
+		snprintf(x->st.last_error, sizeof(x->st.last_error), "%s", err);
+		if (o == FAILED) {
+			x->st.rejected += n;
+			unlock(x);
+			return;
+		}
+		now = mono_ns();
+		/* at exit, a collector that cannot be reached is not waited for: exit stays prompt */
+		if (attempt >= MAX_ATTEMPTS || (x->stopping && (now + wait >= x->deadline || !status))) {
+			x->st.gave_up += n;
+			if (x->stopping && !status)
+				x->unreachable = true;
+			unlock(x);
+			return;
+		}
+		/* back off; shutdown does not cut the wait short, only the deadline does */
+		while (mono_ns() < now + wait && !(x->stopping && mono_ns() >= x->deadline))
+			wait_until(x, now + wait < x->deadline || !x->stopping ? now + wait
+										: x->deadline);
+		unlock(x);
+	}
+}
+
+static void *run(void *arg)
+{
+	struct otlp_exporter *x = arg;
+	const struct otlp_config *c = x->c;
+	struct otlp_span **batch = calloc(c->batch, sizeof(*batch));
+	uint64_t next = mono_ns() + c->delay_ns;
+
+	lock(x);
+	for (;;) {
+		size_t n = 0;
+
+		while (!x->stopping && x->queued < c->batch && mono_ns() < next)
+			wait_until(x, next);
+		if (x->stopping && (!x->queued || mono_ns() >= x->deadline || x->unreachable))
+			break;
+		next = mono_ns() + c->delay_ns;
+		while (batch && x->head && n < c->batch) {
+			batch[n++] = x->head;
+			x->head = x->head->next;
+			x->queued--;
+		}
+		if (!x->head)
+			x->tail = NULL;
+		if (!n)
+			continue;
+		unlock(x);
+		send_batch(x, batch, n);
+		for (size_t i = 0; i < n; i++)
+			otlp_span__free(batch[i]);
+		lock(x);
+	}
+	/* what the flush timeout (or an unreachable collector) left behind */
+	x->st.unsent_at_exit += x->queued;
+	otlp_span__free_list(x->head);
+	x->head = x->tail = NULL;
+	x->queued = 0;
+	unlock(x);
+	free(batch);
+	return NULL;
+}
+
+static int setup_curl(struct otlp_exporter *x)
+{
+	const struct otlp_config *c = x->c;
+	char line[1024];
+
+	x->curl = curl_easy_init();
+	if (!x->curl)
+		return -ENOMEM;
+	x->headers = curl_slist_append(NULL, c->protocol == OTLP_HTTP_JSON
+						     ? "Content-Type: application/json"
+						     : "Content-Type: application/x-protobuf");
+	if (c->gzip)
+		x->headers = curl_slist_append(x->headers, "Content-Encoding: gzip");
+	for (size_t i = 0; i < c->nheaders; i++) {
+		snprintf(line, sizeof(line), "%s: %s", c->headers[i].name, c->headers[i].value);
+		x->headers = curl_slist_append(x->headers, line);
+	}
+	x->headers = curl_slist_append(x->headers, "User-Agent: perfbpf/" PERFBPF_VERSION);
+	if (!x->headers)
+		return -ENOMEM;
+	curl_easy_setopt(x->curl, CURLOPT_URL, c->url);
+	curl_easy_setopt(x->curl, CURLOPT_HTTPHEADER, x->headers);
+	curl_easy_setopt(x->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(x->curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(x->curl, CURLOPT_WRITEDATA, &x->resp);
+	curl_easy_setopt(x->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	return 0;
+}
+
+struct otlp_exporter *otlp_exporter__new(const struct otlp_config *c)
+{
+	struct otlp_exporter *x = calloc(1, sizeof(*x));
+	pthread_condattr_t ca;
+
+	if (!x) {
+		pb_err("cannot start the OTLP export: out of memory");
+		return NULL;
+	}
+	x->c = c;
+	x->st.url = c->url;
+	x->rng = mono_ns() | 1;
+	pthread_mutex_init(&x->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&x->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) || setup_curl(x)) {
+		pb_err("cannot start the OTLP export: libcurl could not be set up");
+		otlp_exporter__free(x);
+		return NULL;
+	}
+	if (pthread_create(&x->thread, NULL, run, x)) {
+		pb_err("cannot start the OTLP export thread: %s", strerror(errno));
+		otlp_exporter__free(x);
+		return NULL;
+	}
+	x->started = true;
+	return x;
+}
+
+void otlp_exporter__push(struct otlp_exporter *x, struct otlp_span *s)
+{
+	s->next = NULL;
+	lock(x);
+	if (x->queued >= x->c->queue || x->stopping) {
+		x->st.queue_full++;
+		unlock(x);
+		otlp_span__free(s);
+		return;
+	}
+	if (x->tail)
+		x->tail->next = s;
+	else
+		x->head = s;
+	x->tail = s;
+	if (++x->queued == x->c->batch)
+		pthread_cond_signal(&x->cond);
+	unlock(x);
+}
+
+void otlp_exporter__shutdown(struct otlp_exporter *x)
+{
+	if (!x || !x->started)
+		return;
+	lock(x);
+	x->stopping = true;
+	x->deadline = mono_ns() + x->c->flush_ns;
+	pthread_cond_signal(&x->cond);
+	unlock(x);
+	pthread_join(x->thread, NULL);
+	x->started = false;
+}
+
+void otlp_exporter__stats(struct otlp_exporter *x, struct otlp_stats *out)
+{
+	lock(x);
+	out->url = x->st.url;
+	out->exported += x->st.exported;
+	out->queue_full += x->st.queue_full;
+	out->rejected += x->st.rejected;
+	out->partial_rejected += x->st.partial_rejected;
+	out->gave_up += x->st.gave_up;
+	out->unsent_at_exit += x->st.unsent_at_exit;
+	out->requests += x->st.requests;
+	out->retries += x->st.retries;
+	if (x->st.last_error[0])
+		memcpy(out->last_error, x->st.last_error, sizeof(out->last_error));
+	unlock(x);
+}
+
+void otlp_exporter__free(struct otlp_exporter *x)
+{
+	if (!x)
+		return;
+	otlp_exporter__shutdown(x);
+	otlp_span__free_list(x->head);
+	curl_slist_free_all(x->headers);
+	if (x->curl)
+		curl_easy_cleanup(x->curl);
+	curl_global_cleanup();
+	otlp_buf__free(&x->body);
+	otlp_buf__free(&x->gz);
+	otlp_buf__free(&x->resp);
+	pthread_cond_destroy(&x->cond);
+	pthread_mutex_destroy(&x->lock);
+	free(x);
+}

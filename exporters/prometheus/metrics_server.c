@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* The monitor's HTTP endpoint, served by libmicrohttpd (see metrics_server.h). */
+#include "exporters/prometheus/metrics_server.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <microhttpd.h>
+
+#include "exporters/prometheus/prometheus.h"
+#include "user/lib/util.h"
+
+struct metrics_server {
+	struct MHD_Daemon *d;
+	metrics_render_fn render;
+	void *ctx;
+};
+
+static const char INDEX[] = "perfbpf monitor: metrics at /metrics\n";
+static const char NOT_FOUND[] = "not found: perfbpf serves /metrics\n";
+static const char FAILED[] = "perfbpf could not render the metrics\n";
+
+static enum MHD_Result reply_static(struct MHD_Connection *c, unsigned status, const char *body)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body,
+								 MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version, const char *upload,
+				  size_t *upload_size, void **req_ctx)
+{
+	struct metrics_server *s = cls;
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	char *body = NULL;
+	size_t len = 0;
+	FILE *f;
+	int err;
+
+	(void)version;
+	(void)upload;
+	(void)req_ctx;
+	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+		return reply_static(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET\n");
+	if (*upload_size)
+		return MHD_NO;
+	if (!strcmp(url, "/"))
+		return reply_static(c, MHD_HTTP_OK, INDEX);
+	if (strcmp(url, "/metrics"))
+		return reply_static(c, MHD_HTTP_NOT_FOUND, NOT_FOUND);
+	f = open_memstream(&body, &len);
+	if (!f)
+		return reply_static(c, MHD_HTTP_INTERNAL_SERVER_ERROR, FAILED);
+	err = s->render(s->ctx, f);
+	if (fclose(f) || err) {
+		free(body);
+		return reply_static(c, MHD_HTTP_INTERNAL_SERVER_ERROR, FAILED);
+	}
+	r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE);
+	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+struct metrics_server *metrics_server__start(const struct sockaddr *addr, const char *display,
+					     metrics_render_fn render, void *ctx)
+{
+	struct metrics_server *s = calloc(1, sizeof(*s));
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
+
+	if (!s)
+		return NULL;
+	s->render = render;
+	s->ctx = ctx;
+	if (addr->sa_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	/* port 0 in MHD_start_daemon: the address option carries the port */
+	s->d = MHD_start_daemon(flags, 1, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, addr,
+				MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+	if (!s->d) {
+		int e = errno;
+
+		pb_err("cannot serve metrics on %s: %s", display,
+		       e ? strerror(e) : "the address is in use or not local");
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void metrics_server__stop(struct metrics_server *s)
+{
+	if (!s)
+		return;
+	MHD_stop_daemon(s->d);
+	free(s);
+}

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The JSON summary (schema PERFBPF_SUMMARY_SCHEMA, documented in docs/JSON.md). */
+#ifndef PERFBPF_JSON_H
+#define PERFBPF_JSON_H
+
+#include <stdio.h>
+
+#include "user/model/summary.h"
+
+struct json_object;
+
+int json__write(FILE *f, const struct summary *s);
+/* Writes `root` pretty-printed with a newline, then releases it; 0 or -EIO. */
+int json__put(FILE *f, struct json_object *root);
+
+#endif

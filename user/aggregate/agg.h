@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Aggregation of ops and spans per (kind, metric, symbol, strategy), with per-metric roll-ups. */
+#ifndef PERFBPF_AGG_H
+#define PERFBPF_AGG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bpf/perfbpf.h"
+#include "user/model/summary.h"
+
+struct agg;
+
+struct agg_opts {
+	uint64_t sample_budget; /* bytes of exact samples; beyond it keys become approximate */
+	size_t max_keys;        /* distinct keys kept; events of further keys are counted */
+	bool histograms;        /* agg__summarize also gives each row its histogram (row.bins) */
+};
+
+struct agg *agg__new(const struct agg_opts *opts);
+void agg__free(struct agg *a);
+/* Adds one event; 0, or -ENOMEM. Events of a key over max_keys are counted, not added. */
+int agg__add(struct agg *a, const struct perfbpf_event *e);
+/* The events that follow belong to a new run of the target: no key's wait time spans the gap
+ * between its last event of the previous run and its first of this one. */
+void agg__new_run(struct agg *a);
+/* Fills rows/metrics of `s` (owned by the agg, valid until the next agg__add or agg__free),
+ * along with events, keys_over_limit, sample_budget_bytes and hist_rel_error. */
+int agg__summarize(struct agg *a, struct summary *s);
+
+#endif

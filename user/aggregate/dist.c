@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* A distribution of durations: exact while the sample budget allows, then a histogram. */
+#include "user/aggregate/dist.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void dist__init(struct dist *d, bool stream_only)
+{
+	memset(d, 0, sizeof(*d));
+	d->min = UINT64_MAX;
+	d->stream_only = stream_only;
+}
+
+void dist__fini(struct dist *d, struct sample_budget *b)
+{
+	if (d->samples && b)
+		b->used -= d->cap * sizeof(uint64_t);
+	free(d->samples);
+	hist__free(d->hist);
+	d->samples = NULL;
+	d->hist = NULL;
+	d->cap = 0;
+}
+
+bool dist__exact(const struct dist *d)
+{
+	return !d->hist;
+}
+
+static void stream_add(struct dist *d, uint64_t v)
+{
+	double delta;
+
+	d->count++;
+	d->sum += v;
+	if (v < d->min)
+		d->min = v;
+	if (v > d->max)
+		d->max = v;
+	delta = (double)v - d->mean;
+	d->mean += delta / (double)d->count;
+	d->m2 += delta * ((double)v - d->mean);
+}
+
+int dist__add(struct dist *d, uint64_t v, struct sample_budget *b)
+{
+	if (d->stream_only) {
+		stream_add(d, v);
+		return 0;
+	}
+	if (d->hist) {
+		hist__add(d->hist, v, 1);
+		stream_add(d, v);
+		return 0;
+	}
+	if (d->count == d->cap) {
+		size_t ncap = d->cap ? d->cap * 2 : 64;
+		uint64_t grow = (ncap - d->cap) * sizeof(uint64_t);
+		uint64_t *ns;
+
+		if (b->used + grow > b->limit)
+			return -ENOSPC;
+		ns = realloc(d->samples, ncap * sizeof(uint64_t));
+		if (!ns)
+			return -ENOMEM;
+		d->samples = ns;
+		d->cap = ncap;
+		b->used += grow;
+	}
+	d->samples[d->count] = v;
+	stream_add(d, v);
+	return 0;
+}
+
+int dist__to_hist(struct dist *d, struct sample_budget *b)
+{
+	struct hist *h;
+
+	if (d->hist || d->stream_only)
+		return 0;
+	h = hist__new();
+	if (!h)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->count; i++)
+		hist__add(h, d->samples[i], 1);
+	b->used -= d->cap * sizeof(uint64_t);
+	free(d->samples);
+	d->samples = NULL;
+	d->cap = 0;
+	d->hist = h;
+	return 0;
+}
+
+void dist__add_to_hist(const struct dist *d, struct hist *h)
+{
+	if (d->hist)
+		hist__merge(h, d->hist);
+	else if (d->samples)
+		for (size_t i = 0; i < d->count; i++)
+			hist__add(h, d->samples[i], 1);
+}
+
+uint64_t percentile_sorted(const uint64_t *sorted, size_t n, double p)
+{
+	long idx;
+
+	if (n == 0)
+		return 0;
+	idx = (long)ceil((double)n * p / 100.0) - 1;
+	if (idx < 0)
+		idx = 0;
+	if ((size_t)idx >= n)
+		idx = (long)n - 1;
+	return sorted[idx];
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void stream_stats(const struct dist *d, struct dist_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->count = d->count;
+	out->sum = d->sum;
+	out->min = d->count ? d->min : 0;
+	out->max = d->max;
+	out->mean = d->count ? (double)d->sum / (double)d->count : 0;
+	/* population standard deviation, as the seed's report computes it */
+	out->stddev = d->count ? sqrt(d->m2 / (double)d->count) : 0;
+}
+
+static void percentiles_exact(uint64_t *s, size_t n, struct dist_stats *out)
+{
+	qsort(s, n, sizeof(*s), cmp_u64);
+	out->p50 = percentile_sorted(s, n, 50);
+	out->p95 = percentile_sorted(s, n, 95);
+	out->p99 = percentile_sorted(s, n, 99);
+	out->approximate = false;
+}
+
+static void percentiles_hist(const struct hist *h, uint64_t lo, uint64_t hi, struct dist_stats *out)
+{
+	out->p50 = hist__percentile(h, 50, lo, hi);
+	out->p95 = hist__percentile(h, 95, lo, hi);
+	out->p99 = hist__percentile(h, 99, lo, hi);
+	out->approximate = true;
+}
+
+void dist__stats(struct dist *d, struct dist_stats *out)
+{
+	stream_stats(d, out);
+	if (d->count == 0 || d->stream_only)
+		return;
+	if (d->hist)
+		percentiles_hist(d->hist, out->min, out->max, out);
+	else
+		percentiles_exact(d->samples, d->count, out);
+}
+
+int dist__merged_stats(struct dist *self, struct dist **members, size_t n, struct dist_stats *out)
+{
+	bool exact = true;
+	size_t total = 0;
+
+	stream_stats(self, out);
+	if (self->count == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		exact = exact && dist__exact(members[i]);
+		total += members[i]->count;
+	}
+	if (exact) {
+		uint64_t *all = malloc((total ? total : 1) * sizeof(uint64_t)), *p = all;
+
+		if (!all)
+			return -ENOMEM;
+		for (size_t i = 0; i < n; i++) {
+			memcpy(p, members[i]->samples, members[i]->count * sizeof(uint64_t));
+			p += members[i]->count;
+		}
+		percentiles_exact(all, total, out);
+		free(all);
+	} else {
+		struct hist *h = hist__new();
+
+		if (!h)
+			return -ENOMEM;
+		for (size_t i = 0; i < n; i++)
+			dist__add_to_hist(members[i], h);
+		percentiles_hist(h, out->min, out->max, out);
+		hist__free(h);
+	}
+	return 0;
+}

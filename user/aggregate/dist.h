@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* A distribution of durations: streaming count/sum/min/max/variance, plus every sample while the
+ * shared sample budget allows (exact percentiles), else a log-linear histogram (approximate). */
+#ifndef PERFBPF_DIST_H
+#define PERFBPF_DIST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "user/model/hist.h"
+
+/* Bytes of exact samples all distributions may hold together. */
+struct sample_budget {
+	uint64_t limit;
+	uint64_t used;
+};
+
+struct dist {
+	uint64_t count;
+	uint64_t sum;
+	uint64_t min;
+	uint64_t max;
+	double mean; /* Welford running mean and sum of squared deviations */
+	double m2;
+	uint64_t *samples; /* exact mode: all samples, unsorted */
+	size_t cap;
+	struct hist *hist;  /* approximate mode (samples == NULL) */
+	bool stream_only;   /* keeps no samples at all (roll-ups merge their members') */
+};
+
+struct dist_stats {
+	uint64_t count, sum, min, max, p50, p95, p99;
+	double mean, stddev;
+	bool approximate;
+};
+
+void dist__init(struct dist *d, bool stream_only);
+void dist__fini(struct dist *d, struct sample_budget *b);
+/* -ENOSPC: keeping the sample would exceed the budget; the streaming part is not updated either,
+ * so the caller can free budget (dist__to_hist on some distribution) and call again. */
+int dist__add(struct dist *d, uint64_t v, struct sample_budget *b);
+/* Switch to approximate mode, returning the sample memory to the budget. */
+int dist__to_hist(struct dist *d, struct sample_budget *b);
+bool dist__exact(const struct dist *d);
+/* Adds every sample of `d` (exact or bucketed) to `h`; stream-only distributions add nothing. */
+void dist__add_to_hist(const struct dist *d, struct hist *h);
+/* Percentiles etc. (sorts the samples in place). */
+void dist__stats(struct dist *d, struct dist_stats *out);
+/* Roll-up statistics: streaming part from `self`, percentiles from the members' samples. */
+int dist__merged_stats(struct dist *self, struct dist **members, size_t n, struct dist_stats *out);
+
+/* Nearest-rank percentile of sorted samples, as the seed defines it:
+ * sorted[max(0, ceil(n*p/100) - 1)]. */
+uint64_t percentile_sorted(const uint64_t *sorted, size_t n, double p);
+
+#endif

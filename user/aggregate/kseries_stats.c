@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* Statistics and report rows from the in-kernel histograms (see kseries.h). */
+#include "user/aggregate/kseries_stats.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t min_nonzero_count(uint64_t a, uint64_t acount, uint64_t b, uint64_t bcount)
+{
+	if (!acount)
+		return b;
+	if (!bcount)
+		return a;
+	return a < b ? a : b;
+}
+
+void kseries_stats__merge(struct kseries *dst, const struct kseries *src)
+{
+	dst->min_ns = min_nonzero_count(dst->min_ns, dst->count, src->min_ns, src->count);
+	dst->wait_min_ns = min_nonzero_count(dst->wait_min_ns, dst->wait_count, src->wait_min_ns,
+					     src->wait_count);
+	if (src->max_ns > dst->max_ns)
+		dst->max_ns = src->max_ns;
+	if (src->wait_max_ns > dst->wait_max_ns)
+		dst->wait_max_ns = src->wait_max_ns;
+	dst->count += src->count;
+	dst->sum_ns += src->sum_ns;
+	dst->self_sum_ns += src->self_sum_ns;
+	dst->wait_count += src->wait_count;
+	dst->wait_sum_ns += src->wait_sum_ns;
+	for (unsigned i = 0; i < KHIST_BUCKETS; i++) {
+		dst->dur[i] += src->dur[i];
+		dst->wait[i] += src->wait[i];
+	}
+}
+
+static uint64_t bucket_mid(unsigned i, uint64_t hi_clamp)
+{
+	uint64_t lo = khist_lower(i), hi = khist_upper(i);
+
+	if (hi > hi_clamp)
+		hi = hi_clamp; /* the overflow bucket has no upper bound: the max bounds it */
+	return hi < lo ? lo : lo + (hi - lo) / 2;
+}
+
+uint64_t kseries_stats__percentile(const uint64_t *b, uint64_t n, double p, uint64_t lo, uint64_t hi)
+{
+	uint64_t rank, seen = 0, v = 0;
+
+	if (n == 0)
+		return 0;
+	rank = (uint64_t)ceil((double)n * p / 100.0);
+	rank = rank < 1 ? 1 : rank > n ? n : rank;
+	for (unsigned i = 0; i < KHIST_BUCKETS; i++) {
+		seen += b[i];
+		if (seen >= rank) {
+			v = bucket_mid(i, hi);
+			break;
+		}
+	}
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* Population standard deviation from bucket midpoints. */
+static double hist_stddev(const uint64_t *b, uint64_t n, double mean, uint64_t hi)
+{
+	double acc = 0;
+
+	if (n < 2)
+		return 0;
+	for (unsigned i = 0; i < KHIST_BUCKETS; i++) {
+		double d;
+
+		if (!b[i])
+			continue;
+		d = (double)bucket_mid(i, hi) - mean;
+		acc += (double)b[i] * d * d;
+	}
+	return sqrt(acc / (double)n);
+}
+
+static void row_stats(const struct kseries *k, struct stat_row *r)
+{
+	r->kind = k->kind;
+	r->metric = k->metric;
+	r->count = k->count;
+	r->total_ns = k->sum_ns;
+	r->self_total_ns = k->self_sum_ns;
+	r->mean_ns = k->count ? (double)k->sum_ns / (double)k->count : 0;
+	r->min_ns = k->min_ns;
+	r->max_ns = k->max_ns;
+	r->stddev_ns = hist_stddev(k->dur, k->count, r->mean_ns, k->max_ns);
+	r->p50_ns = kseries_stats__percentile(k->dur, k->count, 50, k->min_ns, k->max_ns);
+	r->p95_ns = kseries_stats__percentile(k->dur, k->count, 95, k->min_ns, k->max_ns);
+	r->p99_ns = kseries_stats__percentile(k->dur, k->count, 99, k->min_ns, k->max_ns);
+	r->approximate = true;
+	r->wait_count = k->wait_count;
+	r->wait_mean_ns = k->wait_count ? (double)k->wait_sum_ns / (double)k->wait_count : 0;
+	r->wait_min_ns = k->wait_min_ns;
+	r->wait_max_ns = k->wait_max_ns;
+}
+
+static bool same_group(const struct kseries *a, const struct kseries *b, bool rollup)
+{
+	return a->kind == b->kind && !strcmp(a->metric, b->metric) &&
+	       (rollup || (!strcmp(a->symbol, b->symbol) && !strcmp(a->strategy, b->strategy)));
+}
+
+/* Merges v into groups (per key, or per metric for roll-ups). */
+static int group(struct kseries *const *v, size_t n, bool rollup, struct kseries **out,
+		 size_t *nout)
+{
+	struct kseries *g = calloc(n ? n : 1, sizeof(*g));
+	size_t ng = 0;
+
+	if (!g)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		size_t j;
+
+		if (!v[i]->count)
+			continue;
+		for (j = 0; j < ng && !same_group(&g[j], v[i], rollup); j++)
+			;
+		if (j == ng) {
+			g[ng].kind = v[i]->kind;
+			memcpy(g[ng].metric, v[i]->metric, sizeof(g[ng].metric));
+			if (!rollup) {
+				memcpy(g[ng].symbol, v[i]->symbol, sizeof(g[ng].symbol));
+				memcpy(g[ng].strategy, v[i]->strategy, sizeof(g[ng].strategy));
+			}
+			ng++;
+		}
+		kseries_stats__merge(&g[j], v[i]);
+	}
+	*out = g;
+	*nout = ng;
+	return 0;
+}
+
+static int by_total_desc(const void *a, const void *b)
+{
+	const struct stat_row *x = a, *y = b;
+
+	if (x->total_ns != y->total_ns)
+		return x->total_ns < y->total_ns ? 1 : -1;
+	return strcmp(x->metric, y->metric);
+}
+
+int kseries_stats__summarize(struct kseries *const *v, size_t n, struct kseries_report *r,
+		       struct summary *s)
+{
+	struct kseries **ptrs;
+	int err;
+
+	kseries_stats__free_report(r);
+	err = group(v, n, false, &r->groups, &r->ngroups);
+	if (err)
+		return err;
+	/* roll-ups merge the groups, which already merged the processes */
+	ptrs = calloc(r->ngroups ? r->ngroups : 1, sizeof(*ptrs));
+	if (!ptrs)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->ngroups; i++)
+		ptrs[i] = &r->groups[i];
+	err = group(ptrs, r->ngroups, true, &r->rollups, &r->nrollups);
+	free(ptrs);
+	if (err)
+		return err;
+	r->rows = calloc(r->ngroups ? r->ngroups : 1, sizeof(*r->rows));
+	r->metrics = calloc(r->nrollups ? r->nrollups : 1, sizeof(*r->metrics));
+	if (!r->rows || !r->metrics)
+		return -ENOMEM;
+	s->events = 0;
+	for (size_t i = 0; i < r->ngroups; i++) {
+		row_stats(&r->groups[i], &r->rows[i]);
+		r->rows[i].symbol = r->groups[i].symbol;
+		r->rows[i].strategy = r->groups[i].strategy;
+		s->events += r->groups[i].count;
+	}
+	for (size_t i = 0; i < r->nrollups; i++)
+		row_stats(&r->rollups[i], &r->metrics[i]);
+	qsort(r->rows, r->ngroups, sizeof(*r->rows), by_total_desc);
+	qsort(r->metrics, r->nrollups, sizeof(*r->metrics), by_total_desc);
+	s->rows = r->rows;
+	s->nrows = r->ngroups;
+	s->metrics = r->metrics;
+	s->nmetrics = r->nrollups;
+	s->hist_rel_error = KHIST_MID_REL_ERROR;
+	s->kernel_histograms = true;
+	return 0;
+}
+
+void kseries_stats__free_report(struct kseries_report *r)
+{
+	free(r->groups);
+	free(r->rollups);
+	free(r->rows);
+	free(r->metrics);
+	memset(r, 0, sizeof(*r));
+}

@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* `perfbpf monitor` (see monitor.h). The main thread reads the kernel histograms every
+ * --interval, follows processes and writes reports; the HTTP server's thread reads them again on
+ * every scrape. One mutex serialises both. */
+#include "user/cmd/monitor.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "exporters/prometheus/metrics_server.h"
+#include "exporters/prometheus/prometheus.h"
+#include "exporters/report/json.h"
+#include "exporters/report/markdown.h"
+#include "user/aggregate/kseries_stats.h"
+#include "user/attach/sdt.h"
+#include "user/attach/target.h"
+#include "user/collect/khist_reader.h"
+#include "user/collect/tracer.h"
+#include "user/lib/util.h"
+
+#define TICK_MS 100              /* signal and target-exit latency */
+#define RESCAN_NS 500000000ull   /* --pid: look for newly loaded libraries this often */
+
+struct monitor {
+	const struct cli_opts *o;
+	struct tracer *tracer;
+	struct khist_reader *hists;
+	pthread_mutex_t lock; /* hists, counters and the fields below, between the two threads */
+	struct probe_objs po;  /* --pid: the process's objects; --binary: the files */
+	unsigned attached_processes;
+	uint64_t attach_failures;
+	struct kseries_report rep;
+	char *command;
+	const char *stop_reason;
+	uint64_t start_mono, start_real;
+	int pidfd;
+};
+
+static volatile sig_atomic_t stop_signal, report_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+static void on_report(int sig)
+{
+	(void)sig;
+	report_signal = 1;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = on_report;
+	sigaction(SIGUSR1, &sa, NULL);
+}
+
+/* Each --binary must be an ELF object with perfbpf probes. */
+static int open_binaries(struct monitor *m)
+{
+	const struct cli_opts *o = m->o;
+
+	for (size_t i = 0; i < o->nbinaries; i++) {
+		const char *path = o->binaries[i];
+		struct sdt_notes notes;
+		size_t n;
+		int err = target__add_path(&m->po.objs, path);
+
+		if (err < 0) {
+			pb_err("--binary %s: %s", path, strerror(-err));
+			return err;
+		}
+		err = sdt__read_file(path, &notes);
+		if (err) {
+			pb_err("--binary %s: %s", path, err == -ENOEXEC ?
+			       "not an ELF executable or shared library" : strerror(-err));
+			return err;
+		}
+		n = sdt__count(&notes, "perfbpf", NULL);
+		sdt__free(&notes);
+		if (n == 0) {
+			pb_err("--binary %s: no perfbpf probes in it (run 'perfbpf list %s')", path,
+			       path);
+			return -ENOENT;
+		}
+	}
+	return 0;
+}
+
+static char *describe(const struct cli_opts *o)
+{
+	if (o->pid)
+		return target__cmdline(o->pid);
+	return join_words("every process of ", o->binaries, o->nbinaries);
+}
+
+/* Reads the kernel's histograms; forgets exited processes' series in --per-pid mode. Called
+ * with the lock held. */
+static int refresh(struct monitor *m)
+{
+	int n = khist_reader__refresh(m->hists);
+	struct kseries *const *v;
+	size_t nv;
+
+	if (n < 0)
+		return n;
+	if (!m->o->per_pid)
+		return 0;
+	v = khist_reader__series(m->hists, &nv);
+	for (size_t i = 0; i < nv; i++) {
+		uint32_t pid = v[i]->pid;
+
+		if (kill((pid_t)pid, 0) && errno == ESRCH) {
+			khist_reader__drop_pid(m->hists, pid);
+			v = khist_reader__series(m->hists, &nv);
+			i = (size_t)-1; /* the array changed: start over */
+		}
+	}
+	return 0;
+}
+
+static int render_metrics(void *ctx, FILE *f)
+{
+	struct monitor *m = ctx;
+	struct prom_input in = { .per_pid = m->o->per_pid };
+	uint64_t *per_cpu = NULL;
+	int err;
+
+	pthread_mutex_lock(&m->lock);
+	err = refresh(m);
+	if (!err)
+		err = tracer__counters(m->tracer, in.counters);
+	if (!err) {
+		in.series = khist_reader__series(m->hists, &in.nseries);
+		in.attach_failures = m->attach_failures;
+		in.attached_processes = m->attached_processes;
+		in.dropped_per_cpu = per_cpu = tracer__dropped_per_cpu(m->tracer, &in.ncpus);
+		self_usage(&in.self);
+		err = prometheus__write(f, &in);
+	}
+	pthread_mutex_unlock(&m->lock);
+	free(per_cpu);
+	return err;
+}
+
+/* Writes to path through a temporary file and a rename, so that readers never see half. */
+static int write_file(const char *path, int (*write)(FILE *, const struct summary *,
+						     const void *), const struct summary *s,
+		      const void *arg)
+{
+	char tmp[4096];
+	FILE *f;
+	int err;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "we");
+	if (!f) {
+		err = -errno;
+		pb_err("cannot write %s: %s", tmp, strerror(-err));
+		return err;
+	}
+	err = write(f, s, arg);
+	if (fclose(f) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err) {
+		pb_err("cannot write %s: %s", path, strerror(-err));
+		unlink(tmp);
+	}
+	return err;
+}
+
+static int put_markdown(FILE *f, const struct summary *s, const void *md)
+{
+	return markdown__write(f, s, md) ? -EIO : 0;
+}
+
+static int put_json(FILE *f, const struct summary *s, const void *unused)
+{
+	(void)unused;
+	return json__write(f, s) ? -EIO : 0;
+}
+
+/* The markdown report and JSON summary from the kernel histograms, as asked. */
+static int write_reports(struct monitor *m)
+{
+	const struct cli_opts *o = m->o;
+	struct summary sum = { 0 };
+	uint64_t *per_cpu = NULL;
+	int err;
+
+	if (!o->report && !o->markdown_path && !o->json_path)
+		return 0;
+	pthread_mutex_lock(&m->lock);
+	err = refresh(m);
+	sum.command = m->command;
+	sum.pid = o->pid;
+	sum.stop_reason = m->stop_reason ? m->stop_reason : "still monitoring (report on SIGUSR1)";
+	sum.exit_status = -1;
+	sum.start_real_ns = m->start_real;
+	sum.trace_ns = mono_ns() - m->start_mono;
+	sum.binaries = m->po.binaries;
+	sum.probe_sites = m->po.sites;
+	err = err ?: tracer__summary_losses(m->tracer, &sum, &per_cpu);
+	if (!err) {
+		size_t n;
+		struct kseries *const *v = khist_reader__series(m->hists, &n);
+
+		sum.keys_over_limit = sum.counters[PERFBPF_CNT_KEYS_OVER_LIMIT];
+		err = kseries_stats__summarize(v, n, &m->rep, &sum);
+	}
+	/* the rows are copies in m->rep, which only this thread uses: scrapes need not wait for
+	 * the files */
+	pthread_mutex_unlock(&m->lock);
+	if (err) {
+		pb_err("cannot compute the statistics: %s", strerror(-err));
+		free(per_cpu);
+		return err;
+	}
+	if (o->report && (markdown__write(stdout, &sum, &o->md) || fflush(stdout)))
+		err = -EIO;
+	if (o->markdown_path)
+		err = write_file(o->markdown_path, put_markdown, &sum, &o->md) ?: err;
+	if (o->json_path)
+		err = write_file(o->json_path, put_json, &sum, NULL) ?: err;
+	free(per_cpu);
+	return err;
+}
+
+/* The attached-processes gauge, and --pid's newly loaded libraries. */
+static void follow(struct monitor *m, uint64_t now, uint64_t *next_scan)
+{
+	int n;
+
+	if (m->o->pid) {
+		if (now < *next_scan)
+			return;
+		*next_scan = now + RESCAN_NS;
+		if (target__scan_maps(m->o->pid, &m->po.objs) <= 0)
+			return;
+		pthread_mutex_lock(&m->lock);
+		while (tracer__attach_new(m->tracer, m->o->pid, &m->po)) {
+			/* a library that cannot be attached is counted, and monitoring goes on */
+			m->attach_failures++;
+			m->po.done++;
+		}
+		pthread_mutex_unlock(&m->lock);
+		return;
+	}
+	n = target__count_mapping(&m->po.objs);
+	pthread_mutex_lock(&m->lock);
+	m->attached_processes = n > 0 ? (unsigned)n : 0;
+	pthread_mutex_unlock(&m->lock);
+}
+
+static bool target_exited(struct monitor *m, int timeout_ms)
+{
+	struct pollfd p = { .fd = m->pidfd, .events = POLLIN };
+
+	if (m->pidfd < 0) {
+		poll(NULL, 0, timeout_ms);
+		return m->o->pid && target__check(m->o->pid) != 0;
+	}
+	return poll(&p, 1, timeout_ms) == 1;
+}
+
+static int monitor_loop(struct monitor *m)
+{
+	const struct cli_opts *o = m->o;
+	uint64_t deadline = o->duration_ns ? m->start_mono + o->duration_ns : 0;
+	uint64_t next_read = m->start_mono + o->interval_ns, next_scan = 0;
+	int err;
+
+	follow(m, mono_ns(), &next_scan);
+	while (!stop_signal) {
+		uint64_t now;
+
+		if (target_exited(m, TICK_MS)) {
+			m->stop_reason = "the target exited";
+			break;
+		}
+		now = mono_ns();
+		if (deadline && now >= deadline) {
+			m->stop_reason = "the duration elapsed";
+			break;
+		}
+		if (now >= next_read) {
+			next_read = now + o->interval_ns;
+			pthread_mutex_lock(&m->lock);
+			err = refresh(m);
+			pthread_mutex_unlock(&m->lock);
+			if (err) {
+				pb_err("reading the kernel histograms failed: %s", strerror(-err));
+				return err;
+			}
+			follow(m, now, &next_scan);
+		}
+		if (report_signal) {
+			report_signal = 0;
+			write_reports(m);
+		}
+	}
+	if (!m->stop_reason)
+		m->stop_reason = stop_signal == SIGINT ? "interrupted (SIGINT)"
+						       : "terminated by a signal";
+	return 0;
+}
+
+static int monitor_start(struct monitor *m)
+{
+	const struct cli_opts *o = m->o;
+	struct tracer_opts to = {
+		.ring_size = 4096, /* unused: nothing crosses the ring in this mode */
+		.max_threads = (uint32_t)o->max_threads,
+		.aggregate = true,
+		.per_pid = o->per_pid,
+		.max_keys = (uint32_t)o->max_keys,
+	};
+	int keys_fd, hists_fd, err;
+
+	/* the pidfd first: a target that exits while the probes attach is then still seen to
+	 * exit, and its events are reported */
+	if (o->pid) {
+		m->pidfd = pidfd_open(o->pid, 0);
+		if (m->pidfd < 0 && errno != ENOSYS) { /* ENOSYS (valgrind): polled instead */
+			pb_err("pid %d exited before perfbpf could attach", o->pid);
+			return -ESRCH;
+		}
+		m->attached_processes = 1;
+	}
+	err = tracer__new(&to, &m->tracer);
+	if (err)
+		return err;
+	err = tracer__attach_new(m->tracer, o->pid, &m->po);
+	if (err)
+		return err;
+	tracer__mon_fds(m->tracer, &keys_fd, &hists_fd);
+	m->hists = khist_reader__new(keys_fd, hists_fd, libbpf_num_possible_cpus());
+	return m->hists ? 0 : -ENOMEM;
+}
+
+int monitor__run(const struct cli_opts *o)
+{
+	struct monitor m = { .o = o, .pidfd = -1 };
+	struct metrics_server *http = NULL;
+	int err;
+
+	pthread_mutex_init(&m.lock, NULL);
+	if (tracer__check_privileges())
+		return EXIT_FAIL;
+	err = o->pid ? target__open_pid(o->pid, &m.po.objs) : open_binaries(&m);
+	m.command = describe(o);
+	install_signals();
+	err = err ?: monitor_start(&m);
+	if (!err && o->listen) {
+		http = metrics_server__start((const struct sockaddr *)&o->listen_addr, o->listen,
+					     render_metrics, &m);
+		err = http ? 0 : -EADDRINUSE;
+	}
+	if (!err) {
+		m.start_mono = mono_ns();
+		m.start_real = real_ns();
+		if (!o->quiet)
+			fprintf(stderr, "perfbpf: monitoring %u probe sites in %u binaries of %s%s%s; "
+					"Ctrl-C to stop\n", m.po.sites, m.po.binaries, m.command,
+				o->listen ? ", metrics at http://" : "", o->listen ? o->listen : "");
+		err = monitor_loop(&m);
+	}
+	metrics_server__stop(http); /* no scrape runs past here */
+	if (!err)
+		err = write_reports(&m);
+	if (m.pidfd >= 0)
+		close(m.pidfd);
+	kseries_stats__free_report(&m.rep);
+	khist_reader__free(m.hists);
+	tracer__free(m.tracer);
+	target__free(&m.po.objs);
+	free(m.command);
+	pthread_mutex_destroy(&m.lock);
+	return err ? EXIT_FAIL : EXIT_OK;
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* One key's totals from the in-kernel histograms (perfbpf monitor), as cumulative counts since
+ * perfbpf started: what the monitor's readers fill and its reports and exporters read. Plain
+ * data; the statistics computed from it are in user/aggregate/kseries_stats.h. */
+#ifndef PERFBPF_MODEL_KSERIES_H
+#define PERFBPF_MODEL_KSERIES_H
+
+#include <stdint.h>
+
+#include "bpf/perfbpf.h"
+
+/* Largest distance from a bucket's midpoint to a value in it, relative to the value. */
+#define KHIST_MID_REL_ERROR (1.0 / (2.0 * KHIST_SUB))
+
+struct kseries {
+	uint32_t kind; /* enum perfbpf_event_kind */
+	uint32_t pid;  /* 0 unless per-process series */
+	char metric[PERFBPF_METRIC_LEN];
+	char symbol[PERFBPF_SYMBOL_LEN];
+	char strategy[PERFBPF_STRATEGY_LEN];
+	uint64_t count, sum_ns, self_sum_ns, min_ns, max_ns;
+	uint64_t wait_count, wait_sum_ns, wait_min_ns, wait_max_ns;
+	uint64_t dur[KHIST_BUCKETS];
+	uint64_t wait[KHIST_BUCKETS];
+};
+
+#endif
