@@ -64,8 +64,7 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 # --- userspace ----------------------------------------------------------------------------------
 # The pure stages (no libbpf, no network): what the unit tests and fuzzers link.
 CORE_SRCS := $(wildcard user/lib/*.c user/model/*.c user/aggregate/*.c user/gate/*.c) \
-	user/attach/sdt.c user/attach/target.c user/attach/usdt_spec.c user/attach/probe_site.c \
-	user/attach/ro_strings.c user/collect/record.c \
+	$(filter-out user/attach/usdt_multi.c,$(wildcard user/attach/*.c)) user/collect/record.c \
 	$(wildcard exporters/report/*.c exporters/events/*.c) exporters/prometheus/prometheus.c \
 	exporters/otlp/otlp_span.c exporters/otlp/otlp_proto.c exporters/otlp/otlp_json.c \
 	exporters/otlp/otlp_config.c exporters/otlp/otlp_sampler.c

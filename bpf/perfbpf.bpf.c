@@ -288,7 +288,7 @@ static __always_inline void mon_record(struct perfbpf_mon_keyval *nv, __u32 kind
 
 /* --- strings left where they are (PERFBPF_F_REF_*) -----------------------------------------------
  * A string argument inside one of the target's read-only file-backed ranges is not copied: the
- * event carries its address and userspace reads the bytes from the file (user/ro_strings.c).
+ * event carries its address and userspace reads the bytes from the file (user/attach/ro_strings.c).
  * The ranges are published by userspace (a double buffer: it writes the inactive set, then flips
  * ro_active). Anything that may change a mapping of ro_pid (its threads taking the mmap lock,
  * exec: the programs below) counts in ro_changes; the ranges are used only while ro_changes

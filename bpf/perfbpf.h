@@ -170,7 +170,7 @@ struct perfbpf_span_packed {
 _Static_assert(sizeof(struct perfbpf_span_packed) == PERFBPF_SPAN_PACKED_HDR,
 	       "perfbpf_span_packed layout");
 
-/* The target's read-only, file-backed address ranges (user/ro_strings.c computes them from
+/* The target's read-only, file-backed address ranges (user/attach/ro_strings.c computes them from
  * /proc/PID/maps and the files' ELF program headers: PT_LOAD segments without PF_W, so never
  * RELRO). Userspace publishes a new set, with a new generation, whenever they change. */
 #define PERFBPF_RO_RANGES 64 /* sorted by address, disjoint, not adjacent: a binary search */

@@ -4,14 +4,14 @@
  * per argument; here the spec is looked up once and register operands (the only form
  * include/perfbpf/probe.h emits, besides constants) are read from pt_regs at a constant offset,
  * which needs no helper call. The spec layout is libbpf's (struct __bpf_usdt_spec in
- * <bpf/usdt.bpf.h>), written by user/usdt_spec.c. Memory operands fall back to reading the
+ * <bpf/usdt.bpf.h>), written by user/attach/usdt_spec.c. Memory operands fall back to reading the
  * register the same way and then the user memory. */
 #ifndef PERFBPF_USDT_ARGS_H
 #define PERFBPF_USDT_ARGS_H
 
 #include <bpf/usdt.bpf.h>
 
-/* x86-64 struct pt_regs: 21 eight-byte slots, r15 at 0 ... ss at 160 (user/usdt_spec.c writes
+/* x86-64 struct pt_regs: 21 eight-byte slots, r15 at 0 ... ss at 160 (user/attach/usdt_spec.c writes
  * these offsets). The verifier accepts a context read only at a constant offset from the context
  * pointer itself, so each case is one load instruction written in assembly (compiled C would
  * compute ctx + off first and load through the sum, which the verifier refuses). Any other

@@ -13,6 +13,7 @@
 
 #include "exporters/otlp/otlp_exporter.h"
 #include "exporters/otlp/otlp_sampler.h"
+#include "user/lib/proc.h"
 #include "user/lib/u64map.h"
 #include "user/lib/util.h"
 
@@ -96,33 +97,6 @@ static int64_t clock_offset(void)
 
 /* --- resources -------------------------------------------------------------------------------- */
 
-/* /proc/<pid>/cmdline with its NUL separators made spaces, or NULL when unreadable or empty. */
-static char *read_cmdline(uint32_t pid)
-{
-	char path[64], *buf;
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%u/cmdline", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return NULL;
-	buf = malloc(65536);
-	n = buf ? fread(buf, 1, 65535, f) : 0;
-	fclose(f);
-	if (!n) {
-		free(buf);
-		return NULL;
-	}
-	while (n && buf[n - 1] == '\0')
-		n--;
-	for (size_t i = 0; i < n; i++)
-		if (buf[i] == '\0')
-			buf[i] = ' ';
-	buf[n] = '\0';
-	return buf;
-}
-
 static const char *base_name(const char *p)
 {
 	const char *s = strrchr(p, '/');
@@ -150,7 +124,7 @@ static const struct otlp_resource *resource_of(struct otlp_trace *t, uint32_t pi
 	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
 	k = readlink(path, exe, sizeof(exe) - 1);
 	exe[k > 0 ? k : 0] = '\0';
-	cmd = read_cmdline(pid);
+	cmd = proc__cmdline((int)pid);
 	/* the process is gone (its last spans were read after it exited): the session's command */
 	if (!cmd)
 		cmd = strdup(t->command ? t->command : "");

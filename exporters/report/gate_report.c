@@ -259,38 +259,3 @@ int gate_report__json(FILE *f, const struct gate_outcome *g)
 	json_object_object_add(root, "comparisons", a);
 	return json__put(f, root);
 }
-
-static int write_one(const char *path, int (*fn)(FILE *, const struct gate_outcome *),
-		     const struct gate_outcome *g)
-{
-	bool out = !strcmp(path, "-");
-	FILE *f = out ? stdout : fopen(path, "we");
-	int err;
-
-	if (!f) {
-		err = -errno;
-		pb_err("cannot write %s: %s", path, strerror(-err));
-		return err;
-	}
-	err = fn(f, g);
-	if (out ? fflush(f) : fclose(f))
-		err = err ?: -errno;
-	if (err)
-		pb_err("cannot write %s: %s", out ? "stdout" : path, strerror(-err));
-	return err;
-}
-
-int gate_report__write_all(const struct gate_outcome *g, const char *json_path,
-			   const char *md_path, bool quiet)
-{
-	bool json_stdout = json_path && !strcmp(json_path, "-");
-	int err = 0;
-
-	if (json_path)
-		err = write_one(json_path, gate_report__json, g);
-	if (md_path)
-		err = write_one(md_path, gate_report__markdown, g) ?: err;
-	else if (!quiet && !json_stdout)
-		err = write_one("-", gate_report__markdown, g) ?: err;
-	return err;
-}

@@ -13,10 +13,5 @@
 
 int gate_report__markdown(FILE *f, const struct gate_outcome *g);
 int gate_report__json(FILE *f, const struct gate_outcome *g);
-/* Writes the JSON to json_path and the markdown to md_path ("-": stdout; NULL: not asked for);
- * with neither on stdout and not quiet, the markdown also goes to stdout. 0 or -errno after a
- * message. */
-int gate_report__write_all(const struct gate_outcome *g, const char *json_path,
-			   const char *md_path, bool quiet);
 
 #endif

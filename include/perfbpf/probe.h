@@ -68,7 +68,7 @@
 
 #if defined(__x86_64__) && !defined(PERFBPF_PROBE_SITE_NOP1)
 /* The site bytes are 90 | 48 8d 64 24 80 | 0f 1f 44 00 00 | 48 8d a4 24 80 00 00 00; perfbpf's
- * loader matches exactly these (user/probe_site.c). Written as single .byte statements because
+ * loader matches exactly these (user/attach/probe_site.c). Written as single .byte statements because
  * sys/sdt.h passes _SDT_NOP through macro arguments, where a comma would split it. Other SDT
  * probes in the same translation unit get the same site: harmless, their notes still point at a
  * 1-byte nop that tools emulate, and their operands are read before the stack pointer moves. */

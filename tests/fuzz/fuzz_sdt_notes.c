@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* libFuzzer target: an ELF file's SystemTap SDT notes (user/sdt.c), read from a buffer exactly as
+/* libFuzzer target: an ELF file's SystemTap SDT notes (user/attach/sdt.c), read from a buffer exactly as
  * `perfbpf list`, `attach` and `run` read them from a file. Any input: no crash, no leak, and
  * every note returned has its strings. */
 #include <stdint.h>

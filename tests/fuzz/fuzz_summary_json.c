@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* libFuzzer target: a JSON summary as `perfbpf gate` reads a baseline or a head recording
- * (user/gate_input.c). Any input: no crash, no leak; a rejected file gets a one-line message
+ * (user/gate/gate_file.c). Any input: no crash, no leak; a rejected file gets a one-line message
  * naming it. */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* libFuzzer target: a probe's SDT argument string ("8@%rdi -8@$5 4@-20(%rbp)"), as found in an
- * untrusted binary's notes, parsed into the spec the BPF side reads (user/usdt_spec.c). Any
+ * untrusted binary's notes, parsed into the spec the BPF side reads (user/attach/usdt_spec.c). Any
  * input: no crash, and an accepted spec is well formed. */
 #include <stdint.h>
 #include <stdlib.h>

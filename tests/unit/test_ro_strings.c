@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* Unit tests: the read-only ranges perfbpf leaves strings in (user/ro_strings.c), on this test's
+/* Unit tests: the read-only ranges perfbpf leaves strings in (user/attach/ro_strings.c), on this test's
  * own process: which addresses are in a range, what is read back from the files, truncation, and
  * generations across a dlopen/dlclose. */
 #include <stdarg.h>

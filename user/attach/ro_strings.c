@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "user/attach/elf_segments.h"
 #include "user/attach/target.h"
 #include "user/lib/u64map.h"
 
@@ -95,8 +96,9 @@ size_t ro_strings__clip(uint64_t start, uint64_t end, uint64_t off, const uint64
 /* The file offsets of the read-only PT_LOAD segments of an ELF file (none if it is not one). */
 static void read_segments(struct ro_file *f)
 {
+	GElf_Phdr *ph;
+	ssize_t n;
 	Elf *elf;
-	size_t n;
 
 	f->nseg = 0;
 	if (elf_version(EV_CURRENT) == EV_NONE)
@@ -104,17 +106,14 @@ static void read_segments(struct ro_file *f)
 	elf = elf_begin(f->fd, ELF_C_READ_MMAP, NULL);
 	if (!elf)
 		return;
-	if (elf_kind(elf) == ELF_K_ELF && elf_getphdrnum(elf, &n) == 0) {
-		for (size_t i = 0; i < n && f->nseg < MAX_SEGS; i++) {
-			GElf_Phdr ph;
-
-			if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD ||
-			    (ph.p_flags & PF_W) || ph.p_filesz == 0)
-				continue;
-			f->seg_lo[f->nseg] = ph.p_offset;
-			f->seg_hi[f->nseg++] = ph.p_offset + ph.p_filesz;
-		}
+	n = elf_segments__read(elf, &ph);
+	for (ssize_t i = 0; i < n && f->nseg < MAX_SEGS; i++) {
+		if (ph[i].p_type != PT_LOAD || (ph[i].p_flags & PF_W) || ph[i].p_filesz == 0)
+			continue;
+		f->seg_lo[f->nseg] = ph[i].p_offset;
+		f->seg_hi[f->nseg++] = ph[i].p_offset + ph[i].p_filesz;
 	}
+	free(ph);
 	elf_end(elf);
 }
 
@@ -226,59 +225,60 @@ static int update(struct ro_strings *rs, int pid, struct ro_seg *found, size_t n
 	return 1;
 }
 
+struct scan {
+	struct ro_strings *rs;
+	int pid;
+	struct ro_seg *found;
+	size_t n, cap;
+};
+
+/* Adds the read-only parts of one read-only mapping to sc->found. */
+static int scan_mapping(void *ctx, const struct maps_line *m)
+{
+	struct scan *sc = ctx;
+	struct perfbpf_ro_range r[MAX_SEGS];
+	const struct ro_file *f;
+	long fi;
+	size_t nr;
+
+	if (m->perms[0] != 'r' || m->perms[1] == 'w')
+		return 0;
+	fi = file_of(sc->rs, sc->pid, m);
+	if (fi < 0)
+		return (int)fi;
+	f = &sc->rs->files[fi];
+	if (f->fd < 0)
+		return 0;
+	nr = ro_strings__clip(m->start, m->end, m->offset, f->seg_lo, f->seg_hi, f->nseg, r,
+			      MAX_SEGS);
+	if (sc->n + nr > sc->cap) {
+		size_t nc = sc->cap ? sc->cap * 2 : 64;
+		struct ro_seg *nf;
+
+		while (nc < sc->n + nr)
+			nc *= 2;
+		nf = realloc(sc->found, nc * sizeof(*nf));
+		if (!nf)
+			return -ENOMEM;
+		sc->found = nf;
+		sc->cap = nc;
+	}
+	for (size_t i = 0; i < nr; i++)
+		sc->found[sc->n++] = (struct ro_seg){
+			.lo = r[i].lo, .hi = r[i].hi, .file = (size_t)fi,
+			.file_off = m->offset + (r[i].lo - m->start),
+		};
+	return 0;
+}
+
 int ro_strings__scan(struct ro_strings *rs, int pid, struct perfbpf_ro_set *set)
 {
-	struct ro_seg *found = NULL;
-	char path[64], line[PATH_MAX + 256];
-	size_t n = 0, cap = 0;
-	int err = 0;
-	FILE *fp;
+	struct scan sc = { .rs = rs, .pid = pid };
+	int err = target__each_mapping(pid, scan_mapping, &sc);
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	fp = fopen(path, "re");
-	if (!fp)
-		return errno == ENOENT ? -ESRCH : -errno;
-	while (fgets(line, sizeof(line), fp)) {
-		struct perfbpf_ro_range r[MAX_SEGS];
-		struct maps_line m;
-		long fi;
-		size_t nr;
-
-		if (!target__parse_maps_line(line, &m) || m.perms[0] != 'r' || m.perms[1] == 'w')
-			continue;
-		fi = file_of(rs, pid, &m);
-		if (fi < 0) {
-			err = (int)fi;
-			break;
-		}
-		if (rs->files[fi].fd < 0)
-			continue;
-		nr = ro_strings__clip(m.start, m.end, m.offset, rs->files[fi].seg_lo,
-				      rs->files[fi].seg_hi, rs->files[fi].nseg, r, MAX_SEGS);
-		if (n + nr > cap) {
-			size_t nc = cap ? cap * 2 : 64;
-			struct ro_seg *nf;
-
-			while (nc < n + nr)
-				nc *= 2;
-			nf = realloc(found, nc * sizeof(*nf));
-			if (!nf) {
-				err = -ENOMEM;
-				break;
-			}
-			found = nf;
-			cap = nc;
-		}
-		for (size_t i = 0; i < nr; i++)
-			found[n++] = (struct ro_seg){
-				.lo = r[i].lo, .hi = r[i].hi, .file = (size_t)fi,
-				.file_off = m.offset + (r[i].lo - m.start),
-			};
-	}
-	fclose(fp);
 	if (!err)
-		err = update(rs, pid, found, n, set);
-	free(found);
+		err = update(rs, pid, sc.found, sc.n, set);
+	free(sc.found);
 	return err;
 }
 

@@ -17,7 +17,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "user/attach/elf_segments.h"
 #include "user/attach/sdt.h"
+#include "user/lib/proc.h"
 #include "user/lib/util.h"
 
 extern char **environ;
@@ -80,23 +82,9 @@ int target__open_pid(int pid, struct target_objs *objs)
 
 char *target__cmdline(int pid)
 {
-	char path[64], buf[4096];
-	size_t n;
-	FILE *f;
+	char *c = proc__cmdline(pid);
 
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return strdup("");
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	while (n > 0 && buf[n - 1] == '\0')
-		n--;
-	buf[n] = '\0';
-	for (size_t i = 0; i < n; i++)
-		if (buf[i] == '\0')
-			buf[i] = ' ';
-	return strdup(buf);
+	return c ? c : strdup("");
 }
 
 bool target__has(const struct target_objs *objs, dev_t dev, ino_t ino)
@@ -171,12 +159,6 @@ void target__mapped_path(int pid, const struct maps_line *m, char *buf, size_t l
 }
 
 /* One line of /proc/PID/maps: an executable mapping of a file that still exists, or false. */
-static bool parse_exec_mapping(char *line, struct maps_line *m)
-{
-	return target__parse_maps_line(line, m) && m->perms[2] == 'x' &&
-	       !strstr(m->file, " (deleted)");
-}
-
 void target__maps_error(int pid, int err)
 {
 	const char *hint = "";
@@ -188,48 +170,71 @@ void target__maps_error(int pid, int err)
 	pb_err("pid %d: cannot read /proc/%d/maps: %s%s", pid, pid, strerror(-err), hint);
 }
 
-int target__scan_maps(int pid, struct target_objs *objs)
+int target__each_mapping(int pid, int (*fn)(void *ctx, const struct maps_line *m), void *ctx)
 {
-	char path[64], line[PATH_MAX + 256], open_path[PATH_MAX + 64];
-	int added = 0, err = 0;
+	char path[64], line[PATH_MAX + 256];
+	int ret = 0;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
 	f = fopen(path, "re");
 	if (!f)
 		return errno == ENOENT ? -ESRCH : -errno;
-	while (fgets(line, sizeof(line), f)) {
+	while (!ret && fgets(line, sizeof(line), f)) {
 		struct maps_line m;
 
-		if (!parse_exec_mapping(line, &m) || target__has(objs, m.dev, m.ino))
-			continue;
-		target__mapped_path(pid, &m, open_path, sizeof(open_path));
-		err = add_obj(objs, m.file, open_path, m.dev, m.ino);
-		if (err)
-			break;
-		added++;
+		if (target__parse_maps_line(line, &m))
+			ret = fn(ctx, &m);
 	}
 	fclose(f);
-	return err ? err : added;
+	return ret;
+}
+
+static bool exec_mapping(const struct maps_line *m)
+{
+	return m->perms[2] == 'x' && !strstr(m->file, " (deleted)");
+}
+
+struct scan {
+	int pid, added;
+	struct target_objs *objs;
+};
+
+static int scan_one(void *ctx, const struct maps_line *m)
+{
+	struct scan *sc = ctx;
+	char open_path[PATH_MAX + 64];
+	int err;
+
+	if (!exec_mapping(m) || target__has(sc->objs, m->dev, m->ino))
+		return 0;
+	target__mapped_path(sc->pid, m, open_path, sizeof(open_path));
+	err = add_obj(sc->objs, m->file, open_path, m->dev, m->ino);
+	if (err)
+		return err;
+	sc->added++;
+	return 0;
+}
+
+int target__scan_maps(int pid, struct target_objs *objs)
+{
+	struct scan sc = { .pid = pid, .objs = objs };
+	int err = target__each_mapping(pid, scan_one, &sc);
+
+	return err ? err : sc.added;
+}
+
+/* 1 when the mapping is an executable one of a file in ctx. */
+static int maps_file(void *ctx, const struct maps_line *m)
+{
+	const struct target_objs *files = ctx;
+
+	return exec_mapping(m) && target__has(files, m->dev, m->ino);
 }
 
 static bool maps_any(int pid, const struct target_objs *files)
 {
-	char path[64], line[PATH_MAX + 256];
-	bool found = false;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
-		struct maps_line m;
-
-		found = parse_exec_mapping(line, &m) && target__has(files, m.dev, m.ino);
-	}
-	fclose(f);
-	return found;
+	return target__each_mapping(pid, maps_file, (void *)files) == 1;
 }
 
 size_t target__count_probe_objects(const struct target_objs *objs)
@@ -268,8 +273,9 @@ int target__count_mapping(const struct target_objs *files)
 /* PT_INTERP of an ELF executable into buf; -ENOENT if it has none (static). */
 static int elf_interp(const char *exe, char *buf, size_t len)
 {
+	GElf_Phdr *ph = NULL;
 	int fd, err = -ENOENT;
-	size_t n;
+	ssize_t n;
 	Elf *elf;
 
 	if (elf_version(EV_CURRENT) == EV_NONE)
@@ -278,25 +284,22 @@ static int elf_interp(const char *exe, char *buf, size_t len)
 	if (fd < 0)
 		return -errno;
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF || elf_getphdrnum(elf, &n)) {
-		err = -ENOEXEC;
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		GElf_Phdr ph;
-
-		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_INTERP)
+	n = elf_segments__read(elf, &ph);
+	if (n < 0)
+		err = n == -ENOMEM ? -ENOMEM : -ENOEXEC;
+	for (ssize_t i = 0; i < n; i++) {
+		if (ph[i].p_type != PT_INTERP)
 			continue;
-		if (ph.p_filesz == 0 || ph.p_filesz >= len ||
-		    pread(fd, buf, ph.p_filesz, (off_t)ph.p_offset) != (ssize_t)ph.p_filesz) {
+		if (ph[i].p_filesz == 0 || ph[i].p_filesz >= len ||
+		    pread(fd, buf, ph[i].p_filesz, (off_t)ph[i].p_offset) != (ssize_t)ph[i].p_filesz) {
 			err = -ENOEXEC;
-			goto out;
+			break;
 		}
-		buf[ph.p_filesz] = '\0';
+		buf[ph[i].p_filesz] = '\0';
 		err = 0;
 		break;
 	}
-out:
+	free(ph);
 	if (elf)
 		elf_end(elf);
 	close(fd);

@@ -38,6 +38,9 @@ struct maps_line {
 	char *file;
 };
 bool target__parse_maps_line(char *line, struct maps_line *m);
+/* Calls fn for each file mapping of pid, in /proc/PID/maps order, until fn returns non-zero
+ * (returned). -ESRCH when pid is gone, -errno when its maps cannot be read. */
+int target__each_mapping(int pid, int (*fn)(void *ctx, const struct maps_line *m), void *ctx);
 /* The path perfbpf opens a mapping's file by: /proc/PID/map_files/START-END, or
  * /proc/PID/root/FILE where map_files cannot be read. */
 void target__mapped_path(int pid, const struct maps_line *m, char *buf, size_t len);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* Attaches every site of one USDT probe in one object with a single uprobe_multi link. */
+#include "user/attach/elf_segments.h"
 #include "user/attach/probe_site.h"
 #include "user/attach/usdt_multi.h"
 
@@ -27,7 +28,9 @@ struct segment {
 static int elf_layout(const char *path, struct segment **segs, size_t *nsegs, GElf_Addr *base)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
-	size_t n, shstrndx;
+	GElf_Phdr *ph = NULL;
+	size_t shstrndx;
+	ssize_t n;
 	Elf_Scn *scn = NULL;
 	Elf *elf;
 
@@ -38,22 +41,21 @@ static int elf_layout(const char *path, struct segment **segs, size_t *nsegs, GE
 		return -errno;
 	elf_version(EV_CURRENT);
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf || elf_getphdrnum(elf, &n) || elf_getshdrstrndx(elf, &shstrndx)) {
-		err = -ENOEXEC;
+	n = elf_segments__read(elf, &ph);
+	if (n < 0 || elf_getshdrstrndx(elf, &shstrndx)) {
+		err = n == -ENOMEM ? -ENOMEM : -ENOEXEC;
 		goto out;
 	}
-	*segs = calloc(n ? n : 1, sizeof(**segs));
+	*segs = calloc(n ? (size_t)n : 1, sizeof(**segs));
 	if (!*segs) {
 		err = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		GElf_Phdr ph;
-
-		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+	for (ssize_t i = 0; i < n; i++) {
+		if (ph[i].p_type != PT_LOAD)
 			continue;
-		(*segs)[*nsegs] = (struct segment){ ph.p_vaddr, ph.p_memsz, ph.p_offset,
-						    !!(ph.p_flags & PF_X) };
+		(*segs)[*nsegs] = (struct segment){ ph[i].p_vaddr, ph[i].p_memsz, ph[i].p_offset,
+						    !!(ph[i].p_flags & PF_X) };
 		(*nsegs)++;
 	}
 	while ((scn = elf_nextscn(elf, scn))) {
@@ -67,6 +69,7 @@ static int elf_layout(const char *path, struct segment **segs, size_t *nsegs, GE
 			*base = sh.sh_addr;
 	}
 out:
+	free(ph);
 	if (elf)
 		elf_end(elf);
 	close(fd);

@@ -14,6 +14,7 @@
 #include "user/cli/options.h"
 #include "user/gate/gate_file.h"
 #include "user/gate/gate_stats.h"
+#include "user/lib/output.h"
 #include "user/lib/util.h"
 
 __attribute__((format(printf, 2, 3)))
@@ -278,6 +279,36 @@ static void outcome_free(struct gate_outcome *g)
 	free(g->head_slowness);
 }
 
+/* One report to path ("-": stdout); 0 or -errno after a one-line message. */
+static int write_one(const char *path, int (*fn)(FILE *, const struct gate_outcome *),
+		     const struct gate_outcome *g)
+{
+	int err = 0;
+	FILE *f = output__open(path, &err);
+
+	if (!f)
+		return err;
+	err = fn(f, g);
+	err = output__close(f) ?: err;
+	return err ? output__fail(path, err) : 0;
+}
+
+/* The JSON to json_path and the markdown to md_path (NULL: not asked for); with neither on
+ * stdout and not quiet, the markdown also goes to stdout. */
+static int write_reports(const struct gate_outcome *g, const char *json_path,
+			 const char *md_path, bool quiet)
+{
+	int err = 0;
+
+	if (json_path)
+		err = write_one(json_path, gate_report__json, g);
+	if (md_path)
+		err = write_one(md_path, gate_report__markdown, g) ?: err;
+	else if (!quiet && !output__is_stdout(json_path))
+		err = write_one("-", gate_report__markdown, g) ?: err;
+	return err;
+}
+
 int gate__run(const struct cli_opts *o)
 {
 	struct gate_file base, head;
@@ -307,7 +338,7 @@ int gate__run(const struct cli_opts *o)
 	if (!g.compared)
 		pb_warn("no key has enough samples on both sides for %s: nothing was gated",
 			"the statistics asked for");
-	rc = gate_report__write_all(&g, o->json_path, o->markdown_path, o->quiet);
+	rc = write_reports(&g, o->json_path, o->markdown_path, o->quiet);
 	if (rc == 0)
 		rc = g.counts[GATE_REGRESSION] ? EXIT_FAIL : EXIT_OK;
 	else

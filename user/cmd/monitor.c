@@ -25,6 +25,7 @@
 #include "user/attach/target.h"
 #include "user/collect/khist_reader.h"
 #include "user/collect/tracer.h"
+#include "user/lib/signals.h"
 #include "user/lib/util.h"
 
 #define TICK_MS 100              /* signal and target-exit latency */
@@ -58,15 +59,13 @@ static void on_report(int sig)
 	report_signal = 1;
 }
 
+/* SIGUSR1 writes the reports now. */
 static void install_signals(void)
 {
-	struct sigaction sa = { .sa_handler = on_stop };
+	struct sigaction sa = { .sa_handler = on_report };
 
+	signals__on_stop(on_stop, 0);
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sa.sa_handler = on_report;
 	sigaction(SIGUSR1, &sa, NULL);
 }
 

@@ -23,6 +23,8 @@
 #include "user/attach/sdt.h"
 #include "user/attach/target.h"
 #include "user/collect/tracer.h"
+#include "user/lib/output.h"
+#include "user/lib/signals.h"
 #include "user/lib/util.h"
 #include "user/model/environment.h"
 
@@ -82,16 +84,11 @@ static void watch_live_log(FILE *f)
 		live_log_fd = fd;
 }
 
+/* A write blocked on a reader that stopped reading returns EINTR; a second signal ends perfbpf
+ * at once. */
 static void install_signals(void)
 {
-	/* no SA_RESTART: poll, and a write blocked on a reader that stopped reading, return EINTR;
-	 * SA_RESETHAND: a second signal ends perfbpf at once */
-	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESETHAND };
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	signals__on_stop(on_signal, SA_RESETHAND);
 }
 
 static int on_event(void *ctx, const struct perfbpf_event *e)
@@ -127,23 +124,13 @@ static int on_note(void *ctx, const struct perfbpf_note *n)
 	return err;
 }
 
-static bool is_stdout(const char *path)
-{
-	return path && !strcmp(path, "-");
-}
-
 /* Opens one output asked for by path ("-" is stdout); NULL path: nothing to open. */
 static int open_output(const char *path, FILE **f)
 {
-	int err;
+	int err = 0;
 
-	if (!path)
-		return 0;
-	*f = is_stdout(path) ? stdout : fopen(path, "we");
-	if (*f)
-		return 0;
-	err = -errno; /* before pb_err's own stdio calls can change it */
-	pb_err("cannot write %s: %s", path, strerror(-err));
+	if (path)
+		*f = output__open(path, &err);
 	return err;
 }
 
@@ -160,24 +147,21 @@ static int open_outputs(struct session *s)
 		return err;
 	watch_live_log(s->events);
 	/* no output named: the report goes to stdout, unless stdout already carries another one */
-	if (!o->markdown_path && !o->quiet && !is_stdout(o->json_path) && !is_stdout(o->events_path))
+	if (!o->markdown_path && !o->quiet && !output__is_stdout(o->json_path) &&
+	    !output__is_stdout(o->events_path))
 		s->md = stdout;
 	return 0;
 }
 
 static int close_output(FILE *f, const char *path)
 {
-	bool failed;
+	int err = output__close(f);
 
-	if (!f)
+	if (!err)
 		return 0;
-	failed = f == stdout ? fflush(f) || ferror(f) : fclose(f) != 0;
-	if (!failed)
-		return 0;
-	if (got_signal && (errno == EAGAIN || errno == EINTR || f == stdout))
+	if (got_signal && (err == -EAGAIN || err == -EINTR || f == stdout))
 		return 0; /* after a stop signal (see on_signal): said by the caller */
-	pb_err("cannot write %s: %s", path, strerror(errno));
-	return -errno;
+	return output__fail(path, err);
 }
 
 /* A run begins: its loss counters and (with --repeat) its own aggregation start from here. */
