@@ -120,21 +120,31 @@ static struct json_object *get(struct json_object *o, const char *k)
 	return v;
 }
 
+/* The JSON summary of s, parsed back. */
+static struct json_object *json_of(const struct summary *s)
+{
+	struct json_object *root;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	assert_int_equal(json__write(f, s), 0);
+	fclose(f);
+	root = json_tokener_parse(buf);
+	assert_non_null(root);
+	free(buf);
+	return root;
+}
+
 static void test_json_summary(void **state)
 {
 	struct json_object *root, *m, *r;
 	struct summary s;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f;
 
 	(void)state;
 	fixture_summary(&s);
-	f = open_memstream(&buf, &len);
-	assert_int_equal(json__write(f, &s), 0);
-	fclose(f);
-	root = json_tokener_parse(buf);
-	assert_non_null(root);
+	root = json_of(&s);
 	assert_string_equal(json_object_get_string(get(root, "schema")), "perfbpf.summary/2");
 	assert_int_equal(json_object_get_uint64(get(root, "events")), 1234568);
 	assert_int_equal(json_object_get_uint64(get(root, "dropped")), 12);
@@ -173,17 +183,12 @@ static void test_json_summary(void **state)
 	assert_string_equal(json_object_get_string(get(r, "kind")), "span");
 	assert_int_equal(json_object_get_uint64(get(r, "self_total_ns")), 50000000);
 	json_object_put(root);
-	free(buf);
 
 	/* no exit status (attach): null */
 	s.exit_status = -1;
-	f = open_memstream(&buf, &len);
-	assert_int_equal(json__write(f, &s), 0);
-	fclose(f);
-	root = json_tokener_parse(buf);
+	root = json_of(&s);
 	assert_true(json_object_is_type(get(root, "exit_status"), json_type_null));
 	json_object_put(root);
-	free(buf);
 }
 
 /* Records the consumer could not decode are a loss like any other: in `dropped`, in the JSON
@@ -193,9 +198,7 @@ static void test_malformed_records_reported(void **state)
 	struct json_object *root;
 	struct summary s;
 	struct md_opts o;
-	char *buf = NULL, *md;
-	size_t len = 0;
-	FILE *f;
+	char *md;
 
 	(void)state;
 	fixture_summary(&s);
@@ -203,16 +206,10 @@ static void test_malformed_records_reported(void **state)
 	s.counters[PERFBPF_CNT_MALFORMED_RECORD] = 3;
 	s.dropped = summary__dropped(s.counters);
 	assert_int_equal(s.dropped, 3);
-	f = open_memstream(&buf, &len);
-	assert_non_null(f);
-	assert_int_equal(json__write(f, &s), 0);
-	fclose(f);
-	root = json_tokener_parse(buf);
-	assert_non_null(root);
+	root = json_of(&s);
 	assert_int_equal(json_object_get_uint64(get(get(root, "losses"), "malformed_record")), 3);
 	assert_int_equal(json_object_get_uint64(get(root, "dropped")), 3);
 	json_object_put(root);
-	free(buf);
 	markdown__default_opts(&o);
 	md = render_md(&s, &o);
 	assert_non_null(strstr(md, "- **3 events are not in the statistics.**\n"));
@@ -334,22 +331,14 @@ static void test_json_histogram(void **state)
 					 { .index = hist_bucket(5000), .count = 2 } };
 	struct json_object *root, *h, *pair;
 	struct summary s;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f;
 
 	(void)state;
 	fixture_summary(&s);
 	fixture_rows[1].bins = bins;
 	fixture_rows[1].nbins = 2;
-	f = open_memstream(&buf, &len);
-	assert_non_null(f);
-	assert_int_equal(json__write(f, &s), 0);
-	fclose(f);
+	root = json_of(&s);
 	fixture_rows[1].bins = NULL;
 	fixture_rows[1].nbins = 0;
-	root = json_tokener_parse(buf);
-	assert_non_null(root);
 	h = get(json_object_array_get_idx(get(root, "metrics"), 1), "histogram");
 	assert_int_equal(json_object_array_length(h), 2);
 	pair = json_object_array_get_idx(h, 0);
@@ -361,7 +350,6 @@ static void test_json_histogram(void **state)
 	assert_false(json_object_object_get_ex(json_object_array_get_idx(get(root, "metrics"), 0),
 					       "histogram", NULL));
 	json_object_put(root);
-	free(buf);
 }
 
 int main(void)

@@ -291,9 +291,9 @@ static void test_reproducible(void **state)
 /* Known answer for the run-level bootstrap: runs without sampling noise (one value each, sd 0),
  * pooled mean, a base of identical runs (ratio denominator fixed at 100 us). HEAD has 8 runs,
  * half at 90 us and half at 110 us: a replicate's mean is 90 + 20 k / 8 us, k ~ Binomial(8, 1/2)
- * runs at 110 drawn. P(k <= 0) = 1/256 < 0.5% < P(k <= 1) = 9/256, so the 99% interval is
- * exactly k in [1, 7]: [0.925, 1.075]. */
-static void test_interval_width(void **state)
+ * runs at 110 drawn, and the interval of head/base is [90 + 20 k_lo / 8, 90 + 20 k_hi / 8] /
+ * 100 for the k at the alpha/2 and 1 - alpha/2 quantiles. */
+static void interval_known_answer(double alpha, double low, double high)
 {
 	const uint64_t one[1] = { 100000 };
 	const double hs[8] = { 0.9, 1.1, 0.9, 1.1, 0.9, 1.1, 0.9, 1.1 };
@@ -301,18 +301,35 @@ static void test_interval_width(void **state)
 	struct gate_params p = params(GATE_POOLED);
 	struct gate_result r;
 
-	(void)state;
 	b = make_side(one, 1, 100, ones, 8);
 	h = make_side(one, 1, 100, hs, 8);
 	p.resamples = 40000;
+	p.alpha = alpha;
 	assert_int_equal(gate_compare(&b->s, &h->s, GATE_MEAN, &p, &r), 0);
 	assert_true(fabs(r.change) < 1e-9);
-	print_message("99%% interval of head/base: %.4f - %.4f (exact answer 0.925 - 1.075)\n",
-		      r.ci_low, r.ci_high);
-	assert_true(fabs(r.ci_low - 0.925) < 1e-9);
-	assert_true(fabs(r.ci_high - 1.075) < 1e-9);
+	print_message("%g%% interval of head/base: %.4f - %.4f (exact answer %.4f - %.4f)\n",
+		      100 * (1 - alpha), r.ci_low, r.ci_high, low, high);
+	assert_true(fabs(r.ci_low - low) < 1e-9);
+	assert_true(fabs(r.ci_high - high) < 1e-9);
 	free_side(b);
 	free_side(h);
+}
+
+/* P(k <= 0) = 1/256 < 0.5% < P(k <= 1) = 9/256, so the 99% interval is exactly k in [1, 7]:
+ * [0.925, 1.075]. */
+static void test_interval_width(void **state)
+{
+	(void)state;
+	interval_known_answer(0.01, 0.925, 1.075);
+}
+
+/* At alpha = 0.05, alpha and alpha/2 give different intervals: P(k <= 0) = 1/256 < 2.5% <
+ * P(k <= 1) = 9/256 < 5%, so the 95% interval is k in [1, 7], [0.925, 1.075]; a low side taken
+ * at alpha (5%) would be k = 2, 0.95, and a high side taken at 1 - alpha k = 6, 1.05. */
+static void test_interval_uses_half_alpha(void **state)
+{
+	(void)state;
+	interval_known_answer(0.05, 0.925, 1.075);
 }
 
 /* GATE_BEST draws from the runs that agree with the best (within a quarter of the threshold):
@@ -448,30 +465,6 @@ static void test_common_ratio(void **state)
 	assert_true(fabs(gate_common_ratio(odd, 5) - 1.01) < 1e-12);
 	assert_true(fabs(gate_common_ratio(even, 6) - 1.15) < 1e-12);
 	assert_true(isnan(gate_common_ratio(odd, GATE_COMMON_MIN_KEYS - 1)));
-}
-
-/* The same known answer at alpha = 0.05, where alpha and alpha/2 give different intervals:
- * P(k <= 0) = 1/256 < 2.5% < P(k <= 1) = 9/256 < 5%, so the 95% interval is k in [1, 7],
- * [0.925, 1.075]; a low side taken at alpha (5%) would be k = 2, 0.95, and a high side taken
- * at 1 - alpha k = 6, 1.05. */
-static void test_interval_uses_half_alpha(void **state)
-{
-	const uint64_t one[1] = { 100000 };
-	const double hs[8] = { 0.9, 1.1, 0.9, 1.1, 0.9, 1.1, 0.9, 1.1 };
-	struct fixture_side *b, *h;
-	struct gate_params p = params(GATE_POOLED);
-	struct gate_result r;
-
-	(void)state;
-	b = make_side(one, 1, 100, ones, 8);
-	h = make_side(one, 1, 100, hs, 8);
-	p.resamples = 40000;
-	p.alpha = 0.05;
-	assert_int_equal(gate_compare(&b->s, &h->s, GATE_MEAN, &p, &r), 0);
-	assert_true(fabs(r.ci_low - 0.925) < 1e-9);
-	assert_true(fabs(r.ci_high - 1.075) < 1e-9);
-	free_side(b);
-	free_side(h);
 }
 
 /* A percentile whose rank n*q is not whole (n = 3, q = 0.5: rank 2) takes ceil, as the report
