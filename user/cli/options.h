@@ -51,8 +51,9 @@ struct cli_opts {
 	uint64_t gate_seed;
 };
 
-/* Parses argv (argv[0] is "perfbpf"). Returns -1 to go on, or an exit status to exit with
- * (0 after --help or --version, 2 after a usage error, already reported on one line). */
+/* Parses argv (argv[0] is "perfbpf"). Returns -1 to go on, or an exit status to exit with (0
+ * after --help or --version, 2 after an unknown command). A bad option or value is reported on
+ * one line and exits with status 2 from inside argp's parsers (user/cli/args.h). */
 int options__parse(int argc, char **argv, struct cli_opts *o);
 void options__free(struct cli_opts *o);
 
