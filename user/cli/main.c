@@ -6,7 +6,8 @@
 #include "user/cmd/gate.h"
 #include "user/cmd/list.h"
 #include "user/cmd/monitor.h"
-#include "user/cmd/trace.h"
+#include "user/cmd/attach.h"
+#include "user/cmd/run.h"
 #include "user/lib/util.h"
 
 int main(int argc, char **argv)
@@ -18,10 +19,10 @@ int main(int argc, char **argv)
 		return rc;
 	switch (o.cmd) {
 	case CMD_ATTACH:
-		rc = trace__attach(&o);
+		rc = attach__main(&o);
 		break;
 	case CMD_RUN:
-		rc = trace__run(&o);
+		rc = run__main(&o);
 		break;
 	case CMD_MONITOR:
 		rc = monitor__run(&o);

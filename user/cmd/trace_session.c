@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* A tracing session: attach to a pid or run a command, trace, report. */
-#include "user/cmd/trace.h"
+/* A tracing session, what `attach` and `run` share: outputs, stop signals, the tracer and the
+ * aggregation it feeds, runs, the drain loop and the report (see trace_session.h). */
+#include "user/cmd/trace_session.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,32 +31,13 @@
 
 #define POLL_MS 10       /* ring drain period: the consumer is woken by the timer */
 #define RESCAN_NS 500000000ull /* look for newly loaded libraries (dlopen) this often */
-#define RUN_GRACE_NS 5000000000ull /* after forwarding a signal, wait this long for the command */
-
-struct session {
-	const struct cli_opts *o;
-	struct tracer *tracer;
-	struct agg *agg;     /* every event of every run */
-	struct agg *run_agg; /* --repeat > 1: this run's events only (with histograms) */
-	struct run_summary *runs;
-	size_t nruns;
-	uint64_t counters_at_start[PERFBPF_CNT__MAX]; /* of this run */
-	struct environment env;
-	struct probe_objs po;
-	int pid;
-	int agg_err;
-	FILE *json, *md, *events; /* outputs asked for, or NULL */
-	uint64_t events_unwritten; /* event log lines lost after a stop signal (reader not reading) */
-	struct events_writer *ew;
-	struct otlp_trace *otlp; /* --otlp */
-	struct otlp_stats otlp_stats;
-	char *command;
-	const char *stop_reason;
-	int exit_status;
-	uint64_t start_mono, start_real;
-};
 
 static volatile sig_atomic_t got_signal;
+
+int trace_session__signal(void)
+{
+	return got_signal;
+}
 
 /* The live event log's descriptor when it is a pipe, FIFO or socket, else -1 (see on_signal). */
 static int live_log_fd = -1;
@@ -86,7 +68,7 @@ static void watch_live_log(FILE *f)
 
 /* A write blocked on a reader that stopped reading returns EINTR; a second signal ends perfbpf
  * at once. */
-static void install_signals(void)
+void trace_session__install_signals(void)
 {
 	signals__on_stop(on_signal, SA_RESETHAND);
 }
@@ -135,7 +117,7 @@ static int open_output(const char *path, FILE **f)
 }
 
 /* On failure the caller's session_fini closes whatever was opened. */
-static int open_outputs(struct session *s)
+int trace_session__open_outputs(struct session *s)
 {
 	const struct cli_opts *o = s->o;
 	int err;
@@ -165,7 +147,7 @@ static int close_output(FILE *f, const char *path)
 }
 
 /* A run begins: its loss counters and (with --repeat) its own aggregation start from here. */
-static int begin_run(struct session *s)
+int trace_session__begin_run(struct session *s)
 {
 	struct agg_opts ao = { .sample_budget = s->o->sample_budget, .max_keys = s->o->max_keys,
 			       .histograms = true };
@@ -179,7 +161,7 @@ static int begin_run(struct session *s)
 }
 
 /* A run has ended: drain its events and keep its record. */
-static int end_run(struct session *s, int exit_status)
+int trace_session__end_run(struct session *s, int exit_status)
 {
 	struct run_summary *r, *nr;
 	struct summary sum = { 0 };
@@ -218,7 +200,7 @@ static int end_run(struct session *s, int exit_status)
 }
 
 /* Counters, statistics over every run, and the outputs. */
-static int report(struct session *s)
+int trace_session__report(struct session *s)
 {
 	struct summary sum = { 0 };
 	uint64_t *per_cpu;
@@ -270,7 +252,7 @@ static int report(struct session *s)
 	return err;
 }
 
-static int session_init(struct session *s, const struct cli_opts *o, int pid)
+int trace_session__init(struct session *s, const struct cli_opts *o, int pid)
 {
 	/* one run: the run's record comes from this aggregation, with histograms */
 	struct agg_opts ao = { .sample_budget = o->sample_budget, .max_keys = o->max_keys,
@@ -308,7 +290,7 @@ static int session_init(struct session *s, const struct cli_opts *o, int pid)
 }
 
 /* Detaches, closes the outputs and frees; returns an output's write error, if any. */
-static int session_fini(struct session *s)
+int trace_session__fini(struct session *s)
 {
 	int err = 0;
 
@@ -332,10 +314,7 @@ static int session_fini(struct session *s)
 	return err;
 }
 
-/* Polls until `done` says stop; returns 0 or -errno. */
-typedef bool (*done_fn)(struct session *s);
-
-static int trace_loop(struct session *s, done_fn done)
+int trace_session__loop(struct session *s, done_fn done)
 {
 	uint64_t deadline = s->o->duration_ns ? s->start_mono + s->o->duration_ns : 0;
 	uint64_t next_scan = mono_ns() + RESCAN_NS;
@@ -379,256 +358,4 @@ static int trace_loop(struct session *s, done_fn done)
 		}
 	}
 	return 0;
-}
-
-/* --- attach ------------------------------------------------------------------------------------- */
-
-static int attach_pidfd = -1;
-
-static bool attach_done(struct session *s)
-{
-	struct pollfd p = { .fd = attach_pidfd, .events = POLLIN };
-
-	if (got_signal && !s->stop_reason)
-		s->stop_reason = got_signal == SIGINT ? "interrupted (SIGINT)" : "terminated by a signal";
-	if (!s->stop_reason && poll(&p, 1, 0) == 1)
-		s->stop_reason = "the target exited";
-	return s->stop_reason != NULL;
-}
-
-int trace__attach(const struct cli_opts *o)
-{
-	struct session s = { .o = o };
-	int pid = o->pid, err;
-
-	if (tracer__check_privileges())
-		return EXIT_FAIL;
-	if (target__open_pid(pid, &s.po.objs)) {
-		target__free(&s.po.objs);
-		return EXIT_FAIL;
-	}
-	s.command = target__cmdline(pid);
-	if (open_outputs(&s)) {
-		session_fini(&s);
-		return EXIT_FAIL;
-	}
-	install_signals();
-	err = session_init(&s, o, pid);
-	if (!err)
-		err = tracer__attach_new(s.tracer, s.pid, &s.po);
-	if (!err) {
-		attach_pidfd = pidfd_open(pid, 0);
-		if (attach_pidfd < 0) {
-			err = -errno;
-			pb_err("pid %d exited while perfbpf attached", pid);
-		}
-	}
-	if (!err) {
-		if (!o->quiet)
-			fprintf(stderr, "perfbpf: attached to %u probe sites in %u binaries of pid %d; "
-					"Ctrl-C to stop\n", s.po.sites, s.po.binaries, pid);
-		err = begin_run(&s);
-		s.start_mono = mono_ns();
-		s.start_real = real_ns();
-		err = err ?: trace_loop(&s, attach_done);
-	}
-	if (!err)
-		err = end_run(&s, -1);
-	if (!err)
-		err = report(&s);
-	if (attach_pidfd >= 0)
-		close(attach_pidfd);
-	err = session_fini(&s) ?: err;
-	return err ? EXIT_FAIL : EXIT_OK;
-}
-
-/* --- run ---------------------------------------------------------------------------------------- */
-
-static pid_t run_child = -1;
-static int run_status = -1;
-static uint64_t run_signal_at;
-
-static int wait_status(int st)
-{
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-static bool run_done(struct session *s)
-{
-	int st;
-
-	if (run_status < 0 && waitpid(run_child, &st, WNOHANG) == run_child) {
-		run_status = wait_status(st);
-		if (!s->stop_reason)
-			s->stop_reason = "the command exited";
-	}
-	if (got_signal && !run_signal_at) {
-		/* Ctrl-C reaches the whole process group; SIGTERM to perfbpf is passed on. */
-		if (got_signal != SIGINT)
-			kill(run_child, got_signal);
-		run_signal_at = mono_ns();
-		if (!s->stop_reason)
-			s->stop_reason = "interrupted";
-	}
-	if (run_status >= 0)
-		return true;
-	if (run_signal_at && mono_ns() - run_signal_at > RUN_GRACE_NS)
-		return true;
-	/* --duration: stop tracing; the command runs on and is waited for after the report. */
-	return s->stop_reason != NULL && !run_signal_at;
-}
-
-/* Forks the command, held before exec until `go` is written, so probes attach first. */
-static pid_t spawn_held(char **argv, int *go_fd, int *err_fd)
-{
-	int go[2], report[2];
-	pid_t pid;
-
-	if (pipe2(go, O_CLOEXEC) || pipe2(report, O_CLOEXEC))
-		return -1;
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		char c;
-		int e;
-
-		close(go[1]);
-		close(report[0]);
-		signal(SIGINT, SIG_DFL);
-		if (read(go[0], &c, 1) != 1)
-			_exit(127);
-		execvp(argv[0], argv);
-		e = errno;
-		if (write(report[1], &e, sizeof(e)) < 0)
-			_exit(127);
-		_exit(127);
-	}
-	close(go[0]);
-	close(report[1]);
-	*go_fd = go[1];
-	*err_fd = report[0];
-	return pid;
-}
-
-/* The executable and the libraries it needs: what a run attaches to before the command starts.
- * A library list that cannot be read is warned about: libraries are then attached once loaded. */
-static void collect_objs(struct probe_objs *po, const char *exe)
-{
-	int err;
-
-	target__free(&po->objs);
-	memset(po, 0, sizeof(*po));
-	err = target__add_path(&po->objs, exe);
-	if (err >= 0)
-		err = target__add_needed_libs(&po->objs, exe);
-	if (err < 0)
-		pb_warn("%s: cannot list its shared libraries (%s); libraries are attached once "
-			"loaded", exe, strerror(-err));
-}
-
-/* One run of the command, traced from its first instruction: 0 with run_status set (the
- * command's exit status, or -1 if it is still running), 127 when it could not be started, or
- * another positive exit status of perfbpf's after a message. */
-static int run_once(struct session *s, const char *exe)
-{
-	const struct cli_opts *o = s->o;
-	int go_fd = -1, err_fd = -1, exec_errno = 0, st, err;
-
-	run_status = -1;
-	run_signal_at = 0;
-	if (s->tracer)
-		tracer__detach_probes(s->tracer);
-	if (s->nruns)
-		collect_objs(&s->po, exe);
-	run_child = spawn_held(o->run_argv, &go_fd, &err_fd);
-	if (run_child < 0) {
-		pb_err("cannot start '%s': %s", o->run_argv[0], strerror(errno));
-		return 127;
-	}
-	s->pid = run_child;
-	err = s->tracer ? 0 : session_init(s, o, run_child);
-	err = err ?: begin_run(s);
-	err = err ?: tracer__attach_new(s->tracer, s->pid, &s->po);
-	if (err) {
-		kill(run_child, SIGKILL);
-		waitpid(run_child, &st, 0);
-		close(go_fd);
-		close(err_fd);
-		return EXIT_FAIL;
-	}
-	s->start_mono = mono_ns();
-	s->start_real = real_ns();
-	if (write(go_fd, "g", 1) != 1)
-		pb_warn("cannot release the command: %s", strerror(errno));
-	close(go_fd);
-	if (read(err_fd, &exec_errno, sizeof(exec_errno)) == sizeof(exec_errno)) {
-		pb_err("cannot run '%s': %s", o->run_argv[0], strerror(exec_errno));
-		waitpid(run_child, &st, 0);
-		close(err_fd);
-		return 127;
-	}
-	close(err_fd);
-	err = trace_loop(s, run_done);
-	err = err ?: end_run(s, run_status);
-	/* --duration: tracing stopped; the command runs on and is waited for */
-	if (run_status < 0 && (err || s->nruns < o->repeat) &&
-	    waitpid(run_child, &st, 0) == run_child)
-		run_status = wait_status(st);
-	return err ? EXIT_FAIL : 0;
-}
-
-int trace__run(const struct cli_opts *o)
-{
-	struct session s = { .o = o };
-	int rc = 0, st;
-	char *exe;
-
-	if (tracer__check_privileges())
-		return EXIT_FAIL;
-	exe = target__which(o->run_argv[0]);
-	if (!exe) {
-		pb_err("cannot run '%s': %s", o->run_argv[0], strerror(errno));
-		return 127;
-	}
-	collect_objs(&s.po, exe);
-	s.command = join_words("", (const char *const *)o->run_argv, SIZE_MAX);
-	if (target__count_probe_objects(&s.po.objs) == 0) {
-		pb_err("%s: no perfbpf probes in it or its %zu shared libraries (run 'perfbpf list "
-		       "%s' to see what is there)", exe, s.po.objs.n ? s.po.objs.n - 1 : 0, exe);
-		free(exe);
-		session_fini(&s);
-		return EXIT_FAIL;
-	}
-	if (open_outputs(&s)) {
-		free(exe);
-		session_fini(&s);
-		return EXIT_FAIL;
-	}
-	install_signals();
-	for (unsigned i = 0; i < o->repeat; i++) {
-		if (o->repeat > 1 && !o->quiet)
-			fprintf(stderr, "perfbpf: run %u of %u\n", i + 1, o->repeat);
-		rc = run_once(&s, exe);
-		if (rc)
-			break;
-		if (got_signal)
-			break;
-		if (run_status != 0 && i + 1 < o->repeat) {
-			pb_err("run %u of %u: the command exited with status %d; no further runs", i + 1,
-			       o->repeat, run_status);
-			break;
-		}
-	}
-	free(exe);
-	s.exit_status = run_status;
-	if (s.nruns && report(&s))
-		rc = rc ?: EXIT_FAIL;
-	if (session_fini(&s))
-		rc = rc ?: EXIT_FAIL;
-	if (run_status < 0 && run_child > 0 && waitpid(run_child, &st, 0) == run_child)
-		run_status = wait_status(st);
-	if (rc)
-		return rc;
-	return run_status < 0 ? EXIT_FAIL : run_status;
 }

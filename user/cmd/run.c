@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* `perfbpf run -- COMMAND`: start the command held before exec, attach, release it, trace it
+ * from its first instruction until it exits (or --duration, or a signal); --repeat runs it again. */
+#include "user/cmd/run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "user/cmd/trace_session.h"
+#include "user/lib/util.h"
+
+#define RUN_GRACE_NS 5000000000ull /* after forwarding a signal, wait this long for the command */
+
+static pid_t run_child = -1;
+static int run_status = -1;
+static uint64_t run_signal_at;
+
+static int wait_status(int st)
+{
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static bool run_done(struct session *s)
+{
+	int st;
+
+	if (run_status < 0 && waitpid(run_child, &st, WNOHANG) == run_child) {
+		run_status = wait_status(st);
+		if (!s->stop_reason)
+			s->stop_reason = "the command exited";
+	}
+	if (trace_session__signal() && !run_signal_at) {
+		/* Ctrl-C reaches the whole process group; SIGTERM to perfbpf is passed on. */
+		if (trace_session__signal() != SIGINT)
+			kill(run_child, trace_session__signal());
+		run_signal_at = mono_ns();
+		if (!s->stop_reason)
+			s->stop_reason = "interrupted";
+	}
+	if (run_status >= 0)
+		return true;
+	if (run_signal_at && mono_ns() - run_signal_at > RUN_GRACE_NS)
+		return true;
+	/* --duration: stop tracing; the command runs on and is waited for after the report. */
+	return s->stop_reason != NULL && !run_signal_at;
+}
+
+/* Forks the command, held before exec until `go` is written, so probes attach first. */
+static pid_t spawn_held(char **argv, int *go_fd, int *err_fd)
+{
+	int go[2], report[2];
+	pid_t pid;
+
+	if (pipe2(go, O_CLOEXEC) || pipe2(report, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		char c;
+		int e;
+
+		close(go[1]);
+		close(report[0]);
+		signal(SIGINT, SIG_DFL);
+		if (read(go[0], &c, 1) != 1)
+			_exit(127);
+		execvp(argv[0], argv);
+		e = errno;
+		if (write(report[1], &e, sizeof(e)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(go[0]);
+	close(report[1]);
+	*go_fd = go[1];
+	*err_fd = report[0];
+	return pid;
+}
+
+/* The executable and the libraries it needs: what a run attaches to before the command starts.
+ * A library list that cannot be read is warned about: libraries are then attached once loaded. */
+static void collect_objs(struct probe_objs *po, const char *exe)
+{
+	int err;
+
+	target__free(&po->objs);
+	memset(po, 0, sizeof(*po));
+	err = target__add_path(&po->objs, exe);
+	if (err >= 0)
+		err = target__add_needed_libs(&po->objs, exe);
+	if (err < 0)
+		pb_warn("%s: cannot list its shared libraries (%s); libraries are attached once "
+			"loaded", exe, strerror(-err));
+}
+
+/* One run of the command, traced from its first instruction: 0 with run_status set (the
+ * command's exit status, or -1 if it is still running), 127 when it could not be started, or
+ * another positive exit status of perfbpf's after a message. */
+static int run_once(struct session *s, const char *exe)
+{
+	const struct cli_opts *o = s->o;
+	int go_fd = -1, err_fd = -1, exec_errno = 0, st, err;
+
+	run_status = -1;
+	run_signal_at = 0;
+	if (s->tracer)
+		tracer__detach_probes(s->tracer);
+	if (s->nruns)
+		collect_objs(&s->po, exe);
+	run_child = spawn_held(o->run_argv, &go_fd, &err_fd);
+	if (run_child < 0) {
+		pb_err("cannot start '%s': %s", o->run_argv[0], strerror(errno));
+		return 127;
+	}
+	s->pid = run_child;
+	err = s->tracer ? 0 : trace_session__init(s, o, run_child);
+	err = err ?: trace_session__begin_run(s);
+	err = err ?: tracer__attach_new(s->tracer, s->pid, &s->po);
+	if (err) {
+		kill(run_child, SIGKILL);
+		waitpid(run_child, &st, 0);
+		close(go_fd);
+		close(err_fd);
+		return EXIT_FAIL;
+	}
+	s->start_mono = mono_ns();
+	s->start_real = real_ns();
+	if (write(go_fd, "g", 1) != 1)
+		pb_warn("cannot release the command: %s", strerror(errno));
+	close(go_fd);
+	if (read(err_fd, &exec_errno, sizeof(exec_errno)) == sizeof(exec_errno)) {
+		pb_err("cannot run '%s': %s", o->run_argv[0], strerror(exec_errno));
+		waitpid(run_child, &st, 0);
+		close(err_fd);
+		return 127;
+	}
+	close(err_fd);
+	err = trace_session__loop(s, run_done);
+	err = err ?: trace_session__end_run(s, run_status);
+	/* --duration: tracing stopped; the command runs on and is waited for */
+	if (run_status < 0 && (err || s->nruns < o->repeat) &&
+	    waitpid(run_child, &st, 0) == run_child)
+		run_status = wait_status(st);
+	return err ? EXIT_FAIL : 0;
+}
+
+int run__main(const struct cli_opts *o)
+{
+	struct session s = { .o = o };
+	int rc = 0, st;
+	char *exe;
+
+	if (tracer__check_privileges())
+		return EXIT_FAIL;
+	exe = target__which(o->run_argv[0]);
+	if (!exe) {
+		pb_err("cannot run '%s': %s", o->run_argv[0], strerror(errno));
+		return 127;
+	}
+	collect_objs(&s.po, exe);
+	s.command = join_words("", (const char *const *)o->run_argv, SIZE_MAX);
+	if (target__count_probe_objects(&s.po.objs) == 0) {
+		pb_err("%s: no perfbpf probes in it or its %zu shared libraries (run 'perfbpf list "
+		       "%s' to see what is there)", exe, s.po.objs.n ? s.po.objs.n - 1 : 0, exe);
+		free(exe);
+		trace_session__fini(&s);
+		return EXIT_FAIL;
+	}
+	if (trace_session__open_outputs(&s)) {
+		free(exe);
+		trace_session__fini(&s);
+		return EXIT_FAIL;
+	}
+	trace_session__install_signals();
+	for (unsigned i = 0; i < o->repeat; i++) {
+		if (o->repeat > 1 && !o->quiet)
+			fprintf(stderr, "perfbpf: run %u of %u\n", i + 1, o->repeat);
+		rc = run_once(&s, exe);
+		if (rc)
+			break;
+		if (trace_session__signal())
+			break;
+		if (run_status != 0 && i + 1 < o->repeat) {
+			pb_err("run %u of %u: the command exited with status %d; no further runs", i + 1,
+			       o->repeat, run_status);
+			break;
+		}
+	}
+	free(exe);
+	s.exit_status = run_status;
+	if (s.nruns && trace_session__report(&s))
+		rc = rc ?: EXIT_FAIL;
+	if (trace_session__fini(&s))
+		rc = rc ?: EXIT_FAIL;
+	if (run_status < 0 && run_child > 0 && waitpid(run_child, &st, 0) == run_child)
+		run_status = wait_status(st);
+	if (rc)
+		return rc;
+	return run_status < 0 ? EXIT_FAIL : run_status;
+}
