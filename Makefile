@@ -69,14 +69,16 @@ CORE_SRCS := $(wildcard user/lib/*.c user/model/*.c user/aggregate/*.c user/gate
 	exporters/otlp/otlp_span.c exporters/otlp/otlp_proto.c exporters/otlp/otlp_json.c \
 	exporters/otlp/otlp_config.c exporters/otlp/otlp_sampler.c
 # The commands and what talks to the kernel (libbpf), libcurl or libmicrohttpd.
-CLI_SRCS := $(wildcard user/cli/*.c user/cmd/*.c) user/collect/tracer.c user/collect/khist_reader.c \
+CLI_SRCS := $(wildcard user/cli/*.c user/cmd/*.c) user/collect/tracer.c user/collect/tracer_attach.c \
+	user/collect/tracer_counters.c user/collect/khist_reader.c user/collect/ring_consumer.c \
 	user/attach/usdt_multi.c \
 	exporters/prometheus/metrics_server.c exporters/otlp/otlp_trace.c \
 	exporters/otlp/otlp_exporter.c
 CORE_OBJS := $(patsubst %.c,$(OUT)/%.o,$(CORE_SRCS))
 CLI_OBJS := $(patsubst %.c,$(OUT)/%.o,$(CLI_SRCS))
 
-$(OUT)/user/collect/tracer.o $(OUT)/user/collect/khist_reader.o: $(BPF_SKELS)
+$(OUT)/user/collect/tracer.o $(OUT)/user/collect/tracer_attach.o \
+	$(OUT)/user/collect/tracer_counters.o $(OUT)/user/collect/khist_reader.o: $(BPF_SKELS)
 
 $(OUT)/%.o: %.c
 	$(call msg,CC,$@)

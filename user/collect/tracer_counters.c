@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* The loss counters: the BPF side's per-CPU ones and the consumer's, as the summary reports them
+ * (see tracer.h). */
+#include "user/collect/tracer_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include <bpf/bpf.h>
+
+#include "user/lib/util.h"
+#include "user/model/summary.h"
+
+void tracer__mon_fds(struct tracer *t, int *keys_fd, int *hists_fd)
+{
+	*keys_fd = bpf_map__fd(t->skel->maps.mon_keys);
+	*hists_fd = bpf_map__fd(t->skel->maps.mon_hists);
+}
+
+uint64_t *tracer__dropped_per_cpu(struct tracer *t, int *ncpus)
+{
+	int fd = bpf_map__fd(t->skel->maps.counters);
+	uint64_t *vals = calloc((size_t)t->ncpus, sizeof(*vals));
+	uint64_t *out = calloc((size_t)t->ncpus, sizeof(*out));
+
+	if (!vals || !out) {
+		free(vals);
+		free(out);
+		return NULL;
+	}
+	for (size_t i = 0; i < SUMMARY_DROP_COUNTERS; i++) {
+		__u32 k = summary_drop_counters[i];
+
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (int c = 0; c < t->ncpus; c++)
+			out[c] += vals[c];
+	}
+	free(vals);
+	*ncpus = t->ncpus;
+	return out;
+}
+
+int tracer__counters(struct tracer *t, uint64_t out[PERFBPF_CNT__MAX])
+{
+	const struct ring_consumer_counts *c;
+	int fd = bpf_map__fd(t->skel->maps.counters);
+	uint64_t *vals = calloc((size_t)t->ncpus, sizeof(*vals));
+
+	if (!vals)
+		return -ENOMEM;
+	for (__u32 k = 0; k < PERFBPF_CNT__MAX; k++) {
+		out[k] = 0;
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (int c = 0; c < t->ncpus; c++)
+			out[k] += vals[c];
+	}
+	/* strings read from the files instead of copied count as the kernel's copies would */
+	c = ring_consumer__counts(t->rc);
+	out[PERFBPF_CNT_STR_FAULT] += c->ro_faults;
+	out[PERFBPF_CNT_STR_TRUNCATED] += c->ro_truncated;
+	out[PERFBPF_CNT_MALFORMED_RECORD] = c->records.malformed;
+	free(vals);
+	return 0;
+}
+
+int tracer__summary_losses(struct tracer *t, struct summary *sum, uint64_t **per_cpu)
+{
+	struct self_usage self;
+	int err = tracer__counters(t, sum->counters);
+
+	*per_cpu = NULL;
+	if (err)
+		return err;
+	sum->dropped = summary__dropped(sum->counters);
+	self_usage(&self);
+	sum->self_cpu_s = self.cpu_s;
+	sum->self_peak_rss_bytes = self.peak_rss_bytes;
+	sum->dropped_per_cpu = *per_cpu = tracer__dropped_per_cpu(t, &sum->ncpus);
+	return 0;
+}

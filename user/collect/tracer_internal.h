@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The tracer's state, shared by its three files: tracer.c (the BPF object's lifecycle),
+ * tracer_attach.c (USDT probes attached per object) and tracer_counters.c (loss counters).
+ * Internal to user/collect/. */
+#ifndef PERFBPF_TRACER_INTERNAL_H
+#define PERFBPF_TRACER_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <bpf/libbpf.h>
+
+#include "bpf/perfbpf.h" /* the skeleton's types: before it */
+#include "perfbpf.skel.h"
+#include "user/attach/ro_strings.h"
+#include "user/attach/usdt_multi.h"
+#include "user/collect/ring_consumer.h"
+#include "user/collect/tracer.h"
+
+#define RO_PROGS 3 /* see ro_programs */
+
+/* Distinct probe argument layouts perfbpf can hold (libbpf's default is 256). */
+#define USDT_SPECS 4096
+
+/* Every perfbpf USDT probe, once (tracer_attach.c): its name in the SDT notes, the probe ABI
+ * version that added it, and its BPF program. The ABI v2 span notes are loaded and attached only
+ * with tracer_opts.span_notes (the OTLP export). */
+struct probe_def {
+	const char *name;
+	unsigned abi;
+	size_t prog; /* offset of the program's pointer in the skeleton */
+};
+extern const struct probe_def tracer_probes[];
+extern const size_t tracer_nprobes;
+
+struct tracer {
+	struct perfbpf_bpf *skel;
+	struct ring_consumer *rc;
+	struct tracer_opts opts;
+	int *links; /* uprobe_multi link fds, one per probe per object */
+	size_t nlinks;
+	struct usdt_specs specs;
+	int ncpus;
+	struct ro_strings *ro; /* strings left in the target's read-only ranges; NULL: all copied */
+	struct bpf_link *ro_links[RO_PROGS];
+};
+
+static inline struct bpf_program *probe_prog(const struct tracer *t, const struct probe_def *p)
+{
+	return *(struct bpf_program **)((char *)t->skel + p->prog);
+}
+
+/* Whether a probe is attached and its program loaded with these options. */
+static inline bool probe_used(const struct tracer_opts *o, const struct probe_def *p)
+{
+	return p->abi < 2 || o->span_notes;
+}
+
+#endif
