@@ -96,9 +96,10 @@ $(OUT)/perfbpf: $(CLI_OBJS) $(OUT)/libperfbpf-core.a
 # --- demo engine and test programs (built with the probe header as an engine would) -------------
 ENGINE_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP -Iinclude
 
-$(OUT)/backtest: tools/demo/backtest.c include/perfbpf/probe.h | $(OUT)
+DEMO_SRCS := $(wildcard tools/demo/*.c)
+$(OUT)/backtest: $(DEMO_SRCS) tools/demo/demo.h include/perfbpf/probe.h | $(OUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ENGINE_CFLAGS) -fPIE -pie $< -o $@ -lm -lpthread
+	$(Q)$(CC) $(ENGINE_CFLAGS) -fPIE -pie $(DEMO_SRCS) -o $@ -lm -lpthread
 
 $(OUT)/ctxswitch: tools/bench/ctxswitch.c include/perfbpf/probe.h | $(OUT)
 	$(call msg,CC,$@)
