@@ -146,6 +146,17 @@ static int close_output(FILE *f, const char *path)
 	return output__fail(path, err);
 }
 
+/* Everything still in the ring; a failure to take it is said, not left unreported. */
+static int drain(struct session *s)
+{
+	int n = tracer__drain(s->tracer);
+
+	if (n >= 0)
+		return 0;
+	pb_err("reading the last events failed: %s", strerror(-n));
+	return n;
+}
+
 /* A run begins: its loss counters and (with --repeat) its own aggregation start from here. */
 int trace_session__begin_run(struct session *s)
 {
@@ -171,7 +182,9 @@ int trace_session__end_run(struct session *s, int exit_status)
 	/* the probes first: an engine that keeps firing faster than the consumer (a slow event
 	 * log, a sanitizer build) would otherwise keep this drain from ever ending */
 	tracer__detach_probes(s->tracer);
-	tracer__drain(s->tracer);
+	err = drain(s);
+	if (err)
+		return err;
 	nr = realloc(s->runs, (s->nruns + 1) * sizeof(*s->runs));
 	if (!nr)
 		return -ENOMEM;
@@ -204,9 +217,10 @@ int trace_session__report(struct session *s)
 {
 	struct summary sum = { 0 };
 	uint64_t *per_cpu;
-	int err;
+	int err = drain(s);
 
-	tracer__drain(s->tracer);
+	if (err)
+		return err;
 	if (s->otlp) {
 		otlp_trace__finish(s->otlp);
 		otlp_trace__stats(s->otlp, &s->otlp_stats);

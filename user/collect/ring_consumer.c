@@ -149,7 +149,10 @@ int ring_consumer__poll(struct ring_consumer *rc, int timeout_ms, bool sliced)
 
 int ring_consumer__drain(struct ring_consumer *rc)
 {
-	int n = ring_buffer__consume(rc->rb);
+	int n;
+
+	rc->sliced = false; /* everything, however long it takes */
+	n = ring_buffer__consume(rc->rb);
 
 	return n < 0 && rc->cb_err ? rc->cb_err : n;
 }

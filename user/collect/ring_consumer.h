@@ -42,7 +42,8 @@ void ring_consumer__free(struct ring_consumer *rc);
  * engine may fire faster than the consumer drains): returns after about 50 ms of work or at a
  * stop request, leaving the rest in the ring. Records consumed, or a callback's error or -errno. */
 int ring_consumer__poll(struct ring_consumer *rc, int timeout_ms, bool sliced);
-/* Takes every record in the ring now. */
+/* Takes every record in the ring now, unsliced (the final drain, after the probes are
+ * detached). */
 int ring_consumer__drain(struct ring_consumer *rc);
 const struct ring_consumer_counts *ring_consumer__counts(const struct ring_consumer *rc);
 
