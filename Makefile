@@ -130,29 +130,29 @@ $(OUT)/floor: tools/bench/floor.c $(OUT)/floor.skel.h $(OUT)/user/attach/usdt_mu
 	$(Q)$(CC) $(ALL_CFLAGS) $< $(OUT)/user/attach/usdt_multi.o $(OUT)/libperfbpf-core.a $(LDLIBS) \
 		$(LDFLAGS) -o $@
 
-$(OUT)/tests/libprobelib.so: tests/integration/probelib.c include/perfbpf/probe.h
+$(OUT)/tests/libprobelib.so: tests/targets/probelib.c include/perfbpf/probe.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ENGINE_CFLAGS) -fPIC -shared $< -o $@
 
 # loaded by probe_target with dlopen() after perfbpf has attached
-$(OUT)/tests/libprobelate.so: tests/integration/probelate.c include/perfbpf/probe.h
+$(OUT)/tests/libprobelate.so: tests/targets/probelate.c include/perfbpf/probe.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ENGINE_CFLAGS) -fPIC -shared $< -o $@
 
-$(OUT)/tests/libprobelate2.so: tests/integration/probelate.c include/perfbpf/probe.h
+$(OUT)/tests/libprobelate2.so: tests/targets/probelate.c include/perfbpf/probe.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ENGINE_CFLAGS) -DLATE_OP='"late.ox"' -fPIC -shared $< -o $@
 
-$(OUT)/tests/probe_target: tests/integration/probe_target.c $(OUT)/tests/libprobelib.so \
+$(OUT)/tests/probe_target: tests/targets/probe_target.c $(OUT)/tests/libprobelib.so \
 		$(OUT)/tests/libprobelate.so $(OUT)/tests/libprobelate2.so
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ENGINE_CFLAGS) -fPIE -pie $< -o $@ -L$(OUT)/tests -lprobelib \
 		-Wl,-rpath,'$$ORIGIN' -lpthread -ldl
 
-$(OUT)/tests/noprobe_target: tests/integration/noprobe_target.c
+$(OUT)/tests/noprobe_target: tests/targets/noprobe_target.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ENGINE_CFLAGS) $< -o $@
@@ -168,11 +168,11 @@ $(OUT)/tests/test_%: tests/unit/test_%.c $(OUT)/libperfbpf-core.a
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(OUT)/libperfbpf-core.a -lcmocka -lelf -lz -ljson-c -lm $(LDFLAGS) -o $@
 
-$(OUT)/tests/test_%: tests/integration/test_%.c tests/integration/harness.c \
-		tests/integration/harness.h $(OUT)/libperfbpf-core.a
+$(OUT)/tests/test_%: tests/integration/test_%.c tests/helpers/harness.c \
+		tests/helpers/harness.h $(OUT)/libperfbpf-core.a
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/integration $< tests/integration/harness.c \
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/helpers $< tests/helpers/harness.c \
 		$(OUT)/libperfbpf-core.a -lcmocka -lelf -lz -ljson-c -lm $(LDFLAGS) -o $@
 
 # libFuzzer targets: one per parser of untrusted input (tests/fuzz/README.md)

@@ -279,7 +279,7 @@ static void test_prometheus_quantiles_match_truth(void **state)
 		fclose(f);
 		snprintf(cmd, sizeof(cmd), "promtool check metrics < %s", file);
 		assert_int_equal(system(cmd), 0);
-		snprintf(cmd, sizeof(cmd), "/usr/bin/python3 %s/tests/integration/"
+		snprintf(cmd, sizeof(cmd), "/usr/bin/python3 %s/tests/helpers/"
 			 "openmetrics_check.py < %s", getenv("PERFBPF_SRC") ?: ".", file);
 		assert_int_equal(system(cmd), 0);
 	}

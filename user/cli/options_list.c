@@ -28,11 +28,6 @@ static error_t parse_list(int key, char *arg, struct argp_state *st)
 	struct cli_opts *o = st->input;
 
 	switch (key) {
-	case ARGP_KEY_ERROR:
-		args__bad_option(st);
-	case 'v':
-		pb_verbose = true;
-		return 0;
 	case ARGP_KEY_ARG:
 		if (st->arg_num > 0)
 			args__usage_error(st, "unexpected argument '%s': list takes one pid "
@@ -44,7 +39,7 @@ static error_t parse_list(int key, char *arg, struct argp_state *st)
 			args__usage_error(st, "nothing to list: give a pid or a path");
 		return 0;
 	}
-	return ARGP_ERR_UNKNOWN;
+	return args__common(key, arg, st); /* -v, and getopt's errors */
 }
 
 const struct argp options_list__argp = {

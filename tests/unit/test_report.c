@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* Unit tests: the markdown report byte for byte, column selection, and the JSON summary. */
+/* Unit tests: the report exporters (exporters/report/: the markdown report byte for byte, column
+ * selection, the JSON summary) and the event log line (exporters/events/). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
