@@ -279,18 +279,14 @@ static void outcome_free(struct gate_outcome *g)
 	free(g->head_slowness);
 }
 
-/* One report to path ("-": stdout); 0 or -errno after a one-line message. */
-static int write_one(const char *path, int (*fn)(FILE *, const struct gate_outcome *),
-		     const struct gate_outcome *g)
+static int put_json(FILE *f, const void *g)
 {
-	int err = 0;
-	FILE *f = output__open(path, &err);
+	return gate_report__json(f, g);
+}
 
-	if (!f)
-		return err;
-	err = fn(f, g);
-	err = output__close(f) ?: err;
-	return err ? output__fail(path, err) : 0;
+static int put_markdown(FILE *f, const void *g)
+{
+	return gate_report__markdown(f, g);
 }
 
 /* The JSON to json_path and the markdown to md_path (NULL: not asked for); with neither on
@@ -301,11 +297,11 @@ static int write_reports(const struct gate_outcome *g, const char *json_path,
 	int err = 0;
 
 	if (json_path)
-		err = write_one(json_path, gate_report__json, g);
+		err = output__write(json_path, put_json, g);
 	if (md_path)
-		err = write_one(md_path, gate_report__markdown, g) ?: err;
+		err = output__write(md_path, put_markdown, g) ?: err;
 	else if (!quiet && !output__is_stdout(json_path))
-		err = write_one("-", gate_report__markdown, g) ?: err;
+		err = output__write("-", put_markdown, g) ?: err;
 	return err;
 }
 

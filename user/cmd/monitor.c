@@ -25,6 +25,7 @@
 #include "user/attach/target.h"
 #include "user/collect/khist_reader.h"
 #include "user/collect/tracer.h"
+#include "user/lib/output.h"
 #include "user/lib/signals.h"
 #include "user/lib/util.h"
 
@@ -157,43 +158,24 @@ static int render_metrics(void *ctx, FILE *f)
 	return err;
 }
 
-/* Writes to path through a temporary file and a rename, so that readers never see half. */
-static int write_file(const char *path, int (*write)(FILE *, const struct summary *,
-						     const void *), const struct summary *s,
-		      const void *arg)
-{
-	char tmp[4096];
-	FILE *f;
-	int err;
+/* A summary and the report options it is written with. */
+struct report {
+	const struct summary *s;
+	const struct md_opts *md;
+};
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "we");
-	if (!f) {
-		err = -errno;
-		pb_err("cannot write %s: %s", tmp, strerror(-err));
-		return err;
-	}
-	err = write(f, s, arg);
-	if (fclose(f) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err) {
-		pb_err("cannot write %s: %s", path, strerror(-err));
-		unlink(tmp);
-	}
-	return err;
+static int put_markdown(FILE *f, const void *ctx)
+{
+	const struct report *r = ctx;
+
+	return markdown__write(f, r->s, r->md) ? -EIO : 0;
 }
 
-static int put_markdown(FILE *f, const struct summary *s, const void *md)
+static int put_json(FILE *f, const void *ctx)
 {
-	return markdown__write(f, s, md) ? -EIO : 0;
-}
+	const struct report *r = ctx;
 
-static int put_json(FILE *f, const struct summary *s, const void *unused)
-{
-	(void)unused;
-	return json__write(f, s) ? -EIO : 0;
+	return json__write(f, r->s) ? -EIO : 0;
 }
 
 /* The markdown report and JSON summary from the kernel histograms, as asked. */
@@ -235,9 +217,11 @@ static int write_reports(struct monitor *m)
 	if (o->report && (markdown__write(stdout, &sum, &o->md) || fflush(stdout)))
 		err = -EIO;
 	if (o->markdown_path)
-		err = write_file(o->markdown_path, put_markdown, &sum, &o->md) ?: err;
+		err = output__write_atomic(o->markdown_path, put_markdown,
+					   &(struct report){ &sum, &o->md }) ?: err;
 	if (o->json_path)
-		err = write_file(o->json_path, put_json, &sum, NULL) ?: err;
+		err = output__write_atomic(o->json_path, put_json, &(struct report){ &sum, &o->md })
+		      ?: err;
 	free(per_cpu);
 	return err;
 }

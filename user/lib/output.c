@@ -3,6 +3,8 @@
 #include "user/lib/output.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "user/lib/util.h"
@@ -37,4 +39,38 @@ int output__fail(const char *path, int err)
 {
 	pb_err("cannot write %s: %s", output__is_stdout(path) ? "stdout" : path, strerror(-err));
 	return err;
+}
+
+int output__write(const char *path, int (*write)(FILE *f, const void *ctx), const void *ctx)
+{
+	int err = 0;
+	FILE *f = output__open(path, &err);
+
+	if (!f)
+		return err;
+	err = write(f, ctx);
+	err = output__close(f) ?: err;
+	return err ? output__fail(path, err) : 0;
+}
+
+int output__write_atomic(const char *path, int (*write)(FILE *f, const void *ctx),
+			 const void *ctx)
+{
+	char tmp[4096];
+	FILE *f;
+	int err;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "we");
+	if (!f)
+		return output__fail(tmp, -errno);
+	err = write(f, ctx);
+	err = output__close(f) ?: err;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err) {
+		unlink(tmp);
+		return output__fail(path, err);
+	}
+	return 0;
 }

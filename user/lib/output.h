@@ -18,4 +18,11 @@ int output__close(FILE *f);
 /* The one-line error of a failed write to path. Returns err. */
 int output__fail(const char *path, int err);
 
+/* Writes one report with write(f, ctx) to path ("-": stdout). 0, or -errno after one line. */
+int output__write(const char *path, int (*write)(FILE *f, const void *ctx), const void *ctx);
+/* The same through path.tmp and a rename, so that a reader never sees half a report (a report
+ * rewritten while it is read, as `monitor` does); never stdout. */
+int output__write_atomic(const char *path, int (*write)(FILE *f, const void *ctx),
+			 const void *ctx);
+
 #endif
