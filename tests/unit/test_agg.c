@@ -11,6 +11,16 @@
 
 #include "user/aggregate/agg.h"
 
+/* An aggregation with this sample budget and key limit (checked). */
+static struct agg *new_agg(uint64_t sample_budget, uint64_t max_keys)
+{
+	struct agg_opts o = { .sample_budget = sample_budget, .max_keys = max_keys };
+	struct agg *a = agg__new(&o);
+
+	assert_non_null(a);
+	return a;
+}
+
 static struct perfbpf_event ev(uint32_t kind, const char *m, const char *sym, const char *strat,
 			       uint64_t end, uint64_t dur)
 {
@@ -56,14 +66,12 @@ static const struct stat_row *rollup(const struct summary *s, const char *m, uin
 
 static void test_keys_and_rollups(void **state)
 {
-	struct agg_opts o = { .sample_budget = 1 << 20, .max_keys = 100 };
-	struct agg *a = agg__new(&o);
+	struct agg *a = new_agg(1 << 20, 100);
 	struct summary s = { 0 };
 	const struct stat_row *r;
 	struct perfbpf_event e;
 
 	(void)state;
-	assert_non_null(a);
 	for (uint64_t i = 1; i <= 10; i++) {
 		e = ev(PERFBPF_EV_OP, "strategy.tick", "BTCUSDT", "sma", 1000 * i, i);
 		assert_int_equal(agg__add(a, &e), 0);
@@ -103,14 +111,12 @@ static void test_keys_and_rollups(void **state)
 
 static void test_wait_times(void **state)
 {
-	struct agg_opts o = { .sample_budget = 1 << 20, .max_keys = 100 };
-	struct agg *a = agg__new(&o);
+	struct agg *a = new_agg(1 << 20, 100);
 	struct summary s = { 0 };
 	uint64_t ends[] = { 1000, 1500, 3500, 3400 /* reordered by 100 ns */, 4000 };
 	const struct stat_row *r;
 
 	(void)state;
-	assert_non_null(a);
 	for (size_t i = 0; i < 5; i++) {
 		struct perfbpf_event e = ev(PERFBPF_EV_OP, "m", "", "", ends[i], 1);
 
@@ -128,13 +134,11 @@ static void test_wait_times(void **state)
 
 static void test_single_event_has_no_wait(void **state)
 {
-	struct agg_opts o = { .sample_budget = 1 << 20, .max_keys = 100 };
-	struct agg *a = agg__new(&o);
+	struct agg *a = new_agg(1 << 20, 100);
 	struct summary s = { 0 };
 	struct perfbpf_event e = ev(PERFBPF_EV_OP, "m", "", "", 10, 1);
 
 	(void)state;
-	assert_non_null(a);
 	assert_int_equal(agg__add(a, &e), 0);
 	assert_int_equal(agg__summarize(a, &s), 0);
 	assert_int_equal(s.rows[0].wait_count, 0);
@@ -145,13 +149,11 @@ static void test_single_event_has_no_wait(void **state)
 
 static void test_key_limit_counts(void **state)
 {
-	struct agg_opts o = { .sample_budget = 1 << 20, .max_keys = 3 };
-	struct agg *a = agg__new(&o);
+	struct agg *a = new_agg(1 << 20, 3);
 	struct summary s = { 0 };
 	char sym[8];
 
 	(void)state;
-	assert_non_null(a);
 	for (int i = 0; i < 10; i++) {
 		struct perfbpf_event e;
 
@@ -171,12 +173,10 @@ static void test_key_limit_counts(void **state)
 /* Past the budget the key with the most samples becomes approximate; small keys stay exact. */
 static void test_budget_sheds_largest_key(void **state)
 {
-	struct agg_opts o = { .sample_budget = 4096 * sizeof(uint64_t), .max_keys = 100 };
-	struct agg *a = agg__new(&o);
+	struct agg *a = new_agg(4096 * sizeof(uint64_t), 100);
 	struct summary s = { 0 };
 
 	(void)state;
-	assert_non_null(a);
 	for (uint64_t i = 0; i < 100; i++) {
 		struct perfbpf_event e = ev(PERFBPF_EV_OP, "small", "", "", i, i);
 
@@ -198,13 +198,11 @@ static void test_budget_sheds_largest_key(void **state)
 
 static void test_unterminated_fields(void **state)
 {
-	struct agg_opts o = { .sample_budget = 1 << 20, .max_keys = 100 };
-	struct agg *a = agg__new(&o);
+	struct agg *a = new_agg(1 << 20, 100);
 	struct summary s = { 0 };
 	struct perfbpf_event e;
 
 	(void)state;
-	assert_non_null(a);
 	memset(&e, 'Q', sizeof(e));
 	e.kind = PERFBPF_EV_OP;
 	e.flags = PERFBPF_F_TRUNCATED;
@@ -221,13 +219,11 @@ static void test_unterminated_fields(void **state)
 
 static void test_attribution(void **state)
 {
-	struct agg_opts o = { .sample_budget = 1 << 20, .max_keys = 100 };
-	struct agg *a = agg__new(&o);
+	struct agg *a = new_agg(1 << 20, 100);
 	struct summary s = { 0 };
 	const struct stat_row *r;
 
 	(void)state;
-	assert_non_null(a);
 	for (uint64_t i = 1; i <= 100; i++) {
 		struct perfbpf_event e = ev(PERFBPF_EV_SPAN, "tick", i % 2 ? "A" : "B", "", i, 100);
 
@@ -277,14 +273,12 @@ static void test_attribution(void **state)
  * time between runs is no wait (run 1: ends 1000, 2000; run 2: ends 1,000,000, 1,000,500). */
 static void test_wait_resets_between_runs(void **state)
 {
-	struct agg_opts o = { .sample_budget = 1 << 20, .max_keys = 100 };
-	struct agg *a = agg__new(&o);
+	struct agg *a = new_agg(1 << 20, 100);
 	struct summary s = { 0 };
 	const uint64_t ends[2][2] = { { 1000, 2000 }, { 1000000, 1000500 } };
 	const struct stat_row *r;
 
 	(void)state;
-	assert_non_null(a);
 	for (int run = 0; run < 2; run++) {
 		if (run)
 			agg__new_run(a);
@@ -310,13 +304,11 @@ static void test_wait_resets_between_runs(void **state)
 /* A span's self time (outside its child spans) is summed apart from its total. */
 static void test_self_time(void **state)
 {
-	struct agg_opts o = { .sample_budget = 1 << 20, .max_keys = 100 };
-	struct agg *a = agg__new(&o);
+	struct agg *a = new_agg(1 << 20, 100);
 	struct summary s = { 0 };
 	const struct stat_row *r;
 
 	(void)state;
-	assert_non_null(a);
 	for (uint64_t i = 1; i <= 3; i++) {
 		struct perfbpf_event e = ev(PERFBPF_EV_SPAN, "run", "", "", 100 * i, 1000 * i);
 
@@ -336,13 +328,11 @@ static void test_self_time(void **state)
 /* A key whose first event is its longest (and one with a single event) has the right max. */
 static void test_first_event_is_max(void **state)
 {
-	struct agg_opts o = { .sample_budget = 1 << 20, .max_keys = 100 };
-	struct agg *a = agg__new(&o);
+	struct agg *a = new_agg(1 << 20, 100);
 	struct summary s = { 0 };
 	const uint64_t durs[] = { 900, 100, 300 };
 
 	(void)state;
-	assert_non_null(a);
 	for (size_t i = 0; i < 3; i++) {
 		struct perfbpf_event e = ev(PERFBPF_EV_OP, "m", "X", "", i, durs[i]);
 
