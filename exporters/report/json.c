@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* The JSON summary (schema PERFBPF_SUMMARY_SCHEMA, docs/JSON.md), written with json-c. */
+/* The JSON summary (schema PERFBPF_SUMMARY_SCHEMA; its fields are described in README.md,
+ * "Outputs"), written with json-c. */
 #include "exporters/report/json.h"
 
 #include "user/model/environment.h"

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* The JSON summary (schema PERFBPF_SUMMARY_SCHEMA, documented in docs/JSON.md). */
+/* The JSON summary (schema PERFBPF_SUMMARY_SCHEMA; its fields are described in README.md,
+ * "Outputs"). */
 #ifndef PERFBPF_JSON_H
 #define PERFBPF_JSON_H
 
