@@ -10,7 +10,6 @@
 #include "bpf/perfbpf.h"
 #include "exporters/report/format.h"
 #include "exporters/report/json.h"
-#include "user/lib/util.h"
 
 static const char *kind_name(uint32_t kind)
 {

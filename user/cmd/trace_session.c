@@ -5,14 +5,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/pidfd.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "exporters/events/events.h"
@@ -21,7 +18,6 @@
 #include "exporters/report/markdown.h"
 #include "user/aggregate/agg.h"
 #include "user/aggregate/run_summary.h"
-#include "user/attach/sdt.h"
 #include "user/attach/target.h"
 #include "user/collect/tracer.h"
 #include "user/lib/output.h"
@@ -116,7 +112,7 @@ static int open_output(const char *path, FILE **f)
 	return err;
 }
 
-/* On failure the caller's session_fini closes whatever was opened. */
+/* On failure the caller's trace_session__fini closes whatever was opened. */
 int trace_session__open_outputs(struct session *s)
 {
 	const struct cli_opts *o = s->o;
