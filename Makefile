@@ -39,7 +39,7 @@ ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP -DPERFBPF_VERS
 LDLIBS := -lbpf -lelf -lz -ljson-c -lmicrohttpd -lcurl -lm -lpthread
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
-	-Ivmlinux/$(ARCH) -Ibpf -idirafter /usr/include/$(shell uname -m)-linux-gnu
+	-Ivmlinux/$(ARCH) -Ibpf -Iinclude -idirafter /usr/include/$(shell uname -m)-linux-gnu
 
 # --- BPF objects and skeletons ------------------------------------------------------------------
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
@@ -65,7 +65,7 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 # The pure stages (no libbpf, no network): what the unit tests and fuzzers link.
 CORE_SRCS := $(wildcard user/lib/*.c user/model/*.c user/aggregate/*.c user/gate/*.c) \
 	$(filter-out user/attach/usdt_multi.c,$(wildcard user/attach/*.c)) user/collect/record.c \
-	$(wildcard exporters/report/*.c exporters/events/*.c) exporters/prometheus/prometheus.c \
+	user/collect/batch_decoder.c user/collect/tsc_clock.c $(wildcard exporters/report/*.c exporters/events/*.c) exporters/prometheus/prometheus.c \
 	exporters/otlp/otlp_span.c exporters/otlp/otlp_proto.c exporters/otlp/otlp_json.c \
 	exporters/otlp/otlp_config.c exporters/otlp/otlp_sampler.c
 # The commands and what talks to the kernel (libbpf), libcurl or libmicrohttpd.

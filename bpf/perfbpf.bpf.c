@@ -138,4 +138,5 @@ int PERFBPF_USDT(perfbpf_op, const char *metric, const char *symbol, const char 
 
 #include "spans.bpf.h"
 #include "span_notes.bpf.h"
+#include "batches.bpf.h"
 #include "attribution.bpf.h"

@@ -23,7 +23,87 @@ enum perfbpf_event_kind {
 	PERFBPF_EV_OP_REF = 6, /* an op as struct perfbpf_op_ref */
 	PERFBPF_EV_OP_PACKED = 7, /* an op as struct perfbpf_op_packed */
 	PERFBPF_EV_SPAN_PACKED = 8, /* a span as struct perfbpf_span_packed */
+	/* probe ABI v3 (include/perfbpf/record_abi.h): records collected from an engine's buffer */
+	PERFBPF_EV_V3_BATCH = 9,  /* struct perfbpf_v3_batch */
+	PERFBPF_EV_V3_KEYDEF = 10, /* struct perfbpf_v3_keydef */
+	PERFBPF_EV_V3_EXIT = 11,   /* struct perfbpf_v3_exit */
+	PERFBPF_EV_V3_SCHED = 12,  /* struct perfbpf_v3_sched (--attribution) */
+	PERFBPF_EV_V3_END = 13,    /* struct perfbpf_v3_exit: the batches of one collection of a
+				    * thread are complete */
 };
+
+#include "perfbpf/record_abi.h"
+
+/* Why a batch was collected (perfbpf_v3_batch.reason). */
+enum perfbpf_v3_reason {
+	PERFBPF_V3_FLUSH = 1,  /* the engine called its flush site */
+	PERFBPF_V3_SWITCH = 2, /* its thread was switched out */
+	PERFBPF_V3_TICK = 3,   /* the periodic collector interrupted its running thread */
+	PERFBPF_V3_EXIT = 4,   /* its thread exited */
+	PERFBPF_V3_EXEC = 5,   /* its thread called exec */
+};
+
+/* Records [first, first + n) of batch `batch` of one engine buffer, copied as the engine wrote
+ * them (struct perfbpf_rec). The ring record is one of a few fixed sizes: n says how many of its
+ * records are used. */
+#define PERFBPF_V3_CHUNK 256 /* records per ring record at most */
+struct perfbpf_v3_batch {
+	__u32 kind;   /* PERFBPF_EV_V3_BATCH */
+	__u32 flags;  /* the buffer's PERFBPF_TBUF_* flags */
+	__u32 pid;
+	__u32 tid;
+	__u64 keytab; /* the engine's address of the key table the records' ids refer to */
+	__u32 batch;
+	__u32 first;
+	__u32 n;
+	__u32 reason; /* enum perfbpf_v3_reason */
+};
+_Static_assert(sizeof(struct perfbpf_v3_batch) == 40, "perfbpf_v3_batch layout");
+
+/* A key definition copied from an engine's key table, sent before any batch that uses it. */
+struct perfbpf_v3_keydef {
+	__u32 kind; /* PERFBPF_EV_V3_KEYDEF */
+	__u32 pad;
+	__u32 pid;
+	__u32 tid;
+	__u64 keytab;
+	struct perfbpf_keydef def;
+};
+_Static_assert(sizeof(struct perfbpf_v3_keydef) == 192, "perfbpf_v3_keydef layout");
+
+/* PERFBPF_EV_V3_EXIT: a thread with a v3 buffer exited or exec'd, its open spans will never end.
+ * PERFBPF_EV_V3_END: one collection of the thread is complete. A thread has a buffer per object
+ * with ABI v3 probes (an executable and its libraries); every collection takes what is pending
+ * in all of them, so userspace orders the records of one collection by their stamps and knows
+ * that every record of a later collection came after them. */
+struct perfbpf_v3_exit {
+	__u32 kind; /* PERFBPF_EV_V3_EXIT or PERFBPF_EV_V3_END */
+	__u32 reason;
+	__u32 pid;
+	__u32 tid;
+};
+
+/* A scheduler transition of a thread with a v3 buffer (--attribution): userspace splits its spans
+ * into on-CPU, run-queue and blocked time with them. A thread's transitions and its records reach
+ * the ring in the order they happened: its pending records are collected at a switch before the
+ * switch itself is sent. */
+enum perfbpf_v3_sched_what {
+	PERFBPF_V3_SCHED_PREEMPTED = 1, /* switched out still runnable: it waits in the run queue */
+	PERFBPF_V3_SCHED_BLOCKED = 2,   /* switched out to sleep */
+	PERFBPF_V3_SCHED_WOKEN = 3,     /* made runnable */
+	PERFBPF_V3_SCHED_RUNNING = 4,   /* switched in, on `cpu` */
+};
+
+struct perfbpf_v3_sched {
+	__u32 kind; /* PERFBPF_EV_V3_SCHED */
+	__u32 what; /* enum perfbpf_v3_sched_what */
+	__u32 pid;
+	__u32 tid;
+	__u64 ts_ns; /* CLOCK_MONOTONIC */
+	__u32 cpu;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct perfbpf_v3_sched) == 32, "perfbpf_v3_sched layout");
 
 /* perfbpf_event.flags */
 enum perfbpf_event_flags {
@@ -200,6 +280,12 @@ enum perfbpf_counter {
 	PERFBPF_CNT_NOTE_NO_SPAN,       /* span attribute, event or error with no span open */
 	PERFBPF_CNT_MALFORMED_RECORD,   /* ring records the consumer could not decode (counted in
 					 * userspace: the BPF programs never add to it) */
+	PERFBPF_CNT_V3_BAD_BUFFER,      /* ABI v3 buffers rejected: a header (magic, version,
+					 * capacity, cursor, owner) that does not hold together */
+	PERFBPF_CNT_V3_UNCOLLECTED,     /* ABI v3 records pending at a thread's exit or exec that
+					 * could not be read */
+	PERFBPF_CNT_V3_UNDEFINED_KEY,   /* ABI v3 records whose key was never defined, or the
+					 * engine's key table was full (userspace) */
 	PERFBPF_CNT__MAX,
 };
 

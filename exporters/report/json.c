@@ -160,6 +160,9 @@ static const char *const loss_keys[PERFBPF_CNT__MAX] = {
 	[PERFBPF_CNT_STR_TRUNCATED] = "string_truncated",
 	[PERFBPF_CNT_NOTE_NO_SPAN] = "span_note_without_span",
 	[PERFBPF_CNT_MALFORMED_RECORD] = "malformed_record",
+	[PERFBPF_CNT_V3_BAD_BUFFER] = "bad_buffer",
+	[PERFBPF_CNT_V3_UNCOLLECTED] = "uncollected",
+	[PERFBPF_CNT_V3_UNDEFINED_KEY] = "undefined_key",
 };
 
 static struct json_object *otlp_json(const struct otlp_stats *o)

@@ -183,6 +183,12 @@ static void put_losses(FILE *f, const struct summary *s)
 					    "their thread (not exported)" },
 		{ PERFBPF_CNT_MALFORMED_RECORD, "ring-buffer records that did not decode (lengths or "
 						"kind out of range), not in the statistics" },
+		{ PERFBPF_CNT_V3_BAD_BUFFER, "engine record buffers rejected (a header or cursor "
+					     "that does not hold together): their records are lost" },
+		{ PERFBPF_CNT_V3_UNCOLLECTED, "engine records pending at a thread's exit or exec "
+					      "that could not be read" },
+		{ PERFBPF_CNT_V3_UNDEFINED_KEY, "engine records whose key was never defined (or the "
+						"engine's key table was full)" },
 	};
 	char buf[32];
 	bool any = false;

@@ -55,7 +55,7 @@
 #error "include <perfbpf/probe.h> before <sys/sdt.h>: perfbpf probes need SDT semaphores"
 #endif
 
-#define PERFBPF_PROBE_ABI_VERSION 2
+#define PERFBPF_PROBE_ABI_VERSION 3
 
 #ifndef PERFBPF_DISABLE_PROBES
 
@@ -72,12 +72,13 @@
  * sys/sdt.h passes _SDT_NOP through macro arguments, where a comma would split it. Other SDT
  * probes in the same translation unit get the same site: harmless, their notes still point at a
  * 1-byte nop that tools emulate, and their operands are read before the stack pointer moves. */
-#undef _SDT_NOP
-#define _SDT_NOP                                                                              \
+#define PERFBPF__SDT_SITE                                                                     \
 	nop;                                                                                  \
 	.byte 0x48; .byte 0x8d; .byte 0x64; .byte 0x24; .byte 0x80;                           \
 	.byte 0x0f; .byte 0x1f; .byte 0x44; .byte 0x00; .byte 0x00;                           \
 	.byte 0x48; .byte 0x8d; .byte 0xa4; .byte 0x24; .byte 0x80; .byte 0x00; .byte 0x00; .byte 0x00
+#undef _SDT_NOP
+#define _SDT_NOP PERFBPF__SDT_SITE
 #endif
 
 /* One semaphore per probe, one copy per executable or shared object: weak so that every
@@ -95,38 +96,69 @@ PERFBPF__SEMAPHORE(span_attr_int);
 PERFBPF__SEMAPHORE(span_attr_double);
 PERFBPF__SEMAPHORE(span_event);
 PERFBPF__SEMAPHORE(span_error);
+PERFBPF__SEMAPHORE(flush);
+
+#if defined(__x86_64__) && !defined(PERFBPF_PROBE_ABI_V2)
+#define PERFBPF__V3 1
+#include "perfbpf/recorder.h"
+#endif
 
 /* volatile: the kernel writes the semaphore behind the compiler's back, so the load must not be
  * hoisted out of the engine's loop. */
 #define PERFBPF__ON(probe) \
 	__builtin_expect(*(volatile unsigned short *)&perfbpf_##probe##_semaphore != 0, 0)
 
-#define PERFBPF_OP_ENABLED() PERFBPF__ON(op)
-#define PERFBPF_SPAN_ENABLED() PERFBPF__ON(span_begin)
-#define PERFBPF_ENABLED() (PERFBPF__ON(op) || PERFBPF__ON(span_begin))
+#ifdef PERFBPF__V3
+/* ABI v3: while a tracer has armed the flush site, events are recorded in the engine
+ * (recorder.h); a tracer of the per-event probes (an older perfbpf, bpftrace) still sees them. */
+#define PERFBPF__ANY(probe) __builtin_expect((*(volatile unsigned short *)&perfbpf_flush_semaphore | \
+					      *(volatile unsigned short *)&perfbpf_##probe##_semaphore) != 0, 0)
+#define PERFBPF__REC(kind, m, s, st, value)                                                  \
+	do {                                                                                  \
+		if (*(volatile unsigned short *)&perfbpf_flush_semaphore)                     \
+			PERFBPF__RECORD(kind, m, s, st, value);                               \
+	} while (0)
+#else
+#define PERFBPF__ANY(probe) PERFBPF__ON(probe)
+#define PERFBPF__REC(kind, m, s, st, value) do { } while (0)
+#endif
+
+#define PERFBPF_OP_ENABLED() PERFBPF__ANY(op)
+#define PERFBPF_SPAN_ENABLED() PERFBPF__ANY(span_begin)
+#define PERFBPF_ENABLED() (PERFBPF__ANY(op) || PERFBPF__ANY(span_begin))
 /* True while span attributes are collected: guard the work of computing an attribute's value. */
 #define PERFBPF_SPAN_ATTRS_ENABLED() (PERFBPF__ON(span_attr_str) || PERFBPF__ON(span_attr_int) || \
 				      PERFBPF__ON(span_attr_double))
 
 #define PERFBPF_OP(metric, symbol, strategy, duration_ns)                                    \
 	do {                                                                                  \
-		if (PERFBPF__ON(op))                                                          \
-			STAP_PROBE4(perfbpf, op, (const char *)(metric),                      \
-				    (const char *)(symbol), (const char *)(strategy),         \
-				    (uint64_t)(duration_ns));                                 \
+		if (PERFBPF__ANY(op)) {                                                       \
+			PERFBPF__REC(PERFBPF_REC_OP, metric, symbol, strategy, duration_ns);  \
+			if (PERFBPF__ON(op))                                                  \
+				STAP_PROBE4(perfbpf, op, (const char *)(metric),              \
+					    (const char *)(symbol), (const char *)(strategy), \
+					    (uint64_t)(duration_ns));                         \
+		}                                                                             \
 	} while (0)
 
 #define PERFBPF_SPAN_BEGIN(name, symbol, strategy)                                           \
 	do {                                                                                  \
-		if (PERFBPF__ON(span_begin))                                                  \
-			STAP_PROBE3(perfbpf, span_begin, (const char *)(name),                \
-				    (const char *)(symbol), (const char *)(strategy));        \
+		if (PERFBPF__ANY(span_begin)) {                                               \
+			PERFBPF__REC(PERFBPF_REC_SPAN_BEGIN, name, symbol, strategy, 0);      \
+			if (PERFBPF__ON(span_begin))                                          \
+				STAP_PROBE3(perfbpf, span_begin, (const char *)(name),        \
+					    (const char *)(symbol), (const char *)(strategy)); \
+		}                                                                             \
 	} while (0)
 
 #define PERFBPF_SPAN_END(name)                                                               \
 	do {                                                                                  \
-		if (PERFBPF__ON(span_end))                                                    \
-			STAP_PROBE1(perfbpf, span_end, (const char *)(name));                 \
+		if (PERFBPF__ANY(span_end)) {                                                 \
+			PERFBPF__REC(PERFBPF_REC_SPAN_END, name, (const char *)0,             \
+				     (const char *)0, 0);                                     \
+			if (PERFBPF__ON(span_end))                                            \
+				STAP_PROBE1(perfbpf, span_end, (const char *)(name));         \
+		}                                                                             \
 	} while (0)
 
 #define PERFBPF_SPAN_ATTR_STR(key, value)                                                    \

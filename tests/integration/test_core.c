@@ -452,9 +452,9 @@ static uint64_t load_base(int pid, const char *path, bool *trampoline)
 	return base;
 }
 
-/* The 19 bytes of an engine's first perfbpf:op site, read from its memory. */
-static void read_site(int pid, const char *path, unsigned char code[PROBE_SITE_LEN],
-		      bool *trampoline)
+/* The 19 bytes at an engine's first perfbpf:<probe> site, read from its memory. */
+static void read_probe(int pid, const char *path, const char *probe,
+		       unsigned char code[PROBE_SITE_LEN], bool *trampoline)
 {
 	struct sdt_notes notes;
 	char mem[64];
@@ -463,7 +463,7 @@ static void read_site(int pid, const char *path, unsigned char code[PROBE_SITE_L
 
 	assert_int_equal(sdt__read_file(path, &notes), 0);
 	for (size_t i = 0; i < notes.n && !pc; i++)
-		if (!strcmp(notes.v[i].provider, "perfbpf") && !strcmp(notes.v[i].name, "op"))
+		if (!strcmp(notes.v[i].provider, "perfbpf") && !strcmp(notes.v[i].name, probe))
 			pc = notes.v[i].pc;
 	sdt__free(&notes);
 	assert_true(pc != 0);
@@ -476,6 +476,12 @@ static void read_site(int pid, const char *path, unsigned char code[PROBE_SITE_L
 	close(fd);
 }
 
+static void read_site(int pid, const char *path, unsigned char code[PROBE_SITE_LEN],
+		      bool *trampoline)
+{
+	read_probe(pid, path, "op", code, trampoline);
+}
+
 /* perfbpf attaches at the 5-byte nop of probe.h's site; this kernel turns it into a call into
  * [uprobes-trampoline] (no int3 trap), the 1-byte nop other tools probe stays untouched, and
  * detaching restores the original bytes. */
@@ -486,7 +492,7 @@ static void test_optimized_probe_site(void **state)
 			   "--quiet", NULL };
 	char pidbuf[16];
 	char *argv[] = { (char *)PERFBPF, "attach", pidbuf, "--duration", "1500ms", "-q",
-			 "--no-attribution", "-j", (char *)out, NULL };
+			 "--no-attribution", "--per-event-probes", "-j", (char *)out, NULL };
 	unsigned char code[PROBE_SITE_LEN];
 	bool optimizes = syscall(336) < 0 && errno == ENXIO, trampoline;
 	pid_t pid, tracer;
@@ -514,6 +520,20 @@ static void test_optimized_probe_site(void **state)
 	close(tfd);
 	read_site(pid, engine, code, &trampoline);
 	assert_memory_equal(code, probe_site_bytes, PROBE_SITE_LEN);
+	/* ABI v3 (the default): the flush site is a 1-byte nop, trapped (int3) and never rewritten
+	 * into a call to the trampoline, which a forked child would not have */
+	read_probe(pid, engine, "flush", code, &trampoline);
+	assert_int_equal(code[0], 0x90);
+	argv[7] = "-q"; /* not --per-event-probes */
+	tracer = spawn_bg(argv, &tfd);
+	usleep(1000000);
+	read_probe(pid, engine, "flush", code, &trampoline);
+	assert_int_equal(code[0], 0xcc);
+	assert_int_equal(waitpid(tracer, &st, 0), tracer);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close(tfd);
+	read_probe(pid, engine, "flush", code, &trampoline);
+	assert_int_equal(code[0], 0x90);
 	kill(pid, SIGTERM);
 	waitpid(pid, &st, 0);
 	close(fd);

@@ -333,7 +333,7 @@ int main(int argc, char **argv)
 		fflush(stdout);
 		/* every probe of the executable and of the library must be attached */
 		for (int t = 0; t < 30000; t++) {
-			if (PERFBPF__ON(op) && PERFBPF__ON(span_begin) && PERFBPF__ON(span_end) &&
+			if (PERFBPF__ANY(op) && PERFBPF__ANY(span_begin) && PERFBPF__ANY(span_end) &&
 			    probelib_attached())
 				break;
 			usleep(1000);

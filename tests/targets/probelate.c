@@ -12,7 +12,7 @@
 /* True once a tracer has attached to this library's op probe. */
 __attribute__((visibility("default"))) int probelate_attached(void)
 {
-	return PERFBPF__ON(op);
+	return PERFBPF__ANY(op);
 }
 
 /* n ops with durations 0..n-1. */

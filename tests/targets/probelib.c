@@ -10,8 +10,9 @@ __attribute__((visibility("default"))) void probelib_work(unsigned i)
 	PERFBPF_SPAN_END("lib.span");
 }
 
-/* True once a tracer has attached to all of this library's probes. */
+/* True once a tracer has attached to all of this library's probes (the per-event probes, or the
+ * flush site of probe ABI v3). */
 __attribute__((visibility("default"))) int probelib_attached(void)
 {
-	return PERFBPF__ON(op) && PERFBPF__ON(span_begin) && PERFBPF__ON(span_end);
+	return PERFBPF__ANY(op) && PERFBPF__ANY(span_begin) && PERFBPF__ANY(span_end);
 }

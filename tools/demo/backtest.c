@@ -178,7 +178,7 @@ int main(int argc, char **argv)
 		 * it has armed every site of it: start once op and both span probes are on, and give
 		 * the last one a moment, so that the ground truth and the trace cover the same events. */
 		while (!(PERFBPF_OP_ENABLED() && PERFBPF_SPAN_ENABLED() &&
-			 perfbpf_span_end_semaphore) && perfbpf_now_ns() < end && !stop)
+			 PERFBPF__ANY(span_end)) && perfbpf_now_ns() < end && !stop)
 			usleep(1000);
 		if (PERFBPF_ENABLED())
 			usleep(50000);

@@ -30,6 +30,7 @@ struct cli_opts {
 	uint64_t max_threads;
 	bool quiet;
 	bool attribution;
+	bool per_event; /* --per-event-probes */
 	unsigned repeat;        /* run: how many times to run the command (default 1) */
 	struct otlp_flags otlp_flags; /* attach, run: span export as given */
 	struct otlp_config otlp;      /* ... resolved with the OTEL_* variables (otlp_flags.enabled) */

@@ -22,6 +22,9 @@ static const struct argp_option trace_options[] = {
 	  "switches and migrations, from the scheduler tracepoints (default: on)", 1 },
 	{ "no-attribution", OPT_NO_ATTRIBUTION, NULL, 0,
 	  "Do not attach to the scheduler tracepoints", 1 },
+	{ "per-event-probes", OPT_PER_EVENT, NULL, 0,
+	  "Trap on every event at the per-event probes, even in engines that record their events "
+	  "themselves (probe ABI v3; see README.md): for comparing the two", 1 },
 	{ "repeat", OPT_REPEAT, "N", 0,
 	  "run: run the command N times in a row (default 1); the report pools every run and the "
 	  "JSON summary keeps each run's statistics and histograms for 'perfbpf gate'", 1 },

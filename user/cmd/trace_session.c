@@ -273,6 +273,7 @@ int trace_session__init(struct session *s, const struct cli_opts *o, int pid)
 		.max_threads = (uint32_t)o->max_threads,
 		.attribution = o->attribution,
 		.span_notes = o->otlp_flags.enabled,
+		.per_event = o->per_event,
 		.on_event = on_event,
 		.on_note = on_note,
 		.ctx = s,

@@ -114,6 +114,12 @@ static enum record_type decode(const void *data, size_t size, struct perfbpf_eve
 		return op_packed(data, size, scratch);
 	case PERFBPF_EV_SPAN_PACKED:
 		return span_packed(data, size, scratch);
+	case PERFBPF_EV_V3_BATCH:
+	case PERFBPF_EV_V3_KEYDEF:
+	case PERFBPF_EV_V3_EXIT:
+	case PERFBPF_EV_V3_SCHED:
+	case PERFBPF_EV_V3_END:
+		return RECORD_V3;
 	case PERFBPF_EV_OP:
 	case PERFBPF_EV_SPAN:
 		if (size < sizeof(struct perfbpf_event))

@@ -15,6 +15,7 @@ enum record_type {
 	RECORD_EVENT,     /* an op or span: *ev */
 	RECORD_NOTE,      /* a span attribute, event or error: *note (points into the record) */
 	RECORD_MALFORMED, /* too short for its kind, an unknown kind, or lengths that do not fit */
+	RECORD_V3,        /* a probe ABI v3 record: for the batch decoder (batch_decoder.h) */
 };
 
 struct record_counts {

@@ -19,6 +19,7 @@ struct ring_consumer {
 	struct perfbpf_event decoded;  /* a compact record as the event it stands for */
 	struct perfbpf_event resolved; /* an event with its PERFBPF_F_REF_* fields read */
 	struct ring_consumer_counts counts;
+	struct batch_decoder *batches; /* probe ABI v3 records */
 	int cb_err;
 	bool sliced;                   /* of the current poll */
 	uint64_t slice_start, consumed;
@@ -76,6 +77,9 @@ static int on_sample(void *ctx, void *data, size_t size)
 	switch (record__decode(data, size, &rc->decoded, &ev, &note, &rc->counts.records)) {
 	case RECORD_MALFORMED:
 		return 0;
+	case RECORD_V3:
+		err = batch_decoder__record(rc->batches, data, size);
+		break;
 	case RECORD_NOTE:
 		err = rc->opts.on_note ? rc->opts.on_note(rc->opts.ctx, note) : 0;
 		break;
@@ -107,10 +111,17 @@ struct ring_consumer *ring_consumer__new(int map_fd, const struct ring_consumer_
 		return NULL;
 	rc->opts = *o;
 	rc->ro = ro;
+	rc->batches = batch_decoder__new(o->on_event, o->ctx, o->start_ns, o->clock, o->attribution);
+	if (!rc->batches) {
+		free(rc);
+		errno = ENOMEM;
+		return NULL;
+	}
 	rc->rb = ring_buffer__new(map_fd, on_sample, rc, NULL);
 	if (!rc->rb) {
 		int err = errno;
 
+		batch_decoder__free(rc->batches);
 		free(rc);
 		errno = err;
 		return NULL;
@@ -123,6 +134,7 @@ void ring_consumer__free(struct ring_consumer *rc)
 	if (!rc)
 		return;
 	ring_buffer__free(rc->rb);
+	batch_decoder__free(rc->batches);
 	free(rc);
 }
 
@@ -153,6 +165,12 @@ int ring_consumer__drain(struct ring_consumer *rc)
 
 	rc->sliced = false; /* everything, however long it takes */
 	n = ring_buffer__consume(rc->rb);
+	if (n >= 0) {
+		int err = batch_decoder__finish(rc->batches);
+
+		if (err)
+			return err;
+	}
 
 	return n < 0 && rc->cb_err ? rc->cb_err : n;
 }
@@ -160,4 +178,9 @@ int ring_consumer__drain(struct ring_consumer *rc)
 const struct ring_consumer_counts *ring_consumer__counts(const struct ring_consumer *rc)
 {
 	return &rc->counts;
+}
+
+const struct batch_counts *ring_consumer__batch_counts(const struct ring_consumer *rc)
+{
+	return batch_decoder__counts(rc->batches);
 }

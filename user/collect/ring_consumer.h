@@ -11,6 +11,7 @@
 
 #include "bpf/perfbpf.h"
 #include "user/attach/ro_strings.h"
+#include "user/collect/batch_decoder.h"
 #include "user/collect/record.h"
 
 typedef int (*ring_event_fn)(void *ctx, const struct perfbpf_event *e);
@@ -22,6 +23,9 @@ struct ring_consumer_opts {
 	void *ctx;
 	/* non-zero: a stop was asked; a sliced poll returns soon (see ring_consumer__poll) */
 	const volatile sig_atomic_t *stop;
+	uint64_t start_ns;               /* ABI v3 records stamped before this are not the session's */
+	const struct tsc_clock *clock;   /* converts ABI v3 TSC stamps */
+	bool attribution;                /* ABI v3 spans carry scheduler attribution */
 };
 
 /* What the consumer counted. */
@@ -46,5 +50,7 @@ int ring_consumer__poll(struct ring_consumer *rc, int timeout_ms, bool sliced);
  * detached). */
 int ring_consumer__drain(struct ring_consumer *rc);
 const struct ring_consumer_counts *ring_consumer__counts(const struct ring_consumer *rc);
+/* What the ABI v3 decoder counted. */
+const struct batch_counts *ring_consumer__batch_counts(const struct ring_consumer *rc);
 
 #endif

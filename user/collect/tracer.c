@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <linux/capability.h>
+#include <linux/perf_event.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +85,18 @@ static bool kernel_has_func(const char *name)
 	return found;
 }
 
+static bool kernel_has_btf_type(const char *name)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool found;
+
+	if (!btf)
+		return false;
+	found = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF) >= 0;
+	btf__free(btf);
+	return found;
+}
+
 int tracer__check_privileges(void)
 {
 	const char *caps = missing_caps();
@@ -144,6 +157,20 @@ static int tracer_open(struct tracer *t)
 	t->skel->rodata->aggregate = opts->aggregate;
 	t->skel->rodata->mon_per_pid = opts->per_pid;
 	t->skel->rodata->span_notes = opts->span_notes;
+	if (!opts->batches) {
+		bpf_program__set_autoload(t->skel->progs.perfbpf_v3_switch, false);
+		bpf_program__set_autoload(t->skel->progs.perfbpf_v3_tick, false);
+		bpf_program__set_autoload(t->skel->progs.perfbpf_v3_exit, false);
+		bpf_program__set_autoload(t->skel->progs.perfbpf_v3_exec, false);
+	}
+	if (!opts->batches || !opts->attribution) {
+		bpf_program__set_autoload(t->skel->progs.perfbpf_v3_wakeup, false);
+		bpf_program__set_autoload(t->skel->progs.perfbpf_v3_wakeup_new, false);
+	}
+	if (opts->batches && !kernel_has_btf_type("btf_trace_sched_prepare_exec")) {
+		/* before Linux 6.10: records pending at exec are not collected (counted nowhere) */
+		bpf_program__set_autoload(t->skel->progs.perfbpf_v3_exec, false);
+	}
 	if (!opts->attribution) {
 		/* not even loaded: no cost on context switches */
 		bpf_program__set_autoload(t->skel->progs.perfbpf_sched_switch, false);
@@ -189,6 +216,71 @@ static int tracer_load(struct tracer *t)
 	return err;
 }
 
+/* ABI v3's collectors: a context switch away from a thread, its exit and exec, and a timer
+ * tick on every CPU for a thread that runs without switching. */
+static int attach_batch_collectors(struct tracer *t)
+{
+	struct perfbpf_bpf *k = t->skel;
+	struct perf_event_attr pa = {
+		.type = PERF_TYPE_SOFTWARE, .size = sizeof(pa), .config = PERF_COUNT_SW_CPU_CLOCK,
+		.sample_freq = V3_TICK_HZ, .freq = 1,
+	};
+	int err;
+
+	k->links.perfbpf_v3_switch = bpf_program__attach(k->progs.perfbpf_v3_switch);
+	k->links.perfbpf_v3_exit = k->links.perfbpf_v3_switch ?
+		bpf_program__attach(k->progs.perfbpf_v3_exit) : NULL;
+	if (!k->links.perfbpf_v3_exit) {
+		err = -errno;
+		pb_err("cannot attach to the sched_switch and sched_process_exit tracepoints: %s",
+		       strerror(-err));
+		return err;
+	}
+	if (t->opts.attribution) {
+		k->links.perfbpf_v3_wakeup = bpf_program__attach(k->progs.perfbpf_v3_wakeup);
+		k->links.perfbpf_v3_wakeup_new = k->links.perfbpf_v3_wakeup ?
+			bpf_program__attach(k->progs.perfbpf_v3_wakeup_new) : NULL;
+		if (!k->links.perfbpf_v3_wakeup_new) {
+			err = -errno;
+			pb_err("cannot attach to the scheduler tracepoints for --attribution: %s "
+			       "(use --no-attribution)", strerror(-err));
+			return err;
+		}
+	}
+	if (bpf_program__autoload(k->progs.perfbpf_v3_exec)) {
+		k->links.perfbpf_v3_exec = bpf_program__attach(k->progs.perfbpf_v3_exec);
+		if (!k->links.perfbpf_v3_exec)
+			pb_debug("cannot attach to sched_prepare_exec (%s): records pending at exec "
+				 "are not collected", strerror(errno));
+	}
+	t->tick_links = calloc((size_t)t->ncpus, sizeof(*t->tick_links));
+	if (!t->tick_links)
+		return -ENOMEM;
+	for (int cpu = 0; cpu < t->ncpus; cpu++) {
+		int fd = (int)syscall(SYS_perf_event_open, &pa, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+		struct bpf_link *l;
+
+		if (fd < 0) {
+			if (errno == ENODEV || errno == EINVAL)
+				continue; /* a possible CPU that is not online */
+			err = -errno;
+			pb_err("cannot open the periodic collector's timer on CPU %d: %s", cpu,
+			       strerror(-err));
+			return err;
+		}
+		l = bpf_program__attach_perf_event(k->progs.perfbpf_v3_tick, fd);
+		if (!l) {
+			err = -errno;
+			close(fd);
+			pb_err("cannot attach the periodic collector on CPU %d: %s", cpu,
+			       strerror(-err));
+			return err;
+		}
+		t->tick_links[t->ntick_links++] = l;
+	}
+	return 0;
+}
+
 /* Phase 3: the tracepoints attached (thread exit; the scheduler with --attribution; the mmap
  * lock, so that strings may stay in the target); USDTs attach per object later. */
 static int tracer_attach_kernel(struct tracer *t)
@@ -216,6 +308,11 @@ static int tracer_attach_kernel(struct tracer *t)
 			       "(use --no-attribution)", strerror(-err));
 			return err;
 		}
+	}
+	if (t->opts.batches) {
+		err = attach_batch_collectors(t);
+		if (err)
+			return err;
 	}
 	ro_programs(k, ro_progs);
 	for (int i = 0; i < RO_PROGS && ro; i++) {
@@ -248,6 +345,11 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 	if (!t)
 		return -ENOMEM;
 	t->opts = *opts;
+	t->opts.batches = !opts->aggregate && !opts->span_notes && !opts->per_event;
+	/* the TSC line's first two points, 2 ms apart (refined at every poll) */
+	tsc_clock__sample(&t->clock, 0);
+	usleep(2000);
+	tsc_clock__sample(&t->clock, 0);
 	t->ncpus = libbpf_num_possible_cpus();
 	if (t->ncpus <= 0) {
 		err = t->ncpus ? t->ncpus : -EINVAL;
@@ -262,7 +364,10 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 	t->rc = ring_consumer__new(bpf_map__fd(t->skel->maps.events),
 				   &(struct ring_consumer_opts){ .on_event = opts->on_event,
 								 .on_note = opts->on_note,
-								 .ctx = opts->ctx, .stop = opts->stop },
+								 .ctx = opts->ctx, .stop = opts->stop,
+								 .start_ns = t->clock.ns0,
+								 .clock = &t->clock,
+								 .attribution = opts->attribution },
 				   t->ro);
 	if (!t->rc) {
 		err = -errno;
@@ -288,6 +393,9 @@ void tracer__free(struct tracer *t)
 	if (!t)
 		return;
 	ring_consumer__free(t->rc);
+	for (int i = 0; i < t->ntick_links; i++)
+		bpf_link__destroy(t->tick_links[i]);
+	free(t->tick_links);
 	for (int i = 0; i < RO_PROGS; i++)
 		bpf_link__destroy(t->ro_links[i]);
 	/* one grace period per link, whatever its number of sites */
@@ -333,13 +441,17 @@ int tracer__refresh_strings(struct tracer *t, int pid, bool rescan)
 	return 0;
 }
 
+#define CLOCK_PAIR_GAP_NS 50000000ull /* a new TSC pair at most every 50 ms */
+
 int tracer__poll(struct tracer *t, int timeout_ms)
 {
+	tsc_clock__sample(&t->clock, CLOCK_PAIR_GAP_NS); /* the TSC line refined */
 	return ring_consumer__poll(t->rc, timeout_ms, t->nlinks > 0);
 }
 
 int tracer__drain(struct tracer *t)
 {
+	tsc_clock__sample(&t->clock, 0);
 	return ring_consumer__drain(t->rc);
 }
 

@@ -26,6 +26,9 @@ struct tracer_opts {
 	bool per_pid;          /* monitor: keys include the process id */
 	uint32_t max_keys;     /* monitor: size of the kernel key table */
 	bool span_notes;       /* OTLP: attach the span annotation probes; ops carry their span */
+	bool per_event;        /* attach the per-event probes even where an object has ABI v3 */
+	bool batches;          /* set by tracer__new: ABI v3 collection is on (not monitor, OTLP
+				* or per_event) */
 	tracer_event_fn on_event;
 	tracer_note_fn on_note; /* span notes, when span_notes */
 	void *ctx;

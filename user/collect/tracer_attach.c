@@ -12,7 +12,7 @@ const struct probe_def tracer_probes[] = {
 #define PROBE(name, abi) { #name, abi, offsetof(struct perfbpf_bpf, progs.perfbpf_##name) }
 	PROBE(op, 1), PROBE(span_begin, 1), PROBE(span_end, 1),
 	PROBE(span_attr_str, 2), PROBE(span_attr_int, 2), PROBE(span_attr_double, 2),
-	PROBE(span_event, 2), PROBE(span_error, 2),
+	PROBE(span_event, 2), PROBE(span_error, 2), PROBE(flush, 3),
 #undef PROBE
 };
 const size_t tracer_nprobes = sizeof(tracer_probes) / sizeof(tracer_probes[0]);
@@ -28,6 +28,9 @@ static const struct probe_def *probe_named(const char *name)
 int tracer__attach(struct tracer *t, int pid, const char *path, const char *display,
 		   const struct sdt_notes *notes)
 {
+	/* an object with ABI v3 records its ops and spans itself: its per-event probes stay
+	 * detached (they would count every event twice) */
+	bool v3 = t->opts.batches && sdt__count(notes, "perfbpf", "flush") > 0;
 	int sites = 0;
 
 	for (size_t i = 0; i < tracer_nprobes; i++) {
@@ -35,7 +38,7 @@ int tracer__attach(struct tracer *t, int pid, const char *path, const char *disp
 		size_t cnt = sdt__count(notes, "perfbpf", p->name);
 		int link, *links;
 
-		if (cnt == 0 || !probe_used(&t->opts, p))
+		if (cnt == 0 || !probe_used(&t->opts, p) || (v3 && p->abi == 1))
 			continue;
 		link = usdt_multi__attach(bpf_program__fd(probe_prog(t, p)), &t->specs, path, pid,
 					  notes, "perfbpf", p->name);

@@ -61,6 +61,20 @@ int tracer__counters(struct tracer *t, uint64_t out[PERFBPF_CNT__MAX])
 	out[PERFBPF_CNT_STR_FAULT] += c->ro_faults;
 	out[PERFBPF_CNT_STR_TRUNCATED] += c->ro_truncated;
 	out[PERFBPF_CNT_MALFORMED_RECORD] = c->records.malformed;
+	/* ABI v3: the consumer rebuilds spans, so it counts what the kernel's span stack would */
+	{
+		const struct batch_counts *b = ring_consumer__batch_counts(t->rc);
+
+		out[PERFBPF_CNT_MALFORMED_RECORD] += b->malformed;
+		out[PERFBPF_CNT_V3_UNDEFINED_KEY] += b->undefined_key;
+		out[PERFBPF_CNT_STR_FAULT] += b->str_fault;
+		out[PERFBPF_CNT_STR_TRUNCATED] += b->str_truncated;
+		out[PERFBPF_CNT_SPAN_UNMATCHED_END] += b->span_unmatched_end;
+		out[PERFBPF_CNT_SPAN_MISMATCH] += b->span_mismatch;
+		out[PERFBPF_CNT_SPAN_ABANDONED] += b->span_abandoned;
+		out[PERFBPF_CNT_SPAN_DEPTH_OVERFLOW] += b->span_depth_overflow;
+		out[PERFBPF_CNT_SPAN_UNFINISHED] += b->span_unfinished;
+	}
 	free(vals);
 	return 0;
 }

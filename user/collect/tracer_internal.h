@@ -16,8 +16,11 @@
 #include "user/attach/usdt_multi.h"
 #include "user/collect/ring_consumer.h"
 #include "user/collect/tracer.h"
+#include "user/collect/tsc_clock.h"
 
 #define RO_PROGS 3 /* see ro_programs */
+#define V3_TICK_HZ 20 /* the periodic collector: pending records of a running thread wait at most
+		       * 1 / V3_TICK_HZ s (docs/RELIABILITY.md) */
 
 /* Distinct probe argument layouts perfbpf can hold (libbpf's default is 256). */
 #define USDT_SPECS 4096
@@ -43,6 +46,9 @@ struct tracer {
 	int ncpus;
 	struct ro_strings *ro; /* strings left in the target's read-only ranges; NULL: all copied */
 	struct bpf_link *ro_links[RO_PROGS];
+	struct bpf_link **tick_links; /* ABI v3's periodic collector, one per CPU */
+	int ntick_links;
+	struct tsc_clock clock;       /* ABI v3 TSC stamps to CLOCK_MONOTONIC */
 };
 
 static inline struct bpf_program *probe_prog(const struct tracer *t, const struct probe_def *p)
@@ -53,6 +59,8 @@ static inline struct bpf_program *probe_prog(const struct tracer *t, const struc
 /* Whether a probe is attached and its program loaded with these options. */
 static inline bool probe_used(const struct tracer_opts *o, const struct probe_def *p)
 {
+	if (p->abi == 3)
+		return o->batches;
 	return p->abi < 2 || o->span_notes;
 }
 

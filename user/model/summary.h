@@ -102,7 +102,7 @@ struct summary {
  * counted by the consumer, on no CPU). */
 static const enum perfbpf_counter summary_drop_counters[] = {
 	PERFBPF_CNT_RB_DROPPED, PERFBPF_CNT_SPAN_NO_STACK, PERFBPF_CNT_SPAN_DEPTH_OVERFLOW,
-	PERFBPF_CNT_MALFORMED_RECORD,
+	PERFBPF_CNT_MALFORMED_RECORD, PERFBPF_CNT_V3_UNCOLLECTED, PERFBPF_CNT_V3_UNDEFINED_KEY,
 };
 #define SUMMARY_DROP_COUNTERS (sizeof(summary_drop_counters) / sizeof(summary_drop_counters[0]))
 

@@ -1,0 +1,466 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* perfbpf probe ABI v3, the engine's side: events recorded into a per-thread buffer in the
+ * engine's own memory, collected by the kernel in batches (layouts: <perfbpf/record_abi.h>).
+ * Included by <perfbpf/probe.h>; engines use the PERFBPF_* macros, never these functions.
+ *
+ * Hot path of an event while a tracer is attached (x86-64): a timestamp (rdtsc on an invariant
+ * TSC, else the vDSO's CLOCK_MONOTONIC), a key id (a call site whose strings are all literals
+ * keeps its id in a static; other sites look it up in a per-thread cache by address and compare
+ * the strings, so a heap buffer reused for another symbol gets its own key), 24 bytes stored and
+ * the cursor advanced. Every PERFBPF_V3_BATCH records, and after defining a new key, the thread
+ * calls its flush site, where perfbpf's BPF program copies the batch out. The engine never waits
+ * for perfbpf: a slow path (a new key, a new thread) takes a process-wide spin lock held for a
+ * hash lookup, and no more.
+ *
+ * Memory: one buffer per thread (64 + 24 * PERFBPF_V3_BATCH bytes plus a 2 KiB cache), reused by
+ * later threads after its thread exits; one key table per executable or shared object (about
+ * 176 bytes per key, PERFBPF_V3_KEYS keys). Not async-signal-safe: do not record from a signal
+ * handler that may interrupt a recording on the same thread. */
+#ifndef PERFBPF_RECORDER_H
+#define PERFBPF_RECORDER_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+#include <cpuid.h>
+
+#include "perfbpf/record_abi.h"
+
+#ifndef PERFBPF_V3_BATCH
+#define PERFBPF_V3_BATCH 1024 /* records per buffer: one flush per this many events */
+#endif
+#ifndef PERFBPF_V3_KEYS
+#define PERFBPF_V3_KEYS 4096 /* distinct (name, symbol, strategy) keys per object */
+#endif
+#define PERFBPF__CACHE 64 /* per-thread cache of non-literal call sites' keys */
+
+#define PERFBPF__HIDDEN __attribute__((weak, visibility("hidden")))
+#define PERFBPF__UNUSED __attribute__((unused))
+
+struct perfbpf__cache_ent {
+	const char *p[3];
+	uint32_t key;
+	uint32_t unreadable; /* a string could not be read: never compare, intern again */
+};
+
+/* Engine-private tail of a thread's buffer (perfbpf never reads it). */
+struct perfbpf__tail {
+	struct perfbpf_tbuf *next_free;
+	struct perfbpf__cache_ent cache[PERFBPF__CACHE];
+	unsigned short sem_seen; /* the flush semaphore when the thread last flushed */
+};
+
+/* One per executable or shared object (hidden): its key table and buffer pool. */
+struct perfbpf__proc {
+	struct perfbpf_keytab *tab;
+	uint32_t *index; /* 2 * PERFBPF_V3_KEYS slots: key ids by hash of the names, 0 empty */
+	struct perfbpf_tbuf *free_bufs;
+	int lock;
+	int state; /* 0 not set up, 1 ready, 2 failed (recording stays off) */
+	int tsc;
+	pthread_key_t tkey;
+};
+
+PERFBPF__HIDDEN struct perfbpf__proc perfbpf__proc;
+PERFBPF__HIDDEN __thread struct perfbpf_tbuf *perfbpf__tls
+	__attribute__((tls_model("initial-exec")));
+
+#define PERFBPF__BUF_BYTES                                                                      \
+	(sizeof(struct perfbpf_tbuf) + PERFBPF_V3_BATCH * sizeof(struct perfbpf_rec) +          \
+	 sizeof(struct perfbpf__tail))
+
+static inline struct perfbpf_rec *perfbpf__recs(struct perfbpf_tbuf *b)
+{
+	return (struct perfbpf_rec *)(b + 1);
+}
+
+static inline struct perfbpf__tail *perfbpf__tail_of(struct perfbpf_tbuf *b)
+{
+	return (struct perfbpf__tail *)(perfbpf__recs(b) + PERFBPF_V3_BATCH);
+}
+
+/* The flush site: a function whose first instruction is a 1-byte NOP with the SDT note
+ * perfbpf:flush(8@%rdi), the buffer's address; the kernel emulates a NOP without
+ * single-stepping it. Not the 5-byte NOP that Linux 6.18 rewrites into a call to its uprobe
+ * trampoline: a forked child inherits the call but not the trampoline, and a child that flushes
+ * would crash (measured here); one trap per batch of PERFBPF_V3_BATCH events costs a few ns per
+ * event either way. One per executable or shared object: the function and its note are a COMDAT
+ * group that the linker keeps once, so the tracer arms one site whose semaphore rises with it. */
+#undef _SDT_NOP
+#define _SDT_NOP nop
+__asm__(".pushsection .text.perfbpf__flush_site,\"axG\",@progbits,perfbpf__flush_site,comdat\n"
+	".weak perfbpf__flush_site\n"
+	".hidden perfbpf__flush_site\n"
+	".type perfbpf__flush_site,@function\n"
+	"perfbpf__flush_site:\n"
+	STAP_PROBE_ASM(perfbpf, flush, 8@%rdi)
+	"ret\n"
+	".size perfbpf__flush_site,.-perfbpf__flush_site\n"
+	".popsection\n");
+void perfbpf__flush_site(struct perfbpf_tbuf *b) __attribute__((visibility("hidden")));
+#undef _SDT_NOP
+#if !defined(PERFBPF_PROBE_SITE_NOP1)
+#define _SDT_NOP PERFBPF__SDT_SITE
+#else
+#define _SDT_NOP nop
+#endif
+
+static inline int perfbpf__invariant_tsc(void)
+{
+	unsigned a, b, c, d;
+
+	if (!__get_cpuid(0x80000000u, &a, &b, &c, &d) || a < 0x80000007u)
+		return 0;
+	__get_cpuid(0x80000007u, &a, &b, &c, &d);
+	return (d >> 8) & 1;
+}
+
+static inline uint64_t perfbpf__ts(void)
+{
+	struct timespec ts;
+
+	if (__builtin_expect(perfbpf__proc.tsc, 1))
+		return __builtin_ia32_rdtsc();
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static inline void perfbpf__lock(void)
+{
+	while (__atomic_exchange_n(&perfbpf__proc.lock, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(&perfbpf__proc.lock, __ATOMIC_RELAXED))
+			__builtin_ia32_pause();
+}
+
+static inline void perfbpf__unlock(void)
+{
+	__atomic_store_n(&perfbpf__proc.lock, 0, __ATOMIC_RELEASE);
+}
+
+/* Calls the flush site, then starts the next batch (one store: see record_abi.h). */
+__attribute__((noinline)) PERFBPF__UNUSED static void perfbpf__flush(struct perfbpf_tbuf *b)
+{
+	uint64_t pos;
+
+	perfbpf__flush_site(b);
+	pos = b->pos;
+	__asm__ volatile("" ::: "memory");
+	b->pos = ((pos >> 32) + 1) << 32;
+}
+
+/* A thread's buffer goes back to the pool when the thread exits: the rest of its records are
+ * flushed first, and its tid cleared so that the kernel's exit hook leaves it alone. */
+PERFBPF__UNUSED static void perfbpf__thread_done(void *p)
+{
+	struct perfbpf_tbuf *b = (struct perfbpf_tbuf *)p;
+
+	if ((uint32_t)b->pos)
+		perfbpf__flush(b);
+	b->tid = 0;
+	perfbpf__lock();
+	perfbpf__tail_of(b)->next_free = perfbpf__proc.free_bufs;
+	perfbpf__proc.free_bufs = b;
+	perfbpf__unlock();
+}
+
+/* In a child after fork: the forking thread's buffer is the parent's copy; its records are the
+ * parent's (collected from the parent). */
+PERFBPF__UNUSED static void perfbpf__after_fork(void)
+{
+	struct perfbpf_tbuf *b = perfbpf__tls;
+
+	perfbpf__proc.lock = 0;
+	if (b) {
+		b->tid = (uint32_t)syscall(SYS_gettid);
+		b->pos = ((b->pos >> 32) + 1) << 32;
+	}
+}
+
+__attribute__((noinline, cold)) PERFBPF__UNUSED static int perfbpf__setup(void)
+{
+	size_t tab_bytes = sizeof(struct perfbpf_keytab) +
+			   PERFBPF_V3_KEYS * sizeof(struct perfbpf_keydef);
+	void *m;
+
+	perfbpf__lock();
+	if (perfbpf__proc.state) {
+		perfbpf__unlock();
+		return perfbpf__proc.state == 1;
+	}
+	perfbpf__proc.state = 2;
+	m = mmap(NULL, tab_bytes + 2 * PERFBPF_V3_KEYS * sizeof(uint32_t), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m != MAP_FAILED && pthread_key_create(&perfbpf__proc.tkey, perfbpf__thread_done) == 0) {
+		perfbpf__proc.tab = (struct perfbpf_keytab *)m;
+		perfbpf__proc.index = (uint32_t *)((char *)m + tab_bytes);
+		perfbpf__proc.tab->cap = PERFBPF_V3_KEYS;
+		perfbpf__proc.tab->magic = PERFBPF_KEYTAB_MAGIC;
+		perfbpf__proc.tsc = perfbpf__invariant_tsc();
+		pthread_atfork(NULL, NULL, perfbpf__after_fork);
+		perfbpf__proc.state = 1;
+	}
+	perfbpf__unlock();
+	return perfbpf__proc.state == 1;
+}
+
+/* The calling thread's buffer, made (or taken from the pool) and registered with the tracer by a
+ * flush; NULL if memory cannot be had (nothing is recorded then). */
+__attribute__((noinline, cold)) PERFBPF__UNUSED static struct perfbpf_tbuf *perfbpf__thread_init(void)
+{
+	struct perfbpf_tbuf *b;
+
+	if (!perfbpf__setup())
+		return NULL;
+	perfbpf__lock();
+	b = perfbpf__proc.free_bufs;
+	if (b)
+		perfbpf__proc.free_bufs = perfbpf__tail_of(b)->next_free;
+	perfbpf__unlock();
+	if (!b) {
+		void *m = mmap(NULL, PERFBPF__BUF_BYTES, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (m == MAP_FAILED)
+			return NULL;
+		b = (struct perfbpf_tbuf *)m;
+		b->cap = PERFBPF_V3_BATCH;
+		b->version = PERFBPF_ABI_V3;
+		b->keytab = (uint64_t)(uintptr_t)perfbpf__proc.tab;
+		b->magic = PERFBPF_TBUF_MAGIC;
+	}
+	memset(perfbpf__tail_of(b)->cache, 0, sizeof(perfbpf__tail_of(b)->cache));
+	b->flags = perfbpf__proc.tsc ? PERFBPF_TBUF_TSC : 0;
+	b->tid = (uint32_t)syscall(SYS_gettid);
+	b->pos = ((b->pos >> 32) + 1) << 32;
+	perfbpf__tls = b;
+	pthread_setspecific(perfbpf__proc.tkey, b);
+	perfbpf__tail_of(b)->sem_seen = perfbpf_flush_semaphore;
+	perfbpf__flush(b);
+	return b;
+}
+
+/* Whether s (NULL: "") equals the field f of n bytes as the field would hold it. */
+static inline int perfbpf__name_eq(const char *s, const char *f, size_t n)
+{
+	size_t i = 0;
+
+	if (!s)
+		return f[0] == '\0';
+	for (; i + 1 < n; i++) {
+		if (s[i] != f[i])
+			return 0;
+		if (!s[i])
+			return 1;
+	}
+	return f[i] == '\0';
+}
+
+static inline int perfbpf__def_eq(const struct perfbpf_keydef *d, const char *m, const char *s,
+				  const char *st)
+{
+	return perfbpf__name_eq(m, d->metric, sizeof(d->metric)) &&
+	       perfbpf__name_eq(s, d->symbol, sizeof(d->symbol)) &&
+	       perfbpf__name_eq(st, d->strategy, sizeof(d->strategy));
+}
+
+/* Copies the string at s (NULL: "") into a zero-padded field of n bytes without trusting s: the
+ * bytes are read with process_vm_readv, which stops at an unmapped page instead of faulting.
+ * Returns PERFBPF_KEYDEF_FAULT if s could not be read (the field is then what could be read,
+ * or ""), PERFBPF_KEYDEF_TRUNCATED if it is longer than the field, else 0. */
+static inline uint32_t perfbpf__name_read(char *dst, const char *s, size_t n)
+{
+	struct iovec local = { dst, n }, remote = { (void *)(uintptr_t)s, n };
+	ssize_t got = 0;
+	size_t len;
+
+	memset(dst, 0, n);
+	if (!s)
+		return 0;
+	/* the whole field, else up to the end of the string's page (a string near a page's end) */
+	got = syscall(SYS_process_vm_readv, getpid(), &local, 1, &remote, 1, 0);
+	if (got < 0) {
+		remote.iov_len = local.iov_len = 4096 - ((uintptr_t)s & 4095);
+		if (remote.iov_len > n)
+			remote.iov_len = local.iov_len = n;
+		got = syscall(SYS_process_vm_readv, getpid(), &local, 1, &remote, 1, 0);
+	}
+	if (got <= 0) {
+		memset(dst, 0, n);
+		return PERFBPF_KEYDEF_FAULT;
+	}
+	len = strnlen(dst, (size_t)got);
+	if (len < (size_t)got) {
+		memset(dst + len, 0, n - len);
+		return 0;
+	}
+	dst[n - 1] = '\0';
+	if ((size_t)got < n)
+		return PERFBPF_KEYDEF_FAULT | PERFBPF_KEYDEF_TRUNCATED;
+	return PERFBPF_KEYDEF_TRUNCATED; /* exactly n - 1 bytes and a NUL would have fit: see below */
+}
+
+static inline uint64_t perfbpf__hash_name(uint64_t h, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n && s[i]; i++)
+		h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
+	return (h ^ 0xff) * 0x100000001b3ull;
+}
+
+/* The key id of (m, s, st) in the object's table, added (and flushed, so that its definition
+ * reaches the tracer before its first record) if new; 0 when the table is full. *unreadable is
+ * set when a string could not be read. */
+__attribute__((noinline)) PERFBPF__UNUSED static uint32_t
+perfbpf__intern(const char *m, const char *s, const char *st, uint32_t *unreadable)
+{
+	struct perfbpf_keytab *t;
+	struct perfbpf_keydef *defs, nd;
+	uint64_t h = 0xcbf29ce484222325ull;
+	uint32_t mask = 2 * PERFBPF_V3_KEYS - 1, i, id = 0, fl;
+	int added = 0;
+
+	if (!perfbpf__setup())
+		return 0;
+	t = perfbpf__proc.tab;
+	defs = (struct perfbpf_keydef *)(t + 1);
+	fl = perfbpf__name_read(nd.metric, m, sizeof(nd.metric)) |
+	     perfbpf__name_read(nd.symbol, s, sizeof(nd.symbol)) |
+	     perfbpf__name_read(nd.strategy, st, sizeof(nd.strategy));
+	*unreadable = (fl & PERFBPF_KEYDEF_FAULT) != 0;
+	h = perfbpf__hash_name(h, nd.metric, sizeof(nd.metric));
+	h = perfbpf__hash_name(h, nd.symbol, sizeof(nd.symbol));
+	h = perfbpf__hash_name(h, nd.strategy, sizeof(nd.strategy));
+	h ^= fl;
+	perfbpf__lock();
+	for (i = (uint32_t)h & mask;; i = (i + 1) & mask) {
+		uint32_t k = perfbpf__proc.index[i];
+		const struct perfbpf_keydef *d;
+
+		if (k == 0)
+			break;
+		d = &defs[k - 1];
+		if ((d->ready >> 1) == fl && !memcmp(d->metric, nd.metric, sizeof(nd.metric) +
+						     sizeof(nd.symbol) + sizeof(nd.strategy))) {
+			id = k;
+			break;
+		}
+	}
+	if (!id) {
+		if (t->count < t->cap) {
+			struct perfbpf_keydef *d = &defs[t->count];
+
+			memcpy(d->metric, nd.metric, sizeof(nd.metric) + sizeof(nd.symbol) +
+						     sizeof(nd.strategy));
+			d->id = id = t->count + 1;
+			__atomic_store_n(&d->ready, 1 | fl << 1, __ATOMIC_RELEASE);
+			__atomic_store_n(&t->count, t->count + 1, __ATOMIC_RELEASE);
+			perfbpf__proc.index[i] = id;
+			added = 1;
+		} else {
+			t->full++;
+		}
+	}
+	perfbpf__unlock();
+	if (added && perfbpf__tls)
+		perfbpf__flush(perfbpf__tls);
+	return id;
+}
+
+/* The key of a call site whose arguments are not all literals: a per-thread cache by address,
+ * checked against the strings' current contents. */
+static inline uint32_t perfbpf__key_dyn(struct perfbpf_tbuf *b, const char *m, const char *s,
+					const char *st)
+{
+	uintptr_t h = ((uintptr_t)m ^ ((uintptr_t)s >> 3) ^ ((uintptr_t)st >> 5)) * 0x9e3779b97f4a7c15ull;
+	struct perfbpf__cache_ent *e = &perfbpf__tail_of(b)->cache[h >> 58];
+	const struct perfbpf_keydef *d;
+
+	if (e->key && !e->unreadable && e->p[0] == m && e->p[1] == s && e->p[2] == st) {
+		d = (const struct perfbpf_keydef *)(perfbpf__proc.tab + 1) + (e->key - 1);
+		if (perfbpf__def_eq(d, m, s, st))
+			return e->key;
+	}
+	e->key = perfbpf__intern(m, s, st, &e->unreadable);
+	e->p[0] = m;
+	e->p[1] = s;
+	e->p[2] = st;
+	return e->key;
+}
+
+/* The thread's buffer, set up on first use and re-registered when the flush semaphore changes
+ * (a tracer attached or detached), or NULL. */
+static inline struct perfbpf_tbuf *perfbpf__buf(void)
+{
+	struct perfbpf_tbuf *b = perfbpf__tls;
+
+	if (__builtin_expect(!b, 0))
+		return perfbpf__thread_init();
+	if (__builtin_expect(perfbpf__tail_of(b)->sem_seen != perfbpf_flush_semaphore, 0)) {
+		perfbpf__tail_of(b)->sem_seen = perfbpf_flush_semaphore;
+		perfbpf__flush(b);
+	}
+	return b;
+}
+
+static inline void perfbpf__put(struct perfbpf_tbuf *b, uint32_t kind, uint32_t key, uint64_t value)
+{
+	uint64_t pos = b->pos;
+	uint32_t h = (uint32_t)pos;
+	struct perfbpf_rec *r = perfbpf__recs(b) + h;
+
+	r->key = key;
+	r->kind = kind;
+	r->ts = perfbpf__ts();
+	r->value = value;
+	__asm__ volatile("" ::: "memory"); /* the record before the cursor that publishes it */
+	b->pos = pos + 1;
+	if (__builtin_expect(h + 1 >= PERFBPF_V3_BATCH, 0))
+		perfbpf__flush(b);
+}
+
+/* Records one event: `site` caches the key of a call site whose strings are all literals. */
+static inline void perfbpf__record(uint32_t *site, int literal, uint32_t kind, const char *m,
+				   const char *s, const char *st, uint64_t value)
+{
+	struct perfbpf_tbuf *b = perfbpf__buf();
+	uint32_t key;
+
+	if (__builtin_expect(!b, 0))
+		return;
+	if (literal) {
+		key = __atomic_load_n(site, __ATOMIC_RELAXED);
+		if (__builtin_expect(!key, 0)) {
+			uint32_t unreadable;
+
+			key = perfbpf__intern(m, s, st, &unreadable);
+			__atomic_store_n(site, key, __ATOMIC_RELAXED);
+		}
+	} else {
+		key = perfbpf__key_dyn(b, m, s, st);
+	}
+	perfbpf__put(b, kind, key, value);
+}
+
+/* Whether a string argument is a literal (or NULL): its contents are then fixed for the
+ * program's life, and its call site may keep its key. */
+#define PERFBPF__LIT(x)                                                                         \
+	((__builtin_constant_p((x) == 0) && (x) == 0) ||                                        \
+	 __builtin_constant_p(((const char *)(x))[0]))
+
+#define PERFBPF__RECORD(kind, m, s, st, value)                                                  \
+	do {                                                                                    \
+		static uint32_t perfbpf__site_key;                                              \
+		_Pragma("GCC diagnostic push")                                                  \
+		_Pragma("GCC diagnostic ignored \"-Warray-bounds\"")                            \
+		perfbpf__record(&perfbpf__site_key,                                             \
+				PERFBPF__LIT(m) && PERFBPF__LIT(s) && PERFBPF__LIT(st), (kind), \
+				(const char *)(m), (const char *)(s), (const char *)(st),       \
+				(uint64_t)(value));                                             \
+		_Pragma("GCC diagnostic pop")                                                   \
+	} while (0)
+
+#endif /* PERFBPF_RECORDER_H */

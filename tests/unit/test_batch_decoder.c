@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* Unit tests: probe ABI v3 records to events (user/collect/batch_decoder.c). Known answers for
+ * ops, nested spans (parents, traces, self time), two buffers of one thread ordered by their
+ * stamps, scheduler attribution that sums to each span, and every record that must be counted
+ * instead of used. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "user/collect/batch_decoder.h"
+
+#define PID 100
+#define TID 101
+#define TAB_A 0x1000
+#define TAB_B 0x2000
+
+struct got {
+	struct perfbpf_event ev[64];
+	size_t n;
+};
+
+static int collect(void *ctx, const struct perfbpf_event *e)
+{
+	struct got *g = ctx;
+
+	assert_true(g->n < 64);
+	g->ev[g->n++] = *e;
+	return 0;
+}
+
+static struct tsc_clock clk; /* unused: the records below carry CLOCK_MONOTONIC stamps */
+
+static struct batch_decoder *new_decoder(struct got *g, bool attribution)
+{
+	struct batch_decoder *d;
+
+	memset(g, 0, sizeof(*g));
+	d = batch_decoder__new(collect, g, 1000, &clk, attribution);
+	assert_non_null(d);
+	return d;
+}
+
+static void def(struct batch_decoder *d, uint64_t tab, uint32_t id, const char *m, const char *s,
+		const char *st, uint32_t flags)
+{
+	struct perfbpf_v3_keydef r = { .kind = PERFBPF_EV_V3_KEYDEF, .pid = PID, .tid = TID,
+				       .keytab = tab };
+
+	r.def.ready = 1 | flags << 1;
+	r.def.id = id;
+	strcpy(r.def.metric, m);
+	strcpy(r.def.symbol, s);
+	strcpy(r.def.strategy, st);
+	assert_int_equal(batch_decoder__record(d, &r, sizeof(r)), 0);
+}
+
+/* One chunk of n records of buffer `tab`, then (if end) the end of the collection. */
+static void chunk(struct batch_decoder *d, uint64_t tab, const struct perfbpf_rec *recs, uint32_t n,
+		  bool end)
+{
+	size_t size = sizeof(struct perfbpf_v3_batch) + n * sizeof(*recs);
+	struct perfbpf_v3_batch *h = calloc(1, size);
+	struct perfbpf_v3_exit x = { .kind = PERFBPF_EV_V3_END, .pid = PID, .tid = TID };
+
+	assert_non_null(h);
+	*h = (struct perfbpf_v3_batch){ .kind = PERFBPF_EV_V3_BATCH, .pid = PID, .tid = TID,
+					.keytab = tab, .batch = 1, .n = n };
+	memcpy(h + 1, recs, n * sizeof(*recs));
+	assert_int_equal(batch_decoder__record(d, h, size), 0);
+	free(h);
+	if (end)
+		assert_int_equal(batch_decoder__record(d, &x, sizeof(x)), 0);
+}
+
+#define OP(k, t, dur) { .key = (k), .kind = PERFBPF_REC_OP, .ts = (t), .value = (dur) }
+#define BEGIN(k, t) { .key = (k), .kind = PERFBPF_REC_SPAN_BEGIN, .ts = (t) }
+#define END(k, t) { .key = (k), .kind = PERFBPF_REC_SPAN_END, .ts = (t) }
+
+static void test_ops(void **state)
+{
+	struct got g;
+	struct batch_decoder *d = new_decoder(&g, false);
+	const struct perfbpf_rec r[] = { OP(1, 5000, 40), OP(2, 6000, 7), OP(1, 7000, 41) };
+
+	(void)state;
+	def(d, TAB_A, 1, "tick", "AAPL", "mom", 0);
+	def(d, TAB_A, 2, "tick", "MSFT", "mom", 0);
+	chunk(d, TAB_A, r, 3, true);
+	assert_int_equal(g.n, 3);
+	assert_int_equal(g.ev[0].kind, PERFBPF_EV_OP);
+	assert_string_equal(g.ev[0].names.symbol, "AAPL");
+	assert_string_equal(g.ev[1].names.symbol, "MSFT");
+	assert_int_equal(g.ev[1].duration_ns, 7);
+	assert_int_equal(g.ev[1].self_ns, 7);
+	assert_int_equal(g.ev[2].end_ns, 7000);
+	assert_int_equal(g.ev[2].pid, PID);
+	assert_int_equal(g.ev[2].tid, TID);
+	assert_int_equal(batch_decoder__counts(d)->events, 3);
+	batch_decoder__free(d);
+}
+
+/* outer [2000, 9000) > middle [3000, 8000) > inner [4000, 5000) and [6000, 7500) */
+static void test_nested_spans(void **state)
+{
+	struct got g;
+	struct batch_decoder *d = new_decoder(&g, false);
+	const struct perfbpf_rec r[] = {
+		BEGIN(1, 2000), BEGIN(2, 3000), BEGIN(3, 4000), END(4, 5000),
+		BEGIN(3, 6000), END(4, 7500), END(5, 8000), END(6, 9000),
+	};
+	uint64_t outer, middle;
+
+	(void)state;
+	def(d, TAB_A, 1, "outer", "S", "x", 0);
+	def(d, TAB_A, 2, "middle", "S", "x", 0);
+	def(d, TAB_A, 3, "inner", "S", "x", 0);
+	def(d, TAB_A, 4, "inner", "", "", 0); /* span_end keys carry the name only */
+	def(d, TAB_A, 5, "middle", "", "", 0);
+	def(d, TAB_A, 6, "outer", "", "", 0);
+	chunk(d, TAB_A, r, 8, true);
+	assert_int_equal(g.n, 4);
+	/* in end order: inner, inner, middle, outer */
+	outer = g.ev[3].span_id;
+	middle = g.ev[2].span_id;
+	assert_string_equal(g.ev[3].names.metric, "outer");
+	assert_int_equal(g.ev[3].duration_ns, 7000);
+	assert_int_equal(g.ev[3].self_ns, 2000);
+	assert_int_equal(g.ev[3].parent_id, 0);
+	assert_int_equal(g.ev[3].trace_id, outer);
+	assert_int_equal(g.ev[2].duration_ns, 5000);
+	assert_int_equal(g.ev[2].self_ns, 2500);
+	assert_int_equal(g.ev[2].parent_id, outer);
+	assert_int_equal(g.ev[2].depth, 1);
+	assert_string_equal(g.ev[0].names.symbol, "S"); /* the begin's names */
+	assert_int_equal(g.ev[0].duration_ns, 1000);
+	assert_int_equal(g.ev[1].duration_ns, 1500);
+	assert_int_equal(g.ev[0].parent_id, middle);
+	assert_int_equal(g.ev[1].trace_id, outer);
+	assert_int_equal(g.ev[1].depth, 2);
+	assert_true(g.ev[0].span_id != g.ev[1].span_id);
+	assert_int_equal(g.ev[0].span_id >> 32, TID);
+	batch_decoder__free(d);
+}
+
+/* A thread with an executable's buffer and a library's: one collection's two chunks are put
+ * back in stamp order, so the library's span nests in the executable's. */
+static void test_two_buffers_ordered(void **state)
+{
+	struct got g;
+	struct batch_decoder *d = new_decoder(&g, false);
+	const struct perfbpf_rec exe[] = { BEGIN(1, 2000), OP(3, 2500, 5), END(2, 9000) };
+	const struct perfbpf_rec lib[] = { BEGIN(1, 3000), END(2, 4000) };
+
+	(void)state;
+	def(d, TAB_A, 1, "tick", "S", "x", 0);
+	def(d, TAB_A, 2, "tick", "", "", 0);
+	def(d, TAB_A, 3, "exe.op", "S", "x", 0);
+	def(d, TAB_B, 1, "lib.span", "L", "y", 0);
+	def(d, TAB_B, 2, "lib.span", "", "", 0);
+	chunk(d, TAB_A, exe, 3, false);
+	chunk(d, TAB_B, lib, 2, true);
+	assert_int_equal(g.n, 3);
+	assert_string_equal(g.ev[0].names.metric, "exe.op");
+	assert_string_equal(g.ev[1].names.metric, "lib.span");
+	assert_string_equal(g.ev[2].names.metric, "tick");
+	assert_int_equal(g.ev[1].parent_id, g.ev[2].span_id);
+	assert_int_equal(g.ev[2].self_ns, 6000);
+	assert_int_equal(batch_decoder__counts(d)->span_mismatch, 0);
+	batch_decoder__free(d);
+}
+
+static void sched(struct batch_decoder *d, uint32_t what, uint64_t ts, uint32_t cpu)
+{
+	struct perfbpf_v3_sched r = { .kind = PERFBPF_EV_V3_SCHED, .what = what, .pid = PID,
+				      .tid = TID, .ts_ns = ts, .cpu = cpu };
+
+	assert_int_equal(batch_decoder__record(d, &r, sizeof(r)), 0);
+}
+
+/* span [2000, 10000): runs to 3000, blocked to 5000, runnable to 5500, runs on another CPU to
+ * 7000, preempted to 7300, runs to the end: 5200 on CPU + 800 run queue + 2000 blocked. */
+static void test_attribution(void **state)
+{
+	struct got g;
+	struct batch_decoder *d = new_decoder(&g, true);
+	const struct perfbpf_rec b[] = { BEGIN(1, 2000) };
+	const struct perfbpf_rec e[] = { END(2, 10000) };
+
+	(void)state;
+	def(d, TAB_A, 1, "tick", "S", "x", 0);
+	def(d, TAB_A, 2, "tick", "", "", 0);
+	sched(d, PERFBPF_V3_SCHED_RUNNING, 1500, 0);
+	chunk(d, TAB_A, b, 1, true);
+	sched(d, PERFBPF_V3_SCHED_BLOCKED, 3000, 0);
+	sched(d, PERFBPF_V3_SCHED_WOKEN, 5000, 0);
+	sched(d, PERFBPF_V3_SCHED_RUNNING, 5500, 1);
+	sched(d, PERFBPF_V3_SCHED_PREEMPTED, 7000, 1);
+	sched(d, PERFBPF_V3_SCHED_RUNNING, 7300, 1);
+	chunk(d, TAB_A, e, 1, true);
+	assert_int_equal(g.n, 1);
+	assert_true(g.ev[0].flags & PERFBPF_F_ATTRIBUTED);
+	assert_int_equal(g.ev[0].attr.blocked_ns, 2000);
+	assert_int_equal(g.ev[0].attr.runq_ns, 800);
+	assert_int_equal(g.ev[0].attr.oncpu_ns, 5200);
+	assert_int_equal(g.ev[0].attr.nvcsw, 1);
+	assert_int_equal(g.ev[0].attr.nivcsw, 1);
+	assert_int_equal(g.ev[0].attr.migrations, 1);
+	batch_decoder__free(d);
+}
+
+static void test_bookkeeping_counted(void **state)
+{
+	struct got g;
+	struct batch_decoder *d = new_decoder(&g, false);
+	const struct perfbpf_rec r[] = {
+		OP(9, 5000, 1),     /* never defined */
+		OP(0, 5000, 1),     /* the engine's key table was full */
+		OP(1, 500, 1),      /* before the session */
+		{ .key = 1, .kind = 77, .ts = 5000 }, /* no such kind */
+		END(2, 5100),       /* no span open */
+		BEGIN(1, 6000), BEGIN(1, 6100),
+	};
+	struct perfbpf_v3_exit x = { .kind = PERFBPF_EV_V3_EXIT, .pid = PID, .tid = TID };
+	const struct batch_counts *c = batch_decoder__counts(d);
+
+	(void)state;
+	def(d, TAB_A, 1, "tick", "S", "x", PERFBPF_KEYDEF_TRUNCATED);
+	def(d, TAB_A, 2, "tock", "", "", 0);
+	chunk(d, TAB_A, r, 7, true);
+	assert_int_equal(batch_decoder__record(d, &x, sizeof(x)), 0);
+	assert_int_equal(g.n, 0);
+	assert_int_equal(c->undefined_key, 2);
+	assert_int_equal(c->before_start, 1);
+	assert_int_equal(c->malformed, 1);
+	assert_int_equal(c->span_unmatched_end, 1);
+	assert_int_equal(c->span_unfinished, 2);
+	batch_decoder__free(d);
+}
+
+static void test_malformed_records(void **state)
+{
+	struct got g;
+	struct batch_decoder *d = new_decoder(&g, false);
+	const struct batch_counts *c = batch_decoder__counts(d);
+	struct perfbpf_v3_batch h = { .kind = PERFBPF_EV_V3_BATCH, .pid = PID, .tid = TID,
+				      .keytab = TAB_A, .n = 2 };
+	struct perfbpf_v3_keydef k = { .kind = PERFBPF_EV_V3_KEYDEF, .pid = PID, .keytab = TAB_A };
+	uint32_t kind = PERFBPF_EV_V3_SCHED;
+
+	(void)state;
+	/* a batch claiming two records with none after its header */
+	assert_int_equal(batch_decoder__record(d, &h, sizeof(h)), 0);
+	assert_int_equal(c->malformed, 1);
+	h.n = 0;
+	assert_int_equal(batch_decoder__record(d, &h, sizeof(h)), 0);
+	assert_int_equal(c->malformed, 2);
+	/* a definition with id 0, and one not marked ready */
+	assert_int_equal(batch_decoder__record(d, &k, sizeof(k)), 0);
+	k.def.id = 3;
+	assert_int_equal(batch_decoder__record(d, &k, sizeof(k)), 0);
+	assert_int_equal(c->malformed, 4);
+	/* records shorter than their kind */
+	assert_int_equal(batch_decoder__record(d, &kind, sizeof(kind)), 0);
+	assert_int_equal(batch_decoder__record(d, &k, 10), 0);
+	assert_int_equal(c->malformed, 6);
+	assert_int_equal(g.n, 0);
+	batch_decoder__free(d);
+}
+
+/* The stamps of one engine run converted with a mapping refined while records arrive: never
+ * backwards, each stamp one value whenever it is converted, within 1 us of the true line. */
+static void test_tsc_clock(void **state)
+{
+	struct tsc_clock *c = calloc(1, sizeof(*c));
+	/* a 2.5 GHz TSC that drifts 20 ppm against the clock, and pairs with +-30 ns of jitter */
+	const double ns_per_tick = 0.4 * (1 + 20e-6);
+	uint64_t prev = 0, conv[200];
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(tsc_clock__ns(c, 12345), 0);
+	for (int i = 0; i < 200; i++) {
+		uint64_t tsc = 1000000000ull + (uint64_t)i * 125000000ull; /* every 50 ms */
+		uint64_t ns = (uint64_t)((double)tsc * ns_per_tick) + (i % 3 ? 30 : 0) - (i % 5 ? 0 : 30);
+
+		tsc_clock__add(c, tsc, ns);
+	}
+	for (int i = 0; i < 200; i++) {
+		uint64_t tsc = 1000000000ull + (uint64_t)i * 124999999ull + 7, v = tsc_clock__ns(c, tsc);
+		double truth = (double)tsc * ns_per_tick;
+
+		assert_true(v >= prev);
+		prev = v;
+		conv[i] = v;
+		assert_true((double)v > truth - 1000 && (double)v < truth + 1000);
+	}
+	tsc_clock__add(c, 2000000000000ull, (uint64_t)(2000000000000.0 * ns_per_tick));
+	for (int i = 0; i < 200; i++) /* a later pair changes no earlier stamp */
+		assert_int_equal(tsc_clock__ns(c, 1000000000ull + (uint64_t)i * 124999999ull + 7),
+				 conv[i]);
+	free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ops),
+		cmocka_unit_test(test_nested_spans),
+		cmocka_unit_test(test_two_buffers_ordered),
+		cmocka_unit_test(test_attribution),
+		cmocka_unit_test(test_bookkeeping_counted),
+		cmocka_unit_test(test_malformed_records),
+		cmocka_unit_test(test_tsc_clock),
+	};
+
+	return cmocka_run_group_tests_name("unit: ABI v3 batch decoder", tests, NULL, NULL);
+}

@@ -1,0 +1,499 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* ABI v3 records to events (see batch_decoder.h). */
+#include "user/collect/batch_decoder.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "user/lib/u64map.h"
+
+/* One key table of one process: its definitions by id - 1. */
+struct keytab {
+	struct perfbpf_keydef *defs;
+	uint32_t n; /* defs allocated */
+};
+
+/* A thread's scheduler time so far, from its transitions (PERFBPF_EV_V3_SCHED), as the kernel's
+ * struct acct keeps it for the per-event probes (bpf/attribution.bpf.h). */
+enum { ACCT_RUNNING, ACCT_RUNNABLE, ACCT_BLOCKED };
+
+struct acct {
+	int64_t runq_ns, blocked_ns; /* on-CPU time is the rest of a span */
+	uint32_t nvcsw, nivcsw, migrations;
+	uint32_t cpu;
+	uint64_t since; /* when `state` began; 0: no transition seen yet (running) */
+	int state;
+};
+
+struct frame {
+	const struct keytab *tab; /* the span_begin's names: tab->defs[id - 1] (defs may move) */
+	uint32_t id;
+	uint64_t start_ns, span_id, child_ns;
+	struct acct at_begin; /* the thread's acct at the begin */
+};
+
+/* A record of the collection under way, until its end orders it with the others. */
+struct pending {
+	uint64_t ns, value, seq;
+	const struct keytab *tab; /* NULL: undefined */
+	uint32_t key, kind;
+};
+
+/* A thread's open spans, as the kernel's span stack keeps them (bpf/spans.bpf.h). */
+struct thread {
+	uint32_t pid;
+	struct pending *pend; /* the current collection's records */
+	size_t npend, cap;
+	uint32_t depth, overflow;
+	uint64_t seq, trace_id;
+	struct acct acct;
+	struct frame frames[PERFBPF_SPAN_DEPTH];
+};
+
+struct batch_decoder {
+	batch_event_fn on_event;
+	void *ctx;
+	uint64_t start_ns;
+	const struct tsc_clock *clock;
+	bool attribution;
+	struct u64map procs;   /* pid -> struct u64map of keytab address -> struct keytab */
+	struct u64map threads; /* tid -> struct thread */
+	struct batch_counts counts;
+};
+
+struct batch_decoder *batch_decoder__new(batch_event_fn on_event, void *ctx, uint64_t start_ns,
+					 const struct tsc_clock *clock, bool attribution)
+{
+	struct batch_decoder *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->on_event = on_event;
+	d->ctx = ctx;
+	d->start_ns = start_ns;
+	d->clock = clock;
+	d->attribution = attribution;
+	return d;
+}
+
+static void free_procs(struct u64map *procs)
+{
+	for (size_t i = 0; i < procs->cap; i++) {
+		struct u64map *tabs = procs->v[i].val;
+
+		if (!procs->v[i].key)
+			continue;
+		for (size_t j = 0; j < tabs->cap; j++) {
+			struct keytab *t = tabs->v[j].val;
+
+			if (tabs->v[j].key) {
+				free(t->defs);
+				free(t);
+			}
+		}
+		u64map__free(tabs);
+		free(tabs);
+	}
+	u64map__free(procs);
+}
+
+void batch_decoder__free(struct batch_decoder *d)
+{
+	if (!d)
+		return;
+	free_procs(&d->procs);
+	for (size_t i = 0; i < d->threads.cap; i++)
+		if (d->threads.v[i].key) {
+			free(((struct thread *)d->threads.v[i].val)->pend);
+			free(d->threads.v[i].val);
+		}
+	u64map__free(&d->threads);
+	free(d);
+}
+
+const struct batch_counts *batch_decoder__counts(const struct batch_decoder *d)
+{
+	return &d->counts;
+}
+
+/* The key table at `addr` of process pid, made if `create`. */
+static struct keytab *keytab_of(struct batch_decoder *d, uint32_t pid, uint64_t addr, bool create)
+{
+	struct u64map *tabs = u64map__get(&d->procs, (uint64_t)pid + 1);
+	struct keytab *t;
+
+	if (!tabs) {
+		if (!create || !(tabs = calloc(1, sizeof(*tabs))))
+			return NULL;
+		if (u64map__put(&d->procs, (uint64_t)pid + 1, tabs)) {
+			free(tabs);
+			return NULL;
+		}
+	}
+	t = u64map__get(tabs, addr);
+	if (!t && create && addr && (t = calloc(1, sizeof(*t))) && u64map__put(tabs, addr, t)) {
+		free(t);
+		t = NULL;
+	}
+	return t;
+}
+
+static int keydef(struct batch_decoder *d, const struct perfbpf_v3_keydef *r)
+{
+	const struct perfbpf_keydef *def = &r->def;
+	struct keytab *t;
+	uint32_t id = def->id;
+
+	if (id == 0 || id > PERFBPF_KEYS_MAX || !(def->ready & 1) || !r->keytab) {
+		d->counts.malformed++;
+		return 0;
+	}
+	t = keytab_of(d, r->pid, r->keytab, true);
+	if (!t)
+		return -ENOMEM;
+	if (id > t->n) {
+		uint32_t n = t->n ? t->n : 64;
+		struct perfbpf_keydef *v;
+
+		while (n < id)
+			n *= 2;
+		v = realloc(t->defs, n * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		memset(v + t->n, 0, (n - t->n) * sizeof(*v));
+		t->defs = v;
+		t->n = n;
+	}
+	t->defs[id - 1] = *def;
+	/* the names as the engine wrote them, terminated within their fields whatever it wrote */
+	t->defs[id - 1].metric[sizeof(def->metric) - 1] = '\0';
+	t->defs[id - 1].symbol[sizeof(def->symbol) - 1] = '\0';
+	t->defs[id - 1].strategy[sizeof(def->strategy) - 1] = '\0';
+	return 0;
+}
+
+static struct thread *thread_of(struct batch_decoder *d, uint32_t tid)
+{
+	struct thread *th = u64map__get(&d->threads, (uint64_t)tid + 1);
+
+	if (!th && (th = calloc(1, sizeof(*th))) && u64map__put(&d->threads, (uint64_t)tid + 1, th)) {
+		free(th);
+		th = NULL;
+	}
+	return th;
+}
+
+static void event_names(struct perfbpf_event *e, const struct perfbpf_keydef *k,
+			struct batch_counts *c)
+{
+	uint32_t fl = k->ready >> 1;
+
+	memcpy(e->names.metric, k->metric, sizeof(e->names.metric));
+	memcpy(e->names.symbol, k->symbol, sizeof(e->names.symbol));
+	memcpy(e->names.strategy, k->strategy, sizeof(e->names.strategy));
+	if (fl & PERFBPF_KEYDEF_FAULT) {
+		e->flags |= PERFBPF_F_FAULT;
+		c->str_fault++;
+	}
+	if (fl & PERFBPF_KEYDEF_TRUNCATED) {
+		e->flags |= PERFBPF_F_TRUNCATED;
+		c->str_truncated++;
+	}
+}
+
+/* The thread's acct as it stands at ns (on or after its latest transition, give or take the
+ * clocks' agreement: a stamp a little before the transition counts negative time in the state
+ * the transition began, so that differences still add up). */
+static struct acct acct_at(const struct acct *a, uint64_t ns)
+{
+	struct acct r = *a;
+	int64_t d = a->since ? (int64_t)(ns - a->since) : 0;
+
+	if (a->state == ACCT_RUNNABLE)
+		r.runq_ns += d;
+	else if (a->state == ACCT_BLOCKED)
+		r.blocked_ns += d;
+	return r;
+}
+
+/* A span's attribution: the acct's change from its begin to its end, on-CPU the rest of its
+ * duration, so that the three always sum to it. */
+static void span_attribution(struct perfbpf_attribution *at, const struct acct *b,
+			     const struct acct *e, uint64_t dur)
+{
+	int64_t rq = e->runq_ns - b->runq_ns, bl = e->blocked_ns - b->blocked_ns;
+
+	rq = rq < 0 ? 0 : rq > (int64_t)dur ? (int64_t)dur : rq;
+	bl = bl < 0 ? 0 : bl > (int64_t)dur - rq ? (int64_t)dur - rq : bl;
+	at->runq_ns = (uint64_t)rq;
+	at->blocked_ns = (uint64_t)bl;
+	at->oncpu_ns = dur - at->runq_ns - at->blocked_ns;
+	at->nvcsw = e->nvcsw - b->nvcsw;
+	at->nivcsw = e->nivcsw - b->nivcsw;
+	at->migrations = e->migrations - b->migrations;
+	at->pad = 0;
+}
+
+static int span_begin(struct batch_decoder *d, struct thread *th, uint32_t tid,
+		      const struct keytab *t, uint32_t id, uint64_t ns)
+{
+	struct frame *f;
+
+	if (th->depth >= PERFBPF_SPAN_DEPTH || th->overflow) {
+		th->overflow++;
+		d->counts.span_depth_overflow++;
+		return 0;
+	}
+	f = &th->frames[th->depth];
+	th->seq++;
+	f->tab = t;
+	f->id = id;
+	f->start_ns = ns;
+	f->span_id = ((uint64_t)tid << 32) | (th->seq & 0xffffffffull);
+	f->child_ns = 0;
+	f->at_begin = acct_at(&th->acct, ns);
+	if (th->depth == 0)
+		th->trace_id = f->span_id;
+	th->depth++;
+	return 0;
+}
+
+static int span_end(struct batch_decoder *d, struct thread *th, uint32_t pid, uint32_t tid,
+		    const struct perfbpf_keydef *k, uint64_t ns)
+{
+	struct perfbpf_event e = { .kind = PERFBPF_EV_SPAN, .pid = pid, .tid = tid, .end_ns = ns };
+	struct frame *f;
+	int top, i;
+
+	if (th->depth == 0 && th->overflow == 0) {
+		d->counts.span_unmatched_end++;
+		return 0;
+	}
+	if (th->overflow) {
+		th->overflow--;
+		return 0;
+	}
+	top = (int)th->depth - 1;
+	for (i = top; i >= 0; i--)
+		if (strcmp(th->frames[i].tab->defs[th->frames[i].id - 1].metric, k->metric) == 0)
+			break;
+	if (i < 0) {
+		d->counts.span_mismatch++;
+		return 0;
+	}
+	if (i != top) {
+		d->counts.span_mismatch++;
+		d->counts.span_abandoned += (uint64_t)(top - i);
+	}
+	f = &th->frames[i];
+	th->depth = (uint32_t)i;
+	e.duration_ns = ns > f->start_ns ? ns - f->start_ns : 0;
+	e.self_ns = e.duration_ns > f->child_ns ? e.duration_ns - f->child_ns : 0;
+	e.span_id = f->span_id;
+	e.parent_id = i > 0 ? th->frames[i - 1].span_id : 0;
+	e.trace_id = th->trace_id;
+	e.depth = (uint32_t)i;
+	if (i > 0)
+		th->frames[i - 1].child_ns += e.duration_ns;
+	if (d->attribution) {
+		struct acct now = acct_at(&th->acct, ns);
+
+		span_attribution(&e.attr, &f->at_begin, &now, e.duration_ns);
+		e.flags |= PERFBPF_F_ATTRIBUTED;
+	}
+	event_names(&e, &f->tab->defs[f->id - 1], &d->counts);
+	d->counts.events++;
+	return d->on_event(d->ctx, &e);
+}
+
+/* One chunk of a collection: its records wait in the thread's pending list. */
+static int batch(struct batch_decoder *d, const struct perfbpf_v3_batch *h, size_t size)
+{
+	const struct perfbpf_rec *rec = (const struct perfbpf_rec *)(h + 1);
+	const struct keytab *t;
+	struct thread *th;
+
+	if (h->n == 0 || h->n > PERFBPF_V3_CHUNK ||
+	    (size - sizeof(*h)) / sizeof(*rec) < h->n) {
+		d->counts.malformed++;
+		return 0;
+	}
+	t = keytab_of(d, h->pid, h->keytab, false);
+	th = thread_of(d, h->tid);
+	if (!th)
+		return -ENOMEM;
+	th->pid = h->pid;
+	if (th->npend + h->n > th->cap) {
+		size_t cap = th->cap ? th->cap : 1024;
+		struct pending *v;
+
+		while (cap < th->npend + h->n)
+			cap *= 2;
+		v = realloc(th->pend, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		th->pend = v;
+		th->cap = cap;
+	}
+	for (uint32_t i = 0; i < h->n; i++) {
+		const struct perfbpf_rec *r = &rec[i];
+		struct pending *p = &th->pend[th->npend];
+
+		p->ns = (h->flags & PERFBPF_TBUF_TSC) ? tsc_clock__ns(d->clock, r->ts) : r->ts;
+		p->value = r->value;
+		p->seq = th->npend++;
+		p->tab = t;
+		p->key = r->key;
+		p->kind = r->kind;
+	}
+	return 0;
+}
+
+static int by_time(const void *a, const void *b)
+{
+	const struct pending *x = a, *y = b;
+
+	if (x->ns != y->ns)
+		return x->ns < y->ns ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The end of a collection of thread th: its records, in the order they were written. */
+static int collection_end(struct batch_decoder *d, uint32_t tid, struct thread *th)
+{
+	int err = 0;
+
+	if (th->npend > 1)
+		qsort(th->pend, th->npend, sizeof(*th->pend), by_time);
+	for (size_t i = 0; i < th->npend && !err; i++) {
+		const struct pending *p = &th->pend[i];
+		const struct keytab *t = p->tab;
+		const struct perfbpf_keydef *k;
+
+		if (p->kind < PERFBPF_REC_OP || p->kind > PERFBPF_REC_SPAN_END) {
+			d->counts.malformed++;
+			continue;
+		}
+		if (!t || p->key == 0 || p->key > t->n || !(t->defs[p->key - 1].ready & 1)) {
+			d->counts.undefined_key++;
+			continue;
+		}
+		if (p->ns < d->start_ns) {
+			d->counts.before_start++;
+			continue;
+		}
+		k = &t->defs[p->key - 1];
+		if (p->kind == PERFBPF_REC_OP) {
+			struct perfbpf_event e = {
+				.kind = PERFBPF_EV_OP, .pid = th->pid, .tid = tid, .end_ns = p->ns,
+				.duration_ns = p->value, .self_ns = p->value,
+			};
+
+			event_names(&e, k, &d->counts);
+			d->counts.events++;
+			err = d->on_event(d->ctx, &e);
+		} else if (p->kind == PERFBPF_REC_SPAN_BEGIN) {
+			err = span_begin(d, th, tid, t, p->key, p->ns);
+		} else {
+			err = span_end(d, th, th->pid, tid, k, p->ns);
+		}
+	}
+	th->npend = 0;
+	return err;
+}
+
+int batch_decoder__finish(struct batch_decoder *d)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < d->threads.cap && !err; i++)
+		if (d->threads.v[i].key)
+			err = collection_end(d, (uint32_t)(d->threads.v[i].key - 1),
+					     d->threads.v[i].val);
+	return err;
+}
+
+static int sched(struct batch_decoder *d, const struct perfbpf_v3_sched *r)
+{
+	struct thread *th = thread_of(d, r->tid);
+	struct acct *a;
+
+	if (!th)
+		return -ENOMEM;
+	a = &th->acct;
+	*a = acct_at(a, r->ts_ns);
+	switch (r->what) {
+	case PERFBPF_V3_SCHED_PREEMPTED:
+		a->state = ACCT_RUNNABLE;
+		a->nivcsw++;
+		break;
+	case PERFBPF_V3_SCHED_BLOCKED:
+		a->state = ACCT_BLOCKED;
+		a->nvcsw++;
+		break;
+	case PERFBPF_V3_SCHED_WOKEN:
+		if (a->state == ACCT_BLOCKED)
+			a->state = ACCT_RUNNABLE;
+		break;
+	case PERFBPF_V3_SCHED_RUNNING:
+		if (a->since && r->cpu != a->cpu)
+			a->migrations++;
+		a->state = ACCT_RUNNING;
+		a->cpu = r->cpu;
+		break;
+	default:
+		d->counts.malformed++;
+		return 0;
+	}
+	a->since = r->ts_ns ? r->ts_ns : 1;
+	return 0;
+}
+
+static int mark(struct batch_decoder *d, const struct perfbpf_v3_exit *x)
+{
+	struct thread *th = u64map__get(&d->threads, (uint64_t)x->tid + 1);
+	int err;
+
+	if (!th)
+		return 0;
+	err = collection_end(d, x->tid, th);
+	if (x->kind == PERFBPF_EV_V3_EXIT) {
+		d->counts.span_unfinished += th->depth + th->overflow;
+		u64map__del(&d->threads, (uint64_t)x->tid + 1);
+		free(th->pend);
+		free(th);
+	}
+	return err;
+}
+
+int batch_decoder__record(struct batch_decoder *d, const void *data, size_t size)
+{
+	uint32_t kind;
+
+	if (size < sizeof(kind))
+		goto malformed;
+	memcpy(&kind, data, sizeof(kind));
+	switch (kind) {
+	case PERFBPF_EV_V3_BATCH:
+		if (size < sizeof(struct perfbpf_v3_batch))
+			goto malformed;
+		return batch(d, data, size);
+	case PERFBPF_EV_V3_KEYDEF:
+		if (size < sizeof(struct perfbpf_v3_keydef))
+			goto malformed;
+		return keydef(d, data);
+	case PERFBPF_EV_V3_SCHED:
+		if (size < sizeof(struct perfbpf_v3_sched))
+			goto malformed;
+		return sched(d, data);
+	case PERFBPF_EV_V3_EXIT:
+	case PERFBPF_EV_V3_END:
+		if (size < sizeof(struct perfbpf_v3_exit))
+			goto malformed;
+		return mark(d, data);
+	}
+malformed:
+	d->counts.malformed++;
+	return 0;
+}

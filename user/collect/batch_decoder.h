@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Probe ABI v3 records to events: key definitions, batches of an engine thread's records and
+ * thread exits (bpf/perfbpf.h, include/perfbpf/record_abi.h) become the perfbpf_events the
+ * per-event probes would have produced: ops, and spans rebuilt from each thread's begin/end
+ * order (nesting, parent, trace, self time, the same loss counters as the kernel's span stack).
+ * Pure: no libbpf, no I/O. Everything in a batch was written by the engine: every record is
+ * checked, and what does not hold together is counted, never used. */
+#ifndef PERFBPF_BATCH_DECODER_H
+#define PERFBPF_BATCH_DECODER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bpf/perfbpf.h"
+#include "user/collect/tsc_clock.h"
+
+typedef int (*batch_event_fn)(void *ctx, const struct perfbpf_event *e);
+
+struct batch_counts {
+	uint64_t malformed;       /* ring records too short, of lengths that do not add up, or a
+				   * record of an unknown kind */
+	uint64_t undefined_key;   /* records whose key was never defined (or 0: table full) */
+	uint64_t before_start;    /* records stamped before the session began (not its events) */
+	uint64_t str_fault, str_truncated; /* events of keys with unreadable or cut names */
+	uint64_t span_unmatched_end, span_mismatch, span_abandoned, span_depth_overflow,
+		span_unfinished;
+	uint64_t events;          /* events handed on */
+};
+
+struct batch_decoder;
+
+/* A decoder handing each event to on_event(ctx, e). Records stamped before start_ns are not
+ * this session's. clock converts TSC stamps (it may be refined while the decoder runs). With
+ * attribution, spans carry their on-CPU, run-queue and blocked time from the threads' scheduler
+ * transitions. NULL without memory. */
+struct batch_decoder *batch_decoder__new(batch_event_fn on_event, void *ctx, uint64_t start_ns,
+					 const struct tsc_clock *clock, bool attribution);
+void batch_decoder__free(struct batch_decoder *d);
+/* One ring record of kind PERFBPF_EV_V3_*: 0, the callback's error, or -ENOMEM. A malformed
+ * record is counted and skipped (0). */
+int batch_decoder__record(struct batch_decoder *d, const void *data, size_t size);
+/* Decodes what is still waiting for the end of its collection (after the final drain). 0 or the
+ * callback's error. */
+int batch_decoder__finish(struct batch_decoder *d);
+const struct batch_counts *batch_decoder__counts(const struct batch_decoder *d);
+
+#endif

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* TSC ticks to CLOCK_MONOTONIC nanoseconds, for ABI v3 records an engine stamped with rdtsc
+ * (include/perfbpf/record_abi.h, PERFBPF_TBUF_TSC). The engine uses the TSC only when the CPU
+ * says it is invariant (constant rate, running in every C-state), and then the kernel keeps it
+ * in step across CPUs, so one slowly corrected line maps it to the monotonic clock.
+ *
+ * perfbpf draws that line itself from pairs of (rdtsc, clock_gettime) read back to back. The
+ * mapping is a chain of segments: each new pair starts a segment where the previous one reached
+ * (the mapping never jumps, so it never runs backwards and never maps a stamp twice two ways),
+ * with the long-run slope (first pair to latest) corrected to close the gap to the new pair over
+ * the next interval. A stamp is converted with the segment it falls in, whenever it is decoded,
+ * so the order and differences of stamps (span nesting, durations) do not depend on when their
+ * records arrived; the absolute error against CLOCK_MONOTONIC stays within about a pair's jitter
+ * plus the drift of one interval (docs/RELIABILITY.md). */
+#ifndef PERFBPF_TSC_CLOCK_H
+#define PERFBPF_TSC_CLOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define TSC_CLOCK_SEGMENTS 4096 /* kept; older stamps use the oldest */
+
+struct tsc_segment {
+	uint64_t tsc, ns; /* where it starts */
+	double ns_per_tick;
+};
+
+struct tsc_clock {
+	uint64_t tsc0, ns0;   /* the first pair */
+	uint64_t tsc1, ns1;   /* the latest pair */
+	unsigned pairs;
+	struct tsc_segment seg[TSC_CLOCK_SEGMENTS]; /* a ring: seg[(first + i) % N], i < nseg */
+	unsigned first, nseg;
+};
+
+/* Adds a pair: `tsc` read at monotonic time `ns`. Pairs come in time order; one not after the
+ * latest is ignored. */
+void tsc_clock__add(struct tsc_clock *c, uint64_t tsc, uint64_t ns);
+/* `tsc` in monotonic nanoseconds (0 before two pairs). */
+uint64_t tsc_clock__ns(const struct tsc_clock *c, uint64_t tsc);
+/* Reads a pair from this CPU now (the tightest of a few tries) and adds it, if at least min_gap_ns
+ * passed since the latest. */
+void tsc_clock__sample(struct tsc_clock *c, uint64_t min_gap_ns);
+
+#endif
