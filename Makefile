@@ -109,6 +109,15 @@ $(OUT)/probe_loop: tools/bench/probe_loop.c include/perfbpf/probe.h | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ENGINE_CFLAGS) $< -o $@ -lpthread
 
+$(OUT)/tick_engine: tools/bench/tick_engine.c include/perfbpf/probe.h include/perfbpf/recorder.h | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ENGINE_CFLAGS) $< -o $@ -lpthread
+
+# the same engine with the per-event probes only (the probe ABI before v3)
+$(OUT)/tick_engine_v2: tools/bench/tick_engine.c include/perfbpf/probe.h | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ENGINE_CFLAGS) -DPERFBPF_PROBE_ABI_V2 $< -o $@ -lpthread
+
 # the same loop without probes (PERFBPF_DISABLE_PROBES): what a probe site costs when detached
 $(OUT)/probe_loop_none: tools/bench/probe_loop.c include/perfbpf/probe.h | $(OUT)
 	$(call msg,CC,$@)
@@ -189,6 +198,7 @@ fuzzers: $(FUZZ_BINS)
 
 TEST_PROGS := $(OUT)/tests/probe_target $(OUT)/tests/noprobe_target $(OUT)/backtest \
 	$(OUT)/ctxswitch $(OUT)/probe_loop $(OUT)/probe_loop_nop1 $(OUT)/probe_loop_none $(OUT)/floor \
+	$(OUT)/tick_engine $(OUT)/tick_engine_v2 \
 	$(OUT)/many_sites
 
 $(OUT):

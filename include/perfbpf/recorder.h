@@ -37,7 +37,9 @@
 #ifndef PERFBPF_V3_KEYS
 #define PERFBPF_V3_KEYS 4096 /* distinct (name, symbol, strategy) keys per object */
 #endif
-#define PERFBPF__CACHE 64 /* per-thread cache of non-literal call sites' keys */
+#define PERFBPF__SETS 64 /* per-thread cache of non-literal call sites' keys: sets ... */
+#define PERFBPF__WAYS 4  /* ... of this many entries */
+#define PERFBPF__OK_PAGES 16 /* pages recently read safely: strings there are read directly */
 
 #define PERFBPF__HIDDEN __attribute__((weak, visibility("hidden")))
 #define PERFBPF__UNUSED __attribute__((unused))
@@ -51,7 +53,10 @@ struct perfbpf__cache_ent {
 /* Engine-private tail of a thread's buffer (perfbpf never reads it). */
 struct perfbpf__tail {
 	struct perfbpf_tbuf *next_free;
-	struct perfbpf__cache_ent cache[PERFBPF__CACHE];
+	struct perfbpf__cache_ent cache[PERFBPF__SETS * PERFBPF__WAYS];
+	unsigned char victim[PERFBPF__SETS]; /* the way a miss replaces next, per set */
+	uintptr_t ok_pages[PERFBPF__OK_PAGES];
+	unsigned ok_next;
 	unsigned short sem_seen; /* the flush semaphore when the thread last flushed */
 };
 
@@ -63,6 +68,7 @@ struct perfbpf__proc {
 	int lock;
 	int state; /* 0 not set up, 1 ready, 2 failed (recording stays off) */
 	int tsc;
+	int pid; /* for process_vm_readv on itself (reset in a forked child) */
 	pthread_key_t tkey;
 };
 
@@ -175,6 +181,7 @@ PERFBPF__UNUSED static void perfbpf__after_fork(void)
 	struct perfbpf_tbuf *b = perfbpf__tls;
 
 	perfbpf__proc.lock = 0;
+	perfbpf__proc.pid = getpid();
 	if (b) {
 		b->tid = (uint32_t)syscall(SYS_gettid);
 		b->pos = ((b->pos >> 32) + 1) << 32;
@@ -201,6 +208,7 @@ __attribute__((noinline, cold)) PERFBPF__UNUSED static int perfbpf__setup(void)
 		perfbpf__proc.tab->cap = PERFBPF_V3_KEYS;
 		perfbpf__proc.tab->magic = PERFBPF_KEYTAB_MAGIC;
 		perfbpf__proc.tsc = perfbpf__invariant_tsc();
+		perfbpf__proc.pid = getpid();
 		pthread_atfork(NULL, NULL, perfbpf__after_fork);
 		perfbpf__proc.state = 1;
 	}
@@ -233,7 +241,7 @@ __attribute__((noinline, cold)) PERFBPF__UNUSED static struct perfbpf_tbuf *perf
 		b->keytab = (uint64_t)(uintptr_t)perfbpf__proc.tab;
 		b->magic = PERFBPF_TBUF_MAGIC;
 	}
-	memset(perfbpf__tail_of(b)->cache, 0, sizeof(perfbpf__tail_of(b)->cache));
+	memset(perfbpf__tail_of(b), 0, sizeof(struct perfbpf__tail));
 	b->flags = perfbpf__proc.tsc ? PERFBPF_TBUF_TSC : 0;
 	b->tid = (uint32_t)syscall(SYS_gettid);
 	b->pos = ((b->pos >> 32) + 1) << 32;
@@ -260,14 +268,6 @@ static inline int perfbpf__name_eq(const char *s, const char *f, size_t n)
 	return f[i] == '\0';
 }
 
-static inline int perfbpf__def_eq(const struct perfbpf_keydef *d, const char *m, const char *s,
-				  const char *st)
-{
-	return perfbpf__name_eq(m, d->metric, sizeof(d->metric)) &&
-	       perfbpf__name_eq(s, d->symbol, sizeof(d->symbol)) &&
-	       perfbpf__name_eq(st, d->strategy, sizeof(d->strategy));
-}
-
 /* Copies the string at s (NULL: "") into a zero-padded field of n bytes without trusting s: the
  * bytes are read with process_vm_readv, which stops at an unmapped page instead of faulting.
  * Returns PERFBPF_KEYDEF_FAULT if s could not be read (the field is then what could be read,
@@ -282,12 +282,12 @@ static inline uint32_t perfbpf__name_read(char *dst, const char *s, size_t n)
 	if (!s)
 		return 0;
 	/* the whole field, else up to the end of the string's page (a string near a page's end) */
-	got = syscall(SYS_process_vm_readv, getpid(), &local, 1, &remote, 1, 0);
+	got = syscall(SYS_process_vm_readv, perfbpf__proc.pid, &local, 1, &remote, 1, 0);
 	if (got < 0) {
 		remote.iov_len = local.iov_len = 4096 - ((uintptr_t)s & 4095);
 		if (remote.iov_len > n)
 			remote.iov_len = local.iov_len = n;
-		got = syscall(SYS_process_vm_readv, getpid(), &local, 1, &remote, 1, 0);
+		got = syscall(SYS_process_vm_readv, perfbpf__proc.pid, &local, 1, &remote, 1, 0);
 	}
 	if (got <= 0) {
 		memset(dst, 0, n);
@@ -301,7 +301,7 @@ static inline uint32_t perfbpf__name_read(char *dst, const char *s, size_t n)
 	dst[n - 1] = '\0';
 	if ((size_t)got < n)
 		return PERFBPF_KEYDEF_FAULT | PERFBPF_KEYDEF_TRUNCATED;
-	return PERFBPF_KEYDEF_TRUNCATED; /* exactly n - 1 bytes and a NUL would have fit: see below */
+	return PERFBPF_KEYDEF_TRUNCATED; /* n bytes without a NUL: longer than the field */
 }
 
 static inline uint64_t perfbpf__hash_name(uint64_t h, const char *s, size_t n)
@@ -334,10 +334,9 @@ perfbpf__intern(const char *m, const char *s, const char *st, uint32_t *unreadab
 	h = perfbpf__hash_name(h, nd.metric, sizeof(nd.metric));
 	h = perfbpf__hash_name(h, nd.symbol, sizeof(nd.symbol));
 	h = perfbpf__hash_name(h, nd.strategy, sizeof(nd.strategy));
-	h ^= fl;
 	perfbpf__lock();
 	for (i = (uint32_t)h & mask;; i = (i + 1) & mask) {
-		uint32_t k = perfbpf__proc.index[i];
+		uint32_t k = __atomic_load_n(&perfbpf__proc.index[i], __ATOMIC_ACQUIRE);
 		const struct perfbpf_keydef *d;
 
 		if (k == 0)
@@ -358,7 +357,7 @@ perfbpf__intern(const char *m, const char *s, const char *st, uint32_t *unreadab
 			d->id = id = t->count + 1;
 			__atomic_store_n(&d->ready, 1 | fl << 1, __ATOMIC_RELEASE);
 			__atomic_store_n(&t->count, t->count + 1, __ATOMIC_RELEASE);
-			perfbpf__proc.index[i] = id;
+			__atomic_store_n(&perfbpf__proc.index[i], id, __ATOMIC_RELEASE);
 			added = 1;
 		} else {
 			t->full++;
@@ -370,30 +369,136 @@ perfbpf__intern(const char *m, const char *s, const char *st, uint32_t *unreadab
 	return id;
 }
 
-/* The key of a call site whose arguments are not all literals: a per-thread cache by address,
- * checked against the strings' current contents. */
-static inline uint32_t perfbpf__key_dyn(struct perfbpf_tbuf *b, const char *m, const char *s,
-					const char *st)
+/* Hash and PERFBPF_KEYDEF_TRUNCATED flag of the string s (NULL: "") as a field of n bytes would
+ * hold it, read directly (the caller knows s is readable). */
+static inline uint64_t perfbpf__hash_direct(uint64_t h, const char *s, size_t n, uint32_t *fl)
 {
-	uintptr_t h = ((uintptr_t)m ^ ((uintptr_t)s >> 3) ^ ((uintptr_t)st >> 5)) * 0x9e3779b97f4a7c15ull;
-	struct perfbpf__cache_ent *e = &perfbpf__tail_of(b)->cache[h >> 58];
-	const struct perfbpf_keydef *d;
+	size_t i = 0;
 
-	if (e->key && !e->unreadable && e->p[0] == m && e->p[1] == s && e->p[2] == st) {
-		d = (const struct perfbpf_keydef *)(perfbpf__proc.tab + 1) + (e->key - 1);
-		if (perfbpf__def_eq(d, m, s, st))
-			return e->key;
+	for (; s && i + 1 < n && s[i]; i++)
+		h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
+	if (s && i + 1 == n && s[i])
+		*fl |= PERFBPF_KEYDEF_TRUNCATED;
+	return (h ^ 0xff) * 0x100000001b3ull;
+}
+
+/* The id of (m, s, st) if the table has it, found without the lock and without copying the
+ * strings (the caller knows they are readable); 0 if not there yet. */
+__attribute__((noinline, noclone)) PERFBPF__UNUSED static uint32_t
+perfbpf__find(const char *m, const char *s, const char *st)
+{
+	const struct perfbpf_keydef *defs;
+	uint64_t h = 0xcbf29ce484222325ull;
+	uint32_t mask = 2 * PERFBPF_V3_KEYS - 1, fl = 0;
+
+	if (__atomic_load_n(&perfbpf__proc.state, __ATOMIC_ACQUIRE) != 1)
+		return 0;
+	defs = (const struct perfbpf_keydef *)(perfbpf__proc.tab + 1);
+	h = perfbpf__hash_direct(h, m, PERFBPF_NAME_METRIC, &fl);
+	h = perfbpf__hash_direct(h, s, PERFBPF_NAME_SYMBOL, &fl);
+	h = perfbpf__hash_direct(h, st, PERFBPF_NAME_STRATEGY, &fl);
+	for (uint32_t i = (uint32_t)h & mask;; i = (i + 1) & mask) {
+		uint32_t k = __atomic_load_n(&perfbpf__proc.index[i], __ATOMIC_ACQUIRE);
+		const struct perfbpf_keydef *d;
+
+		if (k == 0)
+			return 0;
+		d = &defs[k - 1];
+		if ((d->ready >> 1) == fl && perfbpf__name_eq(m, d->metric, sizeof(d->metric)) &&
+		    perfbpf__name_eq(s, d->symbol, sizeof(d->symbol)) &&
+		    perfbpf__name_eq(st, d->strategy, sizeof(d->strategy)))
+			return k;
 	}
-	e->key = perfbpf__intern(m, s, st, &e->unreadable);
+}
+
+/* Whether the 64 bytes from p (NULL: yes) lie in pages a safe read found readable lately. A
+ * page the engine unmaps later while still passing pointers into it is not noticed: the engine
+ * would read freed memory itself. */
+static inline int perfbpf__pages_ok(const struct perfbpf__tail *t, const char *p)
+{
+	uintptr_t a = (uintptr_t)p & ~(uintptr_t)4095, z = ((uintptr_t)p + 63) & ~(uintptr_t)4095;
+	int fa = 0, fz = 0;
+
+	if (!p)
+		return 1;
+	for (unsigned i = 0; i < PERFBPF__OK_PAGES; i++) {
+		fa |= t->ok_pages[i] == a;
+		fz |= t->ok_pages[i] == z;
+	}
+	return fa && fz;
+}
+
+static inline void perfbpf__page_add(struct perfbpf__tail *t, const char *p)
+{
+	uintptr_t a = (uintptr_t)p & ~(uintptr_t)4095, z = ((uintptr_t)p + 63) & ~(uintptr_t)4095;
+
+	if (!p || perfbpf__pages_ok(t, p))
+		return;
+	t->ok_pages[t->ok_next++ % PERFBPF__OK_PAGES] = a;
+	if (z != a)
+		t->ok_pages[t->ok_next++ % PERFBPF__OK_PAGES] = z;
+}
+
+/* The key of a call site whose arguments are not all literals: a per-thread cache by address,
+ * checked against the strings' current contents. Strings at an address seen before, or in pages
+ * read safely lately, are read directly; others are first copied with process_vm_readv (an
+ * unreadable pointer is recorded as such, never dereferenced). */
+__attribute__((noinline)) PERFBPF__UNUSED static uint32_t
+perfbpf__key_miss(struct perfbpf__tail *t, struct perfbpf__cache_ent *e, const char *m,
+		  const char *s, const char *st)
+{
+	uint32_t k = 0;
+
+	if (perfbpf__pages_ok(t, m) && perfbpf__pages_ok(t, s) && perfbpf__pages_ok(t, st))
+		k = perfbpf__find(m, s, st);
+	e->unreadable = 0;
+	if (!k) {
+		k = perfbpf__intern(m, s, st, &e->unreadable);
+		if (!e->unreadable) {
+			perfbpf__page_add(t, m);
+			perfbpf__page_add(t, s);
+			perfbpf__page_add(t, st);
+		}
+	}
+	e->key = k;
 	e->p[0] = m;
 	e->p[1] = s;
 	e->p[2] = st;
-	return e->key;
+	return k;
+}
+
+static inline uint32_t perfbpf__key_dyn(struct perfbpf_tbuf *b, unsigned lit, const char *m,
+					const char *s, const char *st)
+{
+	uintptr_t h = ((uintptr_t)m ^ ((uintptr_t)s >> 3) ^ ((uintptr_t)st >> 5)) * 0x9e3779b97f4a7c15ull;
+	struct perfbpf__tail *t = perfbpf__tail_of(b);
+	unsigned set = (unsigned)(h >> 58);
+	struct perfbpf__cache_ent *ways = &t->cache[set * PERFBPF__WAYS];
+
+	for (unsigned w = 0; w < PERFBPF__WAYS; w++) {
+		struct perfbpf__cache_ent *e = &ways[w];
+		const struct perfbpf_keydef *d;
+
+		if (!e->key || e->p[0] != m || e->p[1] != s || e->p[2] != st)
+			continue;
+		if (e->unreadable)
+			return perfbpf__key_miss(t, e, m, s, st);
+		d = (const struct perfbpf_keydef *)(perfbpf__proc.tab + 1) + (e->key - 1);
+		/* a literal argument at the cached address is the cached string: compare the others */
+		if (((lit & 1) || perfbpf__name_eq(m, d->metric, sizeof(d->metric))) &&
+		    ((lit & 2) || perfbpf__name_eq(s, d->symbol, sizeof(d->symbol))) &&
+		    ((lit & 4) || perfbpf__name_eq(st, d->strategy, sizeof(d->strategy))))
+			return e->key;
+		/* a buffer reused for other names: readable (just compared), so looked up directly */
+		e->key = perfbpf__find(m, s, st);
+		return e->key ? e->key : perfbpf__key_miss(t, e, m, s, st);
+	}
+	return perfbpf__key_miss(t, &ways[t->victim[set]++ % PERFBPF__WAYS], m, s, st);
 }
 
 /* The thread's buffer, set up on first use and re-registered when the flush semaphore changes
  * (a tracer attached or detached), or NULL. */
-static inline struct perfbpf_tbuf *perfbpf__buf(void)
+static inline __attribute__((always_inline)) struct perfbpf_tbuf *perfbpf__buf(void)
 {
 	struct perfbpf_tbuf *b = perfbpf__tls;
 
@@ -406,7 +511,7 @@ static inline struct perfbpf_tbuf *perfbpf__buf(void)
 	return b;
 }
 
-static inline void perfbpf__put(struct perfbpf_tbuf *b, uint32_t kind, uint32_t key, uint64_t value)
+static inline __attribute__((always_inline)) void perfbpf__put(struct perfbpf_tbuf *b, uint32_t kind, uint32_t key, uint64_t value)
 {
 	uint64_t pos = b->pos;
 	uint32_t h = (uint32_t)pos;
@@ -422,8 +527,9 @@ static inline void perfbpf__put(struct perfbpf_tbuf *b, uint32_t kind, uint32_t 
 		perfbpf__flush(b);
 }
 
-/* Records one event: `site` caches the key of a call site whose strings are all literals. */
-static inline void perfbpf__record(uint32_t *site, int literal, uint32_t kind, const char *m,
+/* Records one event. lit has bit 0, 1, 2 set for each of m, s, st that is a literal; `site`
+ * caches the key of a call site whose strings are all literals. */
+static inline __attribute__((always_inline)) void perfbpf__record(uint32_t *site, unsigned lit, uint32_t kind, const char *m,
 				   const char *s, const char *st, uint64_t value)
 {
 	struct perfbpf_tbuf *b = perfbpf__buf();
@@ -431,7 +537,7 @@ static inline void perfbpf__record(uint32_t *site, int literal, uint32_t kind, c
 
 	if (__builtin_expect(!b, 0))
 		return;
-	if (literal) {
+	if (lit == 7) {
 		key = __atomic_load_n(site, __ATOMIC_RELAXED);
 		if (__builtin_expect(!key, 0)) {
 			uint32_t unreadable;
@@ -440,7 +546,7 @@ static inline void perfbpf__record(uint32_t *site, int literal, uint32_t kind, c
 			__atomic_store_n(site, key, __ATOMIC_RELAXED);
 		}
 	} else {
-		key = perfbpf__key_dyn(b, m, s, st);
+		key = perfbpf__key_dyn(b, lit, m, s, st);
 	}
 	perfbpf__put(b, kind, key, value);
 }
@@ -457,7 +563,8 @@ static inline void perfbpf__record(uint32_t *site, int literal, uint32_t kind, c
 		_Pragma("GCC diagnostic push")                                                  \
 		_Pragma("GCC diagnostic ignored \"-Warray-bounds\"")                            \
 		perfbpf__record(&perfbpf__site_key,                                             \
-				PERFBPF__LIT(m) && PERFBPF__LIT(s) && PERFBPF__LIT(st), (kind), \
+				PERFBPF__LIT(m) | PERFBPF__LIT(s) << 1 | PERFBPF__LIT(st) << 2,  \
+				(kind),                                                         \
 				(const char *)(m), (const char *)(s), (const char *)(st),       \
 				(uint64_t)(value));                                             \
 		_Pragma("GCC diagnostic pop")                                                   \

@@ -23,8 +23,14 @@
  *                 (usually equal: the second library is mapped where the first was).
  *   MODE threads: 64 threads, each COUNT x (span "thread.span" around op "thread.op"), strategy
  *                 "t<N>"; all start together.
- *   MODE watch:   forever: every 100 ms prints "SEMAPHORE NS": the op semaphore and the fastest
+ *   MODE watch:   forever: every 100 ms prints "SEMAPHORE NS": the op and flush semaphores (summed) and the fastest
  *                 time per op of batches of 10,000 ops in that window.
+ *   MODE heap:    3 x COUNT ops "heap.op" whose symbol is one malloc'd buffer rewritten before
+ *                 each op: "AAA", "BBBBBBBB", "AAA2" in turn (one address, three symbols).
+ *   MODE idle:    a thread started before any tracer waits until the tracer is there, fires
+ *                 COUNT ops "idle.op" and then blocks for good; the process runs until killed.
+ *   MODE killself: COUNT ops "pending.op" (fewer than a batch: none flushed), then SIGKILL.
+ *   --wait-tracers N: with --wait-attach, wait until N tracers have armed the flush site.
  *   probe_target [options] ops COUNT METRIC SYMBOL STRATEGY [METRIC SYMBOL STRATEGY]...
  *                 COUNT ops named by each triple, in turn (durations 1000, 1001, ...).
  */
@@ -289,10 +295,62 @@ static void watch(void)
 			if ((double)(now_ns() - t0) / 10000 < best)
 				best = (double)(now_ns() - t0) / 10000;
 		}
-		printf("%u %.2f\n", (unsigned)*(volatile unsigned short *)&perfbpf_op_semaphore,
+		printf("%u %.2f\n", (unsigned)*(volatile unsigned short *)&perfbpf_op_semaphore +
+					     (unsigned)*(volatile unsigned short *)&perfbpf_flush_semaphore,
 		       best);
 		fflush(stdout);
 	}
+}
+
+static void heap_reuse(void)
+{
+	static const char *const syms[3] = { "AAA", "BBBBBBBB", "AAA2" };
+	char *buf = malloc(32);
+
+	if (!buf)
+		exit(3);
+	for (unsigned i = 0; i < 3 * count; i++) {
+		strcpy(buf, syms[i % 3]);
+		PERFBPF_OP("heap.op", buf, "heap", (uint64_t)i);
+	}
+	free(buf);
+}
+
+static volatile int idle_go;
+
+static void *idle_thread(void *arg)
+{
+	(void)arg;
+	while (!idle_go)
+		usleep(1000);
+	for (unsigned i = 0; i < count; i++)
+		PERFBPF_OP("idle.op", "I", "idle", (uint64_t)i);
+	for (;;)
+		pause();
+	return NULL;
+}
+
+static void idle_pending(void)
+{
+	pthread_t th;
+
+	if (pthread_create(&th, NULL, idle_thread, NULL))
+		exit(3);
+	while (!PERFBPF_OP_ENABLED())
+		usleep(1000);
+	usleep(50000);
+	idle_go = 1;
+	printf("idle\n");
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
+static void kill_self(void)
+{
+	for (unsigned i = 0; i < count; i++)
+		PERFBPF_OP("pending.op", "K", "kill", (uint64_t)i);
+	raise(SIGKILL);
 }
 
 int main(int argc, char **argv)
@@ -300,6 +358,7 @@ int main(int argc, char **argv)
 	int exit_code = 0, i = 1;
 	long linger_ms = 0;
 	bool wait = false, wait_signal = false;
+	unsigned tracers = 1;
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--wait-attach"))
@@ -308,6 +367,8 @@ int main(int argc, char **argv)
 			wait_signal = true;
 		else if (!strcmp(argv[i], "--exit") && i + 1 < argc)
 			exit_code = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--wait-tracers") && i + 1 < argc)
+			tracers = (unsigned)atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--linger") && i + 1 < argc)
 			linger_ms = atol(argv[++i]);
 		else
@@ -334,7 +395,8 @@ int main(int argc, char **argv)
 		/* every probe of the executable and of the library must be attached */
 		for (int t = 0; t < 30000; t++) {
 			if (PERFBPF__ANY(op) && PERFBPF__ANY(span_begin) && PERFBPF__ANY(span_end) &&
-			    probelib_attached())
+			    probelib_attached() &&
+			    (tracers <= 1 || *(volatile unsigned short *)&perfbpf_flush_semaphore >= tracers))
 				break;
 			usleep(1000);
 		}
@@ -360,6 +422,12 @@ int main(int argc, char **argv)
 		load_late_library("libprobelate.so", false);
 	else if (!strcmp(argv[i], "threads"))
 		threads();
+	else if (!strcmp(argv[i], "heap"))
+		heap_reuse();
+	else if (!strcmp(argv[i], "idle"))
+		idle_pending();
+	else if (!strcmp(argv[i], "killself"))
+		kill_self();
 	else if (!strcmp(argv[i], "watch"))
 		watch();
 	else if (!strcmp(argv[i], "ops") && i + 2 < argc)

@@ -14,7 +14,11 @@
 #                     record (what perfbpf sends for an op named with literals); the arguments
 #                     plus the three string copies instead (what copying names costs). Their
 #                     differences price each part.
-#   perfbpf-ring      perfbpf attach: every event through the ring buffer to exact statistics
+#   perfbpf-ring      perfbpf attach: probe ABI v3, events recorded in the engine, batches
+#                     through the ring buffer to exact statistics (the default)
+#   perfbpf-per-event perfbpf attach --per-event-probes: one probe hit per event, through the
+#                     ring buffer (what perfbpf did before ABI v3, and still does for engines
+#                     built with an older header)
 #   perfbpf-monitor   perfbpf monitor: histograms in the kernel
 #   bpftrace          bpftrace -c with the nearest equivalent script
 #   ...-nop1          the same on probe_loop_nop1, built with the plain 1-byte nop site
@@ -54,6 +58,7 @@ one() {
 	floor-sleepable) tracer=("$out/floor" --sleepable) ;;
 	floor-args | floor-ring | floor-strings | floor-clock) tracer=("$out/floor" --stage "${mode#floor-}") ;;
 	perfbpf-ring) tracer=("$out/perfbpf" attach -q --no-attribution) ;;
+	perfbpf-per-event) tracer=("$out/perfbpf" attach -q --no-attribution --per-event-probes) ;;
 	perfbpf-monitor) tracer=("$out/perfbpf" monitor -q --no-listen --binary "$loop") ;;
 	esac
 	start_exec "$loop" --events "$events" --wait-attach 20 > "$tmp/loop.out"
@@ -66,7 +71,7 @@ one() {
 	tp=$!
 	wait "$lp"
 	# monitor and floor outlive the target: stop them once it is done
-	[ "$mode" = perfbpf-ring ] || kill -TERM "$(pgrep -P "$tp" | head -1)" 2>/dev/null || true
+	[ "$mode" = perfbpf-ring ] || [ "$mode" = perfbpf-per-event ] || kill -TERM "$(pgrep -P "$tp" | head -1)" 2>/dev/null || true
 	wait "$tp" || true
 	awk 'END {printf "%.3f %d\n", $1 + $2, $3}' "$tmp/time" > "$tmp/rusage"
 	cat "$tmp/loop.out"
@@ -76,7 +81,7 @@ declare -A s
 # MODES="floor perfbpf-monitor ..." measures a subset (floor and bpftrace are needed for ratios)
 # shellcheck disable=SC2206
 modes=(${MODES:-detached floor floor-sleepable floor-args floor-clock floor-ring floor-strings
-       perfbpf-ring
+       perfbpf-ring perfbpf-per-event
        perfbpf-monitor bpftrace floor-nop1 perfbpf-ring-nop1 bpftrace-nop1})
 for ((r = 0; r < runs; r++)); do
 	for m in "${modes[@]}"; do

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
-# The event rate perfbpf sustains without a drop: tools/bench/probe_loop fires `op` from two
-# threads at a fixed total rate for SECONDS, under `perfbpf attach` with the default ring size,
+# The event rate perfbpf sustains without a drop: tools/bench/probe_loop fires `op` from THREADS
+# threads (default 1) at a fixed total rate for SECONDS, under `perfbpf attach` with the default ring size,
 # and the JSON summary says how many events were counted and dropped. The ladder ends with the
 # threads unpaced (as fast as they go), then the unpaced load again with smaller rings, to show
 # what happens beyond: drops counted, per CPU. perfbpf's CPU time and peak RSS come from GNU time.
@@ -9,6 +9,7 @@
 set -euo pipefail
 out=${1:-build}
 secs=${2:-3}
+threads=${THREADS:-1}
 here=$(dirname "$0")
 . "$here/lib.sh"
 tmp=$(mktemp -d)
@@ -18,7 +19,7 @@ trap 'rm -rf "$tmp"' EXIT
 one() {
 	local rate=$1 ring=$2 ringopt=() p tp
 	[ -n "$ring" ] && ringopt=(--ring-size "$ring")
-	start_exec "$out/probe_loop" --rate "$rate" --threads 2 --seconds "$secs" --wait-attach 20 \
+	start_exec "$out/probe_loop" --rate "$rate" --threads "$threads" --seconds "$secs" --wait-attach 20 \
 		> "$tmp/loop.out"
 	p=$started
 	/usr/bin/time -f '%U %S %M' -o "$tmp/time" "$out/perfbpf" attach -q --no-attribution \
@@ -41,9 +42,9 @@ print("| %s | %s | %.0f | %d | %d | %d | %.2f%% | %s | %.2f | %.1f |" % (
 PY
 }
 
-echo "| requested rate (events/s, 2 threads) | ring | achieved (events/s) | fired | counted | dropped | dropped share | dropped per CPU | perfbpf CPU (s per s) | perfbpf peak RSS (MiB) |"
+echo "| requested rate (events/s, $threads thread(s)) | ring | achieved (events/s) | fired | counted | dropped | dropped share | dropped per CPU | perfbpf CPU (s per s) | perfbpf peak RSS (MiB) |"
 echo "|---|---|---:|---:|---:|---:|---:|---|---:|---:|"
-for rate in 100000 250000 500000 1000000 0; do
+for rate in 1000000 5000000 10000000 20000000 0; do
 	one "$rate" ""
 done
 for ring in 1M 256K; do

@@ -41,7 +41,7 @@ static void usage(FILE *f)
 {
 	fputs("Usage: backtest [--symbols A,B,...] [--bars N] [--threads N] [--forever]\n"
 	      "                [--ground-truth FILE] [--slow METRIC:USEC] [--wait-attach SEC]\n"
-	      "                [--tick-sleep-us N] [--quiet]\n"
+	      "                [--tick-sleep-us N] [--quiet] [--timing]\n"
 	      "A small backtest engine instrumented with perfbpf probes (see README.md).\n"
 	      "  --symbols LIST      symbols to backtest (default BTCUSDT,ETHUSDT)\n"
 	      "  --bars N            bars per symbol (default 20000)\n"
@@ -54,6 +54,7 @@ static void usage(FILE *f)
 	      "  --wait-attach SEC   wait up to SEC seconds for a tracer before starting\n"
 	      "  --tick-sleep-us N   sleep N us after each bar (a slower, longer run)\n"
 	      "  --quiet             print no results\n"
+	      "  --timing            print \"wall_ns N\" on stderr at exit: the run's own wall time\n"
 	      "  --scenario NAME     instead of a backtest, spans that spin, sleep or contend (two\n"
 	      "                      threads pinned to CPU 0): tests for perfbpf --attribution\n"
 	      "  --scenario-spans N  spans per scenario thread (default 20)\n", f);
@@ -106,6 +107,9 @@ static void parse_args(int argc, char **argv)
 			takes = false;
 		} else if (!strcmp(a, "--quiet")) {
 			cfg.quiet = true;
+			takes = false;
+		} else if (!strcmp(a, "--timing")) {
+			cfg.timing = true;
 			takes = false;
 		} else if (!v) {
 			fprintf(stderr, "backtest: %s needs a value (see --help)\n", a);
@@ -167,6 +171,7 @@ int main(int argc, char **argv)
 	struct worker ws[MAX_THREADS] = { 0 };
 	pthread_t th[MAX_THREADS];
 	int rc = 0;
+	uint64_t t_start = perfbpf_now_ns();
 
 	parse_args(argc, argv);
 	signal(SIGINT, on_stop);
@@ -201,5 +206,7 @@ int main(int argc, char **argv)
 		rc = write_truth(ws, cfg.threads);
 	for (int t = 0; t < cfg.threads; t++)
 		free(ws[t].truth.v);
+	if (cfg.timing)
+		fprintf(stderr, "wall_ns %llu\n", (unsigned long long)(perfbpf_now_ns() - t_start));
 	return rc;
 }

@@ -25,6 +25,7 @@ struct config {
 	double wait_attach_s; /* wait up to this long for a tracer before starting */
 	long tick_sleep_us;   /* pause between bars (makes a run last) */
 	bool quiet;
+	bool timing; /* --timing: print the engine's own wall time on stderr */
 	const char *scenario; /* --scenario: attribution test spans instead of a backtest */
 	long scenario_spans;
 };

@@ -12,15 +12,38 @@
 #include "user/attach/target.h"
 #include "user/lib/util.h"
 
+/* The newest probe ABI the object's probes speak: 3 with a flush site (events recorded in the
+ * engine), 2 with span annotations, else 1. */
+static int object_abi(const struct sdt_notes *notes)
+{
+	static const char *const v2[] = { "span_attr_str", "span_attr_int", "span_attr_double",
+					  "span_event", "span_error" };
+
+	if (sdt__count(notes, "perfbpf", "flush"))
+		return 3;
+	for (size_t i = 0; i < sizeof(v2) / sizeof(v2[0]); i++)
+		if (sdt__count(notes, "perfbpf", v2[i]))
+			return 2;
+	return 1;
+}
+
+static const char *const abi_what[] = {
+	[1] = "per-event probes",
+	[2] = "per-event probes with span annotations",
+	[3] = "events recorded in the engine, collected in batches",
+};
+
 /* Prints one object's perfbpf probes; returns how many sites. */
 static size_t list_object(FILE *out, const char *display, const struct sdt_notes *notes)
 {
 	size_t total = sdt__count(notes, "perfbpf", NULL);
+	int abi;
 	bool *shown;
 
 	if (!total)
 		return 0;
-	fprintf(out, "%s\n", display);
+	abi = object_abi(notes);
+	fprintf(out, "%s  (probe ABI v%d: %s)\n", display, abi, abi_what[abi]);
 	shown = calloc(notes->n, sizeof(*shown));
 	for (size_t i = 0; shown && i < notes->n; i++) {
 		const struct sdt_note *n = &notes->v[i];

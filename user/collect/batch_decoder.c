@@ -198,7 +198,9 @@ static void event_names(struct perfbpf_event *e, const struct perfbpf_keydef *k,
 	}
 	if (fl & PERFBPF_KEYDEF_TRUNCATED) {
 		e->flags |= PERFBPF_F_TRUNCATED;
-		c->str_truncated++;
+		/* a string cut by an unreadable page counts once, as unreadable (as read_str) */
+		if (!(fl & PERFBPF_KEYDEF_FAULT))
+			c->str_truncated++;
 	}
 }
 
@@ -364,8 +366,13 @@ static int collection_end(struct batch_decoder *d, uint32_t tid, struct thread *
 {
 	int err = 0;
 
-	if (th->npend > 1)
-		qsort(th->pend, th->npend, sizeof(*th->pend), by_time);
+	/* one buffer's records are in order already: sort only what several buffers interleave */
+	for (size_t i = 1; i < th->npend; i++) {
+		if (th->pend[i].ns < th->pend[i - 1].ns) {
+			qsort(th->pend, th->npend, sizeof(*th->pend), by_time);
+			break;
+		}
+	}
 	for (size_t i = 0; i < th->npend && !err; i++) {
 		const struct pending *p = &th->pend[i];
 		const struct keytab *t = p->tab;

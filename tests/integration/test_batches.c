@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* Probe ABI v3 (events recorded in the engine, collected in batches; README.md "Probe ABI v3"):
+ * the cases the per-event probes never had. One heap buffer rewritten with another symbol before
+ * each op; a thread that records a few events and then blocks for good, reported at a --duration
+ * stop; an engine killed with SIGKILL with records pending in its buffer; `perfbpf list` naming
+ * the ABI of each object. Exact counts against what the targets fired. */
+#include "bpf/perfbpf.h"
+#include "harness.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PERFBPF bpath("perfbpf")
+#define TARGET bpath("tests/probe_target")
+
+static struct json_object *run_target(const char *out, char *const args[], int want_status)
+{
+	char *argv[16] = { (char *)PERFBPF, "run", "-q", "-j", (char *)out, "--", (char *)TARGET };
+	struct proc_result r;
+	int n = 7;
+
+	while (*args && n < 15)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	run_proc(argv, 120, &r);
+	if (r.status != want_status)
+		fail_msg("perfbpf run %s: status %d, want %d: %s", argv[7], r.status, want_status,
+			 r.err);
+	proc_result_free(&r);
+	return load_json(out);
+}
+
+/* One address, three symbols in turn: each op is attributed to the symbol the buffer held when
+ * it fired (the engine compares the contents of a cached address before reusing its key). */
+static void test_heap_buffer_reused(void **state)
+{
+	char *args[] = { "--wait-attach", "heap", "1000", NULL };
+	static const char *const syms[3] = { "AAA", "BBBBBBBB", "AAA2" };
+	struct json_object *root = run_target(tmp_file("heap.json"), args, 0);
+
+	(void)state;
+	for (int k = 0; k < 3; k++) {
+		struct json_object *row = find_row(root, "metrics", "op", "heap.op", syms[k], "heap");
+
+		assert_non_null(row);
+		assert_int_equal(json_u64(row, "count"), 1000);
+		/* durations are the op's index: k, k + 3, ..., k + 2997 */
+		assert_int_equal(json_u64(row, "min_ns"), (uint64_t)k);
+		assert_int_equal(json_u64(row, "max_ns"), (uint64_t)(2997 + k));
+	}
+	assert_int_equal(json_u64(root, "events"), 3000);
+	assert_int_equal(json_u64(root, "dropped"), 0);
+	json_object_put(root);
+}
+
+/* A thread that fires 3 ops and blocks: its records never fill a batch, and it never flushes;
+ * the switch away from it collects them, and `attach --duration` reports all 3. */
+static void test_idle_thread_reported_at_stop(void **state)
+{
+	const char *out = tmp_file("idle.json");
+	char *target[] = { (char *)TARGET, "idle", "3", NULL };
+	char pidbuf[16], line[64];
+	char *argv[] = { (char *)PERFBPF, "attach", pidbuf, "--duration", "1500ms", "-q", "-j",
+			 (char *)out, NULL };
+	struct proc_result r;
+	struct json_object *root, *row;
+	int fd, st;
+	pid_t pid = track_bg(spawn_bg(target, &fd));
+
+	(void)state;
+	snprintf(pidbuf, sizeof(pidbuf), "%d", pid);
+	run_proc(argv, 60, &r);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(read_line(fd, line, sizeof(line), 1000), 0);
+	assert_string_equal(line, "idle");
+	root = load_json(out);
+	assert_string_equal(json_str(root, "stop_reason"), "the duration elapsed");
+	row = find_row(root, "metrics", "op", "idle.op", "I", "idle");
+	assert_non_null(row);
+	assert_int_equal(json_u64(row, "count"), 3);
+	assert_int_equal(json_u64(row, "max_ns"), 2);
+	json_object_put(root);
+	proc_result_free(&r);
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	untrack_bg(pid);
+	close(fd);
+}
+
+/* The engine killed with SIGKILL with 500 records in its buffer (a batch is 1024): the kernel's
+ * exit hook reads them before the memory goes, every one is counted. */
+static void test_engine_killed_pending_delivered(void **state)
+{
+	char *args[] = { "--wait-attach", "killself", "500", NULL };
+	struct json_object *root = run_target(tmp_file("killself.json"), args, 128 + SIGKILL);
+	struct json_object *row = find_row(root, "metrics", "op", "pending.op", "K", "kill");
+
+	(void)state;
+	assert_non_null(row);
+	assert_int_equal(json_u64(row, "count"), 500);
+	assert_int_equal(json_u64(row, "max_ns"), 499);
+	assert_int_equal(json_u64(root, "dropped"), 0);
+	json_object_put(root);
+}
+
+/* `perfbpf list` says which probe ABI each object carries. */
+static void test_list_names_abi(void **state)
+{
+	char *argv[] = { (char *)PERFBPF, "list", (char *)TARGET, NULL };
+	struct proc_result r;
+
+	(void)state;
+	run_proc(argv, 30, &r);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "ABI v3"));
+	assert_non_null(strstr(r.out, "perfbpf:flush"));
+	proc_result_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_heap_buffer_reused, kill_tracked),
+		cmocka_unit_test_teardown(test_idle_thread_reported_at_stop, kill_tracked),
+		cmocka_unit_test_teardown(test_engine_killed_pending_delivered, kill_tracked),
+		cmocka_unit_test_teardown(test_list_names_abi, kill_tracked),
+	};
+
+	return run_privileged_group("integration: probe ABI v3 batches", tests);
+}
