@@ -50,7 +50,7 @@ struct {
 
 /* Copies n (1 .. PERFBPF_V3_CHUNK) records at src into one ring record of the smallest of three
  * sizes that holds them. 0, -ENOSPC (ring full) or -EFAULT (the records could not be read). */
-#define V3_EMIT_CLASS(cap)                                                                        \
+#define V3_EMIT_CLASS(READ, cap)                                                                      \
 	do {                                                                                      \
 		struct perfbpf_v3_batch *r = bpf_ringbuf_reserve(&events, V3_BATCH_SIZE(cap), 0);  \
 		__u32 m = n;                                                                      \
@@ -60,7 +60,7 @@ struct {
 		asm volatile("" : "+r"(m));                                                       \
 		if (m > (cap))                                                                    \
 			m = (cap);                                                                \
-		if (bpf_probe_read_user(r + 1, m * sizeof(struct perfbpf_rec), (void *)src)) {    \
+		if (READ(r + 1, m * sizeof(struct perfbpf_rec), (void *)src)) {                  \
 			bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);                                 \
 			return -EFAULT;                                                           \
 		}                                                                                 \
@@ -70,88 +70,16 @@ struct {
 		return 0;                                                                         \
 	} while (0)
 
-/* A global function (see ro_has): verified once, not once per chunk, slot and caller (inlined,
- * the flush program passed the verifier's million-instruction limit). */
-__noinline int v3_emit(const struct perfbpf_v3_batch *h, __u64 src, __u32 n)
-{
-	if (!h)
-		return -EFAULT;
-	if (n <= 16)
-		V3_EMIT_CLASS(16);
-	if (n <= 64)
-		V3_EMIT_CLASS(64);
-	V3_EMIT_CLASS(PERFBPF_V3_CHUNK);
-}
-
-/* Collects the pending records of the buffer in slot sl: [consumed, head) of the current batch,
- * or [0, head) of a batch not seen before. Records that cannot be copied stay pending for the
- * next collection unless `final` (the thread's last chance, or a flush after which the engine
- * reuses the buffer): they are then counted as lost. Returns the records sent. */
-__noinline __u64 v3_collect(struct v3_slot *sl, __u32 reason, __u32 final)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	struct perfbpf_tbuf hd;
-	struct perfbpf_v3_batch h;
-	__u32 batch, head, from;
-	__u64 recs, sent = 0;
-
-	if (!sl || !sl->buf)
-		return 0;
-	if (bpf_probe_read_user(&hd, sizeof(hd), (void *)sl->buf)) {
-		if (final)
-			count(PERFBPF_CNT_V3_UNCOLLECTED);
-		return 0;
-	}
-	batch = hd.pos >> 32;
-	head = (__u32)hd.pos;
-	if (hd.magic != PERFBPF_TBUF_MAGIC || hd.version != PERFBPF_ABI_V3 || hd.cap == 0 ||
-	    hd.cap > PERFBPF_TBUF_MAX_CAP || head > hd.cap || hd.tid != (__u32)id) {
-		/* not (or no longer) this thread's buffer: a buffer handed to another thread after
-		 * its owner exited has another tid, and is that thread's to collect */
-		if (hd.tid != (__u32)id && hd.magic == PERFBPF_TBUF_MAGIC)
-			sl->buf = 0;
-		else if (hd.magic != PERFBPF_TBUF_MAGIC || hd.version != PERFBPF_ABI_V3 ||
-			 hd.cap == 0 || hd.cap > PERFBPF_TBUF_MAX_CAP || head > hd.cap) {
-			count(PERFBPF_CNT_V3_BAD_BUFFER);
-			sl->buf = 0;
-		}
-		return 0;
-	}
-	from = batch == sl->batch ? sl->consumed : 0;
-	if (from > head)
-		from = head;
-	h.kind = PERFBPF_EV_V3_BATCH;
-	h.flags = hd.flags;
-	h.pid = id >> 32;
-	h.tid = (__u32)id;
-	h.keytab = hd.keytab;
-	h.batch = batch;
-	h.reason = reason;
-	recs = sl->buf + sizeof(struct perfbpf_tbuf);
-	for (int i = 0; i < PERFBPF_TBUF_MAX_CAP / PERFBPF_V3_CHUNK && from < head; i++) {
-		__u32 n = head - from;
-		int err;
-
-		if (n > PERFBPF_V3_CHUNK)
-			n = PERFBPF_V3_CHUNK;
-		h.first = from;
-		h.n = n;
-		err = v3_emit(&h, recs + (__u64)from * sizeof(struct perfbpf_rec), n);
-		if (err) {
-			if (!final)
-				break;
-			count_add(err == -ENOSPC ? PERFBPF_CNT_RB_DROPPED : PERFBPF_CNT_V3_UNCOLLECTED,
-				  head - from);
-			from = head;
-			break;
-		}
-		from += n;
-		sent += n;
-	}
-	sl->batch = batch;
-	sl->consumed = from;
-	return sent;
-}
+#define V3_READ bpf_probe_read_user
+#define V3_FN(name) name##_nofault
+#include "batch_copy.bpf.h"
+#undef V3_READ
+#undef V3_FN
+#define V3_READ bpf_copy_from_user
+#define V3_FN(name) name##_sleepable
+#include "batch_copy.bpf.h"
+#undef V3_READ
+#undef V3_FN
 
 static __always_inline struct v3_thread *v3_claim(struct task_struct *task, bool create)
 {
@@ -188,14 +116,19 @@ static __always_inline void v3_mark(__u32 kind, __u32 reason)
 	submit(x, sizeof(*x));
 }
 
-/* Every registered buffer of the current thread; `flushed` (0: none) is collected as final. */
+/* Every registered buffer of the current thread; `flushed` (0: none) is collected as final (the
+ * sleepable flush copies with bpf_copy_from_user). */
 static __always_inline void v3_collect_all(struct v3_thread *th, __u32 reason, bool final,
 					   __u64 flushed)
 {
 	__u64 sent = 0;
 
-	for (int i = 0; i < V3_SLOTS; i++)
-		sent += v3_collect(&th->s[i], reason, final || (flushed && th->s[i].buf == flushed));
+	for (int i = 0; i < V3_SLOTS; i++) {
+		__u32 fin = final || (flushed && th->s[i].buf == flushed);
+
+		sent += reason == PERFBPF_V3_FLUSH ? v3_collect_sleepable(&th->s[i], reason, fin)
+						   : v3_collect_nofault(&th->s[i], reason, fin);
+	}
 	if (sent)
 		v3_mark(PERFBPF_EV_V3_END, reason);
 }
@@ -291,7 +224,7 @@ int PERFBPF_USDT(perfbpf_flush, __u64 buf)
 		 * records are not ordered with the thread's other buffers') */
 		struct v3_slot tmp = { .buf = buf };
 
-		if (v3_collect(&tmp, PERFBPF_V3_FLUSH, true))
+		if (v3_collect_sleepable(&tmp, PERFBPF_V3_FLUSH, true))
 			v3_mark(PERFBPF_EV_V3_END, PERFBPF_V3_FLUSH);
 	}
 	v3_release(th);
