@@ -32,7 +32,9 @@
 #define PERFBPF_ABI_V3 3
 #define PERFBPF_TBUF_MAX_CAP 4096 /* records per buffer perfbpf accepts */
 #define PERFBPF_TBUF_HDR 64
-#define PERFBPF_KEYS_MAX (1u << 20) /* key ids perfbpf accepts */
+#define PERFBPF_KEYS_MAX 65536 /* key ids perfbpf accepts (a larger table's extra keys are
+				* counted as undefined) */
+#define PERFBPF_KEYTABS_MAX 16 /* key tables (objects with ABI v3) per process perfbpf keeps */
 
 /* struct perfbpf_tbuf.flags */
 #define PERFBPF_TBUF_TSC 1u /* timestamps are TSC ticks (invariant TSC), else CLOCK_MONOTONIC ns */

@@ -421,6 +421,8 @@ static inline int perfbpf__pages_ok(const struct perfbpf__tail *t, const char *p
 
 	if (!p)
 		return 1;
+	if (a == 0) /* never readable; and an empty slot holds 0 */
+		return 0;
 	for (unsigned i = 0; i < PERFBPF__OK_PAGES; i++) {
 		fa |= t->ok_pages[i] == a;
 		fz |= t->ok_pages[i] == z;

@@ -19,7 +19,9 @@ struct keytab {
 enum { ACCT_RUNNING, ACCT_RUNNABLE, ACCT_BLOCKED };
 
 struct acct {
-	int64_t runq_ns, blocked_ns; /* on-CPU time is the rest of a span */
+	/* on-CPU time is the rest of a span; unsigned: stamps from the engine may be anything, and
+	 * a difference of two of these sums is what is used */
+	uint64_t runq_ns, blocked_ns;
 	uint32_t nvcsw, nivcsw, migrations;
 	uint32_t cpu;
 	uint64_t since; /* when `state` began; 0: no transition seen yet (running) */
@@ -132,6 +134,8 @@ static struct keytab *keytab_of(struct batch_decoder *d, uint32_t pid, uint64_t 
 		}
 	}
 	t = u64map__get(tabs, addr);
+	if (!t && create && tabs->n >= PERFBPF_KEYTABS_MAX)
+		return NULL; /* an engine naming more tables than it can have objects */
 	if (!t && create && addr && (t = calloc(1, sizeof(*t))) && u64map__put(tabs, addr, t)) {
 		free(t);
 		t = NULL;
@@ -150,8 +154,10 @@ static int keydef(struct batch_decoder *d, const struct perfbpf_v3_keydef *r)
 		return 0;
 	}
 	t = keytab_of(d, r->pid, r->keytab, true);
-	if (!t)
-		return -ENOMEM;
+	if (!t) {
+		d->counts.malformed++; /* too many tables (or no memory): its records are undefined */
+		return 0;
+	}
 	if (id > t->n) {
 		uint32_t n = t->n ? t->n : 64;
 		struct perfbpf_keydef *v;
@@ -210,7 +216,7 @@ static void event_names(struct perfbpf_event *e, const struct perfbpf_keydef *k,
 static struct acct acct_at(const struct acct *a, uint64_t ns)
 {
 	struct acct r = *a;
-	int64_t d = a->since ? (int64_t)(ns - a->since) : 0;
+	uint64_t d = a->since ? ns - a->since : 0;
 
 	if (a->state == ACCT_RUNNABLE)
 		r.runq_ns += d;
@@ -224,7 +230,7 @@ static struct acct acct_at(const struct acct *a, uint64_t ns)
 static void span_attribution(struct perfbpf_attribution *at, const struct acct *b,
 			     const struct acct *e, uint64_t dur)
 {
-	int64_t rq = e->runq_ns - b->runq_ns, bl = e->blocked_ns - b->blocked_ns;
+	int64_t rq = (int64_t)(e->runq_ns - b->runq_ns), bl = (int64_t)(e->blocked_ns - b->blocked_ns);
 
 	rq = rq < 0 ? 0 : rq > (int64_t)dur ? (int64_t)dur : rq;
 	bl = bl < 0 ? 0 : bl > (int64_t)dur - rq ? (int64_t)dur - rq : bl;

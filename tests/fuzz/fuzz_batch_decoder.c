@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* libFuzzer target: a stream of probe ABI v3 ring records (user/collect/batch_decoder.c): key
+ * definitions, batches, scheduler transitions, collection ends and thread exits. The BPF side
+ * copies the batches from the engine's memory as the engine wrote them: any record id, kind,
+ * stamp or count. The input is a sequence of records, each a 2-byte length and that many bytes.
+ * Any input: no crash, no read past a record (each is copied to a buffer of exactly its size);
+ * every event handed on has terminated names, a known kind, and, when attributed, on-CPU,
+ * run-queue and blocked times that sum to its duration; the decoder's event count is the number
+ * of events handed on. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "user/collect/batch_decoder.h"
+
+static uint64_t seen;
+
+static int check(void *ctx, const struct perfbpf_event *e)
+{
+	(void)ctx;
+	if (e->kind != PERFBPF_EV_OP && e->kind != PERFBPF_EV_SPAN)
+		abort();
+	if (!memchr(e->names.metric, '\0', sizeof(e->names.metric)) ||
+	    !memchr(e->names.symbol, '\0', sizeof(e->names.symbol)) ||
+	    !memchr(e->names.strategy, '\0', sizeof(e->names.strategy)))
+		abort();
+	if ((e->flags & PERFBPF_F_ATTRIBUTED) &&
+	    e->attr.oncpu_ns + e->attr.runq_ns + e->attr.blocked_ns != e->duration_ns)
+		abort();
+	if (e->self_ns > e->duration_ns)
+		abort();
+	seen++;
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct tsc_clock clock;
+	struct batch_decoder *d;
+
+	if (clock.pairs == 0) {
+		tsc_clock__add(&clock, 1000000, 400000);
+		tsc_clock__add(&clock, 1000000000, 400000000);
+	}
+	seen = 0;
+	d = batch_decoder__new(check, NULL, 0, &clock, size > 0 && (data[0] & 1));
+	if (!d)
+		return 0;
+	while (size >= 2) {
+		size_t n = (size_t)data[0] | (size_t)data[1] << 8;
+		uint8_t *rec;
+
+		data += 2;
+		size -= 2;
+		if (n > size)
+			n = size;
+		rec = malloc(n ? n : 1);
+		if (!rec)
+			break;
+		memcpy(rec, data, n);
+		if (batch_decoder__record(d, rec, n))
+			abort(); /* the callback never fails and memory is plentiful */
+		free(rec);
+		data += n;
+		size -= n;
+	}
+	if (batch_decoder__finish(d))
+		abort();
+	if (batch_decoder__counts(d)->events != seen)
+		abort();
+	batch_decoder__free(d);
+	return 0;
+}

@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* Unit tests: the engine's side of probe ABI v3 (include/perfbpf/recorder.h), without a tracer.
+ * The test raises the flush semaphore itself, so the macros record; the flush site is then a
+ * plain function that returns. What the engine wrote (its thread's buffer, its key table) is
+ * read back and checked: records, keys interned by contents (a heap buffer reused for another
+ * symbol gets another key), truncated and unreadable names flagged, a full buffer starting a new
+ * batch, and nothing at all written while the semaphore is down. */
+#include <perfbpf/probe.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct perfbpf_rec *rec_at(uint32_t i)
+{
+	return perfbpf__recs(perfbpf__tls) + i;
+}
+
+static uint32_t head(void)
+{
+	return (uint32_t)perfbpf__tls->pos;
+}
+
+static const struct perfbpf_keydef *def_of(uint32_t key)
+{
+	assert_true(key > 0 && key <= perfbpf__proc.tab->count);
+	return (const struct perfbpf_keydef *)(perfbpf__proc.tab + 1) + (key - 1);
+}
+
+static void arm(void)
+{
+	perfbpf_flush_semaphore = 1;
+}
+
+static void test_detached_writes_nothing(void **state)
+{
+	(void)state;
+	perfbpf_flush_semaphore = 0;
+	PERFBPF_OP("never", "X", "y", 1);
+	PERFBPF_SPAN_BEGIN("never", "X", "y");
+	assert_null(perfbpf__tls);
+}
+
+static void test_ops_and_keys(void **state)
+{
+	uint32_t h0, k;
+	const struct perfbpf_keydef *d;
+
+	(void)state;
+	arm();
+	PERFBPF_OP("tick", "AAPL", "mom", 40);
+	assert_non_null(perfbpf__tls);
+	assert_int_equal(perfbpf__tls->magic, PERFBPF_TBUF_MAGIC);
+	assert_int_equal(perfbpf__tls->version, PERFBPF_ABI_V3);
+	assert_int_equal(perfbpf__tls->cap, PERFBPF_V3_BATCH);
+	assert_int_equal(perfbpf__tls->keytab, (uint64_t)(uintptr_t)perfbpf__proc.tab);
+	h0 = head();
+	assert_true(h0 >= 1);
+	k = rec_at(h0 - 1)->key;
+	assert_int_equal(rec_at(h0 - 1)->kind, PERFBPF_REC_OP);
+	assert_int_equal(rec_at(h0 - 1)->value, 40);
+	d = def_of(k);
+	assert_string_equal(d->metric, "tick");
+	assert_string_equal(d->symbol, "AAPL");
+	assert_string_equal(d->strategy, "mom");
+	assert_int_equal(d->ready, 1);
+	PERFBPF_OP("tick", "AAPL", "mom", 41);
+	assert_int_equal(head(), h0 + 1);
+	assert_int_equal(rec_at(h0)->key, k);
+	assert_true(rec_at(h0)->ts >= rec_at(h0 - 1)->ts);
+	/* the same names from another call site, and through a pointer: the same key */
+	{
+		char sym[8] = "AAPL";
+
+		PERFBPF_OP("tick", sym, "mom", 42);
+		assert_int_equal(rec_at(h0 + 1)->key, k);
+	}
+}
+
+/* One buffer, rewritten with another symbol before each op: each op gets the key of what the
+ * buffer held. */
+static void test_heap_buffer_reuse(void **state)
+{
+	char *buf = malloc(32);
+	uint32_t keys[6];
+
+	(void)state;
+	arm();
+	assert_non_null(buf);
+	for (int i = 0; i < 6; i++) {
+		strcpy(buf, i % 3 == 0 ? "AAA" : i % 3 == 1 ? "BBBBBBBB" : "AAA2");
+		PERFBPF_OP("heap.op", buf, "heap", (uint64_t)i);
+		keys[i] = rec_at(head() - 1)->key;
+	}
+	assert_true(keys[0] != keys[1] && keys[1] != keys[2] && keys[0] != keys[2]);
+	assert_int_equal(keys[3], keys[0]);
+	assert_int_equal(keys[4], keys[1]);
+	assert_int_equal(keys[5], keys[2]);
+	assert_string_equal(def_of(keys[2])->symbol, "AAA2");
+	free(buf);
+}
+
+static void test_names_flagged(void **state)
+{
+	char longsym[100];
+	const struct perfbpf_keydef *d;
+
+	(void)state;
+	arm();
+	memset(longsym, 'x', sizeof(longsym) - 1);
+	longsym[sizeof(longsym) - 1] = '\0';
+	PERFBPF_OP("long", longsym, NULL, 1);
+	d = def_of(rec_at(head() - 1)->key);
+	assert_int_equal(strlen(d->symbol), PERFBPF_NAME_SYMBOL - 1);
+	assert_int_equal(d->strategy[0], '\0');
+	assert_int_equal(d->ready >> 1, PERFBPF_KEYDEF_TRUNCATED);
+	/* exactly 31 characters fit the 32-byte field: not cut */
+	longsym[PERFBPF_NAME_SYMBOL - 1] = '\0';
+	PERFBPF_OP("long", longsym, NULL, 1);
+	assert_int_equal(def_of(rec_at(head() - 1)->key)->ready, 1);
+	/* an address the engine cannot read: recorded, flagged, never dereferenced */
+	PERFBPF_OP("bad", (const char *)8, "s", 1);
+	d = def_of(rec_at(head() - 1)->key);
+	assert_int_equal(d->symbol[0], '\0');
+	assert_true((d->ready >> 1) & PERFBPF_KEYDEF_FAULT);
+}
+
+static void test_spans(void **state)
+{
+	uint32_t h;
+
+	(void)state;
+	arm();
+	/* each new key is flushed at once (its definition must reach the tracer first), which
+	 * starts a new batch: the second pair lands in one batch */
+	for (int i = 0; i < 2; i++) {
+		PERFBPF_SPAN_BEGIN("order", "AAPL", "mom");
+		PERFBPF_SPAN_END("order");
+	}
+	h = head();
+	assert_true(h >= 2);
+	assert_int_equal(rec_at(h - 2)->kind, PERFBPF_REC_SPAN_BEGIN);
+	assert_int_equal(rec_at(h - 1)->kind, PERFBPF_REC_SPAN_END);
+	assert_string_equal(def_of(rec_at(h - 2)->key)->symbol, "AAPL");
+	assert_string_equal(def_of(rec_at(h - 1)->key)->metric, "order");
+	assert_string_equal(def_of(rec_at(h - 1)->key)->symbol, "");
+	assert_true(rec_at(h - 1)->ts >= rec_at(h - 2)->ts);
+}
+
+/* A full buffer is flushed and the next batch starts at record 0, in one store of pos. */
+static void test_full_buffer_next_batch(void **state)
+{
+	uint32_t batch;
+
+	(void)state;
+	arm();
+	PERFBPF_OP("fill", "F", "f", 0);
+	batch = (uint32_t)(perfbpf__tls->pos >> 32);
+	while ((uint32_t)(perfbpf__tls->pos >> 32) == batch)
+		PERFBPF_OP("fill", "F", "f", 0);
+	assert_int_equal(head(), 0);
+	assert_int_equal((uint32_t)(perfbpf__tls->pos >> 32), batch + 1);
+	PERFBPF_OP("fill", "F", "f", 7);
+	assert_int_equal(head(), 1);
+	assert_int_equal(rec_at(0)->value, 7);
+}
+
+static void *record_once(void *arg)
+{
+	PERFBPF_OP("thread.op", "T", "t", 1);
+	*(struct perfbpf_tbuf **)arg = perfbpf__tls;
+	return NULL;
+}
+
+/* A thread's buffer goes back to the pool when it exits (its tid cleared, so that the kernel's
+ * exit hook leaves it to its next owner) and the next thread takes it. */
+static void test_buffer_reused_after_thread_exit(void **state)
+{
+	struct perfbpf_tbuf *first = NULL, *second = NULL;
+	pthread_t th;
+
+	(void)state;
+	arm();
+	assert_int_equal(pthread_create(&th, NULL, record_once, &first), 0);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_non_null(first);
+	assert_int_equal(first->tid, 0);
+	assert_int_equal((uint32_t)first->pos, 0); /* its records were flushed */
+	assert_int_equal(pthread_create(&th, NULL, record_once, &second), 0);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_ptr_equal(second, first);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_detached_writes_nothing),
+		cmocka_unit_test(test_ops_and_keys),
+		cmocka_unit_test(test_heap_buffer_reuse),
+		cmocka_unit_test(test_names_flagged),
+		cmocka_unit_test(test_spans),
+		cmocka_unit_test(test_full_buffer_next_batch),
+		cmocka_unit_test(test_buffer_reused_after_thread_exit),
+	};
+
+	return cmocka_run_group_tests_name("unit: ABI v3 engine recorder", tests, NULL, NULL);
+}
