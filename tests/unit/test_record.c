@@ -70,7 +70,7 @@ static void test_whole_events_in_place(void **state)
 
 static void test_unknown_and_short(void **state)
 {
-	uint32_t kinds[] = { 0xffffffffu, 99, PERFBPF_EV_SPAN_PACKED + 1 };
+	uint32_t kinds[] = { 0xffffffffu, 99, PERFBPF_EV_V3_END + 1 };
 	uint8_t buf[512] = { 0 };
 	struct decoded d = { 0 };
 
