@@ -2,8 +2,8 @@
 /* Probe ABI v3 (events recorded in the engine, collected in batches; README.md "Probe ABI v3"):
  * the cases the per-event probes never had. One heap buffer rewritten with another symbol before
  * each op; a thread that records a few events and then blocks for good, reported at a --duration
- * stop; an engine killed with SIGKILL with records pending in its buffer; `perfbpf list` naming
- * the ABI of each object. Exact counts against what the targets fired. */
+ * stop; one that computes without ever entering the kernel; an engine killed with SIGKILL with
+ * records pending in its buffer; `perfbpf list` naming the ABI of each object. Exact counts against what the targets fired. */
 #include "bpf/perfbpf.h"
 #include "harness.h"
 
@@ -91,6 +91,39 @@ static void test_idle_thread_reported_at_stop(void **state)
 	close(fd);
 }
 
+/* A thread that fires 3 ops and then computes without a system call: it never flushes and is
+ * never switched out on an idle CPU; the 20 Hz timer tick collects its records, within the
+ * 300 ms of the trace. */
+static void test_running_thread_collected_by_tick(void **state)
+{
+	const char *out = tmp_file("spin.json");
+	char *target[] = { (char *)TARGET, "spin", "3", NULL };
+	char pidbuf[16], line[64];
+	char *argv[] = { (char *)PERFBPF, "attach", pidbuf, "--duration", "300ms", "-q", "-j",
+			 (char *)out, NULL };
+	struct proc_result r;
+	struct json_object *root, *row;
+	int fd, st;
+	pid_t pid = track_bg(spawn_bg(target, &fd));
+
+	(void)state;
+	snprintf(pidbuf, sizeof(pidbuf), "%d", pid);
+	run_proc(argv, 60, &r);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(read_line(fd, line, sizeof(line), 1000), 0);
+	assert_string_equal(line, "spinning");
+	root = load_json(out);
+	row = find_row(root, "metrics", "op", "spin.op", "S", "spin");
+	assert_non_null(row);
+	assert_int_equal(json_u64(row, "count"), 3);
+	json_object_put(root);
+	proc_result_free(&r);
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	untrack_bg(pid);
+	close(fd);
+}
+
 /* The engine killed with SIGKILL with 500 records in its buffer (a batch is 1024): the kernel's
  * exit hook reads them before the memory goes, every one is counted. */
 static void test_engine_killed_pending_delivered(void **state)
@@ -126,6 +159,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_heap_buffer_reused, kill_tracked),
 		cmocka_unit_test_teardown(test_idle_thread_reported_at_stop, kill_tracked),
+		cmocka_unit_test_teardown(test_running_thread_collected_by_tick, kill_tracked),
 		cmocka_unit_test_teardown(test_engine_killed_pending_delivered, kill_tracked),
 		cmocka_unit_test_teardown(test_list_names_abi, kill_tracked),
 	};

@@ -30,6 +30,8 @@
  *   MODE idle:    a thread started before any tracer waits until the tracer is there, fires
  *                 COUNT ops "idle.op" and then blocks for good; the process runs until killed.
  *   MODE killself: COUNT ops "pending.op" (fewer than a batch: none flushed), then SIGKILL.
+ *   MODE spin:    once a tracer is there, COUNT ops "spin.op", then computes forever without a
+ *                 system call: its thread neither flushes nor blocks.
  *   --wait-tracers N: with --wait-attach, wait until N tracers have armed the flush site.
  *   probe_target [options] ops COUNT METRIC SYMBOL STRATEGY [METRIC SYMBOL STRATEGY]...
  *                 COUNT ops named by each triple, in turn (durations 1000, 1001, ...).
@@ -346,6 +348,20 @@ static void idle_pending(void)
 		pause();
 }
 
+static void spin_forever(void)
+{
+	volatile uint64_t x = 1;
+
+	while (!PERFBPF_OP_ENABLED())
+		usleep(1000);
+	printf("spinning\n");
+	fflush(stdout);
+	for (unsigned i = 0; i < count; i++)
+		PERFBPF_OP("spin.op", "S", "spin", (uint64_t)i);
+	for (;;)
+		x = x * 3 + 1;
+}
+
 static void kill_self(void)
 {
 	for (unsigned i = 0; i < count; i++)
@@ -428,6 +444,8 @@ int main(int argc, char **argv)
 		idle_pending();
 	else if (!strcmp(argv[i], "killself"))
 		kill_self();
+	else if (!strcmp(argv[i], "spin"))
+		spin_forever();
 	else if (!strcmp(argv[i], "watch"))
 		watch();
 	else if (!strcmp(argv[i], "ops") && i + 2 < argc)

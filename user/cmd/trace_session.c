@@ -175,6 +175,10 @@ int trace_session__end_run(struct session *s, int exit_status)
 	uint64_t now[PERFBPF_CNT__MAX];
 	int err;
 
+	/* a target still running: the records pending in its threads' buffers come in with the
+	 * next timer tick */
+	if (exit_status < 0)
+		tracer__settle(s->tracer);
 	/* the probes first: an engine that keeps firing faster than the consumer (a slow event
 	 * log, a sanitizer build) would otherwise keep this drain from ever ending */
 	tracer__detach_probes(s->tracer);

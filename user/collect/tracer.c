@@ -443,6 +443,17 @@ int tracer__refresh_strings(struct tracer *t, int pid, bool rescan)
 
 #define CLOCK_PAIR_GAP_NS 50000000ull /* a new TSC pair at most every 50 ms */
 
+void tracer__settle(struct tracer *t)
+{
+	/* two tick periods and a drain: every thread that was running has had a tick */
+	uint64_t end = mono_ns() + 2 * 1000000000ull / V3_TICK_HZ + 10000000ull;
+
+	if (!t->opts.batches || !t->ntick_links)
+		return;
+	while (mono_ns() < end && ring_consumer__poll(t->rc, 10, true) >= 0)
+		;
+}
+
 int tracer__poll(struct tracer *t, int timeout_ms)
 {
 	tsc_clock__sample(&t->clock, CLOCK_PAIR_GAP_NS); /* the TSC line refined */

@@ -73,6 +73,10 @@ uint64_t tracer__strings_from_files(const struct tracer *t);
  * takes records, and the caller must get back to its stop checks and rescans) or until a stop is
  * asked. Returns the number of records consumed or -errno (-EINTR when a signal arrived). */
 int tracer__poll(struct tracer *t, int timeout_ms);
+/* ABI v3: records pending in a running thread's buffer are collected by the next timer tick
+ * (at most 1/V3_TICK_HZ s away). Before the probes are detached from a target that is still
+ * running, waits that long (polling) so that its threads' records up to now are in. */
+void tracer__settle(struct tracer *t);
 int tracer__drain(struct tracer *t);
 /* monitor (opts.aggregate): the key table and the per-CPU histograms (see perfbpf.h). */
 void tracer__mon_fds(struct tracer *t, int *keys_fd, int *hists_fd);
