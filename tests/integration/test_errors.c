@@ -237,8 +237,9 @@ static void test_list(void **state)
 	snprintf(pidbuf, sizeof(pidbuf), "%d", pid);
 	run_proc(bypid, 10, &r);
 	assert_int_equal(r.status, 0);
-	assert_non_null(strstr(r.out, "probe_target\n"));
-	assert_non_null(strstr(r.out, "libprobelib.so\n"));
+	/* each object with the probe ABI it carries */
+	assert_non_null(strstr(r.out, "probe_target  (probe ABI v3: "));
+	assert_non_null(strstr(r.out, "libprobelib.so  (probe ABI v3: "));
 	assert_non_null(strstr(r.out, "in 2 of"));
 	proc_result_free(&r);
 	kill(pid, SIGKILL);
