@@ -244,6 +244,25 @@ struct json_object *load_json(const char *path)
 	return o;
 }
 
+struct json_object *run_traced(const char *out, const char *target, char *const args[],
+			       int want_status)
+{
+	char *argv[16] = { (char *)bpath("perfbpf"), "run", "-q", "-j", (char *)out, "--",
+			   (char *)target };
+	struct proc_result r;
+	int n = 7;
+
+	while (*args && n < 15)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	run_proc(argv, 120, &r);
+	if (r.status != want_status)
+		fail_msg("perfbpf run %s: status %d, want %d: %s", argv[7], r.status, want_status,
+			 r.err);
+	proc_result_free(&r);
+	return load_json(out);
+}
+
 struct json_object *json_get(struct json_object *o, const char *key)
 {
 	struct json_object *v = NULL;

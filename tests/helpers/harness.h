@@ -58,6 +58,10 @@ int read_line(int fd, char *buf, size_t len, int timeout_ms);
 size_t count_lines(const char *s);
 
 struct json_object *load_json(const char *path);
+/* `perfbpf run -q -j OUT -- TARGET ARGS...` (args NULL-terminated, at most 8): fails the test
+ * with perfbpf's stderr unless it exits with want_status; returns the JSON summary. */
+struct json_object *run_traced(const char *out, const char *target, char *const args[],
+			       int want_status);
 struct json_object *json_get(struct json_object *o, const char *key);
 uint64_t json_u64(struct json_object *o, const char *key);
 const char *json_str(struct json_object *o, const char *key);

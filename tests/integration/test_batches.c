@@ -19,19 +19,7 @@
 
 static struct json_object *run_target(const char *out, char *const args[], int want_status)
 {
-	char *argv[16] = { (char *)PERFBPF, "run", "-q", "-j", (char *)out, "--", (char *)TARGET };
-	struct proc_result r;
-	int n = 7;
-
-	while (*args && n < 15)
-		argv[n++] = *args++;
-	argv[n] = NULL;
-	run_proc(argv, 120, &r);
-	if (r.status != want_status)
-		fail_msg("perfbpf run %s: status %d, want %d: %s", argv[7], r.status, want_status,
-			 r.err);
-	proc_result_free(&r);
-	return load_json(out);
+	return run_traced(out, TARGET, args, want_status);
 }
 
 /* One address, three symbols in turn: each op is attributed to the symbol the buffer held when
@@ -57,29 +45,29 @@ static void test_heap_buffer_reused(void **state)
 	json_object_put(root);
 }
 
-/* A thread that fires 3 ops and blocks: its records never fill a batch, and it never flushes;
- * the switch away from it collects them, and `attach --duration` reports all 3. */
-static void test_idle_thread_reported_at_stop(void **state)
+/* Starts probe_target MODE 3, attaches `perfbpf attach --duration DUR` to it, checks the line
+ * the target printed and that the summary has exactly the 3 ops METRIC; kills the target. */
+static void attach_for(const char *mode, const char *dur, const char *line_want, const char *metric,
+		       const char *sym)
 {
-	const char *out = tmp_file("idle.json");
-	char *target[] = { (char *)TARGET, "idle", "3", NULL };
+	const char *out = tmp_file(mode);
+	char *target[] = { (char *)TARGET, (char *)mode, "3", NULL };
 	char pidbuf[16], line[64];
-	char *argv[] = { (char *)PERFBPF, "attach", pidbuf, "--duration", "1500ms", "-q", "-j",
+	char *argv[] = { (char *)PERFBPF, "attach", pidbuf, "--duration", (char *)dur, "-q", "-j",
 			 (char *)out, NULL };
 	struct proc_result r;
 	struct json_object *root, *row;
 	int fd, st;
 	pid_t pid = track_bg(spawn_bg(target, &fd));
 
-	(void)state;
 	snprintf(pidbuf, sizeof(pidbuf), "%d", pid);
 	run_proc(argv, 60, &r);
 	assert_int_equal(r.status, 0);
 	assert_int_equal(read_line(fd, line, sizeof(line), 1000), 0);
-	assert_string_equal(line, "idle");
+	assert_string_equal(line, line_want);
 	root = load_json(out);
 	assert_string_equal(json_str(root, "stop_reason"), "the duration elapsed");
-	row = find_row(root, "metrics", "op", "idle.op", "I", "idle");
+	row = find_row(root, "metrics", "op", metric, sym, mode);
 	assert_non_null(row);
 	assert_int_equal(json_u64(row, "count"), 3);
 	assert_int_equal(json_u64(row, "max_ns"), 2);
@@ -91,37 +79,21 @@ static void test_idle_thread_reported_at_stop(void **state)
 	close(fd);
 }
 
+/* A thread that fires 3 ops and blocks: its records never fill a batch, and it never flushes;
+ * the switch away from it collects them, and `attach --duration` reports all 3. */
+static void test_idle_thread_reported_at_stop(void **state)
+{
+	(void)state;
+	attach_for("idle", "1500ms", "idle", "idle.op", "I");
+}
+
 /* A thread that fires 3 ops and then computes without a system call: it never flushes and is
  * never switched out on an idle CPU; the 20 Hz timer tick collects its records, within the
  * 300 ms of the trace. */
 static void test_running_thread_collected_by_tick(void **state)
 {
-	const char *out = tmp_file("spin.json");
-	char *target[] = { (char *)TARGET, "spin", "3", NULL };
-	char pidbuf[16], line[64];
-	char *argv[] = { (char *)PERFBPF, "attach", pidbuf, "--duration", "300ms", "-q", "-j",
-			 (char *)out, NULL };
-	struct proc_result r;
-	struct json_object *root, *row;
-	int fd, st;
-	pid_t pid = track_bg(spawn_bg(target, &fd));
-
 	(void)state;
-	snprintf(pidbuf, sizeof(pidbuf), "%d", pid);
-	run_proc(argv, 60, &r);
-	assert_int_equal(r.status, 0);
-	assert_int_equal(read_line(fd, line, sizeof(line), 1000), 0);
-	assert_string_equal(line, "spinning");
-	root = load_json(out);
-	row = find_row(root, "metrics", "op", "spin.op", "S", "spin");
-	assert_non_null(row);
-	assert_int_equal(json_u64(row, "count"), 3);
-	json_object_put(root);
-	proc_result_free(&r);
-	kill(pid, SIGKILL);
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	untrack_bg(pid);
-	close(fd);
+	attach_for("spin", "300ms", "spinning", "spin.op", "S");
 }
 
 /* The engine killed with SIGKILL with 500 records in its buffer (a batch is 1024): the kernel's

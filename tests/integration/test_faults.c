@@ -29,19 +29,7 @@ static int wait_status(pid_t pid)
 /* `perfbpf run -q -j out -- probe_target ARGS...`; returns the summary (caller puts it). */
 static struct json_object *run_target(const char *out, char *const args[], int want_status)
 {
-	char *argv[16] = { (char *)PERFBPF, "run", "-q", "-j", (char *)out, "--", (char *)TARGET };
-	struct proc_result r;
-	int n = 7;
-
-	while (*args && n < 15)
-		argv[n++] = *args++;
-	argv[n] = NULL;
-	run_proc(argv, 120, &r);
-	if (r.status != want_status)
-		fail_msg("perfbpf run %s: status %d, want %d: %s", argv[7], r.status, want_status,
-			 r.err);
-	proc_result_free(&r);
-	return load_json(out);
+	return run_traced(out, TARGET, args, want_status);
 }
 
 static uint64_t rollup_count(struct json_object *root, const char *kind, const char *metric)
