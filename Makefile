@@ -118,6 +118,12 @@ $(OUT)/tick_engine_v2: tools/bench/tick_engine.c include/perfbpf/probe.h | $(OUT
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ENGINE_CFLAGS) -DPERFBPF_PROBE_ABI_V2 $< -o $@ -lpthread
 
+# a C++ engine: the header must build as C++ (clang++, with the warnings as errors)
+$(OUT)/tests/cxx_target: tests/targets/cxx_target.cc include/perfbpf/probe.h include/perfbpf/recorder.h | $(OUT)
+	$(call msg,CXX,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)clang++ -std=c++17 -O2 -g -Wall -Wextra -Werror -Iinclude $< -o $@
+
 # the same loop without probes (PERFBPF_DISABLE_PROBES): what a probe site costs when detached
 $(OUT)/probe_loop_none: tools/bench/probe_loop.c include/perfbpf/probe.h | $(OUT)
 	$(call msg,CC,$@)
@@ -198,7 +204,7 @@ fuzzers: $(FUZZ_BINS)
 
 TEST_PROGS := $(OUT)/tests/probe_target $(OUT)/tests/noprobe_target $(OUT)/backtest \
 	$(OUT)/ctxswitch $(OUT)/probe_loop $(OUT)/probe_loop_nop1 $(OUT)/probe_loop_none $(OUT)/floor \
-	$(OUT)/tick_engine $(OUT)/tick_engine_v2 \
+	$(OUT)/tick_engine $(OUT)/tick_engine_v2 $(OUT)/tests/cxx_target \
 	$(OUT)/many_sites
 
 $(OUT):

@@ -97,24 +97,42 @@ static inline struct perfbpf__tail *perfbpf__tail_of(struct perfbpf_tbuf *b)
  * would crash (measured here); one trap per batch of PERFBPF_V3_BATCH events costs a few ns per
  * event either way. One per executable or shared object: the function and its note are a COMDAT
  * group that the linker keeps once, so the tracer arms one site whose semaphore rises with it. */
-#undef _SDT_NOP
-#define _SDT_NOP nop
+/* The note is written out here, in the layout sys/sdt.h writes (its STAP_PROBE_ASM takes
+ * another form in C++), in the function's COMDAT group ("?": the current section's group). */
 __asm__(".pushsection .text.perfbpf__flush_site,\"axG\",@progbits,perfbpf__flush_site,comdat\n"
 	".weak perfbpf__flush_site\n"
 	".hidden perfbpf__flush_site\n"
 	".type perfbpf__flush_site,@function\n"
 	"perfbpf__flush_site:\n"
-	STAP_PROBE_ASM(perfbpf, flush, 8@%rdi)
+	"990: nop\n"
 	"ret\n"
 	".size perfbpf__flush_site,.-perfbpf__flush_site\n"
-	".popsection\n");
-void perfbpf__flush_site(struct perfbpf_tbuf *b) __attribute__((visibility("hidden")));
-#undef _SDT_NOP
-#if !defined(PERFBPF_PROBE_SITE_NOP1)
-#define _SDT_NOP PERFBPF__SDT_SITE
-#else
-#define _SDT_NOP nop
+	".pushsection .note.stapsdt,\"?\",\"note\"\n"
+	".balign 4\n"
+	".4byte 992f-991f,994f-993f,3\n"
+	"991: .asciz \"stapsdt\"\n"
+	"992: .balign 4\n"
+	"993: .8byte 990b\n"
+	".8byte _.stapsdt.base\n"
+	".8byte perfbpf_flush_semaphore\n"
+	".asciz \"perfbpf\"\n"
+	".asciz \"flush\"\n"
+	".asciz \"8@%rdi\"\n"
+	"994: .balign 4\n"
+	".popsection\n"
+	".popsection\n"
+	".ifndef _.stapsdt.base\n"
+	".pushsection .stapsdt.base,\"aG\",\"progbits\",.stapsdt.base,comdat\n"
+	".weak _.stapsdt.base\n"
+	".hidden _.stapsdt.base\n"
+	"_.stapsdt.base: .space 1\n"
+	".size _.stapsdt.base,1\n"
+	".popsection\n"
+	".endif\n");
+#ifdef __cplusplus
+extern "C"
 #endif
+void perfbpf__flush_site(struct perfbpf_tbuf *b) __attribute__((visibility("hidden")));
 
 static inline int perfbpf__invariant_tsc(void)
 {
@@ -384,7 +402,12 @@ static inline uint64_t perfbpf__hash_direct(uint64_t h, const char *s, size_t n,
 
 /* The id of (m, s, st) if the table has it, found without the lock and without copying the
  * strings (the caller knows they are readable); 0 if not there yet. */
-__attribute__((noinline, noclone)) PERFBPF__UNUSED static uint32_t
+#if defined(__clang__)
+#define PERFBPF__NOCLONE
+#else
+#define PERFBPF__NOCLONE __attribute__((noclone)) /* see perfbpf__hash_direct */
+#endif
+__attribute__((noinline)) PERFBPF__NOCLONE PERFBPF__UNUSED static uint32_t
 perfbpf__find(const char *m, const char *s, const char *st)
 {
 	const struct perfbpf_keydef *defs;

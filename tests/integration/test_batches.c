@@ -112,6 +112,29 @@ static void test_engine_killed_pending_delivered(void **state)
 	json_object_put(root);
 }
 
+/* A C++ engine (the header built by clang++), its symbol a std::string: exact counts. */
+static void test_cxx_engine(void **state)
+{
+	char *args[] = { "3000", NULL };
+	struct json_object *root = run_traced(tmp_file("cxx.json"), bpath("tests/cxx_target"), args,
+					      0);
+
+	(void)state;
+	for (int k = 0; k < 3; k++) {
+		static const char *const syms[3] = { "AAA", "BBB", "CCC" };
+		struct json_object *op = find_row(root, "metrics", "op", "cxx.op", syms[k], "cxx");
+		struct json_object *sp = find_row(root, "metrics", "span", "cxx.tick", syms[k], "cxx");
+
+		assert_non_null(op);
+		assert_non_null(sp);
+		assert_int_equal(json_u64(op, "count"), 1000);
+		assert_int_equal(json_u64(sp, "count"), 1000);
+		assert_int_equal(json_u64(op, "min_ns"), (uint64_t)k);
+	}
+	assert_int_equal(json_u64(root, "dropped"), 0);
+	json_object_put(root);
+}
+
 /* `perfbpf list` says which probe ABI each object carries. */
 static void test_list_names_abi(void **state)
 {
@@ -133,6 +156,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_idle_thread_reported_at_stop, kill_tracked),
 		cmocka_unit_test_teardown(test_running_thread_collected_by_tick, kill_tracked),
 		cmocka_unit_test_teardown(test_engine_killed_pending_delivered, kill_tracked),
+		cmocka_unit_test_teardown(test_cxx_engine, kill_tracked),
 		cmocka_unit_test_teardown(test_list_names_abi, kill_tracked),
 	};
 
