@@ -24,6 +24,12 @@
  * perfbpf copies at most 63 bytes of an attribute key or event name and 127 of a string value
  * or error message.
  *
+ * Version 3 (x86-64; README.md "Probe ABI v3", layouts in record_abi.h): while a tracer has armed
+ * the flush site (semaphore perfbpf_flush_semaphore), op, span_begin and span_end are recorded
+ * in a per-thread buffer in the engine's own memory (recorder.h) and collected by the kernel in
+ * batches: no kernel entry per event. The per-event probes above stay for tracers that use them.
+ * Define PERFBPF_PROBE_ABI_V2 for the per-event probes only.
+ *
  * Every probe has a semaphore `perfbpf_<probe>_semaphore` (unsigned short in section ".probes")
  * that the kernel raises while a tracer is attached.  The macros read it with one load and one
  * predictable branch and evaluate none of their arguments while it is zero.
