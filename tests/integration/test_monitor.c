@@ -8,10 +8,13 @@
 
 #include <math.h>
 #include <stdbool.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -22,9 +25,20 @@
 #define PROM_REL_ERROR (1.0 / 64)
 #define REPORT_REL_ERROR (1.0 / 128)
 
-static int port_base(void)
+/* A TCP port nothing listens on now: the kernel's pick for port 0 on the loopback, released.
+ * (A port computed from the pid could be one the kernel had given out as an ephemeral port.) */
+static int free_port(void)
 {
-	return 20000 + (int)(getpid() % 20000);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
 }
 
 static uint64_t now_ms(void)
@@ -246,7 +260,7 @@ static pid_t start_prometheus(int port, int target_port)
  * OpenMetrics parser accept the exposition. */
 static void test_prometheus_quantiles_match_truth(void **state)
 {
-	int mport = port_base(), pport = port_base() + 1;
+	int mport = free_port(), pport = free_port();
 	const char *gtf = tmp_file("prom-gt.tsv");
 	char *extra[] = { "--binary", (char *)bpath("backtest"), NULL };
 	char *engine[] = { (char *)bpath("backtest"), "--threads", "2", "--symbols",
@@ -258,6 +272,8 @@ static void test_prometheus_quantiles_match_truth(void **state)
 	char *body, expr[512];
 	double v;
 
+	while (pport == mport)
+		pport = free_port();
 	(void)state;
 	mon = start_monitor(mport, extra);
 	prom = start_prometheus(pport, mport);
@@ -324,7 +340,7 @@ static void test_prometheus_quantiles_match_truth(void **state)
  * attached-processes gauge follows a long-running one. */
 static void test_binary_restart_counts_continue(void **state)
 {
-	int port = port_base() + 2;
+	int port = free_port();
 	const char *gt1 = tmp_file("r1.tsv"), *gt2 = tmp_file("r2.tsv");
 	char *extra[] = { "--binary", (char *)bpath("backtest"), "--interval", "100ms", NULL };
 	char *run1[] = { (char *)bpath("backtest"), "--bars", "5000", "--ground-truth",
@@ -369,7 +385,7 @@ static void test_binary_restart_counts_continue(void **state)
 /* --per-pid: one series per process; an exited process's series are dropped. */
 static void test_per_pid_series(void **state)
 {
-	int port = port_base() + 3;
+	int port = free_port();
 	char *extra[] = { "--binary", (char *)bpath("backtest"), "--per-pid", "--interval",
 			  "100ms", NULL };
 	char *forever[] = { (char *)bpath("backtest"), "--forever", "--bars", "200",
@@ -512,7 +528,7 @@ static void expect_error(char **argv, int status, const char *msg)
 
 static void test_bad_input(void **state)
 {
-	int port = port_base() + 4;
+	int port = free_port();
 	char listen[32], notelf[] = "/etc/passwd", perfbpf[512], backtest[512], noprobe[512];
 	char *extra[] = { "--binary", backtest, NULL };
 	pid_t mon;
@@ -554,7 +570,7 @@ static void test_bad_input(void **state)
  * CPU and memory are served too. */
 static void test_drops_by_cpu(void **state)
 {
-	int port = port_base() + 5;
+	int port = free_port();
 	char *extra[] = { "--binary", (char *)bpath("tests/probe_target"), "--interval", "100ms",
 			  NULL };
 	char *engine[] = { (char *)bpath("tests/probe_target"), "errors", NULL };
@@ -692,7 +708,7 @@ static bool listening(int port, bool *loopback_only)
  * and with a bare --listen PORT. */
 static void test_listen_loopback_by_default(void **state)
 {
-	int port = port_base() + 6;
+	int port = free_port();
 	char portbuf[16];
 	char *deflt[] = { (char *)PERFBPF, "monitor", "-q", "--binary", (char *)bpath("backtest"),
 			  NULL };
