@@ -322,10 +322,17 @@ static inline uint32_t perfbpf__name_read(char *dst, const char *s, size_t n)
 	return PERFBPF_KEYDEF_TRUNCATED; /* n bytes without a NUL: longer than the field */
 }
 
-static inline uint64_t perfbpf__hash_name(uint64_t h, const char *s, size_t n)
+/* Hash and PERFBPF_KEYDEF_TRUNCATED flag of the string s (NULL: "") as a field of n bytes would
+ * hold it, read directly (the caller knows s is readable: an engine string it
+ * has read safely before, or a copy). */
+static inline uint64_t perfbpf__hash_direct(uint64_t h, const char *s, size_t n, uint32_t *fl)
 {
-	for (size_t i = 0; i < n && s[i]; i++)
+	size_t i = 0;
+
+	for (; s && i + 1 < n && s[i]; i++)
 		h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
+	if (s && i + 1 == n && s[i])
+		*fl |= PERFBPF_KEYDEF_TRUNCATED;
 	return (h ^ 0xff) * 0x100000001b3ull;
 }
 
@@ -338,7 +345,7 @@ perfbpf__intern(const char *m, const char *s, const char *st, uint32_t *unreadab
 	struct perfbpf_keytab *t;
 	struct perfbpf_keydef *defs, nd;
 	uint64_t h = 0xcbf29ce484222325ull;
-	uint32_t mask = 2 * PERFBPF_V3_KEYS - 1, i, id = 0, fl;
+	uint32_t mask = 2 * PERFBPF_V3_KEYS - 1, i, id = 0, fl, trunc = 0;
 	int added = 0;
 
 	if (!perfbpf__setup())
@@ -349,9 +356,10 @@ perfbpf__intern(const char *m, const char *s, const char *st, uint32_t *unreadab
 	     perfbpf__name_read(nd.symbol, s, sizeof(nd.symbol)) |
 	     perfbpf__name_read(nd.strategy, st, sizeof(nd.strategy));
 	*unreadable = (fl & PERFBPF_KEYDEF_FAULT) != 0;
-	h = perfbpf__hash_name(h, nd.metric, sizeof(nd.metric));
-	h = perfbpf__hash_name(h, nd.symbol, sizeof(nd.symbol));
-	h = perfbpf__hash_name(h, nd.strategy, sizeof(nd.strategy));
+	/* the copies hash as the strings do in perfbpf__find (trunc is already in fl) */
+	h = perfbpf__hash_direct(h, nd.metric, sizeof(nd.metric), &trunc);
+	h = perfbpf__hash_direct(h, nd.symbol, sizeof(nd.symbol), &trunc);
+	h = perfbpf__hash_direct(h, nd.strategy, sizeof(nd.strategy), &trunc);
 	perfbpf__lock();
 	for (i = (uint32_t)h & mask;; i = (i + 1) & mask) {
 		uint32_t k = __atomic_load_n(&perfbpf__proc.index[i], __ATOMIC_ACQUIRE);
@@ -385,19 +393,6 @@ perfbpf__intern(const char *m, const char *s, const char *st, uint32_t *unreadab
 	if (added && perfbpf__tls)
 		perfbpf__flush(perfbpf__tls);
 	return id;
-}
-
-/* Hash and PERFBPF_KEYDEF_TRUNCATED flag of the string s (NULL: "") as a field of n bytes would
- * hold it, read directly (the caller knows s is readable). */
-static inline uint64_t perfbpf__hash_direct(uint64_t h, const char *s, size_t n, uint32_t *fl)
-{
-	size_t i = 0;
-
-	for (; s && i + 1 < n && s[i]; i++)
-		h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
-	if (s && i + 1 == n && s[i])
-		*fl |= PERFBPF_KEYDEF_TRUNCATED;
-	return (h ^ 0xff) * 0x100000001b3ull;
 }
 
 /* The id of (m, s, st) if the table has it, found without the lock and without copying the

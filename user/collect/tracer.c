@@ -348,9 +348,8 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 		return -ENOMEM;
 	t->opts = *opts;
 	t->opts.batches = !opts->aggregate && !opts->span_notes && !opts->per_event;
-	/* the TSC line's first two points, 2 ms apart (refined at every poll) */
-	tsc_clock__sample(&t->clock, 0);
-	usleep(2000);
+	/* the TSC mapping's first point; the second comes with the first poll or drain, after the
+	 * set-up (no wait here), and every 50 ms after that */
 	tsc_clock__sample(&t->clock, 0);
 	t->ncpus = libbpf_num_possible_cpus();
 	if (t->ncpus <= 0) {

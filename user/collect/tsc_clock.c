@@ -104,7 +104,7 @@ void tsc_clock__sample(struct tsc_clock *c, uint64_t min_gap_ns)
 {
 	uint64_t best_tsc = 0, best_ns = 0, best_w = UINT64_MAX;
 
-	if (c->pairs && now_ns() - c->ns1 < min_gap_ns)
+	if (c->pairs >= 2 && now_ns() - c->ns1 < min_gap_ns)
 		return;
 	/* the pair whose two TSC reads bracket the clock read most tightly */
 	for (int i = 0; i < 5; i++) {

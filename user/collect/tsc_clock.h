@@ -39,7 +39,7 @@ void tsc_clock__add(struct tsc_clock *c, uint64_t tsc, uint64_t ns);
 /* `tsc` in monotonic nanoseconds (0 before two pairs). */
 uint64_t tsc_clock__ns(const struct tsc_clock *c, uint64_t tsc);
 /* Reads a pair from this CPU now (the tightest of a few tries) and adds it, if at least min_gap_ns
- * passed since the latest. */
+ * passed since the latest or the mapping has fewer than two pairs yet. */
 void tsc_clock__sample(struct tsc_clock *c, uint64_t min_gap_ns);
 
 #endif
