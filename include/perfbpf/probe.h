@@ -41,8 +41,10 @@
  *  - x86-64 probe site: `nop; lea -128(%rsp),%rsp; nop5; lea 128(%rsp),%rsp` (19 bytes, run
  *    only while the probe is enabled). The SDT note points at the 1-byte `nop`, so every SDT
  *    tool (bpftrace, gdb, SystemTap, libbpf) sees a stock probe there and emulates it cheaply.
- *    perfbpf attaches at the 5-byte nop instead when the kernel can optimize uprobes (Linux
- *    6.18+, x86-64: the uprobe syscall exists): after the first hit the kernel rewrites the nop5
+ *    perfbpf attaches there too, unless PERFBPF_OPTIMIZED_SITES=1 (README.md: a child forked
+ *    after the first hit crashes on 6.18). Then it attaches at the 5-byte nop when the kernel
+ *    can optimize uprobes (Linux 6.18+, x86-64: the uprobe syscall exists): after the first hit
+ *    the kernel rewrites the nop5
  *    into a call to the [uprobes-trampoline] page, which skips the int3 trap (measured here:
  *    op 1123 -> 720 ns per event, span pair 1593 -> 930 ns). The call pushes a return address,
  *    so the stack pointer is first moved below the 128-byte red zone that leaf functions may use.
@@ -62,6 +64,21 @@
 #endif
 
 #define PERFBPF_PROBE_ABI_VERSION 3
+
+#include <time.h>
+
+/* CLOCK_MONOTONIC in nanoseconds: the clock the kernel side stamps events with, so engine-timed
+ * `op` durations and kernel-timed spans are on one time base. */
+static inline uint64_t perfbpf_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A timed op's start (PERFBPF_OP_START); 0 while no tracer wants ops. */
+typedef uint64_t perfbpf_stamp_t;
 
 #ifndef PERFBPF_DISABLE_PROBES
 
@@ -147,6 +164,42 @@ PERFBPF__SEMAPHORE(flush);
 		}                                                                             \
 	} while (0)
 
+/* A timed op, with perfbpf's own clock read once at each end:
+ *     perfbpf_stamp_t t = PERFBPF_OP_START();
+ *     ... the work ...
+ *     PERFBPF_OP_SINCE("fill", symbol, strategy, t);
+ * records an op lasting from PERFBPF_OP_START to PERFBPF_OP_SINCE. While ops are recorded in the
+ * engine (ABI v3) the start is a TSC stamp (the vDSO clock where the TSC is not invariant) and the
+ * end is the record's own stamp: two clock reads instead of the three that timing with
+ * perfbpf_now_ns and PERFBPF_OP takes. With no tracer, PERFBPF_OP_START is one branch and
+ * returns 0, and PERFBPF_OP_SINCE(..., 0) records nothing; an op started before a tracer attached
+ * is not recorded. */
+#define PERFBPF__STAMP_REC (1ull << 63) /* a recorder stamp (recorder.h), not CLOCK_MONOTONIC ns */
+
+static inline perfbpf_stamp_t perfbpf__op_start(void)
+{
+	if (!PERFBPF__ANY(op))
+		return 0;
+#ifdef PERFBPF__V3
+	/* a tracer of the per-event probe wants a duration in ns: then both are timed in ns */
+	if (*(volatile unsigned short *)&perfbpf_flush_semaphore && !PERFBPF__ON(op))
+		return perfbpf__stamp() | PERFBPF__STAMP_REC;
+#endif
+	return perfbpf_now_ns();
+}
+
+#define PERFBPF_OP_START() perfbpf__op_start()
+
+#define PERFBPF_OP_SINCE(metric, symbol, strategy, start)                                    \
+	do {                                                                                  \
+		perfbpf_stamp_t perfbpf__start = (start);                                     \
+		if (perfbpf__start & PERFBPF__STAMP_REC)                                      \
+			PERFBPF__REC(PERFBPF_REC_OP_SINCE, metric, symbol, strategy,          \
+				     perfbpf__start & ~PERFBPF__STAMP_REC);                   \
+		else if (perfbpf__start)                                                      \
+			PERFBPF_OP(metric, symbol, strategy, perfbpf_now_ns() - perfbpf__start); \
+	} while (0)
+
 #define PERFBPF_SPAN_BEGIN(name, symbol, strategy)                                           \
 	do {                                                                                  \
 		if (PERFBPF__ANY(span_begin)) {                                               \
@@ -211,6 +264,8 @@ PERFBPF__SEMAPHORE(flush);
 #define PERFBPF_SPAN_ENABLED() 0
 #define PERFBPF_ENABLED() 0
 #define PERFBPF_OP(metric, symbol, strategy, duration_ns) do { } while (0)
+#define PERFBPF_OP_START() ((perfbpf_stamp_t)0)
+#define PERFBPF_OP_SINCE(metric, symbol, strategy, start) do { (void)(start); } while (0)
 #define PERFBPF_SPAN_BEGIN(name, symbol, strategy) do { } while (0)
 #define PERFBPF_SPAN_END(name) do { } while (0)
 #define PERFBPF_SPAN_ATTRS_ENABLED() 0
@@ -221,17 +276,5 @@ PERFBPF__SEMAPHORE(flush);
 #define PERFBPF_SPAN_ERROR(message) do { } while (0)
 
 #endif /* PERFBPF_DISABLE_PROBES */
-
-#include <time.h>
-
-/* CLOCK_MONOTONIC in nanoseconds: the clock the kernel side stamps events with, so engine-timed
- * `op` durations and kernel-timed spans are on one time base. */
-static inline uint64_t perfbpf_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 #endif /* PERFBPF_PROBE_H */

@@ -43,7 +43,14 @@ enum perfbpf_rec_kind {
 	PERFBPF_REC_OP = 1,         /* value: the op's duration in ns; ts: when it was reported */
 	PERFBPF_REC_SPAN_BEGIN = 2, /* key: (name, symbol, strategy) */
 	PERFBPF_REC_SPAN_END = 3,   /* key: (name, "", ""): ends the innermost open span so named */
+	PERFBPF_REC_OP_SINCE = 4,   /* value: the op's start (PERFBPF_STAMP_*); ts: its end; its
+				     * duration is ts - start, both in ns (PERFBPF_OP_SINCE) */
 };
+
+/* PERFBPF_REC_OP_SINCE's start stamp: bit 62 set: TSC ticks in bits 0-61 (the clock of
+ * PERFBPF_TBUF_TSC), else CLOCK_MONOTONIC ns. Bit 63 is not part of it (0). */
+#define PERFBPF_STAMP_TSC (1ull << 62)
+#define PERFBPF_STAMP_MASK (PERFBPF_STAMP_TSC - 1)
 
 struct perfbpf_rec {
 	__u32 key;   /* id in the process's key table; 0: the table was full (counted, not named) */

@@ -154,6 +154,17 @@ static inline uint64_t perfbpf__ts(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* A start stamp for PERFBPF_OP_SINCE, in the clock perfbpf__ts uses (PERFBPF_STAMP_*). */
+static inline uint64_t perfbpf__stamp(void)
+{
+	struct timespec ts;
+
+	if (__builtin_expect(perfbpf__proc.tsc, 1))
+		return (__builtin_ia32_rdtsc() & PERFBPF_STAMP_MASK) | PERFBPF_STAMP_TSC;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec) & PERFBPF_STAMP_MASK;
+}
+
 static inline void perfbpf__lock(void)
 {
 	while (__atomic_exchange_n(&perfbpf__proc.lock, 1, __ATOMIC_ACQUIRE))

@@ -45,6 +45,45 @@ static void test_heap_buffer_reused(void **state)
 	json_object_put(root);
 }
 
+/* Ops timed with PERFBPF_OP_START / PERFBPF_OP_SINCE, traced through ABI v3 (a TSC start stamp
+ * and the record's own stamp, converted by perfbpf) and through the per-event probes (the
+ * engine's clock): every op counted, and min, max and total within what the engine measured
+ * just inside and just outside each op (give or take the TSC mapping's error, 1 us). */
+static void check_timed(const char *opt)
+{
+	char *argv[] = { (char *)PERFBPF, "run", "-q", "-j", (char *)tmp_file("timed.json"),
+			 (char *)opt, "--", (char *)TARGET, "--wait-attach", "timed", "1000", NULL };
+	unsigned long long in_min, in_max, out_min, out_max, in_sum, out_sum;
+	const uint64_t slack = 1000;
+	struct json_object *root, *row;
+	struct proc_result r;
+
+	if (!opt[0])
+		memmove(&argv[5], &argv[6], 6 * sizeof(*argv));
+	run_proc(argv, 120, &r);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "timed "));
+	assert_int_equal(sscanf(strstr(r.out, "timed "), "timed %llu %llu %llu %llu %llu %llu", &in_min, &in_max,
+				&out_min, &out_max, &in_sum, &out_sum), 6);
+	proc_result_free(&r);
+	root = load_json(tmp_file("timed.json"));
+	row = find_row(root, "metrics", "op", "timed.op", "T", "timed");
+	assert_non_null(row);
+	assert_int_equal(json_u64(row, "count"), 1000);
+	assert_in_range(json_u64(row, "min_ns"), in_min - slack, out_min + slack);
+	assert_in_range(json_u64(row, "max_ns"), in_max - slack, out_max + slack);
+	assert_in_range(json_u64(row, "total_ns"), in_sum - 1000 * slack, out_sum + 1000 * slack);
+	assert_int_equal(json_u64(json_get(root, "losses"), "malformed_record"), 0);
+	json_object_put(root);
+}
+
+static void test_timed_ops(void **state)
+{
+	(void)state;
+	check_timed("");
+	check_timed("--per-event-probes");
+}
+
 /* Starts probe_target MODE 3, attaches `perfbpf attach --duration DUR` to it, checks the line
  * the target printed and that the summary has exactly the 3 ops METRIC; kills the target. */
 static void attach_for(const char *mode, const char *dur, const char *line_want, const char *metric,
@@ -153,6 +192,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_heap_buffer_reused, kill_tracked),
+		cmocka_unit_test_teardown(test_timed_ops, kill_tracked),
 		cmocka_unit_test_teardown(test_idle_thread_reported_at_stop, kill_tracked),
 		cmocka_unit_test_teardown(test_running_thread_collected_by_tick, kill_tracked),
 		cmocka_unit_test_teardown(test_engine_killed_pending_delivered, kill_tracked),

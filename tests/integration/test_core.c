@@ -482,9 +482,11 @@ static void read_site(int pid, const char *path, unsigned char code[PROBE_SITE_L
 	read_probe(pid, path, "op", code, trampoline);
 }
 
-/* perfbpf attaches at the 5-byte nop of probe.h's site; this kernel turns it into a call into
- * [uprobes-trampoline] (no int3 trap), the 1-byte nop other tools probe stays untouched, and
- * detaching restores the original bytes. */
+/* By default perfbpf attaches at the 1-byte nop of probe.h's site (an int3 there, never a call
+ * into the trampoline, which a forked child would not have: test_faults.c test_fork_same_site).
+ * With PERFBPF_OPTIMIZED_SITES=1 it attaches at the 5-byte nop, which this kernel turns into a
+ * call into [uprobes-trampoline] (no int3 trap), the 1-byte nop other tools probe untouched.
+ * Detaching restores the original bytes. */
 static void test_optimized_probe_site(void **state)
 {
 	const char *engine = bpath("backtest"), *out = tmp_file("site.json");
@@ -507,6 +509,20 @@ static void test_optimized_probe_site(void **state)
 	snprintf(pidbuf, sizeof(pidbuf), "%d", pid);
 	tracer = spawn_bg(argv, &tfd);
 	usleep(1000000); /* attached, and the engine has fired its op sites many times */
+	read_site(pid, engine, code, &trampoline);
+	assert_int_equal(code[0], 0xcc); /* the default: a trap at the 1-byte nop */
+	assert_false(trampoline);
+	assert_memory_equal(code + 1, probe_site_bytes + 1, PROBE_SITE_LEN - 1);
+	assert_int_equal(waitpid(tracer, &st, 0), tracer);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close(tfd);
+	read_site(pid, engine, code, &trampoline);
+	assert_memory_equal(code, probe_site_bytes, PROBE_SITE_LEN);
+
+	setenv("PERFBPF_OPTIMIZED_SITES", "1", 1);
+	tracer = spawn_bg(argv, &tfd);
+	unsetenv("PERFBPF_OPTIMIZED_SITES");
+	usleep(1000000);
 	read_site(pid, engine, code, &trampoline);
 	assert_int_equal(code[0], 0x90); /* no int3 where SDT tools probe */
 	if (optimizes) {

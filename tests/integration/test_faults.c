@@ -96,6 +96,37 @@ static void test_fork_child_not_traced(void **state)
 	json_object_put(root);
 }
 
+/* A child forked after its parent's probe site has been hit fires that same site: it runs
+ * normally (a site the kernel had rewritten into a call to its uprobe trampoline crashed such a
+ * child on Linux 6.18, so perfbpf attaches at the 1-byte nop), with ABI v3 and with the per-event
+ * probes; the parent's events before and after are exact. */
+static void test_fork_same_site(void **state)
+{
+	static const char *const opts[] = { "", "--per-event-probes" };
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		char *argv[] = { (char *)PERFBPF, "run", "-q", "-j", (char *)tmp_file("forks.json"),
+				 (char *)opts[i], "--", (char *)TARGET, "--wait-attach", "fork-same",
+				 "1000", NULL };
+		struct json_object *root, *row;
+		struct proc_result r;
+
+		if (!opts[i][0])
+			memmove(&argv[5], &argv[6], 6 * sizeof(*argv));
+		run_proc(argv, 120, &r);
+		if (r.status != 0)
+			fail_msg("%s: status %d (5: the child died): %s", opts[i], r.status, r.err);
+		proc_result_free(&r);
+		root = load_json(tmp_file("forks.json"));
+		row = find_row(root, "metrics", "op", "shared.op", "P", "fork");
+		assert_non_null(row);
+		assert_int_equal(json_u64(row, "count"), 2000);
+		assert_null(find_row(root, "metrics", "op", "shared.op", "C", "fork"));
+		json_object_put(root);
+	}
+}
+
 /* exec keeps the pid. The same executable: the kernel re-arms the probes in the new image, so
  * every event before and after is counted. Another executable (a copy, so another inode): perfbpf
  * attaches it at its next look at the process's maps (every 0.5 s), so the batch fired 1.5 s
@@ -592,6 +623,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_bad_strings, kill_tracked),
 		cmocka_unit_test_teardown(test_fork_child_not_traced, kill_tracked),
+		cmocka_unit_test_teardown(test_fork_same_site, kill_tracked),
 		cmocka_unit_test_teardown(test_exec, kill_tracked),
 		cmocka_unit_test_teardown(test_64_threads, kill_tracked),
 		cmocka_unit_test_teardown(test_dlopen_after_attach, kill_tracked),

@@ -12,6 +12,9 @@
  *                 without a NUL, one in a PROT_NONE page, a kernel address.
  *   MODE fork:    COUNT "parent.op"; a child fires COUNT "child.op" and exits 0; then COUNT
  *                 "parent.after". Exits 5 if the child did not exit 0.
+ *   MODE fork-same: COUNT ops "shared.op" from one call site, a fork, COUNT more from that same
+ *                 site in the child, and COUNT more in the parent after the child's exit (exit 5
+ *                 if the child did not exit 0, as when a site it inherited crashes it).
  *   MODE exec:    COUNT "before.exec", then execs itself in mode after-exec: COUNT "after.exec",
  *                 1.5 s later COUNT "after.exec.late".
  *   MODE dlopen:  once attached, dlopen()s libprobelate.so (next to this executable), waits up to
@@ -30,6 +33,10 @@
  *   MODE idle:    a thread started before any tracer waits until the tracer is there, fires
  *                 COUNT ops "idle.op" and then blocks for good; the process runs until killed.
  *   MODE killself: COUNT ops "pending.op" (fewer than a batch: none flushed), then SIGKILL.
+ *   MODE timed:   COUNT ops "timed.op" timed with PERFBPF_OP_START / PERFBPF_OP_SINCE, each
+ *                 spinning 20, 40, .. 100 us in turn by its own clock; prints "timed IN_MIN
+ *                 IN_MAX OUT_MIN OUT_MAX IN_SUM OUT_SUM": each op's duration read just inside
+ *                 and just outside its START and SINCE (the true duration is between the two).
  *   MODE spin:    once a tracer is there, COUNT ops "spin.op", then computes forever without a
  *                 system call: its thread neither flushes nor blocks.
  *   --wait-tracers N: with --wait-attach, wait until N tracers have armed the flush site.
@@ -174,6 +181,30 @@ static void fork_child(void)
 		exit(5);
 	for (unsigned i = 0; i < count; i++)
 		PERFBPF_OP("parent.after", "P", "fork", i);
+}
+
+static __attribute__((noinline)) void shared_ops(unsigned side)
+{
+	for (unsigned i = 0; i < count; i++)
+		PERFBPF_OP("shared.op", side ? "C" : "P", "fork", i);
+}
+
+static void fork_same_site(void)
+{
+	pid_t pid;
+	int st;
+
+	shared_ops(0);
+	pid = fork();
+	if (pid < 0)
+		exit(3);
+	if (pid == 0) {
+		shared_ops(1);
+		_exit(0);
+	}
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		exit(5);
+	shared_ops(0);
 }
 
 static void exec_self(void)
@@ -362,6 +393,34 @@ static void spin_forever(void)
 		x = x * 3 + 1;
 }
 
+static void timed(void)
+{
+	uint64_t in_min = UINT64_MAX, in_max = 0, out_min = UINT64_MAX, out_max = 0, in_sum = 0,
+		 out_sum = 0;
+
+	for (unsigned i = 0; i < count; i++) {
+		uint64_t want = 20000 + (uint64_t)(i % 5) * 20000, o0, t0, t1, o1;
+		perfbpf_stamp_t t;
+
+		o0 = perfbpf_now_ns();
+		t = PERFBPF_OP_START();
+		t0 = perfbpf_now_ns();
+		while ((t1 = perfbpf_now_ns()) - t0 < want)
+			;
+		PERFBPF_OP_SINCE("timed.op", "T", "timed", t);
+		o1 = perfbpf_now_ns();
+		in_min = t1 - t0 < in_min ? t1 - t0 : in_min;
+		in_max = t1 - t0 > in_max ? t1 - t0 : in_max;
+		out_min = o1 - o0 < out_min ? o1 - o0 : out_min;
+		out_max = o1 - o0 > out_max ? o1 - o0 : out_max;
+		in_sum += t1 - t0;
+		out_sum += o1 - o0;
+	}
+	printf("timed %llu %llu %llu %llu %llu %llu\n", (unsigned long long)in_min,
+	       (unsigned long long)in_max, (unsigned long long)out_min, (unsigned long long)out_max,
+	       (unsigned long long)in_sum, (unsigned long long)out_sum);
+}
+
 static void kill_self(void)
 {
 	for (unsigned i = 0; i < count; i++)
@@ -428,6 +487,8 @@ int main(int argc, char **argv)
 		strings();
 	else if (!strcmp(argv[i], "fork"))
 		fork_child();
+	else if (!strcmp(argv[i], "fork-same"))
+		fork_same_site();
 	else if (!strcmp(argv[i], "exec"))
 		exec_self();
 	else if (!strcmp(argv[i], "after-exec"))
@@ -444,6 +505,8 @@ int main(int argc, char **argv)
 		idle_pending();
 	else if (!strcmp(argv[i], "killself"))
 		kill_self();
+	else if (!strcmp(argv[i], "timed"))
+		timed();
 	else if (!strcmp(argv[i], "spin"))
 		spin_forever();
 	else if (!strcmp(argv[i], "watch"))

@@ -217,6 +217,46 @@ static void test_unterminated_fields(void **state)
 	agg__free(a);
 }
 
+/* Keys found again by the bytes their events carry: 3,000 keys (names that differ only past the
+ * words the memo hashes, an op and a span of the same names, the same key with other bytes after
+ * its NULs) fed round-robin five times, every row exact. */
+static void test_many_keys_exact(void **state)
+{
+	struct agg *a = new_agg(1 << 24, 10000);
+	struct summary s = { 0 };
+	char m[64], sym[32];
+
+	(void)state;
+	for (int round = 0; round < 5; round++)
+		for (int k = 0; k < 1500; k++) {
+			struct perfbpf_event e;
+
+			snprintf(m, sizeof(m), "strategy.indicators.long.name.%d", k % 50);
+			snprintf(sym, sizeof(sym), "SYMBOL%d", k / 50);
+			for (uint32_t kind = PERFBPF_EV_OP; kind <= PERFBPF_EV_SPAN; kind++) {
+				e = ev(kind, m, sym, "strat", (uint64_t)round * 1000 + 1,
+				       (uint64_t)k + kind);
+				memset(e.names.symbol + strlen(sym) + 1, round, 2); /* after the NUL */
+				assert_int_equal(agg__add(a, &e), 0);
+			}
+		}
+	assert_int_equal(agg__summarize(a, &s), 0);
+	assert_int_equal(s.nrows, 3000);
+	for (int k = 0; k < 1500; k += 7) {
+		snprintf(m, sizeof(m), "strategy.indicators.long.name.%d", k % 50);
+		snprintf(sym, sizeof(sym), "SYMBOL%d", k / 50);
+		for (uint32_t kind = PERFBPF_EV_OP; kind <= PERFBPF_EV_SPAN; kind++) {
+			const struct stat_row *r = row_of(&s, kind, m, sym, "strat");
+
+			assert_non_null(r);
+			assert_int_equal(r->count, 5);
+			assert_int_equal(r->min_ns, (uint64_t)k + kind);
+			assert_int_equal(r->max_ns, (uint64_t)k + kind);
+		}
+	}
+	agg__free(a);
+}
+
 static void test_attribution(void **state)
 {
 	struct agg *a = new_agg(1 << 20, 100);
@@ -362,6 +402,7 @@ int main(void)
 		cmocka_unit_test(test_key_limit_counts),
 		cmocka_unit_test(test_budget_sheds_largest_key),
 		cmocka_unit_test(test_unterminated_fields),
+		cmocka_unit_test(test_many_keys_exact),
 		cmocka_unit_test(test_attribution),
 		cmocka_unit_test(test_wait_resets_between_runs),
 		cmocka_unit_test(test_self_time),

@@ -33,7 +33,7 @@ static int collect(void *ctx, const struct perfbpf_event *e)
 	return 0;
 }
 
-static struct tsc_clock clk; /* unused: the records below carry CLOCK_MONOTONIC stamps */
+static struct tsc_clock clk; /* the records carry CLOCK_MONOTONIC stamps; test_op_since's TSC start */
 
 static struct batch_decoder *new_decoder(struct got *g, bool attribution)
 {
@@ -102,6 +102,37 @@ static void test_ops(void **state)
 	assert_int_equal(g.ev[2].tid, TID);
 	assert_int_equal(batch_decoder__counts(d)->events, 3);
 	batch_decoder__free(d);
+}
+
+#define SINCE(k, t, start) { .key = (k), .kind = PERFBPF_REC_OP_SINCE, .ts = (t), .value = (start) }
+
+/* PERFBPF_OP_SINCE records: the duration runs from the start stamp (CLOCK_MONOTONIC ns, or TSC
+ * ticks with PERFBPF_STAMP_TSC, converted with the session's mapping) to the record's stamp; a
+ * start after the end, or with a bit no stamp has, is counted, not used. */
+static void test_op_since(void **state)
+{
+	struct got g;
+	struct batch_decoder *d = new_decoder(&g, false);
+	const struct perfbpf_rec r[] = {
+		SINCE(1, 9000, 5000), SINCE(1, 16000, PERFBPF_STAMP_TSC | 1500),
+		SINCE(1, 17000, 17001), SINCE(1, 18000, (1ull << 63) | 5000), SINCE(1, 19000, 19000),
+	};
+
+	(void)state;
+	tsc_clock__add(&clk, 1000, 10000); /* 10 ns per tick */
+	tsc_clock__add(&clk, 3000, 30000);
+	def(d, TAB_A, 1, "fill", "AAPL", "mom", 0);
+	chunk(d, TAB_A, r, 5, true);
+	assert_int_equal(g.n, 3);
+	assert_int_equal(g.ev[0].kind, PERFBPF_EV_OP);
+	assert_int_equal(g.ev[0].duration_ns, 4000);
+	assert_int_equal(g.ev[0].self_ns, 4000);
+	assert_int_equal(g.ev[0].end_ns, 9000);
+	assert_true(g.ev[1].duration_ns >= 999 && g.ev[1].duration_ns <= 1001);
+	assert_int_equal(g.ev[2].duration_ns, 0);
+	assert_int_equal(batch_decoder__counts(d)->malformed, 2);
+	batch_decoder__free(d);
+	memset(&clk, 0, sizeof(clk));
 }
 
 /* outer [2000, 9000) > middle [3000, 8000) > inner [4000, 5000) and [6000, 7500) */
@@ -310,6 +341,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ops),
+		cmocka_unit_test(test_op_since),
 		cmocka_unit_test(test_nested_spans),
 		cmocka_unit_test(test_two_buffers_ordered),
 		cmocka_unit_test(test_attribution),

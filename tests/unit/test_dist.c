@@ -356,11 +356,62 @@ static void test_merged_any_member_approximate(void **state)
 	assert_int_equal(b.used, 0);
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The percentiles are found by selection, not by a sort: on inputs that defeat naive pivots
+ * (sorted, reversed, all equal, few distinct values, organ pipe) and on random ones, of sizes
+ * around the insertion-sort cut-off, they are the sorted array's nearest ranks. */
+static void test_selection_matches_sort(void **state)
+{
+	static const size_t sizes[] = { 1, 2, 15, 16, 17, 18, 100, 1001, 65537 };
+	uint64_t rng = 88172645463325252ull;
+
+	(void)state;
+	for (size_t si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++) {
+		size_t n = sizes[si];
+
+		for (int shape = 0; shape < 6; shape++) {
+			struct sample_budget b = { .limit = 1 << 24 };
+			uint64_t *ref = malloc(n * sizeof(*ref));
+			struct dist_stats st;
+			struct dist d;
+
+			assert_non_null(ref);
+			dist__init(&d, false);
+			for (size_t i = 0; i < n; i++) {
+				rng ^= rng << 13;
+				rng ^= rng >> 7;
+				rng ^= rng << 17;
+				ref[i] = shape == 0 ? i : shape == 1 ? n - i : shape == 2 ? 7 :
+					 shape == 3 ? rng % 3 : shape == 4 ? (i < n / 2 ? i : n - i) :
+					 rng % 1000000;
+				assert_int_equal(dist__add(&d, ref[i], &b), 0);
+			}
+			dist__stats(&d, &st);
+			qsort(ref, n, sizeof(*ref), cmp_u64);
+			assert_int_equal(st.p50, percentile_sorted(ref, n, 50));
+			assert_int_equal(st.p95, percentile_sorted(ref, n, 95));
+			assert_int_equal(st.p99, percentile_sorted(ref, n, 99));
+			/* reordered, not lost */
+			qsort(d.samples, n, sizeof(*ref), cmp_u64);
+			assert_memory_equal(d.samples, ref, n * sizeof(*ref));
+			dist__fini(&d, &b);
+			free(ref);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_percentile_nearest_rank),
 		cmocka_unit_test(test_exact_stats),
+		cmocka_unit_test(test_selection_matches_sort),
 		cmocka_unit_test(test_empty_dist),
 		cmocka_unit_test(test_hist_error_bound),
 		cmocka_unit_test(test_hist_percentiles_vs_exact),

@@ -38,6 +38,18 @@ struct table {
 	size_t cap, n;
 };
 
+/* The entries of recently added events by their names' bytes as the event carries them: an event
+ * whose kind and name fields are byte for byte those of a memo slot is that entry's, without
+ * hashing and comparing its strings (ABI v3 events of one key carry identical fields). */
+#define MEMO_BITS 10
+#define MEMO_SLOTS (1u << MEMO_BITS) /* two-way: an event looks in a pair of slots */
+
+struct memo {
+	struct entry *e; /* NULL: empty */
+	uint32_t kind;
+	struct perfbpf_names names;
+};
+
 struct agg {
 	struct agg_opts opts;
 	struct sample_budget budget;
@@ -47,6 +59,7 @@ struct agg {
 	struct stat_row *rows, *metrics;
 	struct hist *scratch; /* opts.histograms: one key's histogram at a time */
 	struct hist_bin *scratch_bins;
+	struct memo memo[MEMO_SLOTS];
 };
 
 static uint64_t fnv1a(uint64_t h, const char *s)
@@ -306,28 +319,75 @@ static void field(char *dst, const char *src, size_t n)
 	dst[n - 1] = '\0';
 }
 
-int agg__add(struct agg *a, const struct perfbpf_event *ev)
+static uint64_t word(const char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return w;
+}
+
+/* The first of the pair of memo slots for an event's names: a few words of each field, mixed
+ * (not the kind: an op and a span of the same names share the pair). */
+static struct memo *memo_pair(struct agg *a, const struct perfbpf_event *ev)
+{
+	const struct perfbpf_names *n = &ev->names;
+	uint64_t h = word(n->metric) ^ word(n->metric + 8) * 31 ^
+		     word(n->metric + 16) * 131 ^ word(n->symbol) * 7 ^ word(n->symbol + 8) * 61 ^
+		     word(n->strategy) * 17 ^ word(n->strategy + 8) * 251;
+
+	h *= 0x9e3779b97f4a7c15ull;
+	return &a->memo[(h >> (64 - MEMO_BITS)) & ~1ull];
+}
+
+static struct entry *lookup(struct agg *a, const struct perfbpf_event *ev, struct memo *m)
 {
 	struct perfbpf_names nm;
 	struct entry *e;
-	int err;
 
 	field(nm.metric, ev->names.metric, sizeof(nm.metric));
 	field(nm.symbol, ev->names.symbol, sizeof(nm.symbol));
 	field(nm.strategy, ev->names.strategy, sizeof(nm.strategy));
 	e = table_get(&a->keys, ev->kind, nm.metric, nm.symbol, nm.strategy,
 		      a->keys.n < a->opts.max_keys);
+	if (e && !e->rollup)
+		e->rollup = table_get(&a->rollups, ev->kind, nm.metric, NULL, NULL, true);
+	if (e && e->rollup) {
+		m->e = e;
+		m->kind = ev->kind;
+		m->names = ev->names;
+	}
+	return e;
+}
+
+static bool memo_hit(const struct memo *m, const struct perfbpf_event *ev)
+{
+	return m->e && m->kind == ev->kind && memcmp(&m->names, &ev->names, sizeof(m->names)) == 0;
+}
+
+int agg__add(struct agg *a, const struct perfbpf_event *ev)
+{
+	struct memo *m = memo_pair(a, ev);
+	struct entry *e;
+	int err;
+
+	if (memo_hit(&m[0], ev)) {
+		e = m[0].e;
+	} else if (memo_hit(&m[1], ev)) {
+		e = m[1].e;
+	} else {
+		/* the newcomer takes the first slot; its occupant moves to the second */
+		m[1] = m[0];
+		e = lookup(a, ev, &m[0]);
+	}
 	if (!e) {
 		if (a->keys.n < a->opts.max_keys)
 			return -ENOMEM;
 		a->over_limit++;
 		return 0;
 	}
-	if (!e->rollup) {
-		e->rollup = table_get(&a->rollups, ev->kind, nm.metric, NULL, NULL, true);
-		if (!e->rollup)
-			return -ENOMEM;
-	}
+	if (!e->rollup)
+		return -ENOMEM;
 	err = entry_add(a, e, ev);
 	if (!err)
 		err = entry_add(a, e->rollup, ev);

@@ -103,18 +103,17 @@ void dist__add_to_hist(const struct dist *d, struct hist *h)
 			hist__add(h, d->samples[i], 1);
 }
 
+/* The nearest rank's index: max(0, ceil(n*p/100) - 1), within [0, n). */
+static size_t rank_of(size_t n, double p)
+{
+	long idx = (long)ceil((double)n * p / 100.0) - 1;
+
+	return idx < 0 ? 0 : (size_t)idx >= n ? n - 1 : (size_t)idx;
+}
+
 uint64_t percentile_sorted(const uint64_t *sorted, size_t n, double p)
 {
-	long idx;
-
-	if (n == 0)
-		return 0;
-	idx = (long)ceil((double)n * p / 100.0) - 1;
-	if (idx < 0)
-		idx = 0;
-	if ((size_t)idx >= n)
-		idx = (long)n - 1;
-	return sorted[idx];
+	return n ? sorted[rank_of(n, p)] : 0;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -122,6 +121,55 @@ static int cmp_u64(const void *a, const void *b)
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
 	return x < y ? -1 : x > y;
+}
+
+static void swap_u64(uint64_t *a, uint64_t *b)
+{
+	uint64_t t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/* Reorders s[lo, hi) so that s[k] is its (k - lo)-th smallest, nothing greater before it and
+ * nothing smaller after it. Quickselect with random pivots and three-way partitions (durations
+ * repeat a lot); the samples come from the engine, so a run of bad pivots, unlikely as it is,
+ * ends in a sort of what is left rather than in quadratic time. */
+static void select_kth(uint64_t *s, size_t lo, size_t hi, size_t k)
+{
+	static uint64_t rng = 0x9e3779b97f4a7c15ull;
+	unsigned budget = 128;
+
+	while (hi - lo > 16) {
+		size_t lt = lo, i = lo, gt = hi;
+		uint64_t p;
+
+		if (budget-- == 0) {
+			qsort(s + lo, hi - lo, sizeof(*s), cmp_u64);
+			return;
+		}
+		rng ^= rng << 13;
+		rng ^= rng >> 7;
+		rng ^= rng << 17;
+		p = s[lo + rng % (hi - lo)];
+		while (i < gt) {
+			if (s[i] < p)
+				swap_u64(&s[lt++], &s[i++]);
+			else if (s[i] > p)
+				swap_u64(&s[i], &s[--gt]);
+			else
+				i++;
+		}
+		if (k < lt)
+			hi = lt;
+		else if (k >= gt)
+			lo = gt;
+		else
+			return;
+	}
+	for (size_t i = lo + 1; i < hi; i++)
+		for (size_t j = i; j > lo && s[j - 1] > s[j]; j--)
+			swap_u64(&s[j - 1], &s[j]);
 }
 
 static void stream_stats(const struct dist *d, struct dist_stats *out)
@@ -136,12 +184,19 @@ static void stream_stats(const struct dist *d, struct dist_stats *out)
 	out->stddev = d->count ? sqrt(d->m2 / (double)d->count) : 0;
 }
 
+/* p50/p95/p99 as percentile_sorted gives them, by selection: each rank is found among the
+ * samples not above the next higher one, O(n) instead of a sort. */
 static void percentiles_exact(uint64_t *s, size_t n, struct dist_stats *out)
 {
-	qsort(s, n, sizeof(*s), cmp_u64);
-	out->p50 = percentile_sorted(s, n, 50);
-	out->p95 = percentile_sorted(s, n, 95);
-	out->p99 = percentile_sorted(s, n, 99);
+	size_t k99 = rank_of(n, 99), k95 = rank_of(n, 95), k50 = rank_of(n, 50);
+
+	/* each value is read before the next selection reorders the samples up to it */
+	select_kth(s, 0, n, k99);
+	out->p99 = s[k99];
+	select_kth(s, 0, k99 + 1, k95);
+	out->p95 = s[k95];
+	select_kth(s, 0, k95 + 1, k50);
+	out->p50 = s[k50];
 	out->approximate = false;
 }
 

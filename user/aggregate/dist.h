@@ -45,7 +45,7 @@ int dist__to_hist(struct dist *d, struct sample_budget *b);
 bool dist__exact(const struct dist *d);
 /* Adds every sample of `d` (exact or bucketed) to `h`; stream-only distributions add nothing. */
 void dist__add_to_hist(const struct dist *d, struct hist *h);
-/* Percentiles etc. (sorts the samples in place). */
+/* Percentiles etc. (reorders the samples in place). */
 void dist__stats(struct dist *d, struct dist_stats *out);
 /* Roll-up statistics: streaming part from `self`, percentiles from the members' samples. */
 int dist__merged_stats(struct dist *self, struct dist **members, size_t n, struct dist_stats *out);

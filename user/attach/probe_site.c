@@ -2,6 +2,7 @@
 #include "user/attach/probe_site.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -29,6 +30,13 @@ bool probe_site__kernel_optimizes(void)
 #else
 	return false;
 #endif
+}
+
+bool probe_site__use_nop5(void)
+{
+	const char *v = getenv("PERFBPF_OPTIMIZED_SITES");
+
+	return v && !strcmp(v, "1") && probe_site__kernel_optimizes();
 }
 
 size_t probe_site__attach_shift(const unsigned char *code, size_t len, bool optimize)

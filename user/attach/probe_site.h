@@ -17,6 +17,12 @@ extern const unsigned char probe_site_bytes[PROBE_SITE_LEN];
  * answers ENXIO when called from outside its trampoline). Probed once. */
 bool probe_site__kernel_optimizes(void);
 
+/* Whether to attach at the 5-byte nop: only when the kernel optimizes it and the user asked for it
+ * with PERFBPF_OPTIMIZED_SITES=1. Off by default: on Linux 6.18 a process that forks after a site
+ * was optimized gives its child the call into the trampoline but not the trampoline, and the
+ * child dies of SIGSEGV when it reaches that site (tests/integration/test_core.c). */
+bool probe_site__use_nop5(void);
+
 /* Offset to add to a site's address, given the `len` bytes found there: PROBE_SITE_NOP5_AT when
  * they are probe.h's x86-64 site and `optimize` is set, else 0. */
 size_t probe_site__attach_shift(const unsigned char *code, size_t len, bool optimize);

@@ -138,7 +138,7 @@ int usdt_multi__attach(int prog_fd, struct usdt_specs *specs, const char *path, 
 	__u64 *cookies = NULL;
 	struct segment *segs;
 	size_t nsegs, cnt = 0;
-	bool optimize = probe_site__kernel_optimizes();
+	bool optimize = probe_site__use_nop5();
 	GElf_Addr base;
 	int err, fd, code_fd = -1;
 

@@ -367,6 +367,21 @@ static int by_time(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* A PERFBPF_REC_OP_SINCE's duration, from its start stamp to its record's stamp; -EINVAL for a
+ * start that is not a stamp or is after the end. */
+static int op_since(const struct batch_decoder *d, const struct pending *p, uint64_t *dur)
+{
+	uint64_t v = p->value, start;
+
+	if (v & ~(PERFBPF_STAMP_TSC | PERFBPF_STAMP_MASK))
+		return -EINVAL;
+	start = (v & PERFBPF_STAMP_TSC) ? tsc_clock__ns(d->clock, v & PERFBPF_STAMP_MASK) : v;
+	if (start > p->ns)
+		return -EINVAL;
+	*dur = p->ns - start;
+	return 0;
+}
+
 /* The end of a collection of thread th: its records, in the order they were written. */
 static int collection_end(struct batch_decoder *d, uint32_t tid, struct thread *th)
 {
@@ -384,7 +399,7 @@ static int collection_end(struct batch_decoder *d, uint32_t tid, struct thread *
 		const struct keytab *t = p->tab;
 		const struct perfbpf_keydef *k;
 
-		if (p->kind < PERFBPF_REC_OP || p->kind > PERFBPF_REC_SPAN_END) {
+		if (p->kind < PERFBPF_REC_OP || p->kind > PERFBPF_REC_OP_SINCE) {
 			d->counts.malformed++;
 			continue;
 		}
@@ -397,10 +412,17 @@ static int collection_end(struct batch_decoder *d, uint32_t tid, struct thread *
 			continue;
 		}
 		k = &t->defs[p->key - 1];
-		if (p->kind == PERFBPF_REC_OP) {
-			struct perfbpf_event e = {
+		if (p->kind == PERFBPF_REC_OP || p->kind == PERFBPF_REC_OP_SINCE) {
+			uint64_t dur = p->value;
+			struct perfbpf_event e;
+
+			if (p->kind == PERFBPF_REC_OP_SINCE && op_since(d, p, &dur)) {
+				d->counts.malformed++;
+				continue;
+			}
+			e = (struct perfbpf_event){
 				.kind = PERFBPF_EV_OP, .pid = th->pid, .tid = tid, .end_ns = p->ns,
-				.duration_ns = p->value, .self_ns = p->value,
+				.duration_ns = dur, .self_ns = dur,
 			};
 
 			event_names(&e, k, &d->counts);
