@@ -542,7 +542,7 @@ static inline __attribute__((always_inline)) struct perfbpf_tbuf *perfbpf__buf(v
 	return b;
 }
 
-static inline __attribute__((always_inline)) void perfbpf__put(struct perfbpf_tbuf *b, uint32_t kind, uint32_t key, uint64_t value)
+static inline __attribute__((always_inline)) void perfbpf__put(struct perfbpf_tbuf *b, uint32_t kind, uint32_t key, uint64_t value, uint64_t ts)
 {
 	uint64_t pos = b->pos;
 	uint32_t h = (uint32_t)pos;
@@ -550,7 +550,7 @@ static inline __attribute__((always_inline)) void perfbpf__put(struct perfbpf_tb
 
 	r->key = key;
 	r->kind = kind;
-	r->ts = perfbpf__ts();
+	r->ts = ts;
 	r->value = value;
 	__asm__ volatile("" ::: "memory"); /* the record before the cursor that publishes it */
 	b->pos = pos + 1;
@@ -564,10 +564,14 @@ static inline __attribute__((always_inline)) void perfbpf__record(uint32_t *site
 				   const char *s, const char *st, uint64_t value)
 {
 	struct perfbpf_tbuf *b = perfbpf__buf();
+	uint64_t ts;
 	uint32_t key;
 
 	if (__builtin_expect(!b, 0))
 		return;
+	/* the event's time, before the key lookup: a new key is defined with a flush (a trap), and
+	 * that must not count in a PERFBPF_OP_SINCE op's duration */
+	ts = perfbpf__ts();
 	if (lit == 7) {
 		key = __atomic_load_n(site, __ATOMIC_RELAXED);
 		if (__builtin_expect(!key, 0)) {
@@ -579,7 +583,7 @@ static inline __attribute__((always_inline)) void perfbpf__record(uint32_t *site
 	} else {
 		key = perfbpf__key_dyn(b, lit, m, s, st);
 	}
-	perfbpf__put(b, kind, key, value);
+	perfbpf__put(b, kind, key, value, ts);
 }
 
 /* Whether a string argument is a literal (or NULL): its contents are then fixed for the

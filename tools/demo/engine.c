@@ -24,14 +24,10 @@ static void spin_ns(uint64_t ns)
 		;
 }
 
-/* An op is timed only while a tracer is attached, with perfbpf's own clock (PERFBPF_OP_START /
- * PERFBPF_OP_SINCE); with --ground-truth the engine times it itself (two clock reads) to know
- * each duration it reports. */
+/* An op is timed only while a tracer is attached (or ground truth is wanted). */
 static inline uint64_t op_start(void)
 {
-	if (cfg.ground_truth)
-		return perfbpf_now_ns();
-	return PERFBPF_OP_START();
+	return PERFBPF_OP_ENABLED() || cfg.ground_truth ? perfbpf_now_ns() : 0;
 }
 
 /* --slow work is done inside the op's timed region, traced or not. always_inline: the metric is
@@ -43,14 +39,13 @@ static inline __attribute__((always_inline)) void op_end(struct worker *w, const
 
 	if (cfg.slow_metric && strcmp(cfg.slow_metric, metric) == 0)
 		spin_ns(cfg.slow_ns);
-	if (!cfg.ground_truth) {
-		PERFBPF_OP_SINCE(metric, symbol, w->strategy, t0);
+	if (!t0)
 		return;
-	}
 	d = perfbpf_now_ns() - t0;
 	if (PERFBPF_OP_ENABLED()) {
 		PERFBPF_OP(metric, symbol, w->strategy, d);
-		truth_add(&w->truth, metric, symbol, w->strategy, d);
+		if (cfg.ground_truth)
+			truth_add(&w->truth, metric, symbol, w->strategy, d);
 	}
 }
 
