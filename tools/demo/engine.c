@@ -25,15 +25,13 @@ static void spin_ns(uint64_t ns)
 }
 
 /* An op is timed only while a tracer is attached (or ground truth is wanted). */
-static inline uint64_t op_start(void)
+static uint64_t op_start(void)
 {
 	return PERFBPF_OP_ENABLED() || cfg.ground_truth ? perfbpf_now_ns() : 0;
 }
 
-/* --slow work is done inside the op's timed region, traced or not. always_inline: the metric is
- * then a literal at every call, and its name is not compared at each record. */
-static inline __attribute__((always_inline)) void op_end(struct worker *w, const char *metric,
-							 const char *symbol, uint64_t t0)
+/* --slow work is done inside the op's timed region, traced or not. */
+static void op_end(struct worker *w, const char *metric, const char *symbol, uint64_t t0)
 {
 	uint64_t d;
 
