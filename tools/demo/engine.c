@@ -24,10 +24,14 @@ static void spin_ns(uint64_t ns)
 		;
 }
 
-/* An op is timed only while a tracer is attached (or ground truth is wanted). */
+/* An op is timed only while a tracer is attached, with perfbpf's own clock (PERFBPF_OP_START /
+ * PERFBPF_OP_SINCE: one clock read at each end); with --ground-truth the engine times it itself
+ * (two clock reads) to know each duration it reports. */
 static uint64_t op_start(void)
 {
-	return PERFBPF_OP_ENABLED() || cfg.ground_truth ? perfbpf_now_ns() : 0;
+	if (cfg.ground_truth)
+		return perfbpf_now_ns();
+	return PERFBPF_OP_START();
 }
 
 /* --slow work is done inside the op's timed region, traced or not. */
@@ -37,13 +41,14 @@ static void op_end(struct worker *w, const char *metric, const char *symbol, uin
 
 	if (cfg.slow_metric && strcmp(cfg.slow_metric, metric) == 0)
 		spin_ns(cfg.slow_ns);
-	if (!t0)
+	if (!cfg.ground_truth) {
+		PERFBPF_OP_SINCE(metric, symbol, w->strategy, t0);
 		return;
+	}
 	d = perfbpf_now_ns() - t0;
 	if (PERFBPF_OP_ENABLED()) {
 		PERFBPF_OP(metric, symbol, w->strategy, d);
-		if (cfg.ground_truth)
-			truth_add(&w->truth, metric, symbol, w->strategy, d);
+		truth_add(&w->truth, metric, symbol, w->strategy, d);
 	}
 }
 
