@@ -565,14 +565,16 @@ static void test_bad_input(void **state)
 	assert_int_equal(stop(mon, SIGTERM), 0);
 }
 
-/* Drops in monitor mode are counted by CPU too: the errors mode nests spans 20 deep, 4 past the
- * limit; perfbpf_dropped_events_by_cpu_total sums to perfbpf_dropped_events_total. perfbpf's own
- * CPU and memory are served too. */
+/* Drops in the kernel's aggregation (--per-event-probes) are counted by CPU too: the errors mode
+ * nests spans 20 deep, 4 past the limit; perfbpf_dropped_events_by_cpu_total sums to
+ * perfbpf_dropped_events_total. (By default the 4 are found by the decoder in userspace, where
+ * they have no CPU: test_v3_span_overflow_counted.) perfbpf's own CPU and memory are served
+ * too. */
 static void test_drops_by_cpu(void **state)
 {
 	int port = free_port();
 	char *extra[] = { "--binary", (char *)bpath("tests/probe_target"), "--interval", "100ms",
-			  NULL };
+			  "--per-event-probes", NULL };
 	char *engine[] = { (char *)bpath("tests/probe_target"), "errors", NULL };
 	char *body, *l;
 	double by_cpu = 0, total = 0;
@@ -635,44 +637,82 @@ static void colliding_names(struct perfbpf_names *a, struct perfbpf_names *b)
 	assert_true(names_hash(a) == names_hash(b));
 }
 
-/* Names whose hash another key already has are counted as over the key limit, never merged
- * with it: the first name's statistics stay exact. */
-static void test_hash_collision_counted_apart(void **state)
+/* Starts ENGINE (which waits for a tracer and prints "ready PID"), runs `perfbpf monitor --pid`
+ * on it until it exits, with OPT if not NULL, and returns the JSON summary written to OUT. */
+static struct json_object *monitor_engine(char *const engine[], const char *out, const char *opt)
 {
-	const char *out = tmp_file("collide.json");
-	struct perfbpf_names a, b;
 	char pidbuf[16], line[64];
-	char *engine[] = { (char *)bpath("tests/probe_target"), "--wait-attach", "ops", "500",
-			   a.metric, a.symbol, a.strategy, b.metric, b.symbol, b.strategy, NULL };
 	char *argv[] = { (char *)PERFBPF, "monitor", "-q", "--no-listen", "--pid", pidbuf, "-j",
-			 (char *)out, NULL };
-	struct json_object *root, *row;
+			 (char *)out, (char *)opt, NULL };
 	struct proc_result r;
 	pid_t eng;
 	int fd, st;
 
-	(void)state;
-	colliding_names(&a, &b);
 	eng = track_bg(spawn_bg(engine, &fd));
 	assert_int_equal(read_line(fd, line, sizeof(line), 10000), 0); /* "ready PID" */
 	snprintf(pidbuf, sizeof(pidbuf), "%d", eng);
 	run_proc(argv, 60, &r);
 	assert_int_equal(waitpid(eng, &st, 0), eng);
 	untrack_bg(eng);
-	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close(fd);
 	if (r.status != 0)
 		fail_msg("perfbpf monitor exited %d: %s", r.status, r.err);
-	root = load_json(out);
+	proc_result_free(&r);
+	assert_true(WIFEXITED(st));
+	return load_json(out);
+}
+
+/* Two keys whose names have one names_hash: with --per-event-probes the kernel's table counts
+ * the second as over the key limit, never merged with the first (whose statistics stay exact);
+ * by default (ABI v3, series aggregated in userspace by the names themselves) both are exact. */
+static void check_collision(bool in_kernel)
+{
+	struct perfbpf_names a, b;
+	char *engine[] = { (char *)bpath("tests/probe_target"), "--wait-attach", "ops", "500",
+			   a.metric, a.symbol, a.strategy, b.metric, b.symbol, b.strategy, NULL };
+	struct json_object *root, *row;
+
+	colliding_names(&a, &b);
+	root = monitor_engine(engine, tmp_file("collide.json"),
+			      in_kernel ? "--per-event-probes" : NULL);
 	row = find_row(root, "metrics", "op", a.metric, a.symbol, a.strategy);
 	assert_non_null(row);
 	assert_int_equal(json_u64(row, "count"), 500);
 	assert_int_equal(json_u64(row, "total_ns"), 500 * 1000 + 499 * 500 / 2);
 	assert_int_equal(json_u64(row, "max_ns"), 1499);
-	assert_null(find_row(root, "metrics", "op", b.metric, b.symbol, b.strategy));
-	assert_int_equal(json_u64(json_get(root, "losses"), "key_limit"), 500);
+	row = find_row(root, "metrics", "op", b.metric, b.symbol, b.strategy);
+	if (in_kernel) {
+		assert_null(row);
+		assert_int_equal(json_u64(json_get(root, "losses"), "key_limit"), 500);
+	} else {
+		assert_non_null(row);
+		assert_int_equal(json_u64(row, "count"), 500);
+		assert_int_equal(json_u64(row, "min_ns"), 1000);
+		assert_int_equal(json_u64(row, "max_ns"), 1499);
+		assert_int_equal(json_u64(json_get(root, "losses"), "key_limit"), 0);
+	}
 	json_object_put(root);
-	proc_result_free(&r);
-	close(fd);
+}
+
+/* By default (ABI v3) the spans past the depth limit are found by the decoder in userspace:
+ * the errors mode's 4 are counted in the JSON summary, and in no CPU's drops. */
+static void test_v3_span_overflow_counted(void **state)
+{
+	char *engine[] = { (char *)bpath("tests/probe_target"), "--wait-attach", "errors", NULL };
+	struct json_object *root;
+
+	(void)state;
+	root = monitor_engine(engine, tmp_file("overflow.json"), NULL);
+	assert_int_equal(json_u64(json_get(root, "losses"), "span_depth_overflow"), 4);
+	assert_int_equal(json_u64(root, "dropped"), 4);
+	json_object_put(root);
+}
+
+static void test_hash_collision_counted_apart(void **state)
+{
+	(void)state;
+	check_collision(true);
+	check_collision(false);
 }
 
 /* Whether /proc/net/tcp{,6} has a listening socket on port, and whether all of them are on
@@ -744,6 +784,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_bad_input, kill_tracked),
 		cmocka_unit_test_teardown(test_drops_by_cpu, kill_tracked),
 		cmocka_unit_test_teardown(test_hash_collision_counted_apart, kill_tracked),
+		cmocka_unit_test_teardown(test_v3_span_overflow_counted, kill_tracked),
 		cmocka_unit_test_teardown(test_listen_loopback_by_default, kill_tracked),
 	};
 

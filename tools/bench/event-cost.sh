@@ -19,7 +19,10 @@
 #   perfbpf-per-event perfbpf attach --per-event-probes: one probe hit per event, through the
 #                     ring buffer (what perfbpf did before ABI v3, and still does for engines
 #                     built with an older header)
-#   perfbpf-monitor   perfbpf monitor: histograms in the kernel
+#   perfbpf-monitor   perfbpf monitor: probe ABI v3 batches aggregated into histograms in
+#                     userspace (the default)
+#   perfbpf-monitor-per-event  perfbpf monitor --per-event-probes: histograms in the kernel,
+#                     one probe hit per event
 #   bpftrace          bpftrace -c with the nearest equivalent script
 #   ...-nop1          the same on probe_loop_nop1, built with the plain 1-byte nop site
 # Also writes perfbpf's own CPU time and peak RSS per mode to $STATS (if set).
@@ -60,10 +63,12 @@ one() {
 	perfbpf-ring) tracer=("$out/perfbpf" attach -q --no-attribution) ;;
 	perfbpf-per-event) tracer=("$out/perfbpf" attach -q --no-attribution --per-event-probes) ;;
 	perfbpf-monitor) tracer=("$out/perfbpf" monitor -q --no-listen --binary "$loop") ;;
+	perfbpf-monitor-per-event)
+		tracer=("$out/perfbpf" monitor -q --no-listen --per-event-probes --binary "$loop") ;;
 	esac
 	start_exec "$loop" --events "$events" --wait-attach 20 > "$tmp/loop.out"
 	local lp=$started tp
-	if [ "$mode" = perfbpf-monitor ]; then
+	if [ "${mode#perfbpf-monitor}" != "$mode" ]; then
 		/usr/bin/time -f '%U %S %M' -o "$tmp/time" "${tracer[@]}" 2>/dev/null &
 	else
 		/usr/bin/time -f '%U %S %M' -o "$tmp/time" "${tracer[@]}" "$lp" 2>/dev/null &
@@ -82,7 +87,8 @@ declare -A s
 # shellcheck disable=SC2206
 modes=(${MODES:-detached floor floor-sleepable floor-args floor-clock floor-ring floor-strings
        perfbpf-ring perfbpf-per-event
-       perfbpf-monitor bpftrace floor-nop1 perfbpf-ring-nop1 bpftrace-nop1})
+       perfbpf-monitor perfbpf-monitor-per-event bpftrace floor-nop1 perfbpf-ring-nop1
+       bpftrace-nop1})
 for ((r = 0; r < runs; r++)); do
 	for m in "${modes[@]}"; do
 		res=$(one "$m")
@@ -131,7 +137,7 @@ if [ -n "${STATS:-}" ]; then
 	{
 		echo "| tracer | CPU seconds (user+sys, whole run) | peak RSS (MiB) |"
 		echo "|---|---:|---:|"
-		for m in perfbpf-ring perfbpf-monitor perfbpf-ring-nop1; do
+		for m in perfbpf-ring perfbpf-monitor perfbpf-monitor-per-event perfbpf-ring-nop1; do
 			cpu=$(echo "${s[$m.cpu]:-}" | median)
 			rss=$(echo "${s[$m.rss]:-}" | median)
 			echo "| $m | $cpu | $(awk -v k="$rss" 'BEGIN {printf "%.1f", k / 1024}') |"

@@ -5,11 +5,14 @@
 # and the JSON summary says how many events were counted and dropped. The ladder ends with the
 # threads unpaced (as fast as they go), then the unpaced load again with smaller rings, to show
 # what happens beyond: drops counted, per CPU. perfbpf's CPU time and peak RSS come from GNU time.
+# TRACER=monitor: `perfbpf monitor --pid` (its default: ABI v3 batches aggregated in userspace)
+# instead of `perfbpf attach`.
 # Usage: tools/bench/max-rate.sh BUILD_DIR [SECONDS]
 set -euo pipefail
 out=${1:-build}
 secs=${2:-3}
 threads=${THREADS:-1}
+tracer=${TRACER:-attach}
 here=$(dirname "$0")
 . "$here/lib.sh"
 tmp=$(mktemp -d)
@@ -22,8 +25,13 @@ one() {
 	start_exec "$out/probe_loop" --rate "$rate" --threads "$threads" --seconds "$secs" --wait-attach 20 \
 		> "$tmp/loop.out"
 	p=$started
-	/usr/bin/time -f '%U %S %M' -o "$tmp/time" "$out/perfbpf" attach -q --no-attribution \
-		"${ringopt[@]}" --json "$tmp/sum.json" "$p" 2>/dev/null &
+	if [ "$tracer" = monitor ]; then
+		/usr/bin/time -f '%U %S %M' -o "$tmp/time" "$out/perfbpf" monitor -q --no-listen \
+			"${ringopt[@]}" --json "$tmp/sum.json" --pid "$p" 2>/dev/null &
+	else
+		/usr/bin/time -f '%U %S %M' -o "$tmp/time" "$out/perfbpf" attach -q --no-attribution \
+			"${ringopt[@]}" --json "$tmp/sum.json" "$p" 2>/dev/null &
+	fi
 	tp=$!
 	wait "$p"
 	wait "$tp" || true
@@ -42,7 +50,7 @@ print("| %s | %s | %.0f | %d | %d | %d | %.2f%% | %s | %.2f | %.1f |" % (
 PY
 }
 
-echo "| requested rate (events/s, $threads thread(s)) | ring | achieved (events/s) | fired | counted | dropped | dropped share | dropped per CPU | perfbpf CPU (s per s) | perfbpf peak RSS (MiB) |"
+echo "| requested rate (events/s, $threads thread(s), perfbpf $tracer) | ring | achieved (events/s) | fired | counted | dropped | dropped share | dropped per CPU | perfbpf CPU (s per s) | perfbpf peak RSS (MiB) |"
 echo "|---|---|---:|---:|---:|---:|---:|---|---:|---:|"
 for rate in 1000000 5000000 10000000 20000000 0; do
 	one "$rate" ""

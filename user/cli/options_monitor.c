@@ -32,22 +32,28 @@ static const struct argp_option monitor_options[] = {
 	{ NULL, 0, NULL, 0, "General:", 4 },
 	{ "duration", 'd', "DUR", 0, "Stop after DUR (default: until SIGINT or SIGTERM)", 4 },
 	{ "interval", OPT_INTERVAL, "DUR", 0,
-	  "Read the kernel histograms this often, besides every scrape (default 1s, at most "
-	  "60s)", 4 },
+	  "Look for new processes (and, with --per-event-probes, read the kernel histograms) this "
+	  "often, besides every scrape (default 1s, at most 60s)", 4 },
 	{ "max-keys", OPT_MAX_KEYS, "N", 0,
-	  "Distinct (kind, metric, symbol, strategy[, pid]) keys kept in the kernel (default 256; "
-	  "preallocated: 16 KiB per key and CPU); events of further keys are counted", 4 },
+	  "Distinct (kind, metric, symbol, strategy[, pid]) keys kept (default 256); events of "
+	  "further keys are counted", 4 },
 	{ "max-threads", OPT_MAX_THREADS, "N", 0,
 	  "Threads that may have spans open at once (default 16384)", 4 },
+	{ "per-event-probes", OPT_PER_EVENT, NULL, 0,
+	  "Aggregate in the kernel at the per-event probes, one probe hit per event (the monitor "
+	  "before probe ABI v3: no event crosses to userspace; --max-keys is then preallocated "
+	  "in the kernel, 16 KiB per key and CPU)", 4 },
+	{ "ring-size", OPT_RING_SIZE, "SIZE", 0,
+	  "BPF ring buffer size, a power of two (default 16M)", 4 },
 	{ "quiet", 'q', NULL, 0, "No progress messages on stderr", 4 },
 	{ "verbose", 'v', NULL, 0, "Print libbpf and attach details on stderr", 4 },
 	{ 0 },
 };
 
 static const char monitor_doc[] =
-	"Always-on monitoring: aggregate the engine's ops and spans into histograms in the kernel "
-	"(no event crosses to userspace) and serve them to Prometheus; follow every process of a "
-	"binary across restarts."
+	"Always-on monitoring: aggregate the engine's ops and spans into histograms (from the batches "
+	"its threads record, probe ABI v3; or in the kernel with --per-event-probes) and serve them "
+	"to Prometheus; follow every process of a binary across restarts."
 	"\vExamples:\n"
 	"  sudo perfbpf monitor --binary /opt/engine/bin/engine --listen 127.0.0.1:9464\n"
 	"  sudo perfbpf monitor --pid 4242 --report\n"
@@ -95,7 +101,8 @@ static error_t parse_monitor(int key, char *arg, struct argp_state *st)
 			args__bad_value(st, "--interval", arg, "a duration from 1ms to 60s, such as 1s");
 		return 0;
 	case 'j': case 'm': case 'd': case 'q': case 'v': case OPT_COLUMNS: case OPT_UNIT:
-	case OPT_MAX_KEYS: case OPT_MAX_THREADS: case ARGP_KEY_ERROR:
+	case OPT_MAX_KEYS: case OPT_MAX_THREADS: case OPT_PER_EVENT: case OPT_RING_SIZE:
+	case ARGP_KEY_ERROR:
 		return args__common(key, arg, st);
 	case ARGP_KEY_ARG:
 		args__usage_error(st, "unexpected argument '%s': name targets with --binary or --pid", arg);

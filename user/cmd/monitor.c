@@ -20,6 +20,7 @@
 #include "exporters/prometheus/prometheus.h"
 #include "exporters/report/json.h"
 #include "exporters/report/markdown.h"
+#include "user/aggregate/kseries_agg.h"
 #include "user/aggregate/kseries_stats.h"
 #include "user/attach/sdt.h"
 #include "user/attach/target.h"
@@ -30,12 +31,14 @@
 #include "user/lib/util.h"
 
 #define TICK_MS 100              /* signal and target-exit latency */
+#define RING_POLL_MS 10          /* the ring is read this often (series from batches) */
 #define RESCAN_NS 500000000ull   /* --pid: look for newly loaded libraries this often */
 
 struct monitor {
 	const struct cli_opts *o;
 	struct tracer *tracer;
-	struct khist_reader *hists;
+	struct khist_reader *hists; /* --per-event-probes: series from the kernel histograms */
+	struct kseries_agg *agg;    /* else: series from the events the ring brings */
 	pthread_mutex_t lock; /* hists, counters and the fields below, between the two threads */
 	struct probe_objs po;  /* --pid: the process's objects; --binary: the files */
 	unsigned attached_processes;
@@ -109,11 +112,22 @@ static char *describe(const struct cli_opts *o)
 	return join_words("every process of ", o->binaries, o->nbinaries);
 }
 
-/* Reads the kernel's histograms; forgets exited processes' series in --per-pid mode. Called
- * with the lock held. */
+static struct kseries *const *series(const struct monitor *m, size_t *n)
+{
+	return m->agg ? kseries_agg__series(m->agg, n) : khist_reader__series(m->hists, n);
+}
+
+/* Events of keys over --max-keys counted in userspace (the kernel counts its own). */
+static uint64_t keys_over_limit(const struct monitor *m)
+{
+	return m->agg ? kseries_agg__over_limit(m->agg) : 0;
+}
+
+/* Reads the kernel's histograms (or takes the series as the ring's events left them); forgets
+ * exited processes' series in --per-pid mode. Called with the lock held. */
 static int refresh(struct monitor *m)
 {
-	int n = khist_reader__refresh(m->hists);
+	int n = m->agg ? 0 : khist_reader__refresh(m->hists);
 	struct kseries *const *v;
 	size_t nv;
 
@@ -121,13 +135,16 @@ static int refresh(struct monitor *m)
 		return n;
 	if (!m->o->per_pid)
 		return 0;
-	v = khist_reader__series(m->hists, &nv);
+	v = series(m, &nv);
 	for (size_t i = 0; i < nv; i++) {
 		uint32_t pid = v[i]->pid;
 
 		if (kill((pid_t)pid, 0) && errno == ESRCH) {
-			khist_reader__drop_pid(m->hists, pid);
-			v = khist_reader__series(m->hists, &nv);
+			if (m->agg)
+				kseries_agg__drop_pid(m->agg, pid);
+			else
+				khist_reader__drop_pid(m->hists, pid);
+			v = series(m, &nv);
 			i = (size_t)-1; /* the array changed: start over */
 		}
 	}
@@ -146,7 +163,8 @@ static int render_metrics(void *ctx, FILE *f)
 	if (!err)
 		err = tracer__counters(m->tracer, in.counters);
 	if (!err) {
-		in.series = khist_reader__series(m->hists, &in.nseries);
+		in.counters[PERFBPF_CNT_KEYS_OVER_LIMIT] += keys_over_limit(m);
+		in.series = series(m, &in.nseries);
 		in.attach_failures = m->attach_failures;
 		in.attached_processes = m->attached_processes;
 		in.dropped_per_cpu = per_cpu = tracer__dropped_per_cpu(m->tracer, &in.ncpus);
@@ -201,8 +219,9 @@ static int write_reports(struct monitor *m)
 	err = err ?: tracer__summary_losses(m->tracer, &sum, &per_cpu);
 	if (!err) {
 		size_t n;
-		struct kseries *const *v = khist_reader__series(m->hists, &n);
+		struct kseries *const *v = series(m, &n);
 
+		sum.counters[PERFBPF_CNT_KEYS_OVER_LIMIT] += keys_over_limit(m);
 		sum.keys_over_limit = sum.counters[PERFBPF_CNT_KEYS_OVER_LIMIT];
 		err = kseries_stats__summarize(v, n, &m->rep, &sum);
 	}
@@ -263,6 +282,49 @@ static bool target_exited(struct monitor *m, int timeout_ms)
 	return poll(&p, 1, timeout_ms) == 1;
 }
 
+/* Series from the ring: what it holds now (a slice of it while the engine fires faster than
+ * that), under the lock (the callback adds to m->agg). The number of records taken, or -errno. */
+static int take_events(struct monitor *m)
+{
+	int n;
+
+	pthread_mutex_lock(&m->lock);
+	n = tracer__poll(m->tracer, 0);
+	pthread_mutex_unlock(&m->lock);
+	if (n == -EINTR)
+		return 0;
+	if (n < 0)
+		pb_err("reading events failed: %s", strerror(-n));
+	return n;
+}
+
+/* At the end: a running target's pending records (the next timer tick), then everything the
+ * ring still holds, after the probes are detached. */
+static int take_last_events(struct monitor *m)
+{
+	int n;
+
+	if (!m->agg)
+		return 0;
+	pthread_mutex_lock(&m->lock);
+	tracer__settle(m->tracer);
+	tracer__detach_probes(m->tracer);
+	n = tracer__drain(m->tracer);
+	pthread_mutex_unlock(&m->lock);
+	if (n < 0) {
+		pb_err("reading the last events failed: %s", strerror(-n));
+		return n;
+	}
+	return 0;
+}
+
+static int on_event(void *ctx, const struct perfbpf_event *e)
+{
+	struct monitor *m = ctx; /* the caller holds m->lock */
+
+	return kseries_agg__add(m->agg, e);
+}
+
 static int monitor_loop(struct monitor *m)
 {
 	const struct cli_opts *o = m->o;
@@ -274,7 +336,16 @@ static int monitor_loop(struct monitor *m)
 	while (!stop_signal) {
 		uint64_t now;
 
-		if (target_exited(m, TICK_MS)) {
+		int wait = TICK_MS;
+
+		if (m->agg) {
+			int n = take_events(m);
+
+			if (n < 0)
+				return n;
+			wait = n > 0 ? 0 : RING_POLL_MS; /* more may be waiting: no sleep */
+		}
+		if (target_exited(m, wait)) {
 			m->stop_reason = "the target exited";
 			break;
 		}
@@ -308,12 +379,19 @@ static int monitor_loop(struct monitor *m)
 static int monitor_start(struct monitor *m)
 {
 	const struct cli_opts *o = m->o;
+	/* by default events reach userspace (ABI v3 batches, or the per-event probes of older
+	 * engines) and are aggregated there; --per-event-probes aggregates every event in the
+	 * kernel at the per-event probes, and nothing crosses the ring */
 	struct tracer_opts to = {
-		.ring_size = 4096, /* unused: nothing crosses the ring in this mode */
+		.ring_size = o->per_event ? 4096 : o->ring_size,
+		.wakeup_bytes = o->ring_size / 4,
 		.max_threads = (uint32_t)o->max_threads,
-		.aggregate = true,
+		.aggregate = o->per_event,
 		.per_pid = o->per_pid,
 		.max_keys = (uint32_t)o->max_keys,
+		.on_event = on_event,
+		.ctx = m,
+		.stop = &stop_signal,
 	};
 	int keys_fd, hists_fd, err;
 
@@ -327,11 +405,13 @@ static int monitor_start(struct monitor *m)
 		}
 		m->attached_processes = 1;
 	}
+	if (!o->per_event && !(m->agg = kseries_agg__new(o->per_pid, o->max_keys)))
+		return -ENOMEM;
 	err = tracer__new(&to, &m->tracer);
 	if (err)
 		return err;
 	err = tracer__attach_new(m->tracer, o->pid, &m->po);
-	if (err)
+	if (err || m->agg)
 		return err;
 	tracer__mon_fds(m->tracer, &keys_fd, &hists_fd);
 	m->hists = khist_reader__new(keys_fd, hists_fd, libbpf_num_possible_cpus());
@@ -365,6 +445,8 @@ int monitor__run(const struct cli_opts *o)
 				o->listen ? ", metrics at http://" : "", o->listen ? o->listen : "");
 		err = monitor_loop(&m);
 	}
+	if (!err)
+		err = take_last_events(&m);
 	metrics_server__stop(http); /* no scrape runs past here */
 	if (!err)
 		err = write_reports(&m);
@@ -372,6 +454,7 @@ int monitor__run(const struct cli_opts *o)
 		close(m.pidfd);
 	kseries_stats__free_report(&m.rep);
 	khist_reader__free(m.hists);
+	kseries_agg__free(m.agg);
 	tracer__free(m.tracer);
 	target__free(&m.po.objs);
 	free(m.command);
