@@ -41,10 +41,10 @@ cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 	echo
 	tools/bench/demo-cost.sh "$out" "$runs"
 	echo
-	echo "* The demo times an op (two clock reads) only while a tracer is attached, and fires ~9 M"
-	echo "  events/s from 2 threads on this 2-CPU machine, where perfbpf's consumer needs a CPU of"
-	echo "  its own to keep up: part of its traced time is the clock reads and the consumer taking"
-	echo "  CPU from the engine's threads, not the recording."
+	echo "* The demo times its ops with \`PERFBPF_OP_START\` / \`PERFBPF_OP_SINCE\` (one \`rdtsc\` at"
+	echo "  each end, only while a tracer is attached), and fires ~9 M events/s from 2 threads on"
+	echo "  this 2-CPU machine, where perfbpf's consumer needs a CPU of its own to keep up: most of"
+	echo "  its traced time is the consumer taking CPU from the engine's threads, not the recording."
 	echo "* What a flush costs here (\`kernel.bpf_stats_enabled\`, run_time_ns / run_cnt of"
 	echo "  \`perfbpf_flush\`): ~35 us for 1,024 records, ~0.5 us of it the trap, the claim and the key"
 	echo "  check: the rest is writing 24 KB into the ring buffer, which costs ~2 ns per byte on this"
@@ -103,8 +103,9 @@ cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 	echo "* **perfbpf-ring**: \`perfbpf attach --no-attribution PID\` (every event to exact"
 	echo "  statistics in userspace), with probe_loop's ABI v3 recording: the time is the engine"
 	echo "  writing a record, plus its share of a flush every 1,024 events. **perfbpf-per-event**:"
-	echo "  the same with \`--per-event-probes\`, one probe hit per event (before ABI v3). **perfbpf-monitor**: \`perfbpf monitor --binary\` (in-kernel"
-	echo "  histograms). **bpftrace**: Debian's bpftrace 0.17, \`bpftrace -c\` with"
+	echo "  the same with \`--per-event-probes\`, one probe hit per event (before ABI v3). **perfbpf-monitor**: \`perfbpf monitor --binary\` (ABI v3"
+	echo "  batches aggregated into histograms in userspace, its default); **perfbpf-monitor-per-event**:"
+	echo "  the same with \`--per-event-probes\` (in-kernel histograms, one probe hit per event). **bpftrace**: Debian's bpftrace 0.17, \`bpftrace -c\` with"
 	echo "  \`@op[str(arg0), str(arg1)] = hist(arg3)\` on \`op\` and a per-thread start map +"
 	echo "  \`hist(nsecs - @start[tid])\` on the span pair. (\`bpftrace -p\` cannot read these"
 	echo "  probes' arguments here: \"couldn't get argument 0\"; it attaches without arguments, see 3.)"
@@ -158,6 +159,11 @@ cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 	echo "summary."
 	echo
 	tools/bench/max-rate.sh "$out" 3
+	echo
+	echo "The same under \`perfbpf monitor --pid\` (its default: the batches aggregated into"
+	echo "histograms in userspace): \`TRACER=monitor tools/bench/max-rate.sh $out 3\`."
+	echo
+	TRACER=monitor tools/bench/max-rate.sh "$out" 3
 	echo
 	echo "* Beyond ~10 M events/s from one thread the consumer (decoding, exact statistics) is the"
 	echo "  limit: the ring fills and the overflow is counted exactly, per CPU (JSON"

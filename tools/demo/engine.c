@@ -24,28 +24,36 @@ static void spin_ns(uint64_t ns)
 		;
 }
 
+/* A timed op in flight: its start, and whether it is the --slow metric. */
+struct op {
+	uint64_t t0;
+	bool slow;
+};
+
 /* An op is timed only while a tracer is attached, with perfbpf's own clock (PERFBPF_OP_START /
  * PERFBPF_OP_SINCE: one clock read at each end); with --ground-truth the engine times it itself
- * (two clock reads) to know each duration it reports. */
-static uint64_t op_start(void)
+ * (two clock reads) to know each duration it reports. Whether it is the --slow metric is decided
+ * before its clock starts, so that the check is in no op's time. */
+static struct op op_start(const char *metric)
 {
-	if (cfg.ground_truth)
-		return perfbpf_now_ns();
-	return PERFBPF_OP_START();
+	struct op o = { .slow = cfg.slow_metric && strcmp(cfg.slow_metric, metric) == 0 };
+
+	o.t0 = cfg.ground_truth ? perfbpf_now_ns() : PERFBPF_OP_START();
+	return o;
 }
 
 /* --slow work is done inside the op's timed region, traced or not. */
-static void op_end(struct worker *w, const char *metric, const char *symbol, uint64_t t0)
+static void op_end(struct worker *w, const char *metric, const char *symbol, struct op o)
 {
 	uint64_t d;
 
-	if (cfg.slow_metric && strcmp(cfg.slow_metric, metric) == 0)
+	if (o.slow)
 		spin_ns(cfg.slow_ns);
 	if (!cfg.ground_truth) {
-		PERFBPF_OP_SINCE(metric, symbol, w->strategy, t0);
+		PERFBPF_OP_SINCE(metric, symbol, w->strategy, o.t0);
 		return;
 	}
-	d = perfbpf_now_ns() - t0;
+	d = perfbpf_now_ns() - o.t0;
 	if (PERFBPF_OP_ENABLED()) {
 		PERFBPF_OP(metric, symbol, w->strategy, d);
 		truth_add(&w->truth, metric, symbol, w->strategy, d);
@@ -83,7 +91,8 @@ static double rng_gauss(uint64_t *s)
 /* Geometric random walk seeded by the symbol name: the same bars on every run. */
 static void load_candles(struct worker *w, struct series *s)
 {
-	uint64_t t0 = op_start(), seed = 1469598103934665603ull;
+	struct op t0 = op_start("exchange.getCandles");
+	uint64_t seed = 1469598103934665603ull;
 	double price = 100;
 
 	for (const char *c = s->symbol; *c; c++)
@@ -261,14 +270,14 @@ static void backtest(struct worker *w)
 
 		for (int k = 0; k < cfg.nsymbols; k++) {
 			struct series *s = &series[k];
-			uint64_t tick = op_start(), t;
+			struct op tick = op_start("strategy.tick"), t;
 			int sig;
 
-			t = op_start();
+			t = op_start("strategy.indicators");
 			w->zsum += indicators(s, i);
 			op_end(w, "strategy.indicators", s->symbol, t);
 
-			t = op_start();
+			t = op_start("strategy.getSignal");
 			sig = get_signal(s, i);
 			op_end(w, "strategy.getSignal", s->symbol, t);
 			if (sig) {
@@ -283,7 +292,7 @@ static void backtest(struct worker *w)
 					snprintf(coid, sizeof(coid), "%s-%ld", run_id, orders);
 					PERFBPF_SPAN_ATTR_STR("client_order_id", coid);
 				}
-				t = op_start();
+				t = op_start("risk.checkSignal");
 				ok = risk_check(s, i, &pos[k], sig);
 				op_end(w, "risk.checkSignal", s->symbol, t);
 				if (!ok) {
@@ -293,11 +302,11 @@ static void backtest(struct worker *w)
 				if (ok) {
 					double qty, px;
 
-					t = op_start();
+					t = op_start("sizing.calculate");
 					qty = sig > 0 ? size_position(cash, s, i) : pos[k].qty;
 					op_end(w, "sizing.calculate", s->symbol, t);
 
-					t = op_start();
+					t = op_start("exchange.fill");
 					px = fill_price(s, i, sig);
 					cash -= sig * qty * px;
 					pos[k].qty += sig * qty;
