@@ -39,7 +39,9 @@ struct frame {
 struct pending {
 	uint64_t ns, value, seq;
 	const struct keytab *tab; /* NULL: undefined */
+	uint64_t src;             /* the buffer it came in: its key table's address */
 	uint32_t key, kind;
+	uint32_t si;              /* order_pending: the index of src */
 };
 
 /* A thread's open spans, as the kernel's span stack keeps them (bpf/spans.bpf.h). */
@@ -62,6 +64,8 @@ struct batch_decoder {
 	struct u64map procs;   /* pid -> struct u64map of keytab address -> struct keytab */
 	struct u64map threads; /* tid -> struct thread */
 	struct batch_counts counts;
+	struct pending *scratch; /* order_pending */
+	size_t scratch_cap;
 };
 
 struct batch_decoder *batch_decoder__new(batch_event_fn on_event, void *ctx, uint64_t start_ns,
@@ -111,6 +115,7 @@ void batch_decoder__free(struct batch_decoder *d)
 			free(d->threads.v[i].val);
 		}
 	u64map__free(&d->threads);
+	free(d->scratch);
 	free(d);
 }
 
@@ -352,6 +357,7 @@ static int batch(struct batch_decoder *d, const struct perfbpf_v3_batch *h, size
 		p->value = r->value;
 		p->seq = th->npend++;
 		p->tab = t;
+		p->src = h->keytab;
 		p->key = r->key;
 		p->kind = r->kind;
 	}
@@ -365,6 +371,68 @@ static int by_time(const void *a, const void *b)
 	if (x->ns != y->ns)
 		return x->ns < y->ns ? -1 : 1;
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+#define MERGE_SOURCES 16 /* buffers merged by stamp; more (a corrupt engine) are sorted */
+
+/* Puts a collection's records in the order the thread wrote them. One buffer's records are in
+ * that order already and are never reordered: the TSC is not serializing, and two stamps a few
+ * instructions apart can come out reversed. The buffers of several objects are merged by stamp
+ * (ties: the order they arrived in). */
+static int order_pending(struct batch_decoder *d, struct thread *th)
+{
+	uint64_t src[MERGE_SOURCES];
+	size_t start[MERGE_SOURCES], cur[MERGE_SOURCES], end[MERGE_SOURCES], k = 0, n = th->npend;
+
+	for (size_t i = 0; i < n; i++) {
+		struct pending *p = &th->pend[i];
+		size_t j = 0;
+
+		while (j < k && src[j] != p->src)
+			j++;
+		if (j == k) {
+			if (k == MERGE_SOURCES) {
+				qsort(th->pend, n, sizeof(*th->pend), by_time);
+				return 0;
+			}
+			src[k++] = p->src;
+		}
+		p->si = (uint32_t)j;
+	}
+	if (k < 2)
+		return 0;
+	if (n > d->scratch_cap) {
+		struct pending *v = realloc(d->scratch, n * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		d->scratch = v;
+		d->scratch_cap = n;
+	}
+	/* each buffer's records, in arrival order, as one run of the scratch array */
+	memset(end, 0, sizeof(end));
+	for (size_t i = 0; i < n; i++)
+		end[th->pend[i].si]++;
+	for (size_t j = 0, at = 0; j < k; j++) {
+		start[j] = cur[j] = at;
+		at += end[j];
+		end[j] = at;
+	}
+	for (size_t i = 0; i < n; i++)
+		d->scratch[cur[th->pend[i].si]++] = th->pend[i];
+	for (size_t j = 0; j < k; j++)
+		cur[j] = start[j];
+	/* the runs merged by stamp */
+	for (size_t o = 0; o < n; o++) {
+		size_t best = k;
+
+		for (size_t j = 0; j < k; j++)
+			if (cur[j] < end[j] &&
+			    (best == k || by_time(&d->scratch[cur[j]], &d->scratch[cur[best]]) < 0))
+				best = j;
+		th->pend[o] = d->scratch[cur[best]++];
+	}
+	return 0;
 }
 
 /* A PERFBPF_REC_OP_SINCE's duration, from its start stamp to its record's stamp; -EINVAL for a
@@ -385,15 +453,10 @@ static int op_since(const struct batch_decoder *d, const struct pending *p, uint
 /* The end of a collection of thread th: its records, in the order they were written. */
 static int collection_end(struct batch_decoder *d, uint32_t tid, struct thread *th)
 {
-	int err = 0;
+	int err = order_pending(d, th);
 
-	/* one buffer's records are in order already: sort only what several buffers interleave */
-	for (size_t i = 1; i < th->npend; i++) {
-		if (th->pend[i].ns < th->pend[i - 1].ns) {
-			qsort(th->pend, th->npend, sizeof(*th->pend), by_time);
-			break;
-		}
-	}
+	if (err)
+		return err;
 	for (size_t i = 0; i < th->npend && !err; i++) {
 		const struct pending *p = &th->pend[i];
 		const struct keytab *t = p->tab;
