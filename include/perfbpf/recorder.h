@@ -157,12 +157,9 @@ static inline uint64_t perfbpf__ts(void)
 /* A start stamp for PERFBPF_OP_SINCE, in the clock perfbpf__ts uses (PERFBPF_STAMP_*). */
 static inline uint64_t perfbpf__stamp(void)
 {
-	struct timespec ts;
+	uint64_t t = perfbpf__ts() & PERFBPF_STAMP_MASK;
 
-	if (__builtin_expect(perfbpf__proc.tsc, 1))
-		return (__builtin_ia32_rdtsc() & PERFBPF_STAMP_MASK) | PERFBPF_STAMP_TSC;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec) & PERFBPF_STAMP_MASK;
+	return perfbpf__proc.tsc ? t | PERFBPF_STAMP_TSC : t;
 }
 
 static inline void perfbpf__lock(void)
@@ -542,7 +539,7 @@ static inline __attribute__((always_inline)) struct perfbpf_tbuf *perfbpf__buf(v
 	return b;
 }
 
-static inline __attribute__((always_inline)) void perfbpf__put(struct perfbpf_tbuf *b, uint32_t kind, uint32_t key, uint64_t value, uint64_t ts)
+static inline __attribute__((always_inline)) void perfbpf__put(struct perfbpf_tbuf *b, uint32_t kind, uint32_t key, uint64_t value)
 {
 	uint64_t pos = b->pos;
 	uint32_t h = (uint32_t)pos;
@@ -550,7 +547,11 @@ static inline __attribute__((always_inline)) void perfbpf__put(struct perfbpf_tb
 
 	r->key = key;
 	r->kind = kind;
-	r->ts = ts;
+	/* the event's time, after the key lookup. Taken before it (so that a new key's flush, a
+	 * trap, stayed out of a PERFBPF_OP_SINCE op), two CI runs saw a span begin stamped after
+	 * the next one: across the trap the thread may change CPU, and on a VM two CPUs' TSCs
+	 * agree only so closely. */
+	r->ts = perfbpf__ts();
 	r->value = value;
 	__asm__ volatile("" ::: "memory"); /* the record before the cursor that publishes it */
 	b->pos = pos + 1;
@@ -564,7 +565,6 @@ static inline __attribute__((always_inline)) void perfbpf__record(uint32_t *site
 				   const char *s, const char *st, uint64_t value)
 {
 	struct perfbpf_tbuf *b = perfbpf__buf();
-	uint64_t ts;
 	uint32_t key;
 
 	if (__builtin_expect(!b, 0))
@@ -580,12 +580,7 @@ static inline __attribute__((always_inline)) void perfbpf__record(uint32_t *site
 	} else {
 		key = perfbpf__key_dyn(b, lit, m, s, st);
 	}
-	/* the event's time, after the key lookup. Taken before it (so that a new key's flush, a
-	 * trap, stayed out of a PERFBPF_OP_SINCE op), two CI runs saw a span begin stamped after
-	 * the next one: across the trap the thread may change CPU, and on a VM two CPUs' TSCs
-	 * agree only so closely. */
-	ts = perfbpf__ts();
-	perfbpf__put(b, kind, key, value, ts);
+	perfbpf__put(b, kind, key, value);
 }
 
 /* Whether a string argument is a literal (or NULL): its contents are then fixed for the

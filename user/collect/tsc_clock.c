@@ -68,10 +68,8 @@ uint64_t tsc_clock__ns(const struct tsc_clock *c, uint64_t tsc)
 		return 0;
 	/* the last segment starting at or before tsc (the oldest for anything earlier); records
 	 * arrive within a tick or two of being written, so mostly the newest */
-	if (seg_at(c, c->nseg - 1)->tsc <= tsc) {
-		v = seg_ns(seg_at(c, c->nseg - 1), tsc);
-		return v < 0 ? 0 : (uint64_t)v;
-	}
+	if (seg_at(c, c->nseg - 1)->tsc <= tsc)
+		lo = c->nseg - 1;
 	hi = c->nseg;
 	while (hi - lo > 1) {
 		unsigned mid = lo + (hi - lo) / 2;
