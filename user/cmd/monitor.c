@@ -298,6 +298,27 @@ static int take_events(struct monitor *m)
 	return n;
 }
 
+/* Before a SIGUSR1 report: what the engine's threads recorded until now (the next collector
+ * tick), then what the ring holds, so that the report covers the time up to the signal. */
+static int take_pending_events(struct monitor *m)
+{
+	int n = 0;
+
+	if (!m->agg)
+		return 0;
+	pthread_mutex_lock(&m->lock);
+	tracer__settle(m->tracer);
+	do
+		n = tracer__poll(m->tracer, 0);
+	while (n > 0);
+	pthread_mutex_unlock(&m->lock);
+	if (n < 0 && n != -EINTR) {
+		pb_err("reading events failed: %s", strerror(-n));
+		return n;
+	}
+	return 0;
+}
+
 /* At the end: a running target's pending records (the next timer tick), then everything the
  * ring still holds, after the probes are detached. */
 static int take_last_events(struct monitor *m)
@@ -367,6 +388,9 @@ static int monitor_loop(struct monitor *m)
 		}
 		if (report_signal) {
 			report_signal = 0;
+			err = take_pending_events(m);
+			if (err)
+				return err;
 			write_reports(m);
 		}
 	}
