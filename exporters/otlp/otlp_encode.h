@@ -8,21 +8,15 @@
 #include <stdint.h>
 
 #include "exporters/otlp/otlp_span.h"
+#include "user/lib/protobuf_writer.h"
 
-struct otlp_buf {
-	uint8_t *p;
-	size_t n, cap;
-	int err; /* -ENOMEM once an append failed; the content is then incomplete */
-};
-
-void otlp_buf__free(struct otlp_buf *b);
 
 /* The request for spans[0..n), grouped by resource in order of first appearance, each under the
  * instrumentation scope "perfbpf" of `version`. 0 or -ENOMEM. */
 int otlp_encode_proto(struct otlp_span *const *spans, size_t n, const char *version,
-		      struct otlp_buf *out);
+		      struct pb_buf *out);
 int otlp_encode_json(struct otlp_span *const *spans, size_t n, const char *version,
-		     struct otlp_buf *out);
+		     struct pb_buf *out);
 
 /* ExportTraceServiceResponse.partial_success: rejected spans and the message (truncated to
  * msg_len). 0, or -EBADMSG when the body is not a response. An empty body is a full success. */

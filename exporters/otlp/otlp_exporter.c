@@ -38,7 +38,7 @@ struct otlp_exporter {
 	/* the thread's own */
 	CURL *curl;
 	struct curl_slist *headers;
-	struct otlp_buf body, gz, resp;
+	struct pb_buf body, gz, resp;
 	uint64_t rng;
 	bool unreachable;      /* during shutdown: the collector could not be reached */
 };
@@ -72,7 +72,7 @@ static double jitter(struct otlp_exporter *x)
 
 static size_t on_body(char *p, size_t size, size_t n, void *ctx)
 {
-	struct otlp_buf *b = ctx;
+	struct pb_buf *b = ctx;
 	size_t len = size * n, keep = len;
 
 	if (b->n + keep > MAX_RESPONSE)
@@ -89,7 +89,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *ctx)
 	return len;
 }
 
-static int gzip(const struct otlp_buf *in, struct otlp_buf *out)
+static int gzip(const struct pb_buf *in, struct pb_buf *out)
 {
 	z_stream z = { 0 };
 	uLong bound;
@@ -122,7 +122,7 @@ static int gzip(const struct otlp_buf *in, struct otlp_buf *out)
 enum outcome { SENT, RETRY, FAILED };
 
 /* One POST. Sets *status (HTTP, or 0 without a response) and *retry_after_s. */
-static enum outcome post(struct otlp_exporter *x, const struct otlp_buf *body, uint64_t timeout_ns,
+static enum outcome post(struct otlp_exporter *x, const struct pb_buf *body, uint64_t timeout_ns,
 			 long *status, long *retry_after_s, char *err, size_t errlen)
 {
 	curl_off_t ra = 0;
@@ -162,7 +162,7 @@ static enum outcome post(struct otlp_exporter *x, const struct otlp_buf *body, u
 static void send_batch(struct otlp_exporter *x, struct otlp_span **spans, size_t n)
 {
 	const struct otlp_config *c = x->c;
-	struct otlp_buf *body = &x->body;
+	struct pb_buf *body = &x->body;
 	uint64_t backoff = BACKOFF_FIRST_NS;
 	char err[sizeof(x->st.last_error)] = "";
 	int rc;
@@ -407,9 +407,9 @@ void otlp_exporter__free(struct otlp_exporter *x)
 	if (x->curl)
 		curl_easy_cleanup(x->curl);
 	curl_global_cleanup();
-	otlp_buf__free(&x->body);
-	otlp_buf__free(&x->gz);
-	otlp_buf__free(&x->resp);
+	pb_buf__free(&x->body);
+	pb_buf__free(&x->gz);
+	pb_buf__free(&x->resp);
 	pthread_cond_destroy(&x->cond);
 	pthread_mutex_destroy(&x->lock);
 	free(x);

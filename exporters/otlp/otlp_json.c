@@ -92,7 +92,7 @@ static struct json_object *span_json(const struct otlp_span *s)
 }
 
 int otlp_encode_json(struct otlp_span *const *spans, size_t n, const char *version,
-		     struct otlp_buf *out)
+		     struct pb_buf *out)
 {
 	struct json_object *root = json_object_new_object(), *rss = json_object_new_array();
 	const char *text;

@@ -42,6 +42,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct metrics_server *s = cls;
 	struct MHD_Response *r;
 	enum MHD_Result ret;
+	enum prom_format fmt;
 	char *body = NULL;
 	size_t len = 0;
 	FILE *f;
@@ -58,10 +59,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return reply_static(c, MHD_HTTP_OK, INDEX);
 	if (strcmp(url, "/metrics"))
 		return reply_static(c, MHD_HTTP_NOT_FOUND, NOT_FOUND);
+	fmt = prometheus__negotiate(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+								 MHD_HTTP_HEADER_ACCEPT));
 	f = open_memstream(&body, &len);
 	if (!f)
 		return reply_static(c, MHD_HTTP_INTERNAL_SERVER_ERROR, FAILED);
-	err = s->render(s->ctx, f);
+	err = s->render(s->ctx, fmt, f);
 	if (fclose(f) || err) {
 		free(body);
 		return reply_static(c, MHD_HTTP_INTERNAL_SERVER_ERROR, FAILED);
@@ -71,7 +74,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		free(body);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, prometheus__content_type(fmt));
 	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
 	MHD_destroy_response(r);
 	return ret;

@@ -7,10 +7,13 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "exporters/prometheus/prometheus.h"
+
 struct metrics_server;
 
-/* Writes the body of /metrics to f; 0 or -errno. Called from the server's thread. */
-typedef int (*metrics_render_fn)(void *ctx, FILE *f);
+/* Writes the body of /metrics to f in the format the scraper asked for; 0 or -errno. Called from
+ * the server's thread. */
+typedef int (*metrics_render_fn)(void *ctx, enum prom_format fmt, FILE *f);
 
 /* Listens on addr; NULL with a one-line message on failure (address in use, not local...). */
 struct metrics_server *metrics_server__start(const struct sockaddr *addr, const char *display,

@@ -1,21 +1,51 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* Prometheus text exposition of the monitor's series (see prometheus.h). */
+/* Prometheus exposition of the monitor's series (see prometheus.h): one writer for both
+ * formats, which differ in how a family and a sample are put and in how a histogram is. */
 #include "exporters/prometheus/prometheus.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include "user/lib/protobuf_writer.h"
 
 static const char DUR[] = "perfbpf_operation_duration_seconds";
 static const char WAIT[] = "perfbpf_operation_wait_seconds";
 #define DROPPED_BY_CPU "perfbpf_dropped_events_by_cpu_total"
 
-/* A label value, escaped as the format asks (backslash, double quote, newline). */
-static void put_label(FILE *f, const char *name, const char *v, bool comma)
+/* io.prometheus.client.MetricType */
+enum { T_COUNTER = 0, T_GAUGE = 1, T_SUMMARY = 2, T_HISTOGRAM = 4 };
+static const char *const TYPE_NAME[] = { "counter", "gauge", "summary", "untyped", "histogram" };
+
+/* The zero bucket's half-width (client_golang's default): it holds the 0 ns values. */
+#define NATIVE_ZERO_THRESHOLD 2.938735877055719e-39 /* 2^-128 */
+
+struct label {
+	const char *name, *value;
+};
+
+#define MAX_LABELS 5
+
+struct out {
+	enum prom_format fmt;
+	FILE *f;
+	struct pb_buf b;
+	const char *name; /* the open family */
+	size_t fam;       /* its body in b (protobuf) */
+	/* a native histogram's buckets, built before they are written (3 per layout bucket at
+	 * most: its own and two empty ones before it) */
+	int32_t *idx;
+	uint64_t *cnt;
+};
+
+/* A label value, escaped as the text format asks (backslash, double quote, newline). */
+static void put_text_label(FILE *f, const struct label *l, bool comma)
 {
-	fprintf(f, "%s%s=\"", comma ? "," : "", name);
-	for (; *v; v++) {
+	fprintf(f, "%s%s=\"", comma ? "," : "", l->name);
+	for (const char *v = l->value; *v; v++) {
 		if (*v == '\\' || *v == '"')
 			fputc('\\', f);
 		if (*v == '\n') {
@@ -27,62 +57,255 @@ static void put_label(FILE *f, const char *name, const char *v, bool comma)
 	fputc('"', f);
 }
 
-static void put_labels(FILE *f, const struct kseries *s, bool per_pid)
+static void put_text_labels(FILE *f, const struct label *l, size_t n)
 {
-	put_label(f, "kind", s->kind == PERFBPF_EV_SPAN ? "span" : "op", false);
-	put_label(f, "metric", s->metric, true);
-	put_label(f, "symbol", s->symbol, true);
-	put_label(f, "strategy", s->strategy, true);
-	if (per_pid)
-		fprintf(f, ",pid=\"%" PRIu32 "\"", s->pid);
+	if (!n)
+		return;
+	fputc('{', f);
+	for (size_t i = 0; i < n; i++)
+		put_text_label(f, &l[i], i > 0);
+	fputc('}', f);
 }
 
-static void put_seconds(FILE *f, uint64_t ns)
+static void put_pb_labels(struct pb_buf *b, const struct label *l, size_t n)
 {
-	fprintf(f, "%.12g", (double)ns * 1e-9);
-}
+	for (size_t i = 0; i < n; i++) {
+		size_t lp = pb__begin(b, 1); /* Metric.label */
 
-static void put_bucket(FILE *f, const char *fam, const struct kseries *s, bool per_pid,
-		       uint64_t le_ns, uint64_t cum)
-{
-	fprintf(f, "%s_bucket{", fam);
-	put_labels(f, s, per_pid);
-	fputs(",le=\"", f);
-	put_seconds(f, le_ns);
-	fprintf(f, "\"} %" PRIu64 "\n", cum);
-}
-
-/* Marks the bounds a histogram needs: both edges of each of its non-empty buckets, as the upper
- * bound of that bucket and of the one below it. */
-static void mark_edges(bool *edge, const uint64_t *b)
-{
-	for (unsigned i = 0; i < KHIST_OVERFLOW; i++)
-		if (b[i]) {
-			edge[i] = true;
-			if (i > 0)
-				edge[i - 1] = true;
-		}
-}
-
-static void put_histogram(FILE *f, const char *fam, const struct kseries *s, bool per_pid,
-			  const bool *edge, const uint64_t *b, uint64_t count, uint64_t sum_ns)
-{
-	uint64_t cum = 0;
-
-	for (unsigned i = 0; i < KHIST_OVERFLOW; i++) {
-		cum += b[i];
-		if (edge[i])
-			put_bucket(f, fam, s, per_pid, khist_upper(i), cum);
+		pb__string(b, 1, l[i].name);
+		pb__string(b, 2, l[i].value);
+		pb__end(b, lp);
 	}
-	fprintf(f, "%s_bucket{", fam);
-	put_labels(f, s, per_pid);
-	fprintf(f, ",le=\"+Inf\"} %" PRIu64 "\n%s_sum{", count, fam);
-	put_labels(f, s, per_pid);
+}
+
+static void family_begin(struct out *o, const char *name, int type, const char *help)
+{
+	o->name = name;
+	if (o->fmt == PROM_TEXT) {
+		fprintf(o->f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, TYPE_NAME[type]);
+		return;
+	}
+	o->fam = pb__begin(&o->b, 0); /* delimited MetricFamily */
+	pb__string(&o->b, 1, name);
+	pb__string(&o->b, 2, help);
+	pb__uint(&o->b, 3, (uint64_t)type);
+}
+
+static void family_end(struct out *o)
+{
+	if (o->fmt == PROM_PROTOBUF)
+		pb__end(&o->b, o->fam);
+}
+
+/* One counter or gauge sample of the open family. */
+static void put_value(struct out *o, int type, const struct label *l, size_t nl, double v)
+{
+	size_t m, val;
+
+	if (o->fmt == PROM_TEXT) {
+		fputs(o->name, o->f);
+		put_text_labels(o->f, l, nl);
+		fprintf(o->f, " %.17g\n", v);
+		return;
+	}
+	m = pb__begin(&o->b, 4); /* MetricFamily.metric */
+	put_pb_labels(&o->b, l, nl);
+	val = pb__begin(&o->b, type == T_COUNTER ? 3 : 2); /* Metric.counter / gauge */
+	pb__double(&o->b, 1, v);
+	pb__end(&o->b, val);
+	pb__end(&o->b, m);
+}
+
+static void put_scalar(struct out *o, const char *name, int type, const char *help, double v)
+{
+	family_begin(o, name, type, help);
+	put_value(o, type, NULL, 0, v);
+	family_end(o);
+}
+
+static size_t series_labels(const struct kseries *s, bool per_pid, struct label *l, char *pid)
+{
+	size_t n = 0;
+
+	l[n++] = (struct label){ "kind", s->kind == PERFBPF_EV_SPAN ? "span" : "op" };
+	l[n++] = (struct label){ "metric", s->metric };
+	l[n++] = (struct label){ "symbol", s->symbol };
+	l[n++] = (struct label){ "strategy", s->strategy };
+	if (per_pid) {
+		snprintf(pid, 16, "%" PRIu32, s->pid);
+		l[n++] = (struct label){ "pid", pid };
+	}
+	return n;
+}
+
+/* Classic bounds: slot 0 holds 0, slot 1 holds 1, and from 2 ns up every power of two [2^e,
+ * 2^(e+1)) is two slots, [2^e, 1.5 * 2^e) and [1.5 * 2^e, 2^(e+1)): each a whole number of the
+ * layout's buckets. */
+static unsigned slot_of(uint64_t v)
+{
+	unsigned e;
+
+	if (v < 2)
+		return (unsigned)v;
+	e = 63u - (unsigned)__builtin_clzll(v);
+	return 2 * e + (v >= 3ull << (e - 1));
+}
+
+/* The smallest value above slot s. */
+static uint64_t slot_end(unsigned s)
+{
+	if (s < 2)
+		return s + 1;
+	return s % 2 ? 2ull << (s / 2) : 3ull << (s / 2 - 1);
+}
+
+static void put_text_number(FILE *f, const char *name, const char *suffix, const struct label *l,
+			    size_t nl, const char *le, const char *fmt, double v)
+{
+	fprintf(f, "%s%s{", name, suffix);
+	for (size_t i = 0; i < nl; i++)
+		put_text_label(f, &l[i], i > 0);
+	if (le)
+		fprintf(f, "%sle=\"%s\"", nl ? "," : "", le);
 	fputs("} ", f);
-	put_seconds(f, sum_ns);
-	fprintf(f, "\n%s_count{", fam);
-	put_labels(f, s, per_pid);
-	fprintf(f, "} %" PRIu64 "\n", count);
+	fprintf(f, fmt, v);
+	fputc('\n', f);
+}
+
+#define NSLOTS 76 /* slot_of(2^37 - 1) = 73: the overflow bucket is above every bound */
+
+/* The slots whose upper edges are the classic bounds of series v[0..n) (one metric): [*first,
+ * *last]; false when no value is below the overflow bucket. All of them while they are at most
+ * PROM_CLASSIC_BOUNDS, else the window of that many that leaves the fewest values outside (in
+ * the first bucket, below its bound, or above the last bound). */
+static bool classic_range(struct kseries *const *v, size_t n, unsigned *first, unsigned *last)
+{
+	uint64_t tot[NSLOTS] = { 0 }, in = 0, best = 0;
+	unsigned lo = ~0u, hi = 0, w = PROM_CLASSIC_BOUNDS;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct khist *h = &v[i]->dur;
+
+		for (unsigned b = khist__next(h, 0); b < KHIST_OVERFLOW; b = khist__next(h, b + 1)) {
+			unsigned s = slot_of(khist_lower(b));
+
+			tot[s] += khist__get(h, b);
+			lo = s < lo ? s : lo;
+			hi = s > hi ? s : hi;
+		}
+	}
+	if (lo == ~0u)
+		return false;
+	/* the edge below the lowest values (a 0 count) frames their bucket */
+	lo = lo ? lo - 1 : 0;
+	if (hi - lo + 1 <= w) {
+		*first = lo;
+		*last = hi;
+		return true;
+	}
+	/* bounds at slots s..s+w-1 resolve the values of slots s+1..s+w-1 */
+	for (unsigned s = lo + 1; s < lo + w; s++)
+		in += tot[s];
+	best = in;
+	*first = lo;
+	for (unsigned s = lo + 1; s + w - 1 <= hi; s++) {
+		in = in - tot[s] + tot[s + w - 1];
+		if (in > best) {
+			best = in;
+			*first = s;
+		}
+	}
+	*last = *first + w - 1;
+	return true;
+}
+
+static void put_classic(struct out *o, const struct kseries *s, const struct label *l, size_t nl,
+			bool have, unsigned first, unsigned last)
+{
+	const struct khist *h = &s->dur;
+	unsigned b = khist__next(h, 0);
+	uint64_t cum = 0;
+	char le[32];
+
+	for (unsigned slot = first; have && slot <= last; slot++) {
+		for (; b < KHIST_OVERFLOW && slot_of(khist_lower(b)) <= slot; b = khist__next(h, b + 1))
+			cum += khist__get(h, b);
+		snprintf(le, sizeof(le), "%.12g", (double)(slot_end(slot) - 1) * 1e-9);
+		put_text_number(o->f, DUR, "_bucket", l, nl, le, "%.17g", (double)cum);
+	}
+	put_text_number(o->f, DUR, "_bucket", l, nl, "+Inf", "%.17g", (double)s->count);
+	put_text_number(o->f, DUR, "_sum", l, nl, NULL, "%.12g", (double)s->sum_ns * 1e-9);
+	put_text_number(o->f, DUR, "_count", l, nl, NULL, "%.17g", (double)s->count);
+}
+
+/* A native histogram: every layout bucket goes whole into the schema-7 bucket of its midpoint
+ * (upper-inclusive buckets (2^((i-1)/128), 2^(i/128)] s); 0 ns into the zero bucket. Midpoints
+ * of consecutive layout buckets are more than one native bucket apart, so indexes increase. */
+static void put_native(struct out *o, const struct khist *h, uint64_t count, uint64_t sum_ns,
+		       uint64_t max_ns)
+{
+	struct pb_buf *pb = &o->b;
+	size_t hist = pb__begin(pb, 7), n = 0, p;
+	uint64_t prev = 0;
+
+	pb__uint(pb, 1, count);
+	pb__double(pb, 2, (double)sum_ns * 1e-9);
+	pb__sint(pb, 5, PROM_NATIVE_SCHEMA);
+	pb__double(pb, 6, NATIVE_ZERO_THRESHOLD);
+	pb__uint(pb, 7, khist__get(h, 0));
+	for (unsigned b = khist__next(h, 1); b < KHIST_BUCKETS; b = khist__next(h, b + 1)) {
+		uint64_t lo = khist_lower(b), hi = khist_upper(b);
+		double mid;
+		int32_t i;
+
+		hi = hi > max_ns ? max_ns : hi; /* the overflow bucket ends at the max */
+		mid = hi < lo ? (double)lo : (double)lo + (double)(hi - lo) / 2;
+		i = (int32_t)ceil(log2(mid * 1e-9) * (1 << PROM_NATIVE_SCHEMA));
+		if (n && i <= o->idx[n - 1]) {
+			o->cnt[n - 1] += khist__get(h, b);
+			continue;
+		}
+		/* a gap of one or two buckets: empty buckets (a byte each) cost less than a span */
+		while (n && i - o->idx[n - 1] > 1 && i - o->idx[n - 1] <= 3) {
+			o->idx[n] = o->idx[n - 1] + 1;
+			o->cnt[n++] = 0;
+		}
+		o->idx[n] = i;
+		o->cnt[n++] = khist__get(h, b);
+	}
+	for (size_t i = 0; i < n;) { /* spans of consecutive indexes */
+		size_t j = i + 1, sp;
+
+		while (j < n && o->idx[j] == o->idx[j - 1] + 1)
+			j++;
+		sp = pb__begin(pb, 12);
+		pb__sint(pb, 1, i ? o->idx[i] - o->idx[i - 1] - 1 : o->idx[i]);
+		pb__uint(pb, 2, j - i);
+		pb__end(pb, sp);
+		i = j;
+	}
+	if (n) {
+		p = pb__begin(pb, 13); /* positive_delta, packed */
+		for (size_t i = 0; i < n; i++) {
+			pb__varint(pb, pb__zigzag((int64_t)(o->cnt[i] - prev)));
+			prev = o->cnt[i];
+		}
+		pb__end(pb, p);
+	}
+	pb__end(pb, hist);
+}
+
+static int by_key(const void *x, const void *y)
+{
+	const struct kseries *a = *(struct kseries *const *)x, *b = *(struct kseries *const *)y;
+	int c;
+
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	if ((c = strcmp(a->metric, b->metric)) || (c = strcmp(a->symbol, b->symbol)) ||
+	    (c = strcmp(a->strategy, b->strategy)))
+		return c;
+	return a->pid < b->pid ? -1 : a->pid > b->pid;
 }
 
 static bool same_metric(const struct kseries *a, const struct kseries *b)
@@ -90,53 +313,64 @@ static bool same_metric(const struct kseries *a, const struct kseries *b)
 	return a->kind == b->kind && !strcmp(a->metric, b->metric);
 }
 
-/* One histogram family. All series of a metric share one set of bounds (the union of what each
- * needs), so that sum by (le) across symbols, strategies and processes adds like with like. */
-static int put_histograms(FILE *f, const char *fam, const struct prom_input *in, bool wait)
+/* The duration family: text, classic histograms with the bounds of each metric; protobuf,
+ * native histograms. */
+static void put_durations(struct out *o, struct kseries *const *v, size_t n, bool per_pid)
 {
-	bool *edge = malloc(KHIST_OVERFLOW * sizeof(*edge));
-	bool *done = calloc(in->nseries ? in->nseries : 1, sizeof(*done));
+	family_begin(o, DUR, T_HISTOGRAM,
+		     "Duration of the engine's ops (engine-timed) and spans (kernel-timed), from its "
+		     "perfbpf probes.");
+	for (size_t i = 0, j; i < n; i = j) {
+		unsigned first = 0, last = 0;
+		bool have;
 
-	if (!edge || !done) {
-		free(edge);
-		free(done);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < in->nseries; i++) {
-		if (done[i])
-			continue;
-		memset(edge, 0, KHIST_OVERFLOW * sizeof(*edge));
-		for (size_t j = i; j < in->nseries; j++)
-			if (same_metric(in->series[i], in->series[j]))
-				mark_edges(edge, wait ? in->series[j]->wait : in->series[j]->dur);
-		for (size_t j = i; j < in->nseries; j++) {
-			const struct kseries *s = in->series[j];
+		for (j = i + 1; j < n && same_metric(v[i], v[j]); j++)
+			;
+		have = o->fmt == PROM_TEXT && classic_range(v + i, j - i, &first, &last);
+		for (size_t k = i; k < j; k++) {
+			struct label l[MAX_LABELS];
+			char pid[16];
+			size_t nl = series_labels(v[k], per_pid, l, pid), m;
 
-			if (done[j] || !same_metric(in->series[i], s))
+			if (o->fmt == PROM_TEXT) {
+				put_classic(o, v[k], l, nl, have, first, last);
 				continue;
-			done[j] = true;
-			if (wait)
-				put_histogram(f, fam, s, in->per_pid, edge, s->wait, s->wait_count,
-					      s->wait_sum_ns);
-			else
-				put_histogram(f, fam, s, in->per_pid, edge, s->dur, s->count,
-					      s->sum_ns);
+			}
+			m = pb__begin(&o->b, 4);
+			put_pb_labels(&o->b, l, nl);
+			put_native(o, &v[k]->dur, v[k]->count, v[k]->sum_ns, v[k]->max_ns);
+			pb__end(&o->b, m);
 		}
 	}
-	free(edge);
-	free(done);
-	return 0;
+	family_end(o);
 }
 
-static void put_family(FILE *f, const char *name, const char *type, const char *help)
+/* The wait family: text, _sum and _count (a summary without quantiles, two series per key);
+ * protobuf, native histograms. */
+static void put_waits(struct out *o, struct kseries *const *v, size_t n, bool per_pid)
 {
-	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
+	family_begin(o, WAIT, o->fmt == PROM_TEXT ? T_SUMMARY : T_HISTOGRAM,
+		     "Time between the ends of consecutive events of the same key (its distribution: "
+		     "native histograms, the protobuf exposition).");
+	for (size_t k = 0; k < n; k++) {
+		const struct kseries *s = v[k];
+		struct label l[MAX_LABELS];
+		char pid[16];
+		size_t nl = series_labels(s, per_pid, l, pid), m;
 
-static void put_counter(FILE *f, const char *name, const char *help, uint64_t v)
-{
-	put_family(f, name, "counter", help);
-	fprintf(f, "%s %" PRIu64 "\n", name, v);
+		if (o->fmt == PROM_TEXT) {
+			put_text_number(o->f, WAIT, "_sum", l, nl, NULL, "%.12g",
+					(double)s->wait_sum_ns * 1e-9);
+			put_text_number(o->f, WAIT, "_count", l, nl, NULL, "%.17g",
+					(double)s->wait_count);
+			continue;
+		}
+		m = pb__begin(&o->b, 4);
+		put_pb_labels(&o->b, l, nl);
+		put_native(o, &s->wait, s->wait_count, s->wait_sum_ns, s->wait_max_ns);
+		pb__end(&o->b, m);
+	}
+	family_end(o);
 }
 
 struct reason {
@@ -144,16 +378,17 @@ struct reason {
 	const char *label;
 };
 
-static void put_reasons(FILE *f, const char *name, const char *help, const struct reason *r,
+static void put_reasons(struct out *o, const char *name, const char *help, const struct reason *r,
 			size_t n, const uint64_t *counters)
 {
-	put_family(f, name, "counter", help);
+	family_begin(o, name, T_COUNTER, help);
 	for (size_t i = 0; i < n; i++)
-		fprintf(f, "%s{reason=\"%s\"} %" PRIu64 "\n", name, r[i].label,
-			counters[r[i].idx]);
+		put_value(o, T_COUNTER, &(struct label){ "reason", r[i].label }, 1,
+			  (double)counters[r[i].idx]);
+	family_end(o);
 }
 
-int prometheus__write(FILE *f, const struct prom_input *in)
+static void put_counters(struct out *o, const struct prom_input *in, uint64_t events)
 {
 	static const struct reason dropped[] = {
 		{ PERFBPF_CNT_SPAN_NO_STACK, "span_no_stack" },
@@ -170,55 +405,148 @@ int prometheus__write(FILE *f, const struct prom_input *in)
 		{ PERFBPF_CNT_STR_FAULT, "fault" },
 		{ PERFBPF_CNT_STR_TRUNCATED, "truncated" },
 	};
-	uint64_t events = 0;
 
-	for (size_t i = 0; i < in->nseries; i++)
-		events += in->series[i]->count;
-	put_family(f, DUR, "histogram",
-		   "Duration of the engine's ops (engine-timed) and spans (kernel-timed), from its "
-		   "perfbpf probes.");
-	if (put_histograms(f, DUR, in, false))
-		return -ENOMEM;
-	put_family(f, WAIT, "histogram",
-		   "Time between the ends of consecutive events of the same key.");
-	if (put_histograms(f, WAIT, in, true))
-		return -ENOMEM;
-	put_counter(f, "perfbpf_events_total", "Events aggregated into the histograms.", events);
-	put_reasons(f, "perfbpf_dropped_events_total",
+	put_scalar(o, "perfbpf_events_total", T_COUNTER, "Events aggregated into the histograms.",
+		   (double)events);
+	put_reasons(o, "perfbpf_dropped_events_total",
 		    "Events that reached a probe but are in no histogram, by reason.", dropped,
 		    sizeof(dropped) / sizeof(dropped[0]), in->counters);
 	if (in->dropped_per_cpu) {
-		put_family(f, DROPPED_BY_CPU, "counter",
-			   "perfbpf_dropped_events_total by the CPU the event was dropped on.");
-		for (int c = 0; c < in->ncpus; c++)
-			fprintf(f, DROPPED_BY_CPU "{cpu=\"%d\"} %" PRIu64 "\n", c,
-				in->dropped_per_cpu[c]);
+		family_begin(o, DROPPED_BY_CPU, T_COUNTER,
+			     "perfbpf_dropped_events_total by the CPU the event was dropped on.");
+		for (int c = 0; c < in->ncpus; c++) {
+			char cpu[16];
+
+			snprintf(cpu, sizeof(cpu), "%d", c);
+			put_value(o, T_COUNTER, &(struct label){ "cpu", cpu }, 1,
+				  (double)in->dropped_per_cpu[c]);
+		}
+		family_end(o);
 	}
-	put_counter(f, "perfbpf_unknown_key_events_total",
-		    "Events of keys beyond the key table (--max-keys): counted, not aggregated.",
-		    in->counters[PERFBPF_CNT_KEYS_OVER_LIMIT]);
-	put_reasons(f, "perfbpf_span_errors_total", "Span bookkeeping errors, by reason.",
+	put_scalar(o, "perfbpf_unknown_key_events_total", T_COUNTER,
+		   "Events of keys beyond the key table (--max-keys): counted, not aggregated.",
+		   (double)in->counters[PERFBPF_CNT_KEYS_OVER_LIMIT]);
+	put_reasons(o, "perfbpf_span_errors_total", "Span bookkeeping errors, by reason.",
 		    span_errors, sizeof(span_errors) / sizeof(span_errors[0]), in->counters);
-	put_reasons(f, "perfbpf_string_errors_total",
+	put_reasons(o, "perfbpf_string_errors_total",
 		    "Probe string arguments that could not be read or were cut.", string_errors,
 		    sizeof(string_errors) / sizeof(string_errors[0]), in->counters);
-	put_counter(f, "perfbpf_attach_failures_total",
-		    "Objects with perfbpf probes that could not be attached.",
-		    in->attach_failures);
-	put_family(f, "perfbpf_attached_processes", "gauge",
-		   "Processes with perfbpf's probes attached now.");
-	fprintf(f, "perfbpf_attached_processes %u\n", in->attached_processes);
-	put_family(f, "perfbpf_keys", "gauge", "Series in the kernel key table.");
-	fprintf(f, "perfbpf_keys %zu\n", in->nseries);
+	put_scalar(o, "perfbpf_attach_failures_total", T_COUNTER,
+		   "Objects with perfbpf probes that could not be attached.",
+		   (double)in->attach_failures);
+	put_scalar(o, "perfbpf_attached_processes", T_GAUGE,
+		   "Processes with perfbpf's probes attached now.", in->attached_processes);
+	put_scalar(o, "perfbpf_keys", T_GAUGE, "Series (distinct keys) aggregated.",
+		   (double)in->nseries);
 	if (in->self.rss_bytes) {
-		put_family(f, "process_cpu_seconds_total", "counter",
-			   "perfbpf's own user and system CPU time in seconds.");
-		fprintf(f, "process_cpu_seconds_total %.3f\n", in->self.cpu_s);
-		put_family(f, "process_resident_memory_bytes", "gauge",
-			   "perfbpf's own resident memory in bytes.");
-		fprintf(f, "process_resident_memory_bytes %" PRIu64 "\n", in->self.rss_bytes);
+		put_scalar(o, "process_cpu_seconds_total", T_COUNTER,
+			   "perfbpf's own user and system CPU time in seconds.", in->self.cpu_s);
+		put_scalar(o, "process_resident_memory_bytes", T_GAUGE,
+			   "perfbpf's own resident memory in bytes.", (double)in->self.rss_bytes);
 	}
-	put_family(f, "perfbpf_build_info", "gauge", "perfbpf's version.");
-	fprintf(f, "perfbpf_build_info{version=\"%s\"} 1\n", PERFBPF_VERSION);
-	return ferror(f) ? -EIO : 0;
+	family_begin(o, "perfbpf_build_info", T_GAUGE, "perfbpf's version.");
+	put_value(o, T_GAUGE, &(struct label){ "version", PERFBPF_VERSION }, 1, 1);
+	family_end(o);
+}
+
+int prometheus__write(FILE *f, const struct prom_input *in, enum prom_format fmt)
+{
+	size_t n = in->nseries;
+	struct kseries **v = malloc((n ? n : 1) * sizeof(*v));
+	struct out o = { .fmt = fmt, .f = f };
+	uint64_t events = 0;
+	int err = 0;
+
+	o.idx = malloc(3 * KHIST_BUCKETS * sizeof(*o.idx));
+	o.cnt = malloc(3 * KHIST_BUCKETS * sizeof(*o.cnt));
+	if (!v || !o.idx || !o.cnt) {
+		err = -ENOMEM;
+		goto out;
+	}
+	memcpy(v, in->series, n * sizeof(*v));
+	qsort(v, n, sizeof(*v), by_key); /* a metric's series together, in a stable order */
+	for (size_t i = 0; i < n; i++)
+		events += v[i]->count;
+	put_durations(&o, v, n, in->per_pid);
+	put_waits(&o, v, n, in->per_pid);
+	put_counters(&o, in, events);
+	if (fmt == PROM_PROTOBUF) {
+		err = o.b.err;
+		if (!err && fwrite(o.b.p, 1, o.b.n, f) != o.b.n)
+			err = -EIO;
+	}
+	if (!err && ferror(f))
+		err = -EIO;
+out:
+	free(v);
+	free(o.idx);
+	free(o.cnt);
+	pb_buf__free(&o.b);
+	return err;
+}
+
+const char *prometheus__content_type(enum prom_format fmt)
+{
+	return fmt == PROM_PROTOBUF ? PROMETHEUS_PROTOBUF_TYPE : PROMETHEUS_CONTENT_TYPE;
+}
+
+/* The q of a media range from its parameters (";version=0.0.4; q=0.5"), 1 without one. */
+static double quality(const char *params, size_t len)
+{
+	const char *end = params + len;
+
+	for (const char *s = params; s < end; s++) {
+		const char *t = s + 1;
+
+		if (*s != ';')
+			continue;
+		while (t < end && (*t == ' ' || *t == '\t'))
+			t++;
+		if (end - t >= 2 && !strncasecmp(t, "q=", 2))
+			return strtod(t + 2, NULL);
+	}
+	return 1;
+}
+
+static bool has_param(const char *params, size_t len, const char *want)
+{
+	size_t w = strlen(want);
+
+	for (const char *s = params; s + w <= params + len; s++)
+		if (!strncasecmp(s, want, w))
+			return true;
+	return false;
+}
+
+enum prom_format prometheus__negotiate(const char *accept)
+{
+	double proto = 0, text = 0;
+
+	for (const char *p = accept; p && *p;) {
+		const char *end = strchr(p, ','), *semi;
+		size_t len = end ? (size_t)(end - p) : strlen(p), type_len;
+
+		while (len && (*p == ' ' || *p == '\t')) {
+			p++;
+			len--;
+		}
+		semi = memchr(p, ';', len);
+		type_len = semi ? (size_t)(semi - p) : len;
+		while (type_len && (p[type_len - 1] == ' ' || p[type_len - 1] == '\t'))
+			type_len--;
+		if (type_len == 31 && !strncasecmp(p, "application/vnd.google.protobuf", 31) && semi &&
+		    has_param(semi, len - (size_t)(semi - p), "proto=io.prometheus.client.MetricFamily") &&
+		    has_param(semi, len - (size_t)(semi - p), "encoding=delimited")) {
+			double q = quality(semi, len - (size_t)(semi - p));
+
+			proto = q > proto ? q : proto;
+		} else if ((type_len == 10 && !strncasecmp(p, "text/plain", 10)) ||
+			   (type_len == 3 && !strncmp(p, "*/*", 3))) {
+			double q = semi ? quality(semi, len - (size_t)(semi - p)) : 1;
+
+			text = q > text ? q : text;
+		}
+		p = end ? end + 1 : NULL;
+	}
+	return proto > 0 && proto >= text ? PROM_PROTOBUF : PROM_TEXT;
 }

@@ -22,7 +22,8 @@
 
 #define PERFBPF bpath("perfbpf")
 /* Prometheus interpolates within one bucket: 1/64 of the value (see bpf/kernel_hist.h). */
-#define PROM_REL_ERROR (1.0 / 64)
+#define PROM_REL_ERROR (1.0 / 64)        /* native histograms: the layout's bound */
+#define PROM_CLASSIC_REL_ERROR 0.5       /* classic: bounds at 2^e and 1.5 * 2^e */
 #define REPORT_REL_ERROR (1.0 / 128)
 
 /* A TCP port nothing listens on now: the kernel's pick for port 0 on the loopback, released.
@@ -222,11 +223,15 @@ static double prom_query(int port, const char *expr)
 	return v;
 }
 
-static pid_t start_prometheus(int port, int target_port)
+/* A Prometheus server scraping target_port every second; with native, native histograms on
+ * (it then asks for the protobuf exposition). */
+static pid_t start_prometheus(int port, int target_port, bool native)
 {
-	const char *cfg = tmp_file("prometheus.yml"), *data = tmp_file("prometheus-data");
+	const char *cfg = tmp_file(native ? "prometheus-native.yml" : "prometheus.yml");
+	const char *data = tmp_file(native ? "prometheus-native-data" : "prometheus-data");
 	char cfg_arg[512], data_arg[512], listen_arg[64], url[64];
-	char *argv[] = { "prometheus", cfg_arg, data_arg, listen_arg, "--log.level=error", NULL };
+	char *argv[] = { "prometheus", cfg_arg, data_arg, listen_arg, "--log.level=error",
+			 native ? "--enable-feature=native-histograms" : NULL, NULL };
 	FILE *f = fopen(cfg, "w");
 	int fd;
 	pid_t pid;
@@ -255,12 +260,70 @@ static pid_t start_prometheus(int port, int target_port)
 	return -1;
 }
 
-/* The demo engine under `monitor --binary`, scraped by a real Prometheus: per metric,
- * histogram_quantile agrees with the engine's ground truth within one bucket; promtool and the
- * OpenMetrics parser accept the exposition. */
+/* Waits until Prometheus has scraped the final event count. */
+static void wait_scraped(int pport, double events)
+{
+	double v = NAN;
+
+	for (uint64_t end = now_ms() + 30000; now_ms() < end; usleep(500000)) {
+		v = prom_query(pport, "sum(perfbpf_events_total)");
+		if (v == events)
+			return;
+	}
+	fail_msg("Prometheus on port %d saw %.0f events, not %.0f", pport, v, events);
+}
+
+/* Every classic bound of `metric` in the text exposition: sum(..._bucket{le=...}) across its
+ * series, through Prometheus, is exactly the number of true values at or below the bound. */
+static void check_classic_sums(int pport, const char *body, const char *metric,
+			       const uint64_t *all, size_t n)
+{
+	char pat[256], le[64], expr[512];
+	size_t nle = 0;
+
+	snprintf(pat, sizeof(pat), "perfbpf_operation_duration_seconds_bucket{kind=\"op\",metric=\"%s\",",
+		 metric);
+	for (const char *p = strstr(body, pat); p; p = strstr(p + 1, pat)) {
+		const char *l = strstr(p, "le=\"");
+		size_t len, below = 0;
+		double got, bound;
+		bool seen = false;
+
+		assert_non_null(l);
+		l += 4;
+		len = (size_t)(strchr(l, '"') - l);
+		assert_true(len < sizeof(le));
+		memcpy(le, l, len);
+		le[len] = '\0';
+		if (!strcmp(le, "+Inf"))
+			continue;
+		/* each bound once (the first series of the metric lists them all) */
+		for (const char *q = strstr(body, pat); q && q < p && !seen; q = strstr(q + 1, pat))
+			seen = !strncmp(strstr(q, "le=\"") + 4, le, len) && strstr(q, "le=\"")[4 + len] == '"';
+		if (seen)
+			continue;
+		bound = atof(le) * 1e9;
+		while (below < n && (double)all[below] <= bound + 0.5)
+			below++;
+		snprintf(expr, sizeof(expr),
+			 "sum(perfbpf_operation_duration_seconds_bucket{metric=\"%s\",le=\"%s\"})",
+			 metric, le);
+		got = prom_query(pport, expr);
+		if (got != (double)below)
+			fail_msg("%s le=%s: sum of buckets %.0f, truth %zu", metric, le, got, below);
+		nle++;
+	}
+	assert_true(nle >= 2 && nle <= 24);
+}
+
+/* The demo engine under `monitor --binary`, scraped by two real Prometheus servers, one with
+ * native histograms (protobuf exposition), one without (text, classic histograms): per metric,
+ * histogram_quantile on the native histograms agrees with the engine's ground truth within the
+ * layout's 1/64, on the classic ones within their 50%; sum by le of the classic buckets across
+ * series is exact; promtool and the OpenMetrics parser accept the text exposition. */
 static void test_prometheus_quantiles_match_truth(void **state)
 {
-	int mport = free_port(), pport = free_port();
+	int mport = free_port(), pport = free_port(), nport = free_port();
 	const char *gtf = tmp_file("prom-gt.tsv");
 	char *extra[] = { "--binary", (char *)bpath("backtest"), NULL };
 	char *engine[] = { (char *)bpath("backtest"), "--threads", "2", "--symbols",
@@ -268,15 +331,17 @@ static void test_prometheus_quantiles_match_truth(void **state)
 	const char *metrics[] = { "strategy.tick", "strategy.getSignal", "risk.checkSignal",
 				  "exchange.fill", "sizing.calculate" };
 	struct ground_truth gt;
-	pid_t mon, prom;
+	pid_t mon, prom, nprom;
 	char *body, expr[512];
-	double v;
 
 	while (pport == mport)
 		pport = free_port();
+	while (nport == mport || nport == pport)
+		nport = free_port();
 	(void)state;
 	mon = start_monitor(mport, extra);
-	prom = start_prometheus(pport, mport);
+	prom = start_prometheus(pport, mport, false);
+	nprom = start_prometheus(nport, mport, true);
 	run_ok(engine, 300);
 	assert_int_equal(gt_load(gtf, &gt), 0);
 	assert_true(gt.total > 100000);
@@ -299,16 +364,9 @@ static void test_prometheus_quantiles_match_truth(void **state)
 			 "openmetrics_check.py < %s", getenv("PERFBPF_SRC") ?: ".", file);
 		assert_int_equal(system(cmd), 0);
 	}
-	free(body);
 
-	/* Prometheus has scraped the final counts once its events_total matches */
-	snprintf(expr, sizeof(expr), "sum(perfbpf_events_total)");
-	for (uint64_t end = now_ms() + 30000; now_ms() < end; usleep(500000)) {
-		v = prom_query(pport, expr);
-		if (v == (double)(gt.total + gt.spans))
-			break;
-	}
-	assert_true(v == (double)(gt.total + gt.spans));
+	wait_scraped(pport, (double)(gt.total + gt.spans));
+	wait_scraped(nport, (double)(gt.total + gt.spans));
 	for (size_t i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++) {
 		size_t n;
 		uint64_t *all = metric_truth(&gt, metrics[i], &n);
@@ -316,19 +374,28 @@ static void test_prometheus_quantiles_match_truth(void **state)
 
 		assert_true(n > 1000);
 		for (int q = 0; q < 2; q++) {
-			double exact = (double)gt_rank(all, n, qs[q] * 100), est;
+			double exact = (double)gt_rank(all, n, qs[q] * 100), est, cl;
 
+			snprintf(expr, sizeof(expr), "histogram_quantile(%g, sum("
+				 "perfbpf_operation_duration_seconds{kind=\"op\",metric=\"%s\"}))",
+				 qs[q], metrics[i]);
+			est = prom_query(nport, expr) * 1e9;
 			snprintf(expr, sizeof(expr), "histogram_quantile(%g, sum by (le) "
 				 "(perfbpf_operation_duration_seconds_bucket{kind=\"op\",metric=\"%s\"}))",
 				 qs[q], metrics[i]);
-			est = prom_query(pport, expr) * 1e9;
-			print_message("%-20s p%-2g truth %8.0f ns  prometheus %10.1f ns  (%+.2f%%)\n",
-				      metrics[i], qs[q] * 100, exact, est, (est - exact) / exact * 100);
+			cl = prom_query(pport, expr) * 1e9;
+			print_message("%-20s p%-2g truth %8.0f ns  native %10.1f ns (%+.2f%%)  "
+				      "classic %10.1f ns (%+.1f%%)\n", metrics[i], qs[q] * 100, exact,
+				      est, (est - exact) / exact * 100, cl, (cl - exact) / exact * 100);
 			assert_true(fabs(est - exact) <= exact * PROM_REL_ERROR + 1);
+			assert_true(fabs(cl - exact) <= exact * PROM_CLASSIC_REL_ERROR + 1);
 		}
+		check_classic_sums(pport, body, metrics[i], all, n);
 		free(all);
 	}
+	free(body);
 	gt_free(&gt);
+	assert_int_equal(stop(nprom, SIGTERM), 0);
 	assert_int_equal(stop(prom, SIGTERM), 0);
 	assert_int_equal(stop(mon, SIGTERM), 0);
 }

@@ -3,6 +3,7 @@
 #ifndef PERFBPF_KSERIES_FIXTURE_H
 #define PERFBPF_KSERIES_FIXTURE_H
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "user/model/kseries.h"
@@ -11,7 +12,8 @@ static inline void fill(struct kseries *s, const uint64_t *v, size_t n)
 {
 	memset(s, 0, sizeof(*s));
 	for (size_t i = 0; i < n; i++) {
-		s->dur[khist_bucket(v[i])]++;
+		if (khist__add(&s->dur, khist_bucket(v[i]), 1))
+			abort();
 		s->sum_ns += v[i];
 		s->self_sum_ns += v[i];
 		if (!s->count || v[i] < s->min_ns)

@@ -45,12 +45,12 @@ static const struct kseries *find(struct kseries_agg *a, uint32_t kind, uint32_t
 	return NULL;
 }
 
-static uint64_t total(const uint64_t *b)
+static uint64_t total(const struct khist *b)
 {
 	uint64_t t = 0;
 
-	for (unsigned i = 0; i < KHIST_BUCKETS; i++)
-		t += b[i];
+	for (unsigned i = khist__next(b, 0); i < KHIST_BUCKETS; i = khist__next(b, i + 1))
+		t += khist__get(b, i);
 	return t;
 }
 
@@ -75,17 +75,17 @@ static void test_known_answers(void **state)
 	assert_int_equal(s->self_sum_ns, 25 + 500 + 35 + 500000);
 	assert_int_equal(s->min_ns, 50);
 	assert_int_equal(s->max_ns, 1000000);
-	assert_int_equal(s->dur[khist_bucket(50)], 1);
-	assert_int_equal(s->dur[khist_bucket(1000)], 1);
-	assert_int_equal(s->dur[khist_bucket(1000000)], 1);
-	assert_int_equal(total(s->dur), 4);
+	assert_int_equal(khist__get(&s->dur, khist_bucket(50)), 1);
+	assert_int_equal(khist__get(&s->dur, khist_bucket(1000)), 1);
+	assert_int_equal(khist__get(&s->dur, khist_bucket(1000000)), 1);
+	assert_int_equal(total(&s->dur), 4);
 	/* waits: 400-100, 0 (300 before 400), 1000-400 */
 	assert_int_equal(s->wait_count, 3);
 	assert_int_equal(s->wait_sum_ns, 300 + 0 + 600);
 	assert_int_equal(s->wait_min_ns, 0);
 	assert_int_equal(s->wait_max_ns, 600);
-	assert_int_equal(s->wait[khist_bucket(0)], 1);
-	assert_int_equal(total(s->wait), 3);
+	assert_int_equal(khist__get(&s->wait, khist_bucket(0)), 1);
+	assert_int_equal(total(&s->wait), 3);
 	assert_int_equal(kseries_agg__over_limit(a), 0);
 	kseries_agg__free(a);
 }

@@ -99,14 +99,15 @@ static void test_percentiles_within_bound(void **state)
 	for (size_t i = 0; i < sizeof(ps) / sizeof(ps[0]); i++) {
 		size_t rank = (size_t)ceil(20000 * ps[i] / 100.0);
 		uint64_t exact = v[rank ? rank - 1 : 0];
-		uint64_t est = kseries_stats__percentile(s->dur, s->count, ps[i], s->min_ns, s->max_ns);
+		uint64_t est = kseries_stats__percentile(&s->dur, s->count, ps[i], s->min_ns, s->max_ns);
 
 		assert_true(fabs((double)est - (double)exact) <= exact * KHIST_MID_REL_ERROR + 1);
 	}
 	/* known answers: a single value, and an empty series */
 	fill(s, (uint64_t[]){ 1234567 }, 1);
-	assert_int_equal(kseries_stats__percentile(s->dur, 1, 99, s->min_ns, s->max_ns), 1234567);
-	assert_int_equal(kseries_stats__percentile(s->dur, 0, 99, 0, 0), 0);
+	assert_int_equal(kseries_stats__percentile(&s->dur, 1, 99, s->min_ns, s->max_ns), 1234567);
+	assert_int_equal(kseries_stats__percentile(&s->dur, 0, 99, 0, 0), 0);
+	kseries__release(s);
 	free(s);
 }
 
@@ -143,6 +144,8 @@ static void test_summarize_merges(void **state)
 	assert_int_equal(s.metrics[1].count, 1);
 	assert_int_equal(s.metrics[1].total_ns, 50);
 	kseries_stats__free_report(&r);
+	for (int i = 0; i < 3; i++)
+		kseries__release(&a[i]);
 	free(a);
 }
 
@@ -167,8 +170,8 @@ static void test_summarize_known_answers(void **state)
 	k->wait_sum_ns = 1100;
 	k->wait_min_ns = 100;
 	k->wait_max_ns = 300;
-	k->wait[khist_bucket(100)] = 8;
-	k->wait[khist_bucket(300)] = 1;
+	assert_int_equal(khist__add(&k->wait, khist_bucket(100), 8), 0);
+	assert_int_equal(khist__add(&k->wait, khist_bucket(300), 1), 0);
 	assert_int_equal(kseries_stats__summarize(v, 1, &r, &s), 0);
 	row = &s.rows[0];
 	assert_int_equal(row->count, 10);
@@ -187,6 +190,7 @@ static void test_summarize_known_answers(void **state)
 	assert_int_equal(s.metrics[0].self_total_ns, 20);
 	assert_float_equal(s.metrics[0].stddev_ns, sqrt(8.25), 1e-9);
 	kseries_stats__free_report(&r);
+	kseries__release(k);
 	free(k);
 }
 
@@ -198,10 +202,11 @@ static void test_ranks_not_whole(void **state)
 	(void)state;
 	assert_non_null(k);
 	fill(k, (uint64_t[]){ 10, 20, 30, 40, 50, 60, 61 }, 7);
-	assert_int_equal(kseries_stats__percentile(k->dur, 7, 10, 10, 61), 10); /* rank 1 (0.7) */
-	assert_int_equal(kseries_stats__percentile(k->dur, 7, 30, 10, 61), 30); /* rank 3 (2.1) */
-	assert_int_equal(kseries_stats__percentile(k->dur, 7, 50, 10, 61), 40); /* rank 4 (3.5) */
-	assert_int_equal(kseries_stats__percentile(k->dur, 7, 95, 10, 61), 61); /* rank 7 (6.65) */
+	assert_int_equal(kseries_stats__percentile(&k->dur, 7, 10, 10, 61), 10); /* rank 1 (0.7) */
+	assert_int_equal(kseries_stats__percentile(&k->dur, 7, 30, 10, 61), 30); /* rank 3 (2.1) */
+	assert_int_equal(kseries_stats__percentile(&k->dur, 7, 50, 10, 61), 40); /* rank 4 (3.5) */
+	assert_int_equal(kseries_stats__percentile(&k->dur, 7, 95, 10, 61), 61); /* rank 7 (6.65) */
+	kseries__release(k);
 	free(k);
 }
 

@@ -61,7 +61,7 @@ static void test_proto_known_bytes(void **state)
 					 0x41, 0xc4, 0x09, 0, 0, 0, 0, 0, 0 };   /* 8: 2500 */
 	static const uint8_t status[] = { 0x7a, 0x05, 0x12, 0x01, 'x', 0x18, 0x02 };
 	struct otlp_span *s = make_span("n");
-	struct otlp_buf b = { 0 };
+	struct pb_buf b = { 0 };
 	uint64_t len;
 	size_t k;
 
@@ -99,7 +99,7 @@ static void test_proto_known_bytes(void **state)
 	k += 18;
 	assert_memory_equal(b.p + k, status, sizeof(status));
 	assert_int_equal(k + sizeof(status), b.n);
-	otlp_buf__free(&b);
+	pb_buf__free(&b);
 	otlp_span__free(s);
 	otlp_attrs__free(&res.attrs);
 }
@@ -109,7 +109,7 @@ static void test_proto_long_lengths(void **state)
 {
 	char name[301], *big = malloc(20001);
 	struct otlp_span *s;
-	struct otlp_buf b = { 0 };
+	struct pb_buf b = { 0 };
 	uint64_t len;
 	size_t k;
 	const uint8_t *p;
@@ -134,7 +134,7 @@ static void test_proto_long_lengths(void **state)
 	assert_non_null(p);
 	assert_int_equal(p[4 + 19999], 'b');
 	assert_int_equal(p + 4 + 20000, b.p + b.n); /* the last field of the request */
-	otlp_buf__free(&b);
+	pb_buf__free(&b);
 	otlp_span__free(s);
 	free(big);
 }
@@ -155,7 +155,7 @@ static void test_proto_parent_event_double(void **state)
 		0x5a, 0x0c, 0x09, 0xd0, 0x07, 0, 0, 0, 0, 0, 0, 0x12, 0x01, 'e',
 	};
 	struct otlp_span *s = make_span("n");
-	struct otlp_buf b = { 0 };
+	struct pb_buf b = { 0 };
 	const uint8_t *p;
 
 	(void)state;
@@ -172,14 +172,14 @@ static void test_proto_parent_event_double(void **state)
 	p += 10;
 	assert_int_equal((size_t)(b.p + b.n - p), sizeof(want));
 	assert_memory_equal(p, want, sizeof(want));
-	otlp_buf__free(&b);
+	pb_buf__free(&b);
 	otlp_span__free(s);
 }
 
 static void test_json_mapping(void **state)
 {
 	struct otlp_span *s = make_span("backtest.run");
-	struct otlp_buf b = { 0 };
+	struct pb_buf b = { 0 };
 	struct json_object *root, *sp, *attrs, *ev;
 	struct otlp_event *e;
 	char *text;
@@ -226,7 +226,7 @@ static void test_json_mapping(void **state)
 	assert_non_null(strstr(text, "x\\\"y"));
 	json_object_put(root);
 	free(text);
-	otlp_buf__free(&b);
+	pb_buf__free(&b);
 	otlp_span__free(s);
 	otlp_attrs__free(&res.attrs);
 }

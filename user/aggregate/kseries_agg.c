@@ -36,12 +36,18 @@ struct kseries_agg *kseries_agg__new(bool per_pid, size_t max_keys)
 	return a;
 }
 
+static void kentry_free(struct kentry *e)
+{
+	kseries__release(&e->s);
+	free(e);
+}
+
 void kseries_agg__free(struct kseries_agg *a)
 {
 	if (!a)
 		return;
 	for (size_t i = 0; i < a->n; i++)
-		free(a->v[i]);
+		kentry_free(a->v[i]);
 	free(a->v);
 	free(a->view);
 	free(a->slots);
@@ -65,7 +71,7 @@ static uint64_t fnv1a(uint64_t h, const char *s)
 	return h * 0x100000001b3ull;
 }
 
-/* A series' key (struct kseries without its 32 KiB of buckets, built for every event). */
+/* A series' key (struct kseries without its counts, built for every event). */
 struct kkey {
 	uint32_t kind, pid;
 	char metric[PERFBPF_METRIC_LEN];
@@ -123,11 +129,19 @@ static int rehash(struct kseries_agg *a, size_t want)
 	return 0;
 }
 
-static void add_to(struct kentry *e, const struct perfbpf_event *ev)
+/* 0, or -ENOMEM (a bucket could not be stored; the monitor stops on it). */
+static int add_to(struct kentry *e, const struct perfbpf_event *ev)
 {
 	struct kseries *s = &e->s;
-	uint64_t d = ev->duration_ns, now = ev->end_ns;
+	uint64_t d = ev->duration_ns, now = ev->end_ns, w = 0;
+	bool waited = e->last_end != 0;
 
+	/* wait = gap since the key's previous event; events reordered across threads count 0 */
+	if (waited)
+		w = now > e->last_end ? now - e->last_end : 0;
+	if (khist__add(&s->dur, khist_bucket(d), 1) ||
+	    (waited && khist__add(&s->wait, khist_bucket(w), 1)))
+		return -ENOMEM;
 	if (s->count == 0 || d < s->min_ns)
 		s->min_ns = d;
 	if (d > s->max_ns)
@@ -135,21 +149,17 @@ static void add_to(struct kentry *e, const struct perfbpf_event *ev)
 	s->count++;
 	s->sum_ns += d;
 	s->self_sum_ns += ev->self_ns;
-	s->dur[khist_bucket(d)]++;
-	/* wait = gap since the key's previous event; events reordered across threads count 0 */
-	if (e->last_end) {
-		uint64_t w = now > e->last_end ? now - e->last_end : 0;
-
+	if (waited) {
 		if (s->wait_count == 0 || w < s->wait_min_ns)
 			s->wait_min_ns = w;
 		if (w > s->wait_max_ns)
 			s->wait_max_ns = w;
 		s->wait_count++;
 		s->wait_sum_ns += w;
-		s->wait[khist_bucket(w)]++;
 	}
 	if (now > e->last_end)
 		e->last_end = now;
+	return 0;
 }
 
 int kseries_agg__add(struct kseries_agg *a, const struct perfbpf_event *ev)
@@ -166,10 +176,8 @@ int kseries_agg__add(struct kseries_agg *a, const struct perfbpf_event *ev)
 	if (!a->nslots && rehash(a, a->n + 1))
 		return -ENOMEM;
 	slot = slot_of(a, &k, h);
-	if (*slot) {
-		add_to(a->v[*slot - 1], ev);
-		return 0;
-	}
+	if (*slot)
+		return add_to(a->v[*slot - 1], ev);
 	if (a->n >= a->max_keys) {
 		a->over_limit++;
 		return 0;
@@ -207,8 +215,7 @@ int kseries_agg__add(struct kseries_agg *a, const struct perfbpf_event *ev)
 	} else {
 		*slot = (uint32_t)a->n;
 	}
-	add_to(e, ev);
-	return 0;
+	return add_to(e, ev);
 }
 
 struct kseries *const *kseries_agg__series(const struct kseries_agg *a, size_t *n)
@@ -223,7 +230,7 @@ void kseries_agg__drop_pid(struct kseries_agg *a, uint32_t pid)
 
 	for (size_t i = 0; i < a->n; i++) {
 		if (a->v[i]->s.pid == pid) {
-			free(a->v[i]);
+			kentry_free(a->v[i]);
 		} else {
 			a->view[j] = a->view[i];
 			a->v[j++] = a->v[i];

@@ -17,7 +17,7 @@ static uint64_t min_nonzero_count(uint64_t a, uint64_t acount, uint64_t b, uint6
 	return a < b ? a : b;
 }
 
-void kseries_stats__merge(struct kseries *dst, const struct kseries *src)
+int kseries_stats__merge(struct kseries *dst, const struct kseries *src)
 {
 	dst->min_ns = min_nonzero_count(dst->min_ns, dst->count, src->min_ns, src->count);
 	dst->wait_min_ns = min_nonzero_count(dst->wait_min_ns, dst->wait_count, src->wait_min_ns,
@@ -31,10 +31,7 @@ void kseries_stats__merge(struct kseries *dst, const struct kseries *src)
 	dst->self_sum_ns += src->self_sum_ns;
 	dst->wait_count += src->wait_count;
 	dst->wait_sum_ns += src->wait_sum_ns;
-	for (unsigned i = 0; i < KHIST_BUCKETS; i++) {
-		dst->dur[i] += src->dur[i];
-		dst->wait[i] += src->wait[i];
-	}
+	return khist__merge(&dst->dur, &src->dur) ?: khist__merge(&dst->wait, &src->wait);
 }
 
 static uint64_t bucket_mid(unsigned i, uint64_t hi_clamp)
@@ -46,7 +43,8 @@ static uint64_t bucket_mid(unsigned i, uint64_t hi_clamp)
 	return hi < lo ? lo : lo + (hi - lo) / 2;
 }
 
-uint64_t kseries_stats__percentile(const uint64_t *b, uint64_t n, double p, uint64_t lo, uint64_t hi)
+uint64_t kseries_stats__percentile(const struct khist *b, uint64_t n, double p, uint64_t lo,
+				   uint64_t hi)
 {
 	uint64_t rank, seen = 0, v = 0;
 
@@ -54,8 +52,8 @@ uint64_t kseries_stats__percentile(const uint64_t *b, uint64_t n, double p, uint
 		return 0;
 	rank = (uint64_t)ceil((double)n * p / 100.0);
 	rank = rank < 1 ? 1 : rank > n ? n : rank;
-	for (unsigned i = 0; i < KHIST_BUCKETS; i++) {
-		seen += b[i];
+	for (unsigned i = khist__next(b, 0); i < KHIST_BUCKETS; i = khist__next(b, i + 1)) {
+		seen += khist__get(b, i);
 		if (seen >= rank) {
 			v = bucket_mid(i, hi);
 			break;
@@ -65,19 +63,16 @@ uint64_t kseries_stats__percentile(const uint64_t *b, uint64_t n, double p, uint
 }
 
 /* Population standard deviation from bucket midpoints. */
-static double hist_stddev(const uint64_t *b, uint64_t n, double mean, uint64_t hi)
+static double hist_stddev(const struct khist *b, uint64_t n, double mean, uint64_t hi)
 {
 	double acc = 0;
 
 	if (n < 2)
 		return 0;
-	for (unsigned i = 0; i < KHIST_BUCKETS; i++) {
-		double d;
+	for (unsigned i = khist__next(b, 0); i < KHIST_BUCKETS; i = khist__next(b, i + 1)) {
+		double d = (double)bucket_mid(i, hi) - mean;
 
-		if (!b[i])
-			continue;
-		d = (double)bucket_mid(i, hi) - mean;
-		acc += (double)b[i] * d * d;
+		acc += (double)khist__get(b, i) * d * d;
 	}
 	return sqrt(acc / (double)n);
 }
@@ -92,10 +87,10 @@ static void row_stats(const struct kseries *k, struct stat_row *r)
 	r->mean_ns = k->count ? (double)k->sum_ns / (double)k->count : 0;
 	r->min_ns = k->min_ns;
 	r->max_ns = k->max_ns;
-	r->stddev_ns = hist_stddev(k->dur, k->count, r->mean_ns, k->max_ns);
-	r->p50_ns = kseries_stats__percentile(k->dur, k->count, 50, k->min_ns, k->max_ns);
-	r->p95_ns = kseries_stats__percentile(k->dur, k->count, 95, k->min_ns, k->max_ns);
-	r->p99_ns = kseries_stats__percentile(k->dur, k->count, 99, k->min_ns, k->max_ns);
+	r->stddev_ns = hist_stddev(&k->dur, k->count, r->mean_ns, k->max_ns);
+	r->p50_ns = kseries_stats__percentile(&k->dur, k->count, 50, k->min_ns, k->max_ns);
+	r->p95_ns = kseries_stats__percentile(&k->dur, k->count, 95, k->min_ns, k->max_ns);
+	r->p99_ns = kseries_stats__percentile(&k->dur, k->count, 99, k->min_ns, k->max_ns);
 	r->approximate = true;
 	r->wait_count = k->wait_count;
 	r->wait_mean_ns = k->wait_count ? (double)k->wait_sum_ns / (double)k->wait_count : 0;
@@ -103,38 +98,72 @@ static void row_stats(const struct kseries *k, struct stat_row *r)
 	r->wait_max_ns = k->wait_max_ns;
 }
 
-static bool same_group(const struct kseries *a, const struct kseries *b, bool rollup)
+/* Orders series by (kind, metric[, symbol, strategy]): a group's members are then adjacent. */
+static int cmp_key(const struct kseries *a, const struct kseries *b, bool rollup)
 {
-	return a->kind == b->kind && !strcmp(a->metric, b->metric) &&
-	       (rollup || (!strcmp(a->symbol, b->symbol) && !strcmp(a->strategy, b->strategy)));
+	int c;
+
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	c = strcmp(a->metric, b->metric);
+	if (c || rollup)
+		return c;
+	c = strcmp(a->symbol, b->symbol);
+	return c ? c : strcmp(a->strategy, b->strategy);
 }
 
-/* Merges v into groups (per key, or per metric for roll-ups). */
+static int cmp_series(const void *x, const void *y)
+{
+	return cmp_key(*(struct kseries *const *)x, *(struct kseries *const *)y, false);
+}
+
+static int cmp_metric(const void *x, const void *y)
+{
+	return cmp_key(*(struct kseries *const *)x, *(struct kseries *const *)y, true);
+}
+
+static void free_groups(struct kseries *g, size_t n)
+{
+	for (size_t i = 0; g && i < n; i++)
+		kseries__release(&g[i]);
+	free(g);
+}
+
+/* Merges v into groups (per key, or per metric for roll-ups): sorted, then adjacent equal keys
+ * merged, so that many thousands of keys cost n log n. */
 static int group(struct kseries *const *v, size_t n, bool rollup, struct kseries **out,
 		 size_t *nout)
 {
+	struct kseries **s = malloc((n ? n : 1) * sizeof(*s));
 	struct kseries *g = calloc(n ? n : 1, sizeof(*g));
 	size_t ng = 0;
+	int err = 0;
 
-	if (!g)
+	if (!s || !g) {
+		free(s);
+		free(g);
 		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		size_t j;
-
-		if (!v[i]->count)
+	}
+	memcpy(s, v, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), rollup ? cmp_metric : cmp_series);
+	for (size_t i = 0; i < n && !err; i++) {
+		if (!s[i]->count)
 			continue;
-		for (j = 0; j < ng && !same_group(&g[j], v[i], rollup); j++)
-			;
-		if (j == ng) {
-			g[ng].kind = v[i]->kind;
-			memcpy(g[ng].metric, v[i]->metric, sizeof(g[ng].metric));
+		if (!ng || cmp_key(&g[ng - 1], s[i], rollup)) {
+			g[ng].kind = s[i]->kind;
+			memcpy(g[ng].metric, s[i]->metric, sizeof(g[ng].metric));
 			if (!rollup) {
-				memcpy(g[ng].symbol, v[i]->symbol, sizeof(g[ng].symbol));
-				memcpy(g[ng].strategy, v[i]->strategy, sizeof(g[ng].strategy));
+				memcpy(g[ng].symbol, s[i]->symbol, sizeof(g[ng].symbol));
+				memcpy(g[ng].strategy, s[i]->strategy, sizeof(g[ng].strategy));
 			}
 			ng++;
 		}
-		kseries_stats__merge(&g[j], v[i]);
+		err = kseries_stats__merge(&g[ng - 1], s[i]);
+	}
+	free(s);
+	if (err) {
+		free_groups(g, ng);
+		return err;
 	}
 	*out = g;
 	*nout = ng;
@@ -196,8 +225,8 @@ int kseries_stats__summarize(struct kseries *const *v, size_t n, struct kseries_
 
 void kseries_stats__free_report(struct kseries_report *r)
 {
-	free(r->groups);
-	free(r->rollups);
+	free_groups(r->groups, r->ngroups);
+	free_groups(r->rollups, r->nrollups);
 	free(r->rows);
 	free(r->metrics);
 	memset(r, 0, sizeof(*r));

@@ -11,11 +11,12 @@
 #include "user/model/kseries.h"
 #include "user/model/summary.h"
 
-/* Adds src's counts to dst (an all-zero dst is empty). */
-void kseries_stats__merge(struct kseries *dst, const struct kseries *src);
-/* Nearest-rank percentile (0 < p <= 100) of cumulative bucket counts `b` holding `n` values:
- * the midpoint of the bucket holding rank ceil(n*p/100), clamped to [lo, hi]. */
-uint64_t kseries_stats__percentile(const uint64_t *b, uint64_t n, double p, uint64_t lo, uint64_t hi);
+/* Adds src's counts to dst (an all-zero dst is empty): 0 or -ENOMEM. */
+int kseries_stats__merge(struct kseries *dst, const struct kseries *src);
+/* Nearest-rank percentile (0 < p <= 100) of the bucket counts `b` holding `n` values: the
+ * midpoint of the bucket holding rank ceil(n*p/100), clamped to [lo, hi]. */
+uint64_t kseries_stats__percentile(const struct khist *b, uint64_t n, double p, uint64_t lo,
+				   uint64_t hi);
 
 /* Report rows built from series: per (kind, metric, symbol, strategy) over all processes, and
  * per (kind, metric) roll-ups. */

@@ -14,7 +14,8 @@
 #define DEFAULT_MAX_KEYS 100000
 #define DEFAULT_RING_SIZE (16ull << 20)
 #define DEFAULT_MAX_THREADS 16384
-#define DEFAULT_MONITOR_MAX_KEYS 256
+#define DEFAULT_MONITOR_MAX_KEYS 65536 /* aggregated in userspace: memory follows use */
+#define DEFAULT_KERNEL_HIST_MAX_KEYS 256 /* --per-event-probes: preallocated per key and CPU */
 #define DEFAULT_LISTEN "127.0.0.1:9464"
 
 enum {

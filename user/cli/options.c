@@ -101,7 +101,7 @@ int options__parse(int argc, char **argv, struct cli_opts *o)
 	} else if (!strcmp(argv[1], "monitor")) {
 		o->cmd = CMD_MONITOR;
 		ap = &options_monitor__argp;
-		o->max_keys = DEFAULT_MONITOR_MAX_KEYS;
+		o->max_keys = 0; /* the default depends on --per-event-probes */
 		o->attribution = false;
 		o->interval_ns = 1000000000ull;
 		o->listen = DEFAULT_LISTEN;

@@ -35,8 +35,8 @@ static const struct argp_option monitor_options[] = {
 	  "Look for new processes (and, with --per-event-probes, read the kernel histograms) this "
 	  "often, besides every scrape (default 1s, at most 60s)", 4 },
 	{ "max-keys", OPT_MAX_KEYS, "N", 0,
-	  "Distinct (kind, metric, symbol, strategy[, pid]) keys kept (default 256); events of "
-	  "further keys are counted", 4 },
+	  "Distinct (kind, metric, symbol, strategy[, pid]) keys kept (default 65536, or 256 "
+	  "with --per-event-probes); events of further keys are counted", 4 },
 	{ "max-threads", OPT_MAX_THREADS, "N", 0,
 	  "Threads that may have spans open at once (default 16384)", 4 },
 	{ "per-event-probes", OPT_PER_EVENT, NULL, 0,
@@ -111,6 +111,9 @@ static error_t parse_monitor(int key, char *arg, struct argp_state *st)
 			args__usage_error(st, "nothing to monitor: give --binary PATH or --pid PID");
 		if (o->pid && o->nbinaries)
 			args__usage_error(st, "--pid and --binary cannot be combined");
+		if (!o->max_keys)
+			o->max_keys = o->per_event ? DEFAULT_KERNEL_HIST_MAX_KEYS
+						   : DEFAULT_MONITOR_MAX_KEYS;
 		if (o->json_path && !strcmp(o->json_path, "-"))
 			args__usage_error(st, "the monitor writes reports to files or, with --report, stdout; "
 				    "-j - is not supported");

@@ -151,7 +151,7 @@ static int refresh(struct monitor *m)
 	return 0;
 }
 
-static int render_metrics(void *ctx, FILE *f)
+static int render_metrics(void *ctx, enum prom_format fmt, FILE *f)
 {
 	struct monitor *m = ctx;
 	struct prom_input in = { .per_pid = m->o->per_pid };
@@ -169,7 +169,7 @@ static int render_metrics(void *ctx, FILE *f)
 		in.attached_processes = m->attached_processes;
 		in.dropped_per_cpu = per_cpu = tracer__dropped_per_cpu(m->tracer, &in.ncpus);
 		self_usage(&in.self);
-		err = prometheus__write(f, &in);
+		err = prometheus__write(f, &in, fmt);
 	}
 	pthread_mutex_unlock(&m->lock);
 	free(per_cpu);

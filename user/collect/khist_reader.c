@@ -47,6 +47,7 @@ struct khist_reader *khist_reader__new(int keys_fd, int hists_fd, int ncpus)
 static void kentry_free(struct kentry *e)
 {
 	if (e) {
+		kseries__release(&e->s);
 		free(e->last);
 		free(e);
 	}
@@ -116,24 +117,24 @@ static struct kentry *add(struct khist_reader *a, const struct perfbpf_mon_key *
 	return e;
 }
 
-/* Adds the growth of 32-bit per-CPU counters since they were last seen, modulo 2^32. */
-static uint64_t add_deltas(uint64_t *total, const uint32_t *now, uint32_t *last)
+/* Adds the growth of 32-bit per-CPU counters since they were last seen, modulo 2^32, to total
+ * and *added: 0 or -ENOMEM. */
+static int add_deltas(struct khist *total, const uint32_t *now, uint32_t *last, uint64_t *added)
 {
-	uint64_t added = 0;
-
 	for (unsigned b = 0; b < KHIST_BUCKETS; b++) {
 		uint32_t d = now[b] - last[b];
 
 		if (d) {
-			total[b] += d;
+			if (khist__add(total, b, d))
+				return -ENOMEM;
 			last[b] = now[b];
-			added += d;
+			*added += d;
 		}
 	}
-	return added;
+	return 0;
 }
 
-static void update(struct khist_reader *a, struct kentry *e)
+static int update(struct khist_reader *a, struct kentry *e)
 {
 	struct kseries *s = &e->s;
 	uint64_t sum = 0, self = 0, wsum = 0, min = ~0ull, wmin = ~0ull, max = 0, wmax = 0;
@@ -142,8 +143,9 @@ static void update(struct khist_reader *a, struct kentry *e)
 		const struct perfbpf_mon_hist *h = (const void *)((char *)a->buf + a->stride * c);
 		uint32_t *last = e->last + (size_t)c * LAST_PER_CPU;
 
-		s->count += add_deltas(s->dur, h->dur, last);
-		s->wait_count += add_deltas(s->wait, h->wait, last + KHIST_BUCKETS);
+		if (add_deltas(&s->dur, h->dur, last, &s->count) ||
+		    add_deltas(&s->wait, h->wait, last + KHIST_BUCKETS, &s->wait_count))
+			return -ENOMEM;
 		sum += h->sum_ns;
 		self += h->self_sum_ns;
 		wsum += h->wait_sum_ns;
@@ -162,6 +164,7 @@ static void update(struct khist_reader *a, struct kentry *e)
 	s->wait_min_ns = wmin == ~0ull ? 0 : wmin;
 	s->max_ns = max;
 	s->wait_max_ns = wmax;
+	return 0;
 }
 
 int khist_reader__refresh(struct khist_reader *a)
@@ -185,7 +188,8 @@ int khist_reader__refresh(struct khist_reader *a)
 		/* the key is inserted before its histograms: none yet is no error */
 		if (bpf_map_lookup_elem(a->hists_fd, &kv.id, a->buf))
 			continue;
-		update(a, e);
+		if (update(a, e))
+			return -ENOMEM;
 	}
 	return (int)a->n;
 }

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* One key's totals from the in-kernel histograms (perfbpf monitor), as cumulative counts since
- * perfbpf started: what the monitor's readers fill and its reports and exporters read. Plain
- * data; the statistics computed from it are in user/aggregate/kseries_stats.h. */
+/* One key's totals (perfbpf monitor), aggregated in userspace or read from the in-kernel
+ * histograms, as cumulative counts since perfbpf started: what the monitor's readers fill and
+ * its reports and exporters read. Plain data; the statistics computed from it are in
+ * user/aggregate/kseries_stats.h. */
 #ifndef PERFBPF_MODEL_KSERIES_H
 #define PERFBPF_MODEL_KSERIES_H
 
 #include <stdint.h>
 
 #include "bpf/perfbpf.h"
+#include "user/model/khist.h"
 
 /* Largest distance from a bucket's midpoint to a value in it, relative to the value. */
 #define KHIST_MID_REL_ERROR (1.0 / (2.0 * KHIST_SUB))
@@ -20,8 +22,14 @@ struct kseries {
 	char strategy[PERFBPF_STRATEGY_LEN];
 	uint64_t count, sum_ns, self_sum_ns, min_ns, max_ns;
 	uint64_t wait_count, wait_sum_ns, wait_min_ns, wait_max_ns;
-	uint64_t dur[KHIST_BUCKETS];
-	uint64_t wait[KHIST_BUCKETS];
+	struct khist dur, wait; /* sparse: storage for the occupied buckets only */
 };
+
+/* Frees a series' histogram storage (the series itself is the caller's). */
+static inline void kseries__release(struct kseries *s)
+{
+	khist__free(&s->dur);
+	khist__free(&s->wait);
+}
 
 #endif
