@@ -13,8 +13,9 @@
  * hash lookup, and no more.
  *
  * Memory: one buffer per thread (64 + 24 * PERFBPF_V3_BATCH bytes plus a 2 KiB cache), reused by
- * later threads after its thread exits; one key table per executable or shared object (about
- * 176 bytes per key, PERFBPF_V3_KEYS keys). Not async-signal-safe: do not record from a signal
+ * later threads after its thread exits; one key table per executable or shared object (176
+ * bytes per key and 8 bytes of index, reserved for PERFBPF_V3_KEYS keys, 11.5 MB of address
+ * space, and touched as keys are added). Not async-signal-safe: do not record from a signal
  * handler that may interrupt a recording on the same thread. */
 #ifndef PERFBPF_RECORDER_H
 #define PERFBPF_RECORDER_H
@@ -35,7 +36,7 @@
 #define PERFBPF_V3_BATCH 1024 /* records per buffer: one flush per this many events */
 #endif
 #ifndef PERFBPF_V3_KEYS
-#define PERFBPF_V3_KEYS 4096 /* distinct (name, symbol, strategy) keys per object */
+#define PERFBPF_V3_KEYS 65536 /* distinct (name, symbol, strategy) keys per object */
 #endif
 #define PERFBPF__SETS 64 /* per-thread cache of non-literal call sites' keys: sets ... */
 #define PERFBPF__WAYS 4  /* ... of this many entries */

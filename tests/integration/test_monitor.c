@@ -782,6 +782,76 @@ static void test_hash_collision_counted_apart(void **state)
 	check_collision(false);
 }
 
+/* 10,000 distinct keys (an engine's symbol universe) with the default options: every key's
+ * count, sum, min and max exact in the JSON summary, none over the limit, and the text
+ * exposition at most 30 series per key. */
+static void test_ten_thousand_keys(void **state)
+{
+	enum { KEYS = 10000 };
+	int port = free_port();
+	const char *out = tmp_file("keys.json");
+	char pidbuf[16], line[64];
+	char *engine[] = { (char *)bpath("tests/probe_target"), "--wait-attach", "--linger", "3000",
+			   "keys", "10000", NULL };
+	char *extra[] = { "--pid", pidbuf, "-j", (char *)out, NULL };
+	struct json_object *root, *rows;
+	unsigned char *seen = calloc(KEYS, 1);
+	size_t series = 0, nrows;
+	char *body;
+	pid_t eng, mon;
+	int fd, st;
+
+	(void)state;
+	assert_non_null(seen);
+	unlink(out);
+	eng = track_bg(spawn_bg(engine, &fd));
+	snprintf(pidbuf, sizeof(pidbuf), "%d", eng);
+	mon = start_monitor(port, extra);
+	assert_int_equal(read_line(fd, line, sizeof(line), 10000), 0); /* "ready PID" */
+	body = wait_value(port, "perfbpf_events_total", 3 * KEYS, 20000);
+	assert_int_equal(sample(body, "perfbpf_keys"), KEYS);
+	assert_int_equal(sample(body, "perfbpf_unknown_key_events_total"), 0);
+	for (const char *l = body; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (!strncmp(l, "perfbpf_operation_", 18))
+			series++;
+	print_message("text exposition: %zu bytes, %.1f series per key\n", strlen(body),
+		      (double)series / KEYS);
+	assert_true(series >= 5 * KEYS && series <= 30 * KEYS);
+	free(body);
+	assert_int_equal(waitpid(eng, &st, 0), eng); /* the monitor stops with its target */
+	untrack_bg(eng);
+	close(fd);
+	assert_int_equal(waitpid(mon, &st, 0), mon);
+	untrack_bg(mon);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	root = load_json(out);
+	assert_int_equal(json_u64(json_get(root, "losses"), "key_limit"), 0);
+	assert_int_equal(json_u64(root, "dropped"), 0);
+	rows = json_get(root, "metrics");
+	nrows = json_object_array_length(rows);
+	assert_int_equal(nrows, KEYS);
+	for (size_t i = 0; i < nrows; i++) {
+		struct json_object *r = json_object_array_get_idx(rows, i);
+		const char *sym = json_str(r, "symbol");
+		unsigned k;
+		uint64_t a, b, c;
+
+		assert_string_equal(json_str(r, "metric"), "many.keys");
+		assert_int_equal(sscanf(sym, "K%05u", &k), 1);
+		assert_true(k < KEYS && !seen[k]);
+		seen[k] = 1;
+		a = k % 997 + 10;
+		b = 3 * (uint64_t)(k % 997) + 10;
+		c = 100000 + (uint64_t)k;
+		assert_int_equal(json_u64(r, "count"), 3);
+		assert_int_equal(json_u64(r, "total_ns"), a + b + c);
+		assert_int_equal(json_u64(r, "min_ns"), a);
+		assert_int_equal(json_u64(r, "max_ns"), c);
+	}
+	json_object_put(root);
+	free(seen);
+}
+
 /* Whether /proc/net/tcp{,6} has a listening socket on port, and whether all of them are on
  * loopback. */
 static bool listening(int port, bool *loopback_only)
@@ -848,6 +918,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_per_pid_series, kill_tracked),
 		cmocka_unit_test_teardown(test_pid_report_matches_truth, kill_tracked),
 		cmocka_unit_test_teardown(test_sigusr1_writes_report, kill_tracked),
+		cmocka_unit_test_teardown(test_ten_thousand_keys, kill_tracked),
 		cmocka_unit_test_teardown(test_bad_input, kill_tracked),
 		cmocka_unit_test_teardown(test_drops_by_cpu, kill_tracked),
 		cmocka_unit_test_teardown(test_hash_collision_counted_apart, kill_tracked),

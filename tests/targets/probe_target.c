@@ -37,6 +37,8 @@
  *                 spinning 20, 40, .. 100 us in turn by its own clock; prints "timed IN_MIN
  *                 IN_MAX OUT_MIN OUT_MAX IN_SUM OUT_SUM": each op's duration read just inside
  *                 and just outside its START and SINCE (the true duration is between the two).
+ *   MODE keys:    COUNT distinct keys ("many.keys", symbol K00000.., "k"), three ops each:
+ *                 (i % 997) + 10, 3 * (i % 997) + 10 and 100000 + i ns.
  *   MODE spin:    once a tracer is there, COUNT ops "spin.op", then computes forever without a
  *                 system call: its thread neither flushes nor blocks.
  *   --wait-tracers N: with --wait-attach, wait until N tracers have armed the flush site.
@@ -421,6 +423,20 @@ static void timed(void)
 	       (unsigned long long)in_sum, (unsigned long long)out_sum);
 }
 
+/* `count` distinct keys (symbol K00000.., heap strings as market data gives them), three ops
+ * each: (i % 997) + 10, 3 * (i % 997) + 10 and 100000 + i ns. */
+static void many_keys(void)
+{
+	for (unsigned i = 0; i < count; i++) {
+		char sym[16];
+
+		snprintf(sym, sizeof(sym), "K%05u", i);
+		PERFBPF_OP("many.keys", sym, "k", (uint64_t)(i % 997) + 10);
+		PERFBPF_OP("many.keys", sym, "k", 3 * (uint64_t)(i % 997) + 10);
+		PERFBPF_OP("many.keys", sym, "k", 100000 + (uint64_t)i);
+	}
+}
+
 static void kill_self(void)
 {
 	for (unsigned i = 0; i < count; i++)
@@ -507,6 +523,8 @@ int main(int argc, char **argv)
 		kill_self();
 	else if (!strcmp(argv[i], "timed"))
 		timed();
+	else if (!strcmp(argv[i], "keys"))
+		many_keys();
 	else if (!strcmp(argv[i], "spin"))
 		spin_forever();
 	else if (!strcmp(argv[i], "watch"))
