@@ -15,7 +15,39 @@ struct metrics_server {
 	struct MHD_Daemon *d;
 	metrics_render_fn render;
 	void *ctx;
+	size_t last_len; /* the previous body's size: the next one's first allocation */
 };
+
+/* A response body written through stdio into one growing buffer (allocated at the previous
+ * body's size: a scrape of 10,000 keys is tens of MB, which open_memstream would grow and
+ * zero-fill step by step). */
+struct body {
+	char *p;
+	size_t n, cap;
+};
+
+static ssize_t body_write(void *cookie, const char *buf, size_t len)
+{
+	struct body *b = cookie;
+
+	if (b->n + len > b->cap) {
+		size_t cap = b->cap ? b->cap : 65536;
+		char *p;
+
+		while (cap < b->n + len)
+			cap *= 2;
+		p = realloc(b->p, cap);
+		if (!p) {
+			errno = ENOMEM;
+			return -1;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, buf, len);
+	b->n += len;
+	return (ssize_t)len;
+}
 
 static const char INDEX[] = "perfbpf monitor: metrics at /metrics\n";
 static const char NOT_FOUND[] = "not found: perfbpf serves /metrics\n";
@@ -43,8 +75,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 	enum prom_format fmt;
-	char *body = NULL;
-	size_t len = 0;
+	struct body body = { 0 };
 	FILE *f;
 	int err;
 
@@ -61,17 +92,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return reply_static(c, MHD_HTTP_NOT_FOUND, NOT_FOUND);
 	fmt = prometheus__negotiate(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 								 MHD_HTTP_HEADER_ACCEPT));
-	f = open_memstream(&body, &len);
-	if (!f)
-		return reply_static(c, MHD_HTTP_INTERNAL_SERVER_ERROR, FAILED);
-	err = s->render(s->ctx, fmt, f);
-	if (fclose(f) || err) {
-		free(body);
+	body.cap = s->last_len + s->last_len / 8;
+	if (body.cap && !(body.p = malloc(body.cap)))
+		body.cap = 0;
+	f = fopencookie(&body, "w", (cookie_io_functions_t){ .write = body_write });
+	if (!f) {
+		free(body.p);
 		return reply_static(c, MHD_HTTP_INTERNAL_SERVER_ERROR, FAILED);
 	}
-	r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	setvbuf(f, NULL, _IOFBF, 1 << 16);
+	err = s->render(s->ctx, fmt, f);
+	if (fclose(f) || err) {
+		free(body.p);
+		return reply_static(c, MHD_HTTP_INTERNAL_SERVER_ERROR, FAILED);
+	}
+	s->last_len = body.n;
+	r = MHD_create_response_from_buffer(body.n, body.p, MHD_RESPMEM_MUST_FREE);
 	if (!r) {
-		free(body);
+		free(body.p);
 		return MHD_NO;
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, prometheus__content_type(fmt));

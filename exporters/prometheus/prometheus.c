@@ -159,17 +159,74 @@ static uint64_t slot_end(unsigned s)
 	return s % 2 ? 2ull << (s / 2) : 3ull << (s / 2 - 1);
 }
 
-static void put_text_number(FILE *f, const char *name, const char *suffix, const struct label *l,
-			    size_t nl, const char *le, const char *fmt, double v)
+/* A series' labels in the text format, escaped and comma-joined, built once for its lines. */
+#define LABELS_MAX 1024 /* 5 labels whose values are at most 64 bytes, each byte escaped */
+
+static void text_labels(char *dst, const struct label *l, size_t n)
 {
-	fprintf(f, "%s%s{", name, suffix);
-	for (size_t i = 0; i < nl; i++)
-		put_text_label(f, &l[i], i > 0);
-	if (le)
-		fprintf(f, "%sle=\"%s\"", nl ? "," : "", le);
-	fputs("} ", f);
-	fprintf(f, fmt, v);
-	fputc('\n', f);
+	char *p = dst;
+
+	for (size_t i = 0; i < n; i++) {
+		p += sprintf(p, "%s%s=\"", i ? "," : "", l[i].name);
+		for (const char *v = l[i].value; *v; v++) {
+			if (*v == '\\' || *v == '"')
+				*p++ = '\\';
+			if (*v == '\n') {
+				*p++ = '\\';
+				*p++ = 'n';
+				continue;
+			}
+			*p++ = *v;
+		}
+		*p++ = '"';
+	}
+	*p = '\0';
+}
+
+/* The decimal digits of v, ending at end (exclusive): where they start. */
+static char *u64_digits(char *end, uint64_t v)
+{
+	do
+		*--end = (char)('0' + v % 10);
+	while (v /= 10);
+	return end;
+}
+
+/* NAME SUFFIX{LABELS[,le="LE"]} VALUE: the lines of the histogram families, written with
+ * unlocked stdio (the FILE is this thread's), as there are tens of them per key. */
+static void put_line(FILE *f, const char *name, const char *suffix, const char *labels,
+		     const char *le, const char *value)
+{
+	fputs_unlocked(name, f);
+	fputs_unlocked(suffix, f);
+	fputc_unlocked('{', f);
+	fputs_unlocked(labels, f);
+	if (le) {
+		fputs_unlocked(*labels ? ",le=\"" : "le=\"", f);
+		fputs_unlocked(le, f);
+		fputc_unlocked('"', f);
+	}
+	fputs_unlocked("} ", f);
+	fputs_unlocked(value, f);
+	fputc_unlocked('\n', f);
+}
+
+static void put_line_u64(FILE *f, const char *name, const char *suffix, const char *labels,
+			 const char *le, uint64_t v)
+{
+	char buf[24];
+
+	buf[23] = '\0';
+	put_line(f, name, suffix, labels, le, u64_digits(buf + 23, v));
+}
+
+static void put_line_seconds(FILE *f, const char *name, const char *suffix, const char *labels,
+			     uint64_t ns)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%.12g", (double)ns * 1e-9);
+	put_line(f, name, suffix, labels, NULL, buf);
 }
 
 #define NSLOTS 76 /* slot_of(2^37 - 1) = 73: the overflow bucket is above every bound */
@@ -219,23 +276,22 @@ static bool classic_range(struct kseries *const *v, size_t n, unsigned *first, u
 	return true;
 }
 
-static void put_classic(struct out *o, const struct kseries *s, const struct label *l, size_t nl,
-			bool have, unsigned first, unsigned last)
+/* One series' classic histogram; le[i] is the bound of slot first + i. */
+static void put_classic(struct out *o, const struct kseries *s, const char *labels, bool have,
+			unsigned first, unsigned last, char (*le)[32])
 {
 	const struct khist *h = &s->dur;
 	unsigned b = khist__next(h, 0);
 	uint64_t cum = 0;
-	char le[32];
 
 	for (unsigned slot = first; have && slot <= last; slot++) {
 		for (; b < KHIST_OVERFLOW && slot_of(khist_lower(b)) <= slot; b = khist__next(h, b + 1))
 			cum += khist__get(h, b);
-		snprintf(le, sizeof(le), "%.12g", (double)(slot_end(slot) - 1) * 1e-9);
-		put_text_number(o->f, DUR, "_bucket", l, nl, le, "%.17g", (double)cum);
+		put_line_u64(o->f, DUR, "_bucket", labels, le[slot - first], cum);
 	}
-	put_text_number(o->f, DUR, "_bucket", l, nl, "+Inf", "%.17g", (double)s->count);
-	put_text_number(o->f, DUR, "_sum", l, nl, NULL, "%.12g", (double)s->sum_ns * 1e-9);
-	put_text_number(o->f, DUR, "_count", l, nl, NULL, "%.17g", (double)s->count);
+	put_line_u64(o->f, DUR, "_bucket", labels, "+Inf", s->count);
+	put_line_seconds(o->f, DUR, "_sum", labels, s->sum_ns);
+	put_line_u64(o->f, DUR, "_count", labels, NULL, s->count);
 }
 
 /* A native histogram: every layout bucket goes whole into the schema-7 bucket of its midpoint
@@ -322,18 +378,23 @@ static void put_durations(struct out *o, struct kseries *const *v, size_t n, boo
 		     "perfbpf probes.");
 	for (size_t i = 0, j; i < n; i = j) {
 		unsigned first = 0, last = 0;
+		char le[PROM_CLASSIC_BOUNDS][32];
 		bool have;
 
 		for (j = i + 1; j < n && same_metric(v[i], v[j]); j++)
 			;
 		have = o->fmt == PROM_TEXT && classic_range(v + i, j - i, &first, &last);
+		for (unsigned slot = first; have && slot <= last; slot++)
+			snprintf(le[slot - first], sizeof(le[0]), "%.12g",
+				 (double)(slot_end(slot) - 1) * 1e-9);
 		for (size_t k = i; k < j; k++) {
 			struct label l[MAX_LABELS];
-			char pid[16];
+			char pid[16], text[LABELS_MAX];
 			size_t nl = series_labels(v[k], per_pid, l, pid), m;
 
 			if (o->fmt == PROM_TEXT) {
-				put_classic(o, v[k], l, nl, have, first, last);
+				text_labels(text, l, nl);
+				put_classic(o, v[k], text, have, first, last, le);
 				continue;
 			}
 			m = pb__begin(&o->b, 4);
@@ -355,14 +416,13 @@ static void put_waits(struct out *o, struct kseries *const *v, size_t n, bool pe
 	for (size_t k = 0; k < n; k++) {
 		const struct kseries *s = v[k];
 		struct label l[MAX_LABELS];
-		char pid[16];
+		char pid[16], text[LABELS_MAX];
 		size_t nl = series_labels(s, per_pid, l, pid), m;
 
 		if (o->fmt == PROM_TEXT) {
-			put_text_number(o->f, WAIT, "_sum", l, nl, NULL, "%.12g",
-					(double)s->wait_sum_ns * 1e-9);
-			put_text_number(o->f, WAIT, "_count", l, nl, NULL, "%.17g",
-					(double)s->wait_count);
+			text_labels(text, l, nl);
+			put_line_seconds(o->f, WAIT, "_sum", text, s->wait_sum_ns);
+			put_line_u64(o->f, WAIT, "_count", text, NULL, s->wait_count);
 			continue;
 		}
 		m = pb__begin(&o->b, 4);

@@ -74,6 +74,43 @@ static void test_prometheus_histogram(void **state)
 	free(s);
 }
 
+/* A metric whose values span more than PROM_CLASSIC_BOUNDS bounds: the window holds the most
+ * values (the 1 ms bulk and the 100 ms outlier), not the lowest (one 10 ns value, then only in
+ * the first bucket). */
+static void test_prometheus_window(void **state)
+{
+	struct kseries *s = calloc(1, sizeof(*s));
+	struct kseries *const v[] = { s };
+	struct prom_input in = { .series = v, .nseries = 1 };
+	uint64_t vals[102];
+	char *buf = NULL, *line, *save, first[64] = "", last[64] = "";
+	size_t len = 0, nb = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	(void)state;
+	vals[0] = 10;
+	for (int i = 1; i <= 100; i++)
+		vals[i] = 1000000;
+	vals[101] = 100000000;
+	fill(s, vals, 102);
+	strcpy(s->metric, "w");
+	assert_int_equal(prometheus__write(f, &in, PROM_TEXT), 0);
+	fclose(f);
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "perfbpf_operation_duration_seconds_bucket{", 42) ||
+		    strstr(line, "+Inf"))
+			continue;
+		snprintf(nb++ ? last : first, sizeof(first), "%s", strstr(line, "le=\""));
+	}
+	assert_int_equal(nb, PROM_CLASSIC_BOUNDS);
+	/* from 2^15 - 1 ns (the 10 ns value below it) to 1.5 * 2^26 - 1 ns (the outlier inside) */
+	assert_string_equal(first, "le=\"3.2767e-05\"} 1");
+	assert_string_equal(last, "le=\"0.100663295\"} 102");
+	free(buf);
+	kseries__release(s);
+	free(s);
+}
+
 /* Two series of one metric get the same bounds (so that sum by (le) across them is exact). */
 static void test_prometheus_shared_bounds(void **state)
 {
@@ -470,6 +507,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_prometheus_histogram),
 		cmocka_unit_test(test_prometheus_shared_bounds),
+		cmocka_unit_test(test_prometheus_window),
 		cmocka_unit_test(test_prometheus_exact_lines),
 		cmocka_unit_test(test_prometheus_native),
 		cmocka_unit_test(test_prometheus_negotiate),

@@ -151,11 +151,40 @@ static int refresh(struct monitor *m)
 	return 0;
 }
 
+/* A copy of the series (with their own histograms) for a scrape to render after the lock is
+ * released: copying is a few ms for 10,000 keys, rendering them tens to hundreds, during which
+ * the main thread must go on taking the ring's records. *out: an array of *n (free_copy). */
+static int copy_series(struct kseries *const *v, size_t n, struct kseries **out)
+{
+	struct kseries *c = malloc((n ? n : 1) * sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (kseries__copy(&c[i], v[i])) {
+			while (i--)
+				kseries__release(&c[i]);
+			free(c);
+			return -ENOMEM;
+		}
+	*out = c;
+	return 0;
+}
+
+static void free_copy(struct kseries *c, size_t n)
+{
+	for (size_t i = 0; c && i < n; i++)
+		kseries__release(&c[i]);
+	free(c);
+}
+
 static int render_metrics(void *ctx, enum prom_format fmt, FILE *f)
 {
 	struct monitor *m = ctx;
 	struct prom_input in = { .per_pid = m->o->per_pid };
+	struct kseries *copy = NULL, **ptrs = NULL;
 	uint64_t *per_cpu = NULL;
+	size_t n = 0;
 	int err;
 
 	pthread_mutex_lock(&m->lock);
@@ -164,14 +193,26 @@ static int render_metrics(void *ctx, enum prom_format fmt, FILE *f)
 		err = tracer__counters(m->tracer, in.counters);
 	if (!err) {
 		in.counters[PERFBPF_CNT_KEYS_OVER_LIMIT] += keys_over_limit(m);
-		in.series = series(m, &in.nseries);
+		struct kseries *const *v = series(m, &n);
+
+		err = copy_series(v, n, &copy);
 		in.attach_failures = m->attach_failures;
 		in.attached_processes = m->attached_processes;
 		in.dropped_per_cpu = per_cpu = tracer__dropped_per_cpu(m->tracer, &in.ncpus);
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (!err && !(ptrs = malloc((n ? n : 1) * sizeof(*ptrs))))
+		err = -ENOMEM;
+	if (!err) {
+		for (size_t i = 0; i < n; i++)
+			ptrs[i] = &copy[i];
+		in.series = ptrs;
+		in.nseries = n;
 		self_usage(&in.self);
 		err = prometheus__write(f, &in, fmt);
 	}
-	pthread_mutex_unlock(&m->lock);
+	free(ptrs);
+	free_copy(copy, n);
 	free(per_cpu);
 	return err;
 }

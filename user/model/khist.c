@@ -70,6 +70,20 @@ int khist__merge(struct khist *dst, const struct khist *src)
 	return 0;
 }
 
+int khist__copy(struct khist *dst, const struct khist *src)
+{
+	*dst = *src;
+	dst->chunk = NULL;
+	dst->cap = src->n;
+	if (src->n && !(dst->chunk = malloc(src->n * sizeof(*src->chunk)))) {
+		memset(dst, 0, sizeof(*dst));
+		return -ENOMEM;
+	}
+	if (src->n)
+		memcpy(dst->chunk, src->chunk, src->n * sizeof(*src->chunk));
+	return 0;
+}
+
 void khist__free(struct khist *h)
 {
 	free(h->chunk);

@@ -28,6 +28,8 @@ uint64_t khist__get(const struct khist *h, unsigned idx);
 unsigned khist__next(const struct khist *h, unsigned idx);
 /* Adds src's counts to dst: 0 or -ENOMEM. */
 int khist__merge(struct khist *dst, const struct khist *src);
+/* dst (uninitialized) becomes a copy of src with its own storage: 0, or -ENOMEM (dst empty). */
+int khist__copy(struct khist *dst, const struct khist *src);
 /* Frees the storage: the histogram is empty again. */
 void khist__free(struct khist *h);
 /* Heap bytes the histogram holds. */

@@ -6,6 +6,7 @@
 #ifndef PERFBPF_MODEL_KSERIES_H
 #define PERFBPF_MODEL_KSERIES_H
 
+#include <errno.h>
 #include <stdint.h>
 
 #include "bpf/perfbpf.h"
@@ -24,6 +25,19 @@ struct kseries {
 	uint64_t wait_count, wait_sum_ns, wait_min_ns, wait_max_ns;
 	struct khist dur, wait; /* sparse: storage for the occupied buckets only */
 };
+
+/* dst (uninitialized) becomes a copy of src with its own histogram storage: 0 or -ENOMEM. */
+static inline int kseries__copy(struct kseries *dst, const struct kseries *src)
+{
+	*dst = *src;
+	if (khist__copy(&dst->dur, &src->dur))
+		return -ENOMEM;
+	if (khist__copy(&dst->wait, &src->wait)) {
+		khist__free(&dst->dur);
+		return -ENOMEM;
+	}
+	return 0;
+}
 
 /* Frees a series' histogram storage (the series itself is the caller's). */
 static inline void kseries__release(struct kseries *s)
