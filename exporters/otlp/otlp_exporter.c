@@ -16,6 +16,7 @@
 #include <zlib.h>
 
 #include "exporters/otlp/otlp_encode.h"
+#include "user/lib/gzip.h"
 #include "user/lib/util.h"
 
 #define MAX_ATTEMPTS 6                  /* a batch is sent at most this often */
@@ -89,36 +90,6 @@ static size_t on_body(char *p, size_t size, size_t n, void *ctx)
 	return len;
 }
 
-static int gzip(const struct pb_buf *in, struct pb_buf *out)
-{
-	z_stream z = { 0 };
-	uLong bound;
-	int rc;
-
-	if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
-			 Z_DEFAULT_STRATEGY) != Z_OK)
-		return -ENOMEM;
-	bound = deflateBound(&z, (uLong)in->n);
-	if (out->cap < bound) {
-		uint8_t *p = realloc(out->p, bound);
-
-		if (!p) {
-			deflateEnd(&z);
-			return -ENOMEM;
-		}
-		out->p = p;
-		out->cap = bound;
-	}
-	z.next_in = in->p;
-	z.avail_in = (uInt)in->n;
-	z.next_out = out->p;
-	z.avail_out = (uInt)out->cap;
-	rc = deflate(&z, Z_FINISH);
-	out->n = z.total_out;
-	deflateEnd(&z);
-	return rc == Z_STREAM_END ? 0 : -EIO;
-}
-
 enum outcome { SENT, RETRY, FAILED };
 
 /* One POST. Sets *status (HTTP, or 0 without a response) and *retry_after_s. */
@@ -172,7 +143,11 @@ static void send_batch(struct otlp_exporter *x, struct otlp_span **spans, size_t
 	rc = c->protocol == OTLP_HTTP_JSON ? otlp_encode_json(spans, n, PERFBPF_VERSION, body)
 					    : otlp_encode_proto(spans, n, PERFBPF_VERSION, body);
 	if (!rc && c->gzip) {
-		rc = gzip(body, &x->gz);
+		ssize_t len = gzip__compress(body->p, body->n, Z_DEFAULT_COMPRESSION, &x->gz.p,
+					     &x->gz.cap);
+
+		rc = len < 0 ? (int)len : 0;
+		x->gz.n = len < 0 ? 0 : (size_t)len;
 		body = &x->gz;
 	}
 	if (rc) {

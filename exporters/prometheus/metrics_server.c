@@ -9,6 +9,7 @@
 #include <microhttpd.h>
 
 #include "exporters/prometheus/prometheus.h"
+#include "user/lib/gzip.h"
 #include "user/lib/util.h"
 
 struct metrics_server {
@@ -77,7 +78,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	enum prom_format fmt;
 	struct body body = { 0 };
 	FILE *f;
-	int err;
+	int err, gz;
 
 	(void)version;
 	(void)upload;
@@ -107,12 +108,31 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return reply_static(c, MHD_HTTP_INTERNAL_SERVER_ERROR, FAILED);
 	}
 	s->last_len = body.n;
+	/* what every Prometheus server asks for: the text of 10,000 keys shrinks ~30 times, for
+	 * ~15 ms of CPU per MB (level 1) */
+	gz = gzip__accepted(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+							MHD_HTTP_HEADER_ACCEPT_ENCODING));
+	if (gz) {
+		uint8_t *z = NULL;
+		size_t zcap = 0;
+		ssize_t zlen = gzip__compress(body.p, body.n, 1, &z, &zcap);
+
+		free(body.p);
+		if (zlen < 0) {
+			free(z);
+			return reply_static(c, MHD_HTTP_INTERNAL_SERVER_ERROR, FAILED);
+		}
+		body.p = (char *)z;
+		body.n = (size_t)zlen;
+	}
 	r = MHD_create_response_from_buffer(body.n, body.p, MHD_RESPMEM_MUST_FREE);
 	if (!r) {
 		free(body.p);
 		return MHD_NO;
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, prometheus__content_type(fmt));
+	if (gz)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
 	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
 	MHD_destroy_response(r);
 	return ret;
