@@ -172,6 +172,25 @@ $(OUT)/tests/noprobe_target: tests/targets/noprobe_target.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ENGINE_CFLAGS) $< -o $@
 
+# --- bindings ------------------------------------------------------------------------------------
+# perfbpf's Python package, importable with PYTHONPATH=$(OUT)/bindings/python: the C extension
+# (built against Debian's python3-dev, whichever python3 is first on PATH) and its __init__.py
+PYTHON_CONFIG ?= /usr/bin/python3-config
+PY_EXT := $(shell $(PYTHON_CONFIG) --extension-suffix 2>/dev/null)
+PY_INC := $(shell $(PYTHON_CONFIG) --includes 2>/dev/null)
+PY_PKG := $(OUT)/bindings/python/perfbpf
+PY_BINDING := $(PY_PKG)/_perfbpf$(PY_EXT) $(PY_PKG)/__init__.py
+
+$(PY_PKG)/_perfbpf$(PY_EXT): bindings/python/perfbpf/_perfbpf.c include/perfbpf/probe.h \
+		include/perfbpf/recorder.h include/perfbpf/record_abi.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ENGINE_CFLAGS) $(PY_INC) -fPIC -shared $< -o $@ -lpthread
+
+$(PY_PKG)/__init__.py: bindings/python/perfbpf/__init__.py
+	$(Q)mkdir -p $(@D)
+	$(Q)cp $< $@
+
 # --- tests --------------------------------------------------------------------------------------
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
@@ -213,7 +232,7 @@ $(OUT):
 .PHONY: all deps compile demo test unit unit-bins mutation layout integration asan valgrind bench clean vmlinux install \
 	fuzz fuzzers fuzz-short
 
-all: $(OUT)/perfbpf $(OUT)/backtest $(TEST_PROGS) $(UNIT_BINS) $(INTEG_BINS)
+all: $(OUT)/perfbpf $(OUT)/backtest $(TEST_PROGS) $(UNIT_BINS) $(INTEG_BINS) $(PY_BINDING)
 
 deps:
 	$(Q)tools/install-deps.sh

@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
-# Installs perfbpf (as root): the binary, the probe header, and the perfbpf-monitor service with
-# its configuration (an existing /etc/perfbpf/monitor.conf is kept).
+# Installs perfbpf (as root): the binary, the probe headers, the Python package (for Debian's
+# python3), and the perfbpf-monitor service with its configuration (an existing
+# /etc/perfbpf/monitor.conf is kept).
 # Usage: tools/install.sh BUILD_DIR [PREFIX]   (PREFIX defaults to /usr/local)
 set -euo pipefail
 out=${1:-build}
 prefix=${2:-/usr/local}
 install -D -m 0755 "$out/perfbpf" "$prefix/bin/perfbpf"
-install -D -m 0644 include/perfbpf/probe.h "$prefix/include/perfbpf/probe.h"
+for h in include/perfbpf/*.h; do
+	install -D -m 0644 "$h" "$prefix/include/perfbpf/$(basename "$h")"
+done
+# the Python package where Debian's python3 looks for local packages
+pyver=$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+pydir="$prefix/lib/python$pyver/dist-packages/perfbpf"
+for f in "$out"/bindings/python/perfbpf/*.py "$out"/bindings/python/perfbpf/*.so; do
+	install -D -m 0644 "$f" "$pydir/$(basename "$f")"
+done
 install -D -m 0644 README.md "$prefix/share/doc/perfbpf/README.md"
 install -D -m 0644 tools/systemd/perfbpf-monitor.service /etc/systemd/system/perfbpf-monitor.service
 if [ "$prefix" != /usr/local ]; then

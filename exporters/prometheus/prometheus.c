@@ -41,30 +41,75 @@ struct out {
 	uint64_t *cnt;
 };
 
-/* A label value, escaped as the text format asks (backslash, double quote, newline). */
-static void put_text_label(FILE *f, const struct label *l, bool comma)
+/* A series' labels in the text format, escaped and comma-joined, built once for its lines. */
+#define LABELS_MAX 1024 /* 5 labels whose values are at most 64 bytes, each byte escaped */
+
+static void text_labels(char *dst, const struct label *l, size_t n)
 {
-	fprintf(f, "%s%s=\"", comma ? "," : "", l->name);
-	for (const char *v = l->value; *v; v++) {
-		if (*v == '\\' || *v == '"')
-			fputc('\\', f);
-		if (*v == '\n') {
-			fputs("\\n", f);
-			continue;
+	char *p = dst;
+
+	for (size_t i = 0; i < n; i++) {
+		p += sprintf(p, "%s%s=\"", i ? "," : "", l[i].name);
+		for (const char *v = l[i].value; *v; v++) {
+			if (*v == '\\' || *v == '"')
+				*p++ = '\\';
+			if (*v == '\n') {
+				*p++ = '\\';
+				*p++ = 'n';
+				continue;
+			}
+			*p++ = *v;
 		}
-		fputc(*v, f);
+		*p++ = '"';
 	}
-	fputc('"', f);
+	*p = '\0';
 }
 
-static void put_text_labels(FILE *f, const struct label *l, size_t n)
+/* The decimal digits of v, ending at end (exclusive): where they start. */
+static char *u64_digits(char *end, uint64_t v)
 {
-	if (!n)
-		return;
-	fputc('{', f);
-	for (size_t i = 0; i < n; i++)
-		put_text_label(f, &l[i], i > 0);
-	fputc('}', f);
+	do
+		*--end = (char)('0' + v % 10);
+	while (v /= 10);
+	return end;
+}
+
+/* NAME SUFFIX{LABELS[,le="LE"]} VALUE: the lines of the histogram families, written with
+ * unlocked stdio (the FILE is this thread's), as there are tens of them per key. */
+static void put_line(FILE *f, const char *name, const char *suffix, const char *labels,
+		     const char *le, const char *value)
+{
+	fputs_unlocked(name, f);
+	fputs_unlocked(suffix, f);
+	if (*labels || le)
+		fputc_unlocked('{', f);
+	fputs_unlocked(labels, f);
+	if (le) {
+		fputs_unlocked(*labels ? ",le=\"" : "le=\"", f);
+		fputs_unlocked(le, f);
+		fputc_unlocked('"', f);
+	}
+	fputs_unlocked(*labels || le ? "} " : " ", f);
+	fputs_unlocked(value, f);
+	fputc_unlocked('\n', f);
+}
+
+static void put_line_u64(FILE *f, const char *name, const char *suffix, const char *labels,
+			 const char *le, uint64_t v)
+{
+	char buf[24];
+
+	buf[23] = '\0';
+	put_line(f, name, suffix, labels, le, u64_digits(buf + 23, v));
+}
+
+static void put_line_seconds(FILE *f, const char *name, const char *suffix, const char *labels,
+			     uint64_t ns)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%.12g", (double)ns * 1e-9);
+	put_line(f, name, suffix, labels, NULL, buf);
 }
 
 static void put_pb_labels(struct pb_buf *b, const struct label *l, size_t n)
@@ -103,9 +148,11 @@ static void put_value(struct out *o, int type, const struct label *l, size_t nl,
 	size_t m, val;
 
 	if (o->fmt == PROM_TEXT) {
-		fputs(o->name, o->f);
-		put_text_labels(o->f, l, nl);
-		fprintf(o->f, " %.17g\n", v);
+		char text[LABELS_MAX], num[32];
+
+		text_labels(text, l, nl);
+		snprintf(num, sizeof(num), "%.17g", v);
+		put_line(o->f, o->name, "", text, NULL, num);
 		return;
 	}
 	m = pb__begin(&o->b, 4); /* MetricFamily.metric */
@@ -157,76 +204,6 @@ static uint64_t slot_end(unsigned s)
 	if (s < 2)
 		return s + 1;
 	return s % 2 ? 2ull << (s / 2) : 3ull << (s / 2 - 1);
-}
-
-/* A series' labels in the text format, escaped and comma-joined, built once for its lines. */
-#define LABELS_MAX 1024 /* 5 labels whose values are at most 64 bytes, each byte escaped */
-
-static void text_labels(char *dst, const struct label *l, size_t n)
-{
-	char *p = dst;
-
-	for (size_t i = 0; i < n; i++) {
-		p += sprintf(p, "%s%s=\"", i ? "," : "", l[i].name);
-		for (const char *v = l[i].value; *v; v++) {
-			if (*v == '\\' || *v == '"')
-				*p++ = '\\';
-			if (*v == '\n') {
-				*p++ = '\\';
-				*p++ = 'n';
-				continue;
-			}
-			*p++ = *v;
-		}
-		*p++ = '"';
-	}
-	*p = '\0';
-}
-
-/* The decimal digits of v, ending at end (exclusive): where they start. */
-static char *u64_digits(char *end, uint64_t v)
-{
-	do
-		*--end = (char)('0' + v % 10);
-	while (v /= 10);
-	return end;
-}
-
-/* NAME SUFFIX{LABELS[,le="LE"]} VALUE: the lines of the histogram families, written with
- * unlocked stdio (the FILE is this thread's), as there are tens of them per key. */
-static void put_line(FILE *f, const char *name, const char *suffix, const char *labels,
-		     const char *le, const char *value)
-{
-	fputs_unlocked(name, f);
-	fputs_unlocked(suffix, f);
-	fputc_unlocked('{', f);
-	fputs_unlocked(labels, f);
-	if (le) {
-		fputs_unlocked(*labels ? ",le=\"" : "le=\"", f);
-		fputs_unlocked(le, f);
-		fputc_unlocked('"', f);
-	}
-	fputs_unlocked("} ", f);
-	fputs_unlocked(value, f);
-	fputc_unlocked('\n', f);
-}
-
-static void put_line_u64(FILE *f, const char *name, const char *suffix, const char *labels,
-			 const char *le, uint64_t v)
-{
-	char buf[24];
-
-	buf[23] = '\0';
-	put_line(f, name, suffix, labels, le, u64_digits(buf + 23, v));
-}
-
-static void put_line_seconds(FILE *f, const char *name, const char *suffix, const char *labels,
-			     uint64_t ns)
-{
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "%.12g", (double)ns * 1e-9);
-	put_line(f, name, suffix, labels, NULL, buf);
 }
 
 #define NSLOTS 76 /* slot_of(2^37 - 1) = 73: the overflow bucket is above every bound */

@@ -116,11 +116,11 @@ for m in "${modes[@]}"; do
 done
 med() { echo "${s[$1.op]:-}" | median; }
 echo
-echo "Where perfbpf's op time goes above the floor (medians above; differences of medians):"
+echo "Where a per-event op's time goes above the floor (medians above; differences of medians):"
 echo
 awk -v f="$(med floor)" -v a="$(med floor-args)" -v c="$(med floor-clock)" -v r="$(med floor-ring)" \
-	-v st="$(med floor-strings)" -v p="$(med perfbpf-ring)" \
-	-v ph="$(echo "${s[perfbpf-ring.heap]:-}" | median)" 'BEGIN {
+	-v st="$(med floor-strings)" -v p="$(med perfbpf-per-event)" \
+	-v ph="$(echo "${s[perfbpf-per-event.heap]:-}" | median)" 'BEGIN {
 	print "| part of an op event | ns |"
 	print "|---|---:|"
 	printf "| the probe hit (floor) | %.0f |\n", f
@@ -128,10 +128,10 @@ awk -v f="$(med floor)" -v a="$(med floor-args)" -v c="$(med floor-clock)" -v r=
 	printf "| clock and pid (floor-clock − floor-args) | %.0f |\n", c - a
 	printf "| the floor, the arguments and the clock together (floor-clock): %.2fx the floor | %.0f |\n", c / f, c
 	printf "| a 64-byte ring-buffer record (floor-ring − floor-clock) | %.0f |\n", r - c
-	printf "| the rest of perfbpf'"'"'s program, literal names: range lookups (perfbpf-ring − floor-ring) | %.0f |\n", p - r
-	printf "| perfbpf-ring, literal names | %.0f |\n", p
+	printf "| the rest of perfbpf'"'"'s program, literal names: range lookups (perfbpf-per-event − floor-ring) | %.0f |\n", p - r
+	printf "| perfbpf-per-event, literal names | %.0f |\n", p
 	printf "| three string copies, for comparison (floor-strings − floor-args) | %.0f |\n", st - a
-	printf "| perfbpf-ring, heap symbol and strategy (two copies, a packed record of ~80 bytes) | %.0f |\n", ph
+	printf "| perfbpf-per-event, heap symbol and strategy (two copies, a packed record of ~80 bytes) | %.0f |\n", ph
 }'
 if [ -n "${STATS:-}" ]; then
 	{

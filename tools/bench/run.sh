@@ -58,8 +58,8 @@ cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 	echo
 	tools/bench/attribution-cost.sh "$out" "$runs"
 	echo
-	echo "* On this 2-CPU VM the bare figure itself moves by ±150 ns between invocations of this"
-	echo "  script (1366 to 1751 ns seen); differences smaller than that are not measurable here."
+	echo "* On this 2-CPU VM the bare figure itself moves between invocations of this script"
+	echo "  (1,366 to 3,598 ns seen across sessions): compare the rows of one run only."
 	echo "* **bare**: no tracer. **no-attribution**: \`perfbpf run --no-attribution\` on the benchmark."
 	echo "  **attribution-idle**: \`--attribution\`, no span open. **attribution-span**: a span open"
 	echo "  on both threads for the whole loop, so every switch is accounted."
@@ -196,6 +196,22 @@ cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 	echo "* A scrape renders a copy of the series taken under the lock (a few ms at 10,000 keys),"
 	echo "  so the ring is read meanwhile. The text exposition's time is mostly moving ~32 MiB over"
 	echo "  loopback on this VM."
+	echo
+	echo "## 7. Python engines: cost per call of the binding"
+	echo
+	echo "Command: \`tools/bench/python-cost.sh $out 5 200000\`. \`tools/bench/py_calls.py\` times"
+	echo "each call in a loop (best of 5 batches), run by Debian's python3 untraced and under"
+	echo "\`perfbpf run\`, 5 interleaved rounds, medians."
+	echo
+	tools/bench/python-cost.sh "$out" 5 200000 2>/dev/null
+	echo
+	echo "* **noop**: a pure-Python function called with the same arguments, the least any Python"
+	echo "  API costs. **inproc_span**: what an in-process tracer does at least, two"
+	echo "  \`time.perf_counter_ns()\` and a list append of a tuple. **op**, **span**, **timed**: the"
+	echo "  binding (\`perfbpf.op(...)\`, \`with perfbpf.span(...)\`, \`with perfbpf.timed(...)\`)."
+	echo "* Traced, the loop fires 7-13 M events/s from one thread, beyond what the consumer takes"
+	echo "  without loss on this VM (section 4): the dropped events are counted; the engine's cost"
+	echo "  does not depend on it."
 	echo
 	echo "## Regression gate: how often it is right"
 	echo

@@ -32,6 +32,8 @@ struct cli_opts {
 	bool attribution;
 	bool per_event; /* --per-event-probes */
 	unsigned repeat;        /* run: how many times to run the command (default 1) */
+	const char *libs[MAX_BINARIES]; /* run: --lib, probe libraries the command loads later */
+	size_t nlibs;
 	struct otlp_flags otlp_flags; /* attach, run: span export as given */
 	struct otlp_config otlp;      /* ... resolved with the OTEL_* variables (otlp_flags.enabled) */
 	/* monitor */

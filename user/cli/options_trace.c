@@ -25,6 +25,10 @@ static const struct argp_option trace_options[] = {
 	{ "per-event-probes", OPT_PER_EVENT, NULL, 0,
 	  "Trap on every event at the per-event probes, even in engines that record their events "
 	  "themselves (probe ABI v3; see README.md): for comparing the two", 1 },
+	{ "lib", OPT_LIB, "PATH", 0,
+	  "run: a shared library with perfbpf probes that the command loads later (dlopen, a "
+	  "Python or Node module), armed before it starts so that its first event is traced "
+	  "(repeatable; perfbpf's Python binding on PYTHONPATH is found without it)", 1 },
 	{ "repeat", OPT_REPEAT, "N", 0,
 	  "run: run the command N times in a row (default 1); the report pools every run and the "
 	  "JSON summary keeps each run's statistics and histograms for 'perfbpf gate'", 1 },
@@ -191,6 +195,9 @@ static error_t parse_attach(int key, char *arg, struct argp_state *st)
 		return 0;
 	case OPT_REPEAT:
 		args__usage_error(st, "--repeat is for 'perfbpf run': a running process cannot be repeated");
+	case OPT_LIB:
+		args__usage_error(st, "--lib is for 'perfbpf run': attach finds the libraries a "
+			     "process loads");
 	}
 	return parse_trace(key, arg, st);
 }
@@ -218,6 +225,13 @@ static error_t parse_run(int key, char *arg, struct argp_state *st)
 		o->repeat = (unsigned)v;
 		return 0;
 	}
+	case OPT_LIB:
+		if (o->nlibs == MAX_BINARIES)
+			args__usage_error(st, "too many --lib options (at most %d)", MAX_BINARIES);
+		if (!*arg)
+			args__bad_value(st, "--lib", arg, "a path");
+		o->libs[o->nlibs++] = arg;
+		return 0;
 	}
 	return parse_trace(key, arg, st);
 }

@@ -192,9 +192,9 @@ static int render_metrics(void *ctx, enum prom_format fmt, FILE *f)
 	if (!err)
 		err = tracer__counters(m->tracer, in.counters);
 	if (!err) {
-		in.counters[PERFBPF_CNT_KEYS_OVER_LIMIT] += keys_over_limit(m);
 		struct kseries *const *v = series(m, &n);
 
+		in.counters[PERFBPF_CNT_KEYS_OVER_LIMIT] += keys_over_limit(m);
 		err = copy_series(v, n, &copy);
 		in.attach_failures = m->attach_failures;
 		in.attached_processes = m->attached_processes;

@@ -5,6 +5,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
+#include <libgen.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -85,15 +88,74 @@ static pid_t spawn_held(char **argv, int *go_fd, int *err_fd)
 	return pid;
 }
 
-/* The executable and the libraries it needs: what a run attaches to before the command starts.
- * A library list that cannot be read is warned about: libraries are then attached once loaded. */
-static void collect_objs(struct probe_objs *po, const char *exe)
+/* perfbpf's Python binding, which an interpreter loads at `import perfbpf`, long after it
+ * starts: the extension module in each PYTHONPATH directory, in this perfbpf's build tree
+ * (bindings/python next to it) and where `make install` put it (PREFIX/lib/python3.X), added
+ * to objs so that it is armed before the command runs. */
+static void add_python_binding(struct target_objs *objs)
+{
+	const char *pp = getenv("PYTHONPATH");
+	char self[PATH_MAX], pattern[PATH_MAX + 64];
+	char *dirs = pp ? strdup(pp) : NULL, *save = NULL, *dir;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	glob_t g;
+
+	for (char *d = dirs ? strtok_r(dirs, ":", &save) : NULL; d; d = strtok_r(NULL, ":", &save)) {
+		snprintf(pattern, sizeof(pattern), "%s/perfbpf/_perfbpf*.so", *d ? d : ".");
+		if (glob(pattern, 0, NULL, &g) == 0)
+			for (size_t i = 0; i < g.gl_pathc; i++)
+				target__add_path(objs, g.gl_pathv[i]);
+		globfree(&g);
+	}
+	free(dirs);
+	if (n <= 0)
+		return;
+	self[n] = '\0';
+	dir = dirname(self);
+	for (int k = 0; k < 2; k++) {
+		snprintf(pattern, sizeof(pattern), "%s/%s/perfbpf/_perfbpf*.so", dir,
+			 k ? "../lib/python3*/dist-packages" : "bindings/python");
+		if (glob(pattern, 0, NULL, &g) == 0)
+			for (size_t i = 0; i < g.gl_pathc; i++)
+				target__add_path(objs, g.gl_pathv[i]);
+		globfree(&g);
+	}
+}
+
+/* The --lib libraries: each must exist and have perfbpf probes. 0, or -1 after one line. */
+static int add_libs(struct target_objs *objs, const struct cli_opts *o, bool report)
+{
+	for (size_t i = 0; i < o->nlibs; i++) {
+		struct target_objs one = { 0 };
+		int err = target__add_path(&one, o->libs[i]);
+		size_t probes = err < 0 ? 0 : target__count_probe_objects(&one);
+
+		target__free(&one);
+		if (err < 0 || !probes) {
+			if (report && err < 0)
+				pb_err("--lib %s: %s", o->libs[i], strerror(-err));
+			else if (report)
+				pb_err("--lib %s: no perfbpf probes in it (run 'perfbpf list %s')",
+				       o->libs[i], o->libs[i]);
+			return -1;
+		}
+		target__add_path(objs, o->libs[i]);
+	}
+	return 0;
+}
+
+/* The executable, the libraries it needs, the --lib ones and perfbpf's Python binding: what a
+ * run attaches to before the command starts. A library list that cannot be read is warned
+ * about: libraries are then attached once loaded. */
+static void collect_objs(struct probe_objs *po, const char *exe, const struct cli_opts *o)
 {
 	int err;
 
 	target__free(&po->objs);
 	memset(po, 0, sizeof(*po));
 	err = target__add_path(&po->objs, exe);
+	add_libs(&po->objs, o, false); /* checked once, in run__main */
+	add_python_binding(&po->objs);
 	if (err >= 0)
 		err = target__add_needed_libs(&po->objs, exe);
 	if (err < 0)
@@ -114,7 +176,7 @@ static int run_once(struct session *s, const char *exe)
 	if (s->tracer)
 		tracer__detach_probes(s->tracer);
 	if (s->nruns)
-		collect_objs(&s->po, exe);
+		collect_objs(&s->po, exe, o);
 	run_child = spawn_held(o->run_argv, &go_fd, &err_fd);
 	if (run_child < 0) {
 		pb_err("cannot start '%s': %s", o->run_argv[0], strerror(errno));
@@ -165,11 +227,17 @@ int run__main(const struct cli_opts *o)
 		pb_err("cannot run '%s': %s", o->run_argv[0], strerror(errno));
 		return 127;
 	}
-	collect_objs(&s.po, exe);
+	if (add_libs(&s.po.objs, o, true)) {
+		free(exe);
+		target__free(&s.po.objs);
+		return EXIT_FAIL;
+	}
+	collect_objs(&s.po, exe, o);
 	s.command = join_words("", (const char *const *)o->run_argv, SIZE_MAX);
 	if (target__count_probe_objects(&s.po.objs) == 0) {
 		pb_err("%s: no perfbpf probes in it or its %zu shared libraries (run 'perfbpf list "
-		       "%s' to see what is there)", exe, s.po.objs.n ? s.po.objs.n - 1 : 0, exe);
+		       "%s' to see what is there; a probe library it loads later: --lib PATH)", exe,
+		       s.po.objs.n ? s.po.objs.n - 1 : 0, exe);
 		free(exe);
 		trace_session__fini(&s);
 		return EXIT_FAIL;
