@@ -8,8 +8,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "user/lib/http_list.h"
 #include "user/lib/protobuf_writer.h"
 
 static const char DUR[] = "perfbpf_operation_duration_seconds";
@@ -527,63 +527,18 @@ const char *prometheus__content_type(enum prom_format fmt)
 	return fmt == PROM_PROTOBUF ? PROMETHEUS_PROTOBUF_TYPE : PROMETHEUS_CONTENT_TYPE;
 }
 
-/* The q of a media range from its parameters (";version=0.0.4; q=0.5"), 1 without one. */
-static double quality(const char *params, size_t len)
-{
-	const char *end = params + len;
-
-	for (const char *s = params; s < end; s++) {
-		const char *t = s + 1;
-
-		if (*s != ';')
-			continue;
-		while (t < end && (*t == ' ' || *t == '\t'))
-			t++;
-		if (end - t >= 2 && !strncasecmp(t, "q=", 2))
-			return strtod(t + 2, NULL);
-	}
-	return 1;
-}
-
-static bool has_param(const char *params, size_t len, const char *want)
-{
-	size_t w = strlen(want);
-
-	for (const char *s = params; s + w <= params + len; s++)
-		if (!strncasecmp(s, want, w))
-			return true;
-	return false;
-}
-
 enum prom_format prometheus__negotiate(const char *accept)
 {
 	double proto = 0, text = 0;
+	struct http_item it;
 
-	for (const char *p = accept; p && *p;) {
-		const char *end = strchr(p, ','), *semi;
-		size_t len = end ? (size_t)(end - p) : strlen(p), type_len;
-
-		while (len && (*p == ' ' || *p == '\t')) {
-			p++;
-			len--;
-		}
-		semi = memchr(p, ';', len);
-		type_len = semi ? (size_t)(semi - p) : len;
-		while (type_len && (p[type_len - 1] == ' ' || p[type_len - 1] == '\t'))
-			type_len--;
-		if (type_len == 31 && !strncasecmp(p, "application/vnd.google.protobuf", 31) && semi &&
-		    has_param(semi, len - (size_t)(semi - p), "proto=io.prometheus.client.MetricFamily") &&
-		    has_param(semi, len - (size_t)(semi - p), "encoding=delimited")) {
-			double q = quality(semi, len - (size_t)(semi - p));
-
-			proto = q > proto ? q : proto;
-		} else if ((type_len == 10 && !strncasecmp(p, "text/plain", 10)) ||
-			   (type_len == 3 && !strncmp(p, "*/*", 3))) {
-			double q = semi ? quality(semi, len - (size_t)(semi - p)) : 1;
-
-			text = q > text ? q : text;
-		}
-		p = end ? end + 1 : NULL;
+	while (http_list__next(&accept, &it)) {
+		if (http_item__is(&it, "application/vnd.google.protobuf") &&
+		    http_item__has_param(&it, "proto=io.prometheus.client.MetricFamily") &&
+		    http_item__has_param(&it, "encoding=delimited"))
+			proto = it.q > proto ? it.q : proto;
+		else if (http_item__is(&it, "text/plain") || http_item__is(&it, "*/*"))
+			text = it.q > text ? it.q : text;
 	}
 	return proto > 0 && proto >= text ? PROM_PROTOBUF : PROM_TEXT;
 }

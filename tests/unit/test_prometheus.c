@@ -499,6 +499,14 @@ static void test_prometheus_negotiate(void **state)
 				 "application/vnd.google.protobuf;proto=io.prometheus.client."
 				 "MetricFamily;encoding=delimited;q=0"),
 			 PROM_TEXT);
+	/* blanks around elements and parameters; a parameter must match whole */
+	assert_int_equal(prometheus__negotiate(" text/plain ;q=0.1 , " PROMETHEUS_PROTOBUF_TYPE
+					       " ; q=0.9"),
+			 PROM_PROTOBUF);
+	assert_int_equal(prometheus__negotiate("application/vnd.google.protobuf;proto=io."
+					       "prometheus.client.MetricFamily;"
+					       "encoding=delimitedX"),
+			 PROM_TEXT);
 	assert_string_equal(prometheus__content_type(PROM_PROTOBUF), PROMETHEUS_PROTOBUF_TYPE);
 }
 

@@ -144,9 +144,28 @@ static int add_libs(struct target_objs *objs, const struct cli_opts *o, bool rep
 	return 0;
 }
 
-/* The executable, the libraries it needs, the --lib ones and perfbpf's Python binding: what a
- * run attaches to before the command starts. A library list that cannot be read is warned
- * about: libraries are then attached once loaded. */
+/* Whether the command is a Python interpreter (python3, python3.11, ...) or a script whose
+ * #! line names one. */
+static bool is_python(const char *exe)
+{
+	const char *base = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
+	char line[256] = "";
+	FILE *f;
+
+	if (!strncmp(base, "python", 6))
+		return true;
+	f = fopen(exe, "re");
+	if (!f)
+		return false;
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	return !strncmp(line, "#!", 2) && strstr(line, "python");
+}
+
+/* The executable, the libraries it needs, the --lib ones and, for Python, perfbpf's Python
+ * binding: what a run attaches to before the command starts. A library list that cannot be
+ * read is warned about: libraries are then attached once loaded. */
 static void collect_objs(struct probe_objs *po, const char *exe, const struct cli_opts *o)
 {
 	int err;
@@ -155,7 +174,8 @@ static void collect_objs(struct probe_objs *po, const char *exe, const struct cl
 	memset(po, 0, sizeof(*po));
 	err = target__add_path(&po->objs, exe);
 	add_libs(&po->objs, o, false); /* checked once, in run__main */
-	add_python_binding(&po->objs);
+	if (is_python(exe))
+		add_python_binding(&po->objs);
 	if (err >= 0)
 		err = target__add_needed_libs(&po->objs, exe);
 	if (err < 0)

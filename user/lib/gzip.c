@@ -6,9 +6,10 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <zlib.h>
+
+#include "user/lib/http_list.h"
 
 ssize_t gzip__compress(const void *in, size_t n, int level, uint8_t **out, size_t *cap)
 {
@@ -43,24 +44,10 @@ ssize_t gzip__compress(const void *in, size_t n, int level, uint8_t **out, size_
 
 int gzip__accepted(const char *h)
 {
-	for (const char *p = h; p && *p;) {
-		const char *end = strchr(p, ','), *semi, *q;
-		size_t len = end ? (size_t)(end - p) : strlen(p), tok;
+	struct http_item it;
 
-		while (len && (*p == ' ' || *p == '\t')) {
-			p++;
-			len--;
-		}
-		semi = memchr(p, ';', len);
-		tok = semi ? (size_t)(semi - p) : len;
-		while (tok && (p[tok - 1] == ' ' || p[tok - 1] == '\t'))
-			tok--;
-		if ((tok == 4 && !strncasecmp(p, "gzip", 4)) || (tok == 1 && *p == '*')) {
-			q = semi ? strstr(semi, "q=") : NULL;
-			if (!q || q > p + len || strtod(q + 2, NULL) > 0)
-				return 1;
-		}
-		p = end ? end + 1 : NULL;
-	}
+	while (http_list__next(&h, &it))
+		if ((http_item__is(&it, "gzip") || http_item__is(&it, "*")) && it.q > 0)
+			return 1;
 	return 0;
 }
