@@ -179,13 +179,15 @@ PYTHON_CONFIG ?= /usr/bin/python3-config
 PY_EXT := $(shell $(PYTHON_CONFIG) --extension-suffix 2>/dev/null)
 PY_INC := $(shell $(PYTHON_CONFIG) --includes 2>/dev/null)
 PY_PKG := $(OUT)/bindings/python/perfbpf
+# never sanitized: the module is loaded into an uninstrumented interpreter (SAN=1 too)
+PY_CFLAGS := -g -O2 $(WARN) -std=gnu11 -MMD -MP -Iinclude
 PY_BINDING := $(PY_PKG)/_perfbpf$(PY_EXT) $(PY_PKG)/__init__.py
 
 $(PY_PKG)/_perfbpf$(PY_EXT): bindings/python/perfbpf/_perfbpf.c include/perfbpf/probe.h \
 		include/perfbpf/recorder.h include/perfbpf/record_abi.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ENGINE_CFLAGS) $(PY_INC) -fPIC -shared $< -o $@ -lpthread
+	$(Q)$(CC) $(PY_CFLAGS) $(PY_INC) -fPIC -shared $< -o $@ -lpthread
 
 $(PY_PKG)/__init__.py: bindings/python/perfbpf/__init__.py
 	$(Q)mkdir -p $(@D)
