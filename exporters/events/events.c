@@ -83,9 +83,23 @@ void events__free(struct events_writer *w)
 	free(w);
 }
 
-static void set_str(struct json_object *o, const char *field, size_t len)
+/* A string field of the shape, set in place. json-c 0.16 loses the buffer of a string set to ""
+ * after a longer one (a leak per event whose symbol or strategy is empty after one that was
+ * not): an empty value gets a new string object instead. */
+static void set_str(struct shape *s, enum field i, const char *value, size_t size)
 {
-	json_object_set_string_len(o, field, (int)strnlen(field, len));
+	size_t len = strnlen(value, size);
+	struct json_object *o;
+
+	if (len || !json_object_get_string_len(s->f[i])) {
+		json_object_set_string_len(s->f[i], value, (int)len);
+		return;
+	}
+	o = json_object_new_string("");
+	if (!o)
+		return; /* the previous value stays: no memory for a new object */
+	json_object_object_add(s->obj, names[i], o); /* puts the old one */
+	s->f[i] = o;
 }
 
 int events__write(struct events_writer *w, const struct perfbpf_event *e)
@@ -94,9 +108,9 @@ int events__write(struct events_writer *w, const struct perfbpf_event *e)
 	bool flagged = e->flags & (PERFBPF_F_TRUNCATED | PERFBPF_F_FAULT);
 	struct shape *s = &w->shapes[span][attributed][flagged];
 
-	set_str(s->f[F_METRIC], e->names.metric, sizeof(e->names.metric));
-	set_str(s->f[F_SYMBOL], e->names.symbol, sizeof(e->names.symbol));
-	set_str(s->f[F_STRATEGY], e->names.strategy, sizeof(e->names.strategy));
+	set_str(s, F_METRIC, e->names.metric, sizeof(e->names.metric));
+	set_str(s, F_SYMBOL, e->names.symbol, sizeof(e->names.symbol));
+	set_str(s, F_STRATEGY, e->names.strategy, sizeof(e->names.strategy));
 	json_object_set_uint64(s->f[F_PID], e->pid);
 	json_object_set_uint64(s->f[F_TID], e->tid);
 	json_object_set_uint64(s->f[F_START], e->end_ns - e->duration_ns);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* A monitor series filled from known values, for the tests of its statistics and exposition. */
+/* A monitor series filled from known values, for the tests of its statistics and exposition
+ * (s zeroed or filled before). */
 #ifndef PERFBPF_KSERIES_FIXTURE_H
 #define PERFBPF_KSERIES_FIXTURE_H
 
@@ -10,6 +11,7 @@
 
 static inline void fill(struct kseries *s, const uint64_t *v, size_t n)
 {
+	kseries__release(s); /* a series filled before (zeroed: nothing to free) */
 	memset(s, 0, sizeof(*s));
 	for (size_t i = 0; i < n; i++) {
 		if (khist__add(&s->dur, khist_bucket(v[i]), 1))

@@ -271,6 +271,46 @@ static void test_event_log_line(void **state)
 	free(buf);
 }
 
+/* Records of one shape whose symbol goes from set to empty and back (a span with a symbol, its
+ * child without): each line carries its own names (and, under AddressSanitizer, no buffer of
+ * the reused objects is lost: json-c 0.16 leaked one per such event). */
+static void test_event_log_empty_names(void **state)
+{
+	struct perfbpf_event e;
+	char *buf = NULL, *line, *save;
+	size_t len = 0, n = 0;
+	FILE *f;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	e.kind = PERFBPF_EV_OP;
+	f = open_memstream(&buf, &len);
+	{
+		struct events_writer *w = events__new(f);
+
+		for (int i = 0; i < 6; i++) {
+			strcpy(e.names.metric, i % 2 ? "inner" : "outer");
+			strcpy(e.names.symbol, i % 2 ? "" : "AAA");
+			strcpy(e.names.strategy, i % 3 ? "" : "long strategy name");
+			assert_int_equal(events__write(w, &e), 0);
+		}
+		events__free(w);
+	}
+	fclose(f);
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save), n++) {
+		struct json_object *o = json_tokener_parse(line);
+
+		assert_non_null(o);
+		assert_string_equal(json_object_get_string(get(o, "metric")), n % 2 ? "inner" : "outer");
+		assert_string_equal(json_object_get_string(get(o, "symbol")), n % 2 ? "" : "AAA");
+		assert_string_equal(json_object_get_string(get(o, "strategy")),
+				    n % 3 ? "" : "long strategy name");
+		json_object_put(o);
+	}
+	assert_int_equal(n, 6);
+	free(buf);
+}
+
 static void test_attribution_outputs(void **state)
 {
 	struct json_object *root, *r;
@@ -357,6 +397,7 @@ int main(void)
 		cmocka_unit_test(test_json_histogram),
 		cmocka_unit_test(test_malformed_records_reported),
 		cmocka_unit_test(test_event_log_line),
+		cmocka_unit_test(test_event_log_empty_names),
 		cmocka_unit_test(test_attribution_outputs),
 	};
 
