@@ -494,9 +494,11 @@ int prometheus__write(FILE *f, const struct prom_input *in, enum prom_format fmt
 	uint64_t events = 0;
 	int err = 0;
 
-	o.idx = malloc(3 * KHIST_BUCKETS * sizeof(*o.idx));
-	o.cnt = malloc(3 * KHIST_BUCKETS * sizeof(*o.cnt));
-	if (!v || !o.idx || !o.cnt) {
+	if (fmt == PROM_PROTOBUF) { /* the native histograms' scratch */
+		o.idx = malloc(3 * KHIST_BUCKETS * sizeof(*o.idx));
+		o.cnt = malloc(3 * KHIST_BUCKETS * sizeof(*o.cnt));
+	}
+	if (!v || (fmt == PROM_PROTOBUF && (!o.idx || !o.cnt))) {
 		err = -ENOMEM;
 		goto out;
 	}

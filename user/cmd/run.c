@@ -122,8 +122,9 @@ static void add_python_binding(struct target_objs *objs)
 	}
 }
 
-/* The --lib libraries: each must exist and have perfbpf probes. 0, or -1 after one line. */
-static int add_libs(struct target_objs *objs, const struct cli_opts *o, bool report)
+/* The --lib libraries, added to objs: each must exist and have perfbpf probes (its own SDT
+ * notes read, not those of objs). 0, or -1 after one line. */
+static int add_libs(struct target_objs *objs, const struct cli_opts *o)
 {
 	for (size_t i = 0; i < o->nlibs; i++) {
 		struct target_objs one = { 0 };
@@ -131,12 +132,13 @@ static int add_libs(struct target_objs *objs, const struct cli_opts *o, bool rep
 		size_t probes = err < 0 ? 0 : target__count_probe_objects(&one);
 
 		target__free(&one);
-		if (err < 0 || !probes) {
-			if (report && err < 0)
-				pb_err("--lib %s: %s", o->libs[i], strerror(-err));
-			else if (report)
-				pb_err("--lib %s: no perfbpf probes in it (run 'perfbpf list %s')",
-				       o->libs[i], o->libs[i]);
+		if (err < 0) {
+			pb_err("--lib %s: %s", o->libs[i], strerror(-err));
+			return -1;
+		}
+		if (!probes) {
+			pb_err("--lib %s: no perfbpf probes in it (run 'perfbpf list %s')", o->libs[i],
+			       o->libs[i]);
 			return -1;
 		}
 		target__add_path(objs, o->libs[i]);
@@ -165,15 +167,16 @@ static bool is_python(const char *exe)
 
 /* The executable, the libraries it needs, the --lib ones and, for Python, perfbpf's Python
  * binding: what a run attaches to before the command starts. A library list that cannot be
- * read is warned about: libraries are then attached once loaded. */
-static void collect_objs(struct probe_objs *po, const char *exe, const struct cli_opts *o)
+ * read is warned about: libraries are then attached once loaded. -1 after a bad --lib. */
+static int collect_objs(struct probe_objs *po, const char *exe, const struct cli_opts *o)
 {
 	int err;
 
 	target__free(&po->objs);
 	memset(po, 0, sizeof(*po));
 	err = target__add_path(&po->objs, exe);
-	add_libs(&po->objs, o, false); /* checked once, in run__main */
+	if (add_libs(&po->objs, o))
+		return -1;
 	if (is_python(exe))
 		add_python_binding(&po->objs);
 	if (err >= 0)
@@ -181,6 +184,7 @@ static void collect_objs(struct probe_objs *po, const char *exe, const struct cl
 	if (err < 0)
 		pb_warn("%s: cannot list its shared libraries (%s); libraries are attached once "
 			"loaded", exe, strerror(-err));
+	return 0;
 }
 
 /* One run of the command, traced from its first instruction: 0 with run_status set (the
@@ -195,8 +199,8 @@ static int run_once(struct session *s, const char *exe)
 	run_signal_at = 0;
 	if (s->tracer)
 		tracer__detach_probes(s->tracer);
-	if (s->nruns)
-		collect_objs(&s->po, exe, o);
+	if (s->nruns && collect_objs(&s->po, exe, o))
+		return EXIT_FAIL; /* a --lib changed between runs */
 	run_child = spawn_held(o->run_argv, &go_fd, &err_fd);
 	if (run_child < 0) {
 		pb_err("cannot start '%s': %s", o->run_argv[0], strerror(errno));
@@ -247,12 +251,11 @@ int run__main(const struct cli_opts *o)
 		pb_err("cannot run '%s': %s", o->run_argv[0], strerror(errno));
 		return 127;
 	}
-	if (add_libs(&s.po.objs, o, true)) {
+	if (collect_objs(&s.po, exe, o)) {
 		free(exe);
 		target__free(&s.po.objs);
 		return EXIT_FAIL;
 	}
-	collect_objs(&s.po, exe, o);
 	s.command = join_words("", (const char *const *)o->run_argv, SIZE_MAX);
 	if (target__count_probe_objects(&s.po.objs) == 0) {
 		pb_err("%s: no perfbpf probes in it or its %zu shared libraries (run 'perfbpf list "

@@ -17,12 +17,10 @@
 
 #include <perfbpf/probe.h>
 
-/* A str argument's UTF-8 bytes (valid while the str lives), "" for None (a symbol or strategy;
- * a name or metric must be str: what == "name" or "metric"); NULL with TypeError. */
-static const char *utf8(PyObject *o, const char *what)
+/* A str argument's UTF-8 bytes (valid while the str lives); None (or absent) is "" unless the
+ * argument is required (a name or metric); NULL with TypeError. */
+static const char *utf8(PyObject *o, const char *what, int required)
 {
-	int required = !strcmp(what, "name") || !strcmp(what, "metric");
-
 	if ((o == NULL || o == Py_None) && !required)
 		return "";
 	if (o == NULL || !PyUnicode_Check(o)) {
@@ -103,8 +101,8 @@ static PyObject *py_op(PyObject *self, PyObject *const *args, Py_ssize_t nargs, 
 		PyErr_SetString(PyExc_ValueError, "perfbpf.op(): duration_ns must be from 0 to 2**64-1");
 		return NULL;
 	}
-	if (!(m = utf8(a[0], "metric")) || !(sym = utf8(a[2], "symbol")) ||
-	    !(st = utf8(a[3], "strategy")))
+	if (!(m = utf8(a[0], "metric", 1)) || !(sym = utf8(a[2], "symbol", 0)) ||
+	    !(st = utf8(a[3], "strategy", 0)))
 		return NULL;
 	PERFBPF_OP(m, sym, st, (uint64_t)d);
 	Py_RETURN_NONE;
@@ -207,8 +205,8 @@ static PyObject *scope_enter(Scope *s, PyObject *unused)
 	if (s->kind == SCOPE_TIMED) {
 		s->start = PERFBPF_OP_START();
 	} else {
-		PERFBPF_SPAN_BEGIN(utf8(s->name, "name"), utf8(s->symbol, "symbol"),
-				   utf8(s->strategy, "strategy"));
+		PERFBPF_SPAN_BEGIN(utf8(s->name, "name", 1), utf8(s->symbol, "symbol", 0),
+				   utf8(s->strategy, "strategy", 0));
 		if (s->attrs && PERFBPF_SPAN_ATTRS_ENABLED())
 			put_attrs(s->attrs);
 	}
@@ -242,12 +240,12 @@ static PyObject *scope_exit(Scope *s, PyObject *const *args, Py_ssize_t nargs)
 		Py_RETURN_FALSE;
 	s->open = 0;
 	if (s->kind == SCOPE_TIMED) {
-		PERFBPF_OP_SINCE(utf8(s->name, "metric"), utf8(s->symbol, "symbol"),
-				 utf8(s->strategy, "strategy"), s->start);
+		PERFBPF_OP_SINCE(utf8(s->name, "metric", 1), utf8(s->symbol, "symbol", 0),
+				 utf8(s->strategy, "strategy", 0), s->start);
 	} else {
 		if (args[0] != Py_None && PERFBPF_SPAN_ATTRS_ENABLED())
 			span_error(args[0], args[1]);
-		PERFBPF_SPAN_END(utf8(s->name, "name"));
+		PERFBPF_SPAN_END(utf8(s->name, "name", 1));
 	}
 	Py_RETURN_FALSE; /* the exception, if any, goes on */
 }
@@ -307,7 +305,7 @@ static PyObject *new_scope(int kind, PyObject **a, PyObject *attrs)
 
 	for (int i = 0; i < 3; i++)
 		if (!utf8(a[i], i == 0 ? (kind == SCOPE_SPAN ? "name" : "metric")
-					: i == 1 ? "symbol" : "strategy"))
+					: i == 1 ? "symbol" : "strategy", i == 0))
 			return NULL;
 	s = PyObject_New(Scope, &ScopeType);
 	if (!s)
