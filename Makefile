@@ -174,14 +174,15 @@ $(OUT)/tests/noprobe_target: tests/targets/noprobe_target.c
 
 # --- bindings ------------------------------------------------------------------------------------
 # perfbpf's Python package, importable with PYTHONPATH=$(OUT)/bindings/python: the C extension
-# (built against Debian's python3-dev, whichever python3 is first on PATH) and its __init__.py
+# (built against Debian's python3-dev, whichever python3 is first on PATH) and its modules
 PYTHON_CONFIG ?= /usr/bin/python3-config
 PY_EXT := $(shell $(PYTHON_CONFIG) --extension-suffix 2>/dev/null)
 PY_INC := $(shell $(PYTHON_CONFIG) --includes 2>/dev/null)
 PY_PKG := $(OUT)/bindings/python/perfbpf
 # never sanitized: the module is loaded into an uninstrumented interpreter (SAN=1 too)
 PY_CFLAGS := -g -O2 $(WARN) -std=gnu11 -MMD -MP -Iinclude
-PY_BINDING := $(PY_PKG)/_perfbpf$(PY_EXT) $(PY_PKG)/__init__.py
+PY_MODULES := $(patsubst bindings/python/perfbpf/%,$(PY_PKG)/%,$(wildcard bindings/python/perfbpf/*.py))
+PY_BINDING := $(PY_PKG)/_perfbpf$(PY_EXT) $(PY_MODULES)
 
 $(PY_PKG)/_perfbpf$(PY_EXT): bindings/python/perfbpf/_perfbpf.c include/perfbpf/probe.h \
 		include/perfbpf/recorder.h include/perfbpf/record_abi.h
@@ -189,7 +190,7 @@ $(PY_PKG)/_perfbpf$(PY_EXT): bindings/python/perfbpf/_perfbpf.c include/perfbpf/
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(PY_CFLAGS) $(PY_INC) -fPIC -shared $< -o $@ -lpthread
 
-$(PY_PKG)/__init__.py: bindings/python/perfbpf/__init__.py
+$(PY_PKG)/%.py: bindings/python/perfbpf/%.py
 	$(Q)mkdir -p $(@D)
 	$(Q)cp $< $@
 
@@ -204,11 +205,12 @@ $(OUT)/tests/test_%: tests/unit/test_%.c $(OUT)/libperfbpf-core.a
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(OUT)/libperfbpf-core.a -lcmocka -lelf -lz -ljson-c -lm $(LDFLAGS) -o $@
 
-$(OUT)/tests/test_%: tests/integration/test_%.c tests/helpers/harness.c \
-		tests/helpers/harness.h $(OUT)/libperfbpf-core.a
+TEST_HELPERS := tests/helpers/harness.c tests/helpers/otlp_receiver.c
+$(OUT)/tests/test_%: tests/integration/test_%.c $(TEST_HELPERS) tests/helpers/harness.h \
+		tests/helpers/otlp_receiver.h $(OUT)/libperfbpf-core.a
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/helpers $< tests/helpers/harness.c \
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/helpers $< $(TEST_HELPERS) \
 		$(OUT)/libperfbpf-core.a -lcmocka -lelf -lz -ljson-c -lm $(LDFLAGS) -o $@
 
 # libFuzzer targets: one per parser of untrusted input (tests/fuzz/README.md)

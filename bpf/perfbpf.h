@@ -105,6 +105,15 @@ struct perfbpf_v3_sched {
 };
 _Static_assert(sizeof(struct perfbpf_v3_sched) == 32, "perfbpf_v3_sched layout");
 
+/* Key of the kernel's table of open spans with ids (span_open; bpf/span_ids.bpf.h): userspace
+ * removes the spans of processes that ended (counted as unfinished). */
+struct perfbpf_xspan_key {
+	__u32 pid;
+	__u32 pad;
+	__u64 id; /* the engine's span id */
+};
+_Static_assert(sizeof(struct perfbpf_xspan_key) == 16, "perfbpf_xspan_key layout");
+
 /* perfbpf_event.flags */
 enum perfbpf_event_flags {
 	PERFBPF_F_TRUNCATED = 1u << 0, /* a string filled its field and may have been cut */

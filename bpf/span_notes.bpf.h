@@ -5,7 +5,8 @@
 
 /* --- span notes (probe ABI v2): attributes, events and errors of the innermost open span ------ */
 
-/* Reserves a note about the calling thread's innermost open span, or NULL (counted). A span past
+/* Reserves a note about the span the calling thread selected (span_select), else its innermost
+ * open span, or NULL (counted). A span past
  * the depth limit is not recorded, so neither are its notes. */
 static __always_inline struct perfbpf_note *note_begin(__u32 kind)
 {
@@ -15,7 +16,7 @@ static __always_inline struct perfbpf_note *note_begin(__u32 kind)
 	struct perfbpf_note *n;
 	__u32 d;
 
-	if (!st || st->depth == 0 || st->overflow) {
+	if (!st || ((st->depth == 0 || st->overflow) && !st->selected)) {
 		count(PERFBPF_CNT_NOTE_NO_SPAN);
 		return NULL;
 	}
@@ -30,7 +31,7 @@ static __always_inline struct perfbpf_note *note_begin(__u32 kind)
 	n->pid = id >> 32;
 	n->tid = tid;
 	n->ts_ns = bpf_ktime_get_ns();
-	n->span_id = st->frames[d & (PERFBPF_SPAN_DEPTH - 1)].span_id;
+	n->span_id = st->selected ? st->selected : st->frames[d & (PERFBPF_SPAN_DEPTH - 1)].span_id;
 	n->value_type = 0;
 	n->pad = 0;
 	n->value = 0;

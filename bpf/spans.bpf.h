@@ -4,12 +4,33 @@
 #ifndef PERFBPF_SPANS_BPF_H
 #define PERFBPF_SPANS_BPF_H
 
+/* A new frame's names (the symbol and strategy may stay in the engine, see pack_field; the name
+ * is copied: span_end compares it with the name it is given). */
+static __always_inline void frame_fill(struct span_frame *f, __u64 id, const char *name,
+				       const char *symbol, const char *strategy)
+{
+	const struct perfbpf_ro_set *rs = ro_current(id >> 32);
+	__u32 refs = ro_ref(rs, symbol, PERFBPF_F_REF_SYMBOL) |
+		     ro_ref(rs, strategy, PERFBPF_F_REF_STRATEGY);
+
+	f->child_ns = 0;
+	f->name_ptr = (__u64)name;
+	f->flags = refs;
+	f->ro_gen = rs ? rs->gen : 0;
+	/* zero-padded: span_end and monitor mode compare whole names, and monitor hashes them */
+	__builtin_memset(&f->names, 0, sizeof(f->names));
+	f->len[0] = pack_field(f->names.metric, 0, name, sizeof(f->names.metric), false, &f->flags);
+	f->len[1] = pack_field(f->names.symbol, 0, symbol, sizeof(f->names.symbol),
+			       refs & PERFBPF_F_REF_SYMBOL, &f->flags);
+	f->len[2] = pack_field(f->names.strategy, 0, strategy, sizeof(f->names.strategy),
+			       refs & PERFBPF_F_REF_STRATEGY, &f->flags);
+}
+
 SEC("usdt")
 int PERFBPF_USDT(perfbpf_span_begin, const char *name, const char *symbol, const char *strategy)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id, refs;
-	const struct perfbpf_ro_set *rs;
+	__u32 tid = (__u32)id;
 	struct span_stack *st;
 	struct span_frame *f;
 	__u32 d;
@@ -33,21 +54,7 @@ int PERFBPF_USDT(perfbpf_span_begin, const char *name, const char *symbol, const
 	f = &st->frames[d & (PERFBPF_SPAN_DEPTH - 1)];
 	st->seq++;
 	f->span_id = ((__u64)tid << 32) | (st->seq & 0xffffffffull);
-	f->child_ns = 0;
-	f->name_ptr = (__u64)name;
-	/* the symbol and strategy may stay in the engine (see pack_field); the name is copied:
-	 * span_end compares it with the name it is given */
-	rs = ro_current(id >> 32);
-	refs = ro_ref(rs, symbol, PERFBPF_F_REF_SYMBOL) | ro_ref(rs, strategy, PERFBPF_F_REF_STRATEGY);
-	f->flags = refs;
-	f->ro_gen = rs ? rs->gen : 0;
-	/* zero-padded: span_end and monitor mode compare whole names, and monitor hashes them */
-	__builtin_memset(&f->names, 0, sizeof(f->names));
-	f->len[0] = pack_field(f->names.metric, 0, name, sizeof(f->names.metric), false, &f->flags);
-	f->len[1] = pack_field(f->names.symbol, 0, symbol, sizeof(f->names.symbol),
-			       refs & PERFBPF_F_REF_SYMBOL, &f->flags);
-	f->len[2] = pack_field(f->names.strategy, 0, strategy, sizeof(f->names.strategy),
-			       refs & PERFBPF_F_REF_STRATEGY, &f->flags);
+	frame_fill(f, id, name, symbol, strategy);
 	if (d == 0)
 		st->trace_id = f->span_id;
 	st->depth = d + 1;
@@ -156,14 +163,17 @@ __noinline __u32 span_pack_names(struct span_packed_buf *pb, __u32 off, const st
 	return off + n;
 }
 
-/* The ended span d of st as a packed record (struct perfbpf_span_packed). */
+/* The ended span f (at depth d, under parent_id in trace trace_id) as a packed record (struct
+ * perfbpf_span_packed). Attributed (a span of the thread's stack, st given) when --attribution
+ * is on. */
 static __always_inline int span_send(struct span_stack *st, struct span_frame *f, int d, __u64 id,
-				     __u64 now, __u64 dur)
+				     __u64 now, __u64 dur, __u64 parent_id, __u64 trace_id)
 {
 	char buf[PERFBPF_SPAN_PACKED_MAX] __attribute__((aligned(8)));
 	struct perfbpf_span_packed *p = (struct perfbpf_span_packed *)buf;
-	struct acct *a = attribution ? bpf_task_storage_get(&accts, bpf_get_current_task_btf(), NULL, 0)
-				     : NULL;
+	struct acct *a = attribution && st ? bpf_task_storage_get(&accts, bpf_get_current_task_btf(),
+								 NULL, 0)
+					   : NULL;
 	__u32 off = PERFBPF_SPAN_PACKED_HDR;
 
 	p->kind = PERFBPF_EV_SPAN_PACKED;
@@ -174,8 +184,8 @@ static __always_inline int span_send(struct span_stack *st, struct span_frame *f
 	p->duration_ns = dur;
 	p->self_ns = dur > f->child_ns ? dur - f->child_ns : 0;
 	p->span_id = f->span_id;
-	p->parent_id = d > 0 ? st->frames[(d - 1) & (PERFBPF_SPAN_DEPTH - 1)].span_id : 0;
-	p->trace_id = st->trace_id;
+	p->parent_id = parent_id;
+	p->trace_id = trace_id;
 	p->depth = d;
 	p->ro_gen = f->ro_gen;
 	p->pad = 0;
@@ -247,7 +257,9 @@ int PERFBPF_USDT(perfbpf_span_end, const char *name)
 			   dur > f->child_ns ? dur - f->child_ns : 0, now);
 		return 0;
 	}
-	return span_send(st, f, d, id, now, dur);
+	return span_send(st, f, d, id, now, dur,
+			 d > 0 ? st->frames[(d - 1) & (PERFBPF_SPAN_DEPTH - 1)].span_id : 0,
+			 st->trace_id);
 }
 
 #endif

@@ -57,6 +57,7 @@ struct span_stack {
 	__u32 overflow; /* begins past PERFBPF_SPAN_DEPTH still waiting for their end */
 	__u64 seq;
 	__u64 trace_id;
+	__u64 selected; /* span_select: the span with an id that notes annotate (0: none) */
 	struct span_frame frames[PERFBPF_SPAN_DEPTH];
 };
 

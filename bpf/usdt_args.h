@@ -76,12 +76,13 @@ static __always_inline void perfbpf_usdt_args(struct pt_regs *ctx, long *out, co
 }
 
 /* PERFBPF_USDT(name, args...): libbpf's BPF_USDT, with the arguments read by perfbpf_usdt_args
- * (every perfbpf probe program is declared with it). Up to 4 arguments. */
+ * (every perfbpf probe program is declared with it). Up to 5 arguments. */
 #define ___pb_args0() ctx
 #define ___pb_args1(x) ___pb_args0(), (void *)_a[0]
 #define ___pb_args2(x, args...) ___pb_args1(args), (void *)_a[1]
 #define ___pb_args3(x, args...) ___pb_args2(args), (void *)_a[2]
 #define ___pb_args4(x, args...) ___pb_args3(args), (void *)_a[3]
+#define ___pb_args5(x, args...) ___pb_args4(args), (void *)_a[4]
 #define ___pb_args(args...) ___bpf_apply(___pb_args, ___bpf_narg(args))(args)
 
 #define PERFBPF_USDT(name, args...)                                                          \

@@ -216,6 +216,19 @@ int otlp_trace__note(struct otlp_trace *t, const struct perfbpf_note *n)
 		}
 		return otlp_attrs__set_str(&s->attrs, name, str);
 	case PERFBPF_EV_EVENT:
+		if (!name[0]) {
+			/* no name: one more attribute of the span's latest event */
+			if (!s->nevents) {
+				t->st.notes_orphaned++;
+				return 0;
+			}
+			e = &s->events[s->nevents - 1];
+			if (e->attrs.n >= MAX_NOTES_PER_SPAN) {
+				t->st.notes_over_limit++;
+				return 0;
+			}
+			return akey[0] ? otlp_attrs__set_str(&e->attrs, akey, str) : 0;
+		}
 		if (s->nevents >= MAX_NOTES_PER_SPAN) {
 			t->st.notes_over_limit++;
 			return 0;
@@ -231,6 +244,9 @@ int otlp_trace__note(struct otlp_trace *t, const struct perfbpf_note *n)
 		s->status_message = strdup(str);
 		if (!s->status_message)
 			return -ENOMEM;
+		/* the exception already recorded (an "exception" event just before): not twice */
+		if (s->nevents && strcmp(s->events[s->nevents - 1].name, "exception") == 0)
+			return 0;
 		if (s->nevents >= MAX_NOTES_PER_SPAN) {
 			t->st.notes_over_limit++;
 			return 0;

@@ -17,12 +17,26 @@
  *   span_attr_double(const char *key, uint64_t bits)     the double's IEEE-754 bits
  *       a span attribute; a key set twice keeps the last value.
  *   span_event(const char *name, const char *key, const char *value)
- *       a timestamped event on the span, with one string attribute (key NULL: none).
+ *       a timestamped event on the span, with one string attribute (key NULL: none); with the
+ *       name "", one more attribute of the span's latest event.
  *   span_error(const char *message)
  *       marks the span failed: OTLP status ERROR with the message, and an "exception" event.
  *
  * perfbpf copies at most 63 bytes of an attribute key or event name and 127 of a string value
  * or error message.
+ *
+ * Spans with explicit ids (version 3 too; for spans that are not strictly nested per thread, such
+ * as coroutines that stay open across an await):
+ *
+ *   span_open(const char *name, const char *symbol, const char *strategy, uint64_t id,
+ *             uint64_t parent)
+ *   span_close(const char *name, uint64_t id)
+ *       a span named by the engine's id (non-zero, unique among the process's open spans:
+ *       perfbpf_span_id() makes one) with its parent's id (0: a root); it ends at the
+ *       span_close with its id, on any thread and in any order.
+ *   span_select(uint64_t id)
+ *       the span notes above that follow, on this thread, annotate span `id` (0: the innermost
+ *       open span again).
  *
  * Version 3 (x86-64; README.md "Probe ABI v3", layouts in record_abi.h): while a tracer has armed
  * the flush site (semaphore perfbpf_flush_semaphore), op, span_begin and span_end are recorded
@@ -77,6 +91,23 @@ static inline uint64_t perfbpf_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* A new span id for PERFBPF_SPAN_OPEN: non-zero and, in practice, unique (a per-thread
+ * splitmix64 sequence, seeded from the thread's own storage address and the clock). */
+static inline uint64_t perfbpf_span_id(void)
+{
+	static __thread uint64_t perfbpf__id_state;
+	uint64_t z;
+
+	if (__builtin_expect(!perfbpf__id_state, 0))
+		perfbpf__id_state = ((uint64_t)(uintptr_t)&perfbpf__id_state * 0x9e3779b97f4a7c15ull) ^
+				    perfbpf_now_ns();
+	z = (perfbpf__id_state += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	z ^= z >> 31;
+	return z ? z : 1;
+}
+
 /* A timed op's start (PERFBPF_OP_START); 0 while no tracer wants ops. */
 typedef uint64_t perfbpf_stamp_t;
 
@@ -120,6 +151,9 @@ PERFBPF__SEMAPHORE(span_attr_double);
 PERFBPF__SEMAPHORE(span_event);
 PERFBPF__SEMAPHORE(span_error);
 PERFBPF__SEMAPHORE(flush);
+PERFBPF__SEMAPHORE(span_open);
+PERFBPF__SEMAPHORE(span_close);
+PERFBPF__SEMAPHORE(span_select);
 
 #if defined(__x86_64__) && !defined(PERFBPF_PROBE_ABI_V2)
 #define PERFBPF__V3 1
@@ -141,14 +175,20 @@ PERFBPF__SEMAPHORE(flush);
 		if (*(volatile unsigned short *)&perfbpf_flush_semaphore)                     \
 			PERFBPF__RECORD(kind, m, s, st, value);                               \
 	} while (0)
+#define PERFBPF__REC_OPEN(m, s, st, id, parent)                                               \
+	do {                                                                                  \
+		if (*(volatile unsigned short *)&perfbpf_flush_semaphore)                     \
+			PERFBPF__RECORD_OPEN(m, s, st, id, parent);                           \
+	} while (0)
 #else
 #define PERFBPF__ANY(probe) PERFBPF__ON(probe)
 #define PERFBPF__REC(kind, m, s, st, value) do { } while (0)
+#define PERFBPF__REC_OPEN(m, s, st, id, parent) do { } while (0)
 #endif
 
 #define PERFBPF_OP_ENABLED() PERFBPF__ANY(op)
-#define PERFBPF_SPAN_ENABLED() PERFBPF__ANY(span_begin)
-#define PERFBPF_ENABLED() (PERFBPF__ANY(op) || PERFBPF__ANY(span_begin))
+#define PERFBPF_SPAN_ENABLED() (PERFBPF__ANY(span_begin) || PERFBPF__ON(span_open))
+#define PERFBPF_ENABLED() (PERFBPF__ANY(op) || PERFBPF_SPAN_ENABLED())
 /* True while span attributes are collected: guard the work of computing an attribute's value. */
 #define PERFBPF_SPAN_ATTRS_ENABLED() (PERFBPF__ON(span_attr_str) || PERFBPF__ON(span_attr_int) || \
 				      PERFBPF__ON(span_attr_double))
@@ -220,6 +260,46 @@ static inline perfbpf_stamp_t perfbpf__op_start(void)
 		}                                                                             \
 	} while (0)
 
+/* A span with an explicit id (see the top of this file), e.g. one per coroutine:
+ *     uint64_t id = perfbpf_span_id();
+ *     PERFBPF_SPAN_OPEN("fetch", symbol, strategy, id, parent_id);
+ *     ... (the thread may run other spans meanwhile) ...
+ *     PERFBPF_SPAN_CLOSE("fetch", id);
+ * A tracer that knows only span_begin/span_end sees those instead (nested per thread). */
+#define PERFBPF_SPAN_OPEN(name, symbol, strategy, id, parent)                                 \
+	do {                                                                                  \
+		if (PERFBPF_SPAN_ENABLED()) {                                                 \
+			PERFBPF__REC_OPEN(name, symbol, strategy, id, parent);                \
+			if (PERFBPF__ON(span_open))                                           \
+				STAP_PROBE5(perfbpf, span_open, (const char *)(name),         \
+					    (const char *)(symbol), (const char *)(strategy), \
+					    (uint64_t)(id), (uint64_t)(parent));              \
+			else if (PERFBPF__ON(span_begin))                                     \
+				STAP_PROBE3(perfbpf, span_begin, (const char *)(name),        \
+					    (const char *)(symbol), (const char *)(strategy)); \
+		}                                                                             \
+	} while (0)
+
+#define PERFBPF_SPAN_CLOSE(name, id)                                                          \
+	do {                                                                                  \
+		if (PERFBPF_SPAN_ENABLED()) {                                                 \
+			PERFBPF__REC(PERFBPF_REC_SPAN_CLOSE, name, (const char *)0,           \
+				     (const char *)0, id);                                    \
+			if (PERFBPF__ON(span_close))                                          \
+				STAP_PROBE2(perfbpf, span_close, (const char *)(name),        \
+					    (uint64_t)(id));                                  \
+			else if (PERFBPF__ON(span_end))                                       \
+				STAP_PROBE1(perfbpf, span_end, (const char *)(name));         \
+		}                                                                             \
+	} while (0)
+
+/* The span notes that follow annotate span `id` (0: the innermost open span). */
+#define PERFBPF_SPAN_SELECT(id)                                                               \
+	do {                                                                                  \
+		if (PERFBPF__ON(span_select))                                                 \
+			STAP_PROBE1(perfbpf, span_select, (uint64_t)(id));                    \
+	} while (0)
+
 #define PERFBPF_SPAN_ATTR_STR(key, value)                                                    \
 	do {                                                                                  \
 		if (PERFBPF__ON(span_attr_str))                                               \
@@ -268,6 +348,9 @@ static inline perfbpf_stamp_t perfbpf__op_start(void)
 #define PERFBPF_OP_SINCE(metric, symbol, strategy, start) do { (void)(start); } while (0)
 #define PERFBPF_SPAN_BEGIN(name, symbol, strategy) do { } while (0)
 #define PERFBPF_SPAN_END(name) do { } while (0)
+#define PERFBPF_SPAN_OPEN(name, symbol, strategy, id, parent) do { } while (0)
+#define PERFBPF_SPAN_CLOSE(name, id) do { } while (0)
+#define PERFBPF_SPAN_SELECT(id) do { } while (0)
 #define PERFBPF_SPAN_ATTRS_ENABLED() 0
 #define PERFBPF_SPAN_ATTR_STR(key, value) do { } while (0)
 #define PERFBPF_SPAN_ATTR_INT(key, value) do { } while (0)

@@ -45,6 +45,13 @@ enum perfbpf_rec_kind {
 	PERFBPF_REC_SPAN_END = 3,   /* key: (name, "", ""): ends the innermost open span so named */
 	PERFBPF_REC_OP_SINCE = 4,   /* value: the op's start (PERFBPF_STAMP_*); ts: its end; its
 				     * duration is ts - start, both in ns (PERFBPF_OP_SINCE) */
+	/* Spans with explicit ids (PERFBPF_SPAN_OPEN): a span is named by a 64-bit id the engine
+	 * chose (non-zero, unique among the process's open spans) and ends by it, on any thread
+	 * and in any order, so spans that stay open across an await keep their own parent. */
+	PERFBPF_REC_SPAN_PARENT = 5, /* key: as the SPAN_OPEN that follows it at once; value: the
+				      * parent's id (absent: the span is a root) */
+	PERFBPF_REC_SPAN_OPEN = 6,   /* key: (name, symbol, strategy); value: the span's id */
+	PERFBPF_REC_SPAN_CLOSE = 7,  /* key: (name, "", ""); value: the id of the span it ends */
 };
 
 /* PERFBPF_REC_OP_SINCE's start stamp: bit 62 set: TSC ticks in bits 0-61 (the clock of

@@ -560,16 +560,13 @@ static inline __attribute__((always_inline)) void perfbpf__put(struct perfbpf_tb
 		perfbpf__flush(b);
 }
 
-/* Records one event. lit has bit 0, 1, 2 set for each of m, s, st that is a literal; `site`
- * caches the key of a call site whose strings are all literals. */
-static inline __attribute__((always_inline)) void perfbpf__record(uint32_t *site, unsigned lit, uint32_t kind, const char *m,
-				   const char *s, const char *st, uint64_t value)
+/* The key of an event's names. lit has bit 0, 1, 2 set for each of m, s, st that is a literal;
+ * `site` caches the key of a call site whose strings are all literals. */
+static inline __attribute__((always_inline)) uint32_t perfbpf__key_of(struct perfbpf_tbuf *b, uint32_t *site, unsigned lit,
+				       const char *m, const char *s, const char *st)
 {
-	struct perfbpf_tbuf *b = perfbpf__buf();
 	uint32_t key;
 
-	if (__builtin_expect(!b, 0))
-		return;
 	if (lit == 7) {
 		key = __atomic_load_n(site, __ATOMIC_RELAXED);
 		if (__builtin_expect(!key, 0)) {
@@ -578,10 +575,36 @@ static inline __attribute__((always_inline)) void perfbpf__record(uint32_t *site
 			key = perfbpf__intern(m, s, st, &unreadable);
 			__atomic_store_n(site, key, __ATOMIC_RELAXED);
 		}
-	} else {
-		key = perfbpf__key_dyn(b, lit, m, s, st);
+		return key;
 	}
-	perfbpf__put(b, kind, key, value);
+	return perfbpf__key_dyn(b, lit, m, s, st);
+}
+
+/* Records one event (lit and site: perfbpf__key_of). */
+static inline __attribute__((always_inline)) void perfbpf__record(uint32_t *site, unsigned lit, uint32_t kind, const char *m,
+				   const char *s, const char *st, uint64_t value)
+{
+	struct perfbpf_tbuf *b = perfbpf__buf();
+
+	if (__builtin_expect(!b, 0))
+		return;
+	perfbpf__put(b, kind, perfbpf__key_of(b, site, lit, m, s, st), value);
+}
+
+/* Records the open of span `id` under span `parent` (0: a root): PERFBPF_REC_SPAN_PARENT, when
+ * there is a parent, then PERFBPF_REC_SPAN_OPEN, one key for both. */
+static inline __attribute__((always_inline)) void perfbpf__record_open(uint32_t *site, unsigned lit, const char *m, const char *s,
+					const char *st, uint64_t id, uint64_t parent)
+{
+	struct perfbpf_tbuf *b = perfbpf__buf();
+	uint32_t key;
+
+	if (__builtin_expect(!b, 0))
+		return;
+	key = perfbpf__key_of(b, site, lit, m, s, st);
+	if (parent)
+		perfbpf__put(b, PERFBPF_REC_SPAN_PARENT, key, parent);
+	perfbpf__put(b, PERFBPF_REC_SPAN_OPEN, key, id);
 }
 
 /* Whether a string argument is a literal (or NULL): its contents are then fixed for the
@@ -600,6 +623,18 @@ static inline __attribute__((always_inline)) void perfbpf__record(uint32_t *site
 				(kind),                                                         \
 				(const char *)(m), (const char *)(s), (const char *)(st),       \
 				(uint64_t)(value));                                             \
+		_Pragma("GCC diagnostic pop")                                                   \
+	} while (0)
+
+#define PERFBPF__RECORD_OPEN(m, s, st, id, parent)                                              \
+	do {                                                                                    \
+		static uint32_t perfbpf__site_key;                                              \
+		_Pragma("GCC diagnostic push")                                                  \
+		_Pragma("GCC diagnostic ignored \"-Warray-bounds\"")                            \
+		perfbpf__record_open(&perfbpf__site_key,                                        \
+				     PERFBPF__LIT(m) | PERFBPF__LIT(s) << 1 | PERFBPF__LIT(st) << 2, \
+				     (const char *)(m), (const char *)(s), (const char *)(st),  \
+				     (uint64_t)(id), (uint64_t)(parent));                       \
 		_Pragma("GCC diagnostic pop")                                                   \
 	} while (0)
 

@@ -6,6 +6,7 @@
  * success); sampling; ops as spans; bad flags. */
 #include "exporters/otlp/otlp_sampler.h"
 #include "harness.h"
+#include "otlp_receiver.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -21,102 +22,6 @@
 #define BARS "4000"
 #define NSYMBOLS 2
 #define BATCH 512 /* the default --otlp-batch */
-
-/* --- the receiver ------------------------------------------------------------------------------ */
-
-struct receiver {
-	pid_t pid;
-	int fd;
-	char url[64];
-	const char *out;
-};
-
-static const char *src_path(const char *rel)
-{
-	static char buf[4][512];
-	static int i;
-	const char *src = getenv("PERFBPF_SRC");
-
-	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", src ? src : ".", rel);
-	return buf[i];
-}
-
-static void receiver_start(struct receiver *r, const char *mode, const char *capture)
-{
-	static int n;
-	char name[32], line[64];
-	char *argv[] = { "node", (char *)src_path("tests/otlp/receiver.js"), "--out", NULL,
-			 "--mode", (char *)mode, capture ? "--capture" : NULL, (char *)capture, NULL };
-
-	snprintf(name, sizeof(name), "receiver-%d.jsonl", ++n);
-	r->out = tmp_file(name);
-	unlink(r->out);
-	argv[3] = (char *)r->out;
-	r->pid = spawn_bg(argv, &r->fd);
-	assert_int_equal(read_line(r->fd, line, sizeof(line), 20000), 0);
-	assert_int_equal(strncmp(line, "port ", 5), 0);
-	snprintf(r->url, sizeof(r->url), "http://127.0.0.1:%d", atoi(line + 5));
-}
-
-static void receiver_stop(struct receiver *r)
-{
-	if (r->pid <= 0)
-		return;
-	kill(r->pid, SIGTERM);
-	waitpid(r->pid, NULL, 0);
-	close(r->fd);
-	r->pid = 0;
-}
-
-/* Every request the receiver saw, in order. */
-struct requests {
-	struct json_object *v[256];
-	size_t n;
-};
-
-static void requests_load(const struct receiver *r, struct requests *q)
-{
-	FILE *f = fopen(r->out, "r");
-	char *line = NULL;
-	size_t cap = 0;
-
-	q->n = 0;
-	if (!f)
-		return; /* no request arrived */
-	while (getline(&line, &cap, f) > 0) {
-		assert_true(q->n < sizeof(q->v) / sizeof(q->v[0]));
-		q->v[q->n] = json_tokener_parse(line);
-		assert_non_null(q->v[q->n]);
-		q->n++;
-	}
-	free(line);
-	fclose(f);
-}
-
-static void requests_free(struct requests *q)
-{
-	for (size_t i = 0; i < q->n; i++)
-		json_object_put(q->v[i]);
-	q->n = 0;
-}
-
-/* The spans of every request answered 200, in one array (borrowed references). */
-static struct json_object *accepted_spans(struct requests *q)
-{
-	struct json_object *all = json_object_new_array();
-
-	for (size_t i = 0; i < q->n; i++) {
-		struct json_object *spans = json_get(q->v[i], "spans");
-
-		if (json_u64(q->v[i], "status") != 200)
-			continue;
-		assert_null(json_object_get_string(json_get(q->v[i], "error")));
-		for (size_t k = 0; k < json_object_array_length(spans); k++)
-			json_object_array_add(all, json_object_get(json_object_array_get_idx(spans, k)));
-	}
-	return all;
-}
 
 /* --- the traced run ---------------------------------------------------------------------------- */
 

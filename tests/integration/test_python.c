@@ -6,6 +6,7 @@
  * min, max, percentiles against the script's own durations); spans nested exactly, across
  * threads and recursion, ended when their block raises; bad arguments raise. */
 #include "harness.h"
+#include "otlp_receiver.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -126,7 +127,7 @@ static void check_nesting(const char *events)
 			json_object_put(e);
 			continue;
 		}
-		parent = (uint64_t)json_object_get_int64(json_get(e, "parent_id"));
+		parent = json_u64(e, "parent_id");
 		if (!strcmp(m, "py.inner")) {
 			for (size_t i = 0; i < outer_ids_n && !found; i++)
 				found = outer_ids[i] == parent;
@@ -192,6 +193,357 @@ static void test_run_python_exact(void **state)
 		json_object_put(root);
 		check_nesting(events);
 	}
+}
+
+/* --- asyncio, threads and the OpenTelemetry-shaped tracer --------------------------------------- */
+
+#define NSTEPS 40 /* py_engine.py asyncio: steps per task, spans through perfbpf.otel */
+
+/* One span, from the events log or an OTLP request. */
+struct pspan {
+	char name[32], strategy[8];
+	uint64_t id, parent, trace, start, end, self, tid;
+	bool has_self;
+};
+
+struct pspans {
+	struct pspan v[512];
+	size_t n;
+};
+
+static void pspans_add(struct pspans *p, const char *name, const char *strategy, uint64_t id,
+		       uint64_t parent, uint64_t trace, uint64_t start, uint64_t end)
+{
+	struct pspan *s;
+
+	assert_true(p->n < sizeof(p->v) / sizeof(p->v[0]));
+	s = &p->v[p->n++];
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	snprintf(s->strategy, sizeof(s->strategy), "%s", strategy ? strategy : "");
+	s->id = id;
+	s->parent = parent;
+	s->trace = trace;
+	s->start = start;
+	s->end = end;
+}
+
+static const struct pspan *pspan_find(const struct pspans *p, const char *name, const char *strategy)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (!strcmp(p->v[i].name, name) && (!strategy || !strcmp(p->v[i].strategy, strategy)))
+			return &p->v[i];
+	return NULL;
+}
+
+/* The asyncio run's structure, whichever way it arrived: each task's steps are its children
+ * (same trace) though the two tasks' steps interleave in time; a task's self time is what its
+ * steps did not cover; every perfbpf.otel child is under its parent. */
+static void check_asyncio(const struct pspans *p)
+{
+	const struct pspan *ta = pspan_find(p, "py.task", "A"), *tb = pspan_find(p, "py.task", "B");
+	size_t steps[2] = { 0, 0 }, otel = 0, child = 0, overlap = 0;
+	uint64_t covered[2] = { 0, 0 };
+
+	assert_non_null(ta);
+	assert_non_null(tb);
+	assert_true(ta->id != tb->id && ta->trace != tb->trace);
+	for (size_t i = 0; i < p->n; i++) {
+		const struct pspan *s = &p->v[i];
+
+		if (!strcmp(s->name, "py.step")) {
+			const struct pspan *t = !strcmp(s->strategy, "A") ? ta : tb;
+
+			assert_int_equal(s->parent, t->id);
+			assert_int_equal(s->trace, t->trace);
+			assert_true(s->start >= t->start && s->end <= t->end);
+			steps[t == tb]++;
+			covered[t == tb] += s->end - s->start;
+			for (size_t j = 0; j < p->n; j++)
+				overlap += !strcmp(p->v[j].name, "py.step") &&
+					   strcmp(p->v[j].strategy, s->strategy) &&
+					   p->v[j].start < s->end && s->start < p->v[j].end;
+		} else if (!strcmp(s->name, "py.otel")) {
+			otel++;
+			assert_int_equal(s->parent, 0);
+		} else if (!strcmp(s->name, "py.otel.child")) {
+			bool found = false;
+
+			for (size_t j = 0; j < p->n && !found; j++)
+				found = !strcmp(p->v[j].name, "py.otel") && p->v[j].id == s->parent &&
+					p->v[j].trace == s->trace;
+			assert_true(found);
+			child++;
+		}
+	}
+	assert_int_equal(steps[0], NSTEPS);
+	assert_int_equal(steps[1], NSTEPS);
+	assert_true(overlap > NSTEPS); /* the two tasks' steps did interleave */
+	assert_int_equal(otel, NSTEPS);
+	assert_int_equal(child, NSTEPS);
+	if (ta->has_self) {
+		assert_int_equal(ta->self, ta->end - ta->start - covered[0]);
+		assert_int_equal(tb->self, tb->end - tb->start - covered[1]);
+	}
+}
+
+static void run_asyncio(const char *interp, const char *extra, const char *url, const char *events,
+			const char *summary)
+{
+	char *argv[16];
+	char n[16];
+	int a = 0;
+	struct proc_result r;
+	struct json_object *root, *losses;
+
+	snprintf(n, sizeof(n), "%d", NSTEPS);
+	argv[a++] = (char *)bpath("perfbpf");
+	argv[a++] = "run";
+	argv[a++] = "-q";
+	argv[a++] = "-j";
+	argv[a++] = (char *)summary;
+	if (events) {
+		argv[a++] = "-e";
+		argv[a++] = (char *)events;
+	}
+	if (url) {
+		argv[a++] = (char *)extra;
+		argv[a++] = (char *)url;
+	}
+	argv[a++] = "--";
+	argv[a++] = (char *)interp;
+	argv[a++] = (char *)script();
+	argv[a++] = "asyncio";
+	argv[a++] = n;
+	argv[a] = NULL;
+	run_proc(argv, 120, &r);
+	if (r.status != 0 || !strstr(r.out, "done"))
+		fail_msg("asyncio under %s: status %d: %s %s", interp, r.status, r.err, r.out);
+	proc_result_free(&r);
+	root = load_json(summary);
+	losses = json_get(root, "losses");
+	assert_int_equal(json_u64(root, "dropped"), 0);
+	assert_int_equal(json_u64(losses, "span_unmatched_end"), 0);
+	assert_int_equal(json_u64(losses, "span_unfinished"), 0);
+	assert_int_equal(json_u64(losses, "span_abandoned"), 0);
+	assert_int_equal(json_u64(losses, "span_note_without_span"), 0);
+	json_object_put(root);
+}
+
+/* Events recorded in the engine (ABI v3): asyncio tasks' spans keep their own parents; a span
+ * opened in a task and ended by another thread is one span. */
+static void test_asyncio_spans(void **state)
+{
+	(void)state;
+	set_pythonpath();
+	for (int k = 0; k < ninterpreters; k++) {
+		const char *events = tmp_file("async.jsonl"), *summary = tmp_file("async.json");
+		struct pspans *p = calloc(1, sizeof(*p));
+		FILE *f;
+		char line[4096];
+		size_t handoff = 0;
+
+		assert_non_null(p);
+		print_message("interpreter %s\n", interpreters[k]);
+		run_asyncio(interpreters[k], NULL, NULL, events, summary);
+		f = fopen(events, "r");
+		assert_non_null(f);
+		while (fgets(line, sizeof(line), f)) {
+			struct json_object *e = json_tokener_parse(line);
+
+			assert_non_null(e);
+			if (!strcmp(json_str(e, "kind"), "span")) {
+				uint64_t end = json_u64(e, "end_mono_ns");
+
+				pspans_add(p, json_str(e, "metric"), json_str(e, "strategy"),
+					   json_u64(e, "span_id"), json_u64(e, "parent_id"),
+					   json_u64(e, "trace_id"), end - json_u64(e, "duration_ns"), end);
+				p->v[p->n - 1].self = json_u64(e, "self_ns");
+				p->v[p->n - 1].has_self = true;
+				p->v[p->n - 1].tid = json_u64(e, "tid");
+				if (!strcmp(json_str(e, "metric"), "py.handoff")) {
+					handoff++;
+					assert_true(json_u64(e, "tid") != json_u64(e, "pid"));
+					assert_true(json_u64(e, "duration_ns") >= 1000000);
+				}
+			}
+			json_object_put(e);
+		}
+		fclose(f);
+		assert_int_equal(handoff, 1);
+		check_asyncio(p);
+		free(p);
+	}
+}
+
+static uint64_t hex64(const char *h)
+{
+	return h && *h ? strtoull(h, NULL, 16) : 0;
+}
+
+/* A string attribute of a decoded span, or NULL if it has none of that name. */
+static const char *attr_str(struct json_object *span, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(json_get(span, "attributes"), key, &v))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* The same run through --otlp (the per-event probes, span notes on), decoded by the
+ * OpenTelemetry project's decoder: the same tree; the step that raised has status ERROR
+ * ("ValueError: step failed") and one exception event with its type and message; perfbpf.otel
+ * attributes and a two-attribute event arrive as set. */
+static void test_asyncio_otlp(void **state)
+{
+	struct receiver rcv;
+	struct requests q;
+	struct json_object *spans;
+	struct pspans *p = calloc(1, sizeof(*p));
+	size_t errors = 0;
+
+	(void)state;
+	assert_non_null(p);
+	set_pythonpath();
+	receiver_start(&rcv, "ok", NULL);
+	run_asyncio(interpreters[0], "--otlp-endpoint", rcv.url, NULL, tmp_file("async-otlp.json"));
+	receiver_stop(&rcv);
+	requests_load(&rcv, &q);
+	spans = accepted_spans(&q);
+	for (size_t i = 0; i < json_object_array_length(spans); i++) {
+		struct json_object *s = json_object_array_get_idx(spans, i);
+		struct json_object *ev = json_get(s, "events"), *st = json_get(s, "status");
+		const char *name = json_str(s, "name");
+
+		pspans_add(p, name, attr_str(s, "strategy.name"), hex64(json_str(s, "spanId")),
+			   hex64(json_str(s, "parentSpanId")), hex64(json_str(s, "traceId")) ^
+			   hex64(json_str(s, "traceId") + 16), strtoull(json_str(s, "start"), NULL, 10),
+			   strtoull(json_str(s, "end"), NULL, 10));
+		if (!strcmp(name, "py.step") && st && json_u64(st, "code") == 2) {
+			struct json_object *e0 = json_object_array_get_idx(ev, 0);
+
+			errors++;
+			assert_string_equal(json_str(st, "message"), "ValueError: step failed");
+			assert_int_equal(json_object_array_length(ev), 1);
+			assert_string_equal(json_str(e0, "name"), "exception");
+			assert_string_equal(json_str(json_get(e0, "attributes"), "exception.type"),
+					    "ValueError");
+			assert_string_equal(json_str(json_get(e0, "attributes"), "exception.message"),
+					    "step failed");
+			assert_string_equal(attr_str(s, "strategy.name"), "B");
+		}
+		if (!strcmp(name, "py.otel")) {
+			assert_int_equal(json_u64(json_get(json_get(s, "attributes"), "py.answer"), "int"),
+					 42);
+			assert_non_null(json_get(json_get(s, "attributes"), "i"));
+		}
+		if (!strcmp(name, "py.otel.child")) {
+			struct json_object *e0 = json_object_array_get_idx(ev, 0);
+
+			assert_int_equal(json_object_array_length(ev), 1);
+			assert_string_equal(json_str(e0, "name"), "py.event");
+			assert_string_equal(json_str(json_get(e0, "attributes"), "a"), "x");
+			assert_string_equal(json_str(json_get(e0, "attributes"), "b"), "2");
+		}
+	}
+	assert_int_equal(errors, 1);
+	assert_non_null(pspan_find(p, "py.handoff", NULL));
+	assert_int_equal(p->n, 2 + 2 * NSTEPS + 1 + 2 * NSTEPS);
+	check_asyncio(p);
+	json_object_put(spans);
+	requests_free(&q);
+	free(p);
+}
+
+/* The Python demo (tools/demo/backtest.py: the seed's pipeline on perfbpf.otel) through --otlp:
+ * the seed's span tree and attributes, one order.submit per order the engine counted, the
+ * rejected ones failed with the risk check's message, the filled ones with their event. */
+static void test_demo_twin_otlp(void **state)
+{
+	struct receiver rcv;
+	struct requests q;
+	struct json_object *spans, *counts, *run = NULL;
+	char demo[PATH_MAX];
+	struct proc_result r;
+	size_t phases = 0, orders = 0, rejected = 0, filled = 0;
+	const char *sim_id = NULL;
+
+	(void)state;
+	set_pythonpath();
+	snprintf(demo, sizeof(demo), "%s", src_path("tools/demo/backtest.py"));
+	receiver_start(&rcv, "ok", NULL);
+	{
+		char *argv[] = { (char *)bpath("perfbpf"), "run", "-q", "--otlp-endpoint", rcv.url,
+				 "--", interpreters[0], demo, "--bars", "3000", "--quiet", "--counts",
+				 NULL };
+
+		run_proc(argv, 120, &r);
+	}
+	receiver_stop(&rcv);
+	if (r.status != 0)
+		fail_msg("demo twin: status %d: %s", r.status, r.err);
+	counts = json_tokener_parse(r.out);
+	assert_non_null(counts);
+	proc_result_free(&r);
+	requests_load(&rcv, &q);
+	spans = accepted_spans(&q);
+	for (size_t i = 0; i < json_object_array_length(spans); i++) {
+		struct json_object *s = json_object_array_get_idx(spans, i);
+
+		if (!strcmp(json_str(s, "name"), "backtest.run"))
+			run = s;
+		if (!strcmp(json_str(s, "name"), "backtest.simulation"))
+			sim_id = json_str(s, "spanId");
+	}
+	assert_non_null(run);
+	assert_non_null(sim_id);
+	assert_string_equal(json_str(run, "parentSpanId"), "");
+	assert_string_equal(attr_str(run, "backtest.run_id"), "sma_cross-3000");
+	assert_string_equal(attr_str(run, "backtest.strategy"), "sma_cross");
+	assert_int_equal(json_u64(json_get(json_get(run, "attributes"), "backtest.symbols_count"),
+				  "int"), 2);
+	assert_true(json_object_get_double(json_get(json_get(json_get(run, "attributes"),
+							     "backtest.initial_capital"), "double")) ==
+		    100000.0);
+	assert_non_null(json_get(json_get(run, "attributes"), "backtest.total_duration_s"));
+	for (size_t i = 0; i < json_object_array_length(spans); i++) {
+		struct json_object *s = json_object_array_get_idx(spans, i);
+		const char *name = json_str(s, "name");
+		struct json_object *st = json_get(s, "status"), *ev = json_get(s, "events");
+
+		assert_string_equal(json_str(s, "traceId"), json_str(run, "traceId"));
+		if (!strncmp(name, "backtest.", 9) && strcmp(name, "backtest.run")) {
+			phases++;
+			assert_string_equal(json_str(s, "parentSpanId"), json_str(run, "spanId"));
+		}
+		if (!strcmp(name, "backtest.load_data"))
+			assert_int_equal(json_u64(json_get(json_get(s, "attributes"),
+							   "data.total_bars"), "int"), 6000);
+		if (strcmp(name, "order.submit"))
+			continue;
+		orders++;
+		assert_string_equal(json_str(s, "parentSpanId"), sim_id);
+		assert_non_null(attr_str(s, "order.side"));
+		if (st && json_u64(st, "code") == 2) {
+			rejected++;
+			assert_string_equal(json_str(st, "message"), "risk check rejected the order");
+		} else {
+			filled++;
+			assert_string_equal(json_str(json_object_array_get_idx(ev, 0), "name"),
+					    "order.filled");
+			assert_non_null(json_get(json_get(json_object_array_get_idx(ev, 0),
+							  "attributes"), "fill.price"));
+		}
+	}
+	assert_int_equal(phases, 4);
+	assert_int_equal(orders, json_u64(counts, "orders"));
+	assert_int_equal(rejected, json_u64(counts, "rejected"));
+	assert_int_equal(filled, json_u64(counts, "fills"));
+	assert_true(rejected > 0 && filled > 0);
+	json_object_put(counts);
+	json_object_put(spans);
+	requests_free(&q);
 }
 
 /* Without a tracer every call returns, enabled() is False; bad arguments raise, traced or not. */
@@ -276,6 +628,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_run_python_exact),
+		cmocka_unit_test(test_asyncio_spans),
+		cmocka_unit_test(test_asyncio_otlp),
+		cmocka_unit_test(test_demo_twin_otlp),
 		cmocka_unit_test(test_detached_and_errors),
 		cmocka_unit_test(test_run_lib_option),
 	};

@@ -10,8 +10,15 @@ MODE basic: N ops "py.op" per symbol (AAA, BBB) of durations 1000 + 7 * i (AAA) 
   spans "py.thread" with strategy "t<K>". Prints "done".
 MODE detached: the same calls with no tracer; prints "enabled False" and "done".
 MODE errors: bad arguments, each must raise: prints one line per check, "errors ok" at the end.
+MODE asyncio: two asyncio tasks, strategies A and B, each a span "py.task" around N spans
+  "py.step" (attribute step=i) that stay open across an await, so the two tasks' steps
+  interleave; task B's step N//2 raises ValueError("step failed") inside its span (caught in
+  the task); a span "py.handoff" opened in a task (start()) and ended by another thread; then
+  N spans "py.otel" through perfbpf.otel (child "py.otel.child" with an event of two
+  attributes). Prints "done".
 With PY_ENGINE_PATH set, perfbpf is imported from that directory.
 """
+import asyncio
 import os
 import sys
 import threading
@@ -83,13 +90,48 @@ def errors():
     expect(TypeError, lambda: perfbpf.span(None), "span named None")
     expect(TypeError, lambda: perfbpf.span("x", symbol=3), "symbol not str")
     expect(TypeError, lambda: perfbpf.timed("x", strategy=b"s"), "strategy bytes")
-    expect(TypeError, lambda: perfbpf.span("x", attr=[1]), "attribute of a list")
+    expect(TypeError, lambda: perfbpf.span("x", attr={}), "attribute of a dict")
     expect(OverflowError, lambda: perfbpf.span("x", big=2**64), "attribute too large")
     s = perfbpf.span("x")
     with s:
         expect(RuntimeError, lambda: s.__enter__(), "span entered twice")
     expect(TypeError, lambda: s(1), "decorating a non-function")
     print("errors ok")
+
+
+async def task(name, steps):
+    with perfbpf.span("py.task", strategy=name):
+        for i in range(steps):
+            try:
+                with perfbpf.span("py.step", strategy=name, step=i):
+                    await asyncio.sleep(0.0005)
+                    if name == "B" and i == steps // 2:
+                        raise ValueError("step failed")
+            except ValueError:
+                pass
+
+
+async def handoff():
+    s = perfbpf.span("py.handoff", symbol="H").start()
+    t = threading.Thread(target=s.end)
+    await asyncio.sleep(0.001)
+    t.start()
+    t.join()
+
+
+async def tasks():
+    await asyncio.gather(task("A", n), task("B", n), handoff())
+
+
+def with_otel():
+    from perfbpf import otel as trace
+
+    tracer = trace.get_tracer(__name__)
+    for i in range(n):
+        with tracer.start_as_current_span("py.otel", attributes={"i": i}) as span:
+            span.set_attribute("py.answer", 42)
+            with tracer.start_as_current_span("py.otel.child"):
+                tracer.add_event("py.event", {"a": "x", "b": 2})
 
 
 if mode == "basic":
@@ -100,6 +142,9 @@ elif mode == "detached":
     assert perfbpf.now_ns() > 0
 elif mode == "errors":
     errors()
+elif mode == "asyncio":
+    asyncio.run(tasks())
+    with_otel()
 else:
     sys.exit(2)
 print("done")

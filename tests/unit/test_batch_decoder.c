@@ -59,22 +59,28 @@ static void def(struct batch_decoder *d, uint64_t tab, uint32_t id, const char *
 	assert_int_equal(batch_decoder__record(d, &r, sizeof(r)), 0);
 }
 
-/* One chunk of n records of buffer `tab`, then (if end) the end of the collection. */
-static void chunk(struct batch_decoder *d, uint64_t tab, const struct perfbpf_rec *recs, uint32_t n,
-		  bool end)
+/* One chunk of n records of thread tid's buffer `tab`, then (if end) the end of the collection. */
+static void chunk_of(struct batch_decoder *d, uint32_t tid, uint64_t tab,
+		     const struct perfbpf_rec *recs, uint32_t n, bool end)
 {
 	size_t size = sizeof(struct perfbpf_v3_batch) + n * sizeof(*recs);
 	struct perfbpf_v3_batch *h = calloc(1, size);
-	struct perfbpf_v3_exit x = { .kind = PERFBPF_EV_V3_END, .pid = PID, .tid = TID };
+	struct perfbpf_v3_exit x = { .kind = PERFBPF_EV_V3_END, .pid = PID, .tid = tid };
 
 	assert_non_null(h);
-	*h = (struct perfbpf_v3_batch){ .kind = PERFBPF_EV_V3_BATCH, .pid = PID, .tid = TID,
+	*h = (struct perfbpf_v3_batch){ .kind = PERFBPF_EV_V3_BATCH, .pid = PID, .tid = tid,
 					.keytab = tab, .batch = 1, .n = n };
 	memcpy(h + 1, recs, n * sizeof(*recs));
 	assert_int_equal(batch_decoder__record(d, h, size), 0);
 	free(h);
 	if (end)
 		assert_int_equal(batch_decoder__record(d, &x, sizeof(x)), 0);
+}
+
+static void chunk(struct batch_decoder *d, uint64_t tab, const struct perfbpf_rec *recs, uint32_t n,
+		  bool end)
+{
+	chunk_of(d, TID, tab, recs, n, end);
 }
 
 #define OP(k, t, dur) { .key = (k), .kind = PERFBPF_REC_OP, .ts = (t), .value = (dur) }
@@ -175,6 +181,69 @@ static void test_nested_spans(void **state)
 	assert_int_equal(g.ev[1].depth, 2);
 	assert_true(g.ev[0].span_id != g.ev[1].span_id);
 	assert_int_equal(g.ev[0].span_id >> 32, TID);
+	batch_decoder__free(d);
+}
+
+#define PARENT(k, t, id) { .key = (k), .kind = PERFBPF_REC_SPAN_PARENT, .ts = (t), .value = (id) }
+#define OPEN(k, t, id) { .key = (k), .kind = PERFBPF_REC_SPAN_OPEN, .ts = (t), .value = (id) }
+#define CLOSE(k, t, id) { .key = (k), .kind = PERFBPF_REC_SPAN_CLOSE, .ts = (t), .value = (id) }
+
+/* Spans with ids, as two coroutines of one thread write them: task A [2000, 9000) with children
+ * B [3000, 5000) and C [3500, 6000) that interleave (B ends first though C began later). Each
+ * keeps its own parent, A's self time is what its children did not cover; a span may end on
+ * another thread; an id opened twice abandons the first; a close of no open span, and spans
+ * left open when the process ends, are counted. */
+static void test_spans_with_ids(void **state)
+{
+	enum { A = 0xa1, B = 0xb2, C = 0xc3, D = 0xd4, E = 0xe5, F = 0xf6 };
+	struct got g;
+	struct batch_decoder *d = new_decoder(&g, false);
+	const struct perfbpf_rec r[] = {
+		OPEN(1, 2000, A), PARENT(3, 3000, A), OPEN(3, 3000, B), PARENT(3, 3500, A),
+		OPEN(3, 3500, C), CLOSE(4, 5000, B), CLOSE(4, 6000, C), CLOSE(2, 9000, A),
+		CLOSE(2, 9500, A), OPEN(1, 10000, D), OPEN(1, 13000, E), OPEN(1, 14000, E),
+		CLOSE(2, 15000, E), PARENT(3, 16000, D), OPEN(1, 16000, F),
+	};
+	const struct perfbpf_rec other[] = { CLOSE(2, 12000, D) };
+	struct perfbpf_v3_exit x = { .kind = PERFBPF_EV_V3_EXIT, .pid = PID, .tid = PID };
+
+	(void)state;
+	def(d, TAB_A, 1, "task", "S", "x", 0);
+	def(d, TAB_A, 2, "task", "", "", 0);
+	def(d, TAB_A, 3, "fetch", "S", "x", 0);
+	def(d, TAB_A, 4, "fetch", "", "", 0);
+	chunk(d, TAB_A, r, 15, true);
+	chunk_of(d, TID + 1, TAB_A, other, 1, true);
+	assert_int_equal(g.n, 5);
+	assert_string_equal(g.ev[0].names.metric, "fetch");
+	assert_string_equal(g.ev[0].names.symbol, "S");
+	assert_int_equal(g.ev[0].span_id, B);
+	assert_int_equal(g.ev[0].duration_ns, 2000);
+	assert_int_equal(g.ev[0].parent_id, A);
+	assert_int_equal(g.ev[0].trace_id, A);
+	assert_int_equal(g.ev[0].depth, 1);
+	assert_int_equal(g.ev[1].span_id, C);
+	assert_int_equal(g.ev[1].duration_ns, 2500);
+	assert_int_equal(g.ev[1].parent_id, A);
+	assert_int_equal(g.ev[2].span_id, A);
+	assert_string_equal(g.ev[2].names.metric, "task");
+	assert_int_equal(g.ev[2].duration_ns, 7000);
+	assert_int_equal(g.ev[2].self_ns, 2500);
+	assert_int_equal(g.ev[2].parent_id, 0);
+	assert_int_equal(g.ev[2].trace_id, A);
+	assert_int_equal(g.ev[2].depth, 0);
+	/* E, reopened at 14000: the second one; F's PARENT record names another key: F is a root */
+	assert_int_equal(g.ev[3].span_id, E);
+	assert_int_equal(g.ev[3].duration_ns, 1000);
+	assert_int_equal(batch_decoder__counts(d)->span_abandoned, 1);
+	assert_int_equal(batch_decoder__counts(d)->span_unmatched_end, 1);
+	/* D ended on the other thread */
+	assert_int_equal(g.ev[4].span_id, D);
+	assert_int_equal(g.ev[4].tid, TID + 1);
+	assert_int_equal(g.ev[4].duration_ns, 2000);
+	assert_int_equal(batch_decoder__counts(d)->span_unfinished, 0);
+	assert_int_equal(batch_decoder__record(d, &x, sizeof(x)), 0);
+	assert_int_equal(batch_decoder__counts(d)->span_unfinished, 1); /* F */
 	batch_decoder__free(d);
 }
 
@@ -377,6 +446,7 @@ int main(void)
 		cmocka_unit_test(test_nested_spans),
 		cmocka_unit_test(test_two_buffers_ordered),
 		cmocka_unit_test(test_one_buffer_keeps_write_order),
+		cmocka_unit_test(test_spans_with_ids),
 		cmocka_unit_test(test_attribution),
 		cmocka_unit_test(test_bookkeeping_counted),
 		cmocka_unit_test(test_malformed_records),

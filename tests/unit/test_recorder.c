@@ -153,6 +153,41 @@ static void test_spans(void **state)
 	assert_true(rec_at(h - 1)->ts >= rec_at(h - 2)->ts);
 }
 
+/* Spans with ids: a root is one SPAN_OPEN record with its id; a child is SPAN_PARENT (the
+ * parent's id) then SPAN_OPEN, one key for both; SPAN_CLOSE carries the id and the name's key.
+ * perfbpf_span_id() never gives 0 nor the same id twice in a row. */
+static void test_spans_with_ids(void **state)
+{
+	uint64_t root = perfbpf_span_id(), child = perfbpf_span_id();
+	uint32_t h;
+
+	(void)state;
+	assert_true(root && child && root != child);
+	arm();
+	for (int i = 0; i < 2; i++) { /* the second round: every key already defined */
+		PERFBPF_SPAN_OPEN("task", "AAPL", "mom", root, 0);
+		PERFBPF_SPAN_OPEN("fetch", "AAPL", "mom", child, root);
+		PERFBPF_SPAN_CLOSE("task", root);
+		PERFBPF_SPAN_CLOSE("fetch", child);
+	}
+	h = head();
+	assert_true(h >= 5);
+	assert_int_equal(rec_at(h - 5)->kind, PERFBPF_REC_SPAN_OPEN);
+	assert_int_equal(rec_at(h - 5)->value, root);
+	assert_int_equal(rec_at(h - 4)->kind, PERFBPF_REC_SPAN_PARENT);
+	assert_int_equal(rec_at(h - 4)->value, root);
+	assert_int_equal(rec_at(h - 3)->kind, PERFBPF_REC_SPAN_OPEN);
+	assert_int_equal(rec_at(h - 3)->value, child);
+	assert_int_equal(rec_at(h - 4)->key, rec_at(h - 3)->key);
+	assert_string_equal(def_of(rec_at(h - 3)->key)->metric, "fetch");
+	assert_string_equal(def_of(rec_at(h - 3)->key)->strategy, "mom");
+	assert_int_equal(rec_at(h - 2)->kind, PERFBPF_REC_SPAN_CLOSE);
+	assert_int_equal(rec_at(h - 2)->value, root);
+	assert_string_equal(def_of(rec_at(h - 2)->key)->metric, "task");
+	assert_string_equal(def_of(rec_at(h - 2)->key)->symbol, "");
+	assert_int_equal(rec_at(h - 1)->value, child);
+}
+
 /* A full buffer is flushed and the next batch starts at record 0, in one store of pos. */
 static void test_full_buffer_next_batch(void **state)
 {
@@ -202,6 +237,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_detached_writes_nothing),
 		cmocka_unit_test(test_ops_and_keys),
+		cmocka_unit_test(test_spans_with_ids),
 		cmocka_unit_test(test_heap_buffer_reuse),
 		cmocka_unit_test(test_names_flagged),
 		cmocka_unit_test(test_spans),

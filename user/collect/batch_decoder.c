@@ -35,6 +35,16 @@ struct frame {
 	struct acct at_begin; /* the thread's acct at the begin */
 };
 
+/* An open span with an id (PERFBPF_REC_SPAN_OPEN), kept per process by its id. */
+struct xspan {
+	const struct keytab *tab;
+	uint32_t id;  /* its key */
+	uint32_t tid; /* the thread it began on */
+	uint32_t depth;
+	uint64_t start_ns, child_ns, parent, trace;
+	struct acct at_begin;
+};
+
 /* A record of the collection under way, until its end orders it with the others. */
 struct pending {
 	uint64_t ns, value, seq;
@@ -51,6 +61,8 @@ struct thread {
 	size_t npend, cap;
 	uint32_t depth, overflow;
 	uint64_t seq, trace_id;
+	uint64_t next_parent;      /* a PERFBPF_REC_SPAN_PARENT for the SPAN_OPEN that follows */
+	uint32_t next_parent_key;  /* its key (0: none pending) */
 	struct acct acct;
 	struct frame frames[PERFBPF_SPAN_DEPTH];
 };
@@ -63,6 +75,7 @@ struct batch_decoder {
 	bool attribution;
 	struct u64map procs;   /* pid -> struct u64map of keytab address -> struct keytab */
 	struct u64map threads; /* tid -> struct thread */
+	struct u64map xprocs;  /* pid -> struct u64map of span id -> struct xspan */
 	struct batch_counts counts;
 	struct pending *scratch; /* order_pending */
 	size_t scratch_cap;
@@ -104,11 +117,30 @@ static void free_procs(struct u64map *procs)
 	u64map__free(procs);
 }
 
+/* One process's open spans with ids (xspans_of), the map too. */
+static void free_xspans(struct u64map *spans)
+{
+	for (size_t j = 0; j < spans->cap; j++)
+		if (spans->v[j].key)
+			free(spans->v[j].val);
+	u64map__free(spans);
+	free(spans);
+}
+
+static void free_xprocs(struct u64map *xprocs)
+{
+	for (size_t i = 0; i < xprocs->cap; i++)
+		if (xprocs->v[i].key)
+			free_xspans(xprocs->v[i].val);
+	u64map__free(xprocs);
+}
+
 void batch_decoder__free(struct batch_decoder *d)
 {
 	if (!d)
 		return;
 	free_procs(&d->procs);
+	free_xprocs(&d->xprocs);
 	for (size_t i = 0; i < d->threads.cap; i++)
 		if (d->threads.v[i].key) {
 			free(((struct thread *)d->threads.v[i].val)->pend);
@@ -320,6 +352,93 @@ static int span_end(struct batch_decoder *d, struct thread *th, uint32_t pid, ui
 	return d->on_event(d->ctx, &e);
 }
 
+/* The open spans with ids of process pid, made if `create`. */
+static struct u64map *xspans_of(struct batch_decoder *d, uint32_t pid, bool create)
+{
+	struct u64map *m = u64map__get(&d->xprocs, (uint64_t)pid + 1);
+
+	if (!m && create && (m = calloc(1, sizeof(*m))) &&
+	    u64map__put(&d->xprocs, (uint64_t)pid + 1, m)) {
+		free(m);
+		m = NULL;
+	}
+	return m;
+}
+
+static int span_open(struct batch_decoder *d, struct thread *th, uint32_t tid,
+		     const struct keytab *t, uint32_t key, uint64_t id, uint64_t ns)
+{
+	struct u64map *m = xspans_of(d, th->pid, true);
+	uint64_t parent = th->next_parent_key == key ? th->next_parent : 0;
+	struct xspan *x, *px;
+
+	th->next_parent_key = 0;
+	if (!m)
+		return -ENOMEM;
+	if (id == 0) {
+		d->counts.malformed++;
+		return 0;
+	}
+	x = u64map__get(m, id);
+	if (x) {
+		d->counts.span_abandoned++; /* the id of a span still open: that one never ends */
+	} else {
+		if (m->n >= PERFBPF_XSPANS_MAX) {
+			d->counts.span_no_room++;
+			return 0;
+		}
+		x = malloc(sizeof(*x));
+		if (!x || u64map__put(m, id, x)) {
+			free(x);
+			return -ENOMEM;
+		}
+	}
+	px = parent ? u64map__get(m, parent) : NULL;
+	*x = (struct xspan){
+		.tab = t, .id = key, .tid = tid, .start_ns = ns, .parent = parent,
+		/* a parent that already ended: the child is still its child, at depth 1 */
+		.trace = px ? px->trace : parent ? parent : id,
+		.depth = px ? px->depth + 1 : parent ? 1 : 0,
+		.at_begin = acct_at(&th->acct, ns),
+	};
+	return 0;
+}
+
+static int span_close(struct batch_decoder *d, struct thread *th, uint32_t tid, uint64_t id,
+		      uint64_t ns)
+{
+	struct perfbpf_event e = { .kind = PERFBPF_EV_SPAN, .pid = th->pid, .tid = tid, .end_ns = ns };
+	struct u64map *m = xspans_of(d, th->pid, false);
+	struct xspan *x = m && id ? u64map__del(m, id) : NULL, *px;
+	int err;
+
+	if (!x) {
+		d->counts.span_unmatched_end++;
+		return 0;
+	}
+	e.duration_ns = ns > x->start_ns ? ns - x->start_ns : 0;
+	e.self_ns = e.duration_ns > x->child_ns ? e.duration_ns - x->child_ns : 0;
+	e.span_id = id;
+	e.parent_id = x->parent;
+	e.trace_id = x->trace;
+	e.depth = x->depth;
+	px = x->parent ? u64map__get(m, x->parent) : NULL;
+	if (px)
+		px->child_ns += e.duration_ns;
+	if (d->attribution && x->tid == tid) {
+		/* the thread's time while the span was open (other spans of it ran meanwhile) */
+		struct acct now = acct_at(&th->acct, ns);
+
+		span_attribution(&e.attr, &x->at_begin, &now, e.duration_ns);
+		e.flags |= PERFBPF_F_ATTRIBUTED;
+	}
+	event_names(&e, &x->tab->defs[x->id - 1], &d->counts);
+	free(x);
+	d->counts.events++;
+	err = d->on_event(d->ctx, &e);
+	return err;
+}
+
 /* One chunk of a collection: its records wait in the thread's pending list. */
 static int batch(struct batch_decoder *d, const struct perfbpf_v3_batch *h, size_t size)
 {
@@ -462,7 +581,7 @@ static int collection_end(struct batch_decoder *d, uint32_t tid, struct thread *
 		const struct keytab *t = p->tab;
 		const struct perfbpf_keydef *k;
 
-		if (p->kind < PERFBPF_REC_OP || p->kind > PERFBPF_REC_OP_SINCE) {
+		if (p->kind < PERFBPF_REC_OP || p->kind > PERFBPF_REC_SPAN_CLOSE) {
 			d->counts.malformed++;
 			continue;
 		}
@@ -493,8 +612,15 @@ static int collection_end(struct batch_decoder *d, uint32_t tid, struct thread *
 			err = d->on_event(d->ctx, &e);
 		} else if (p->kind == PERFBPF_REC_SPAN_BEGIN) {
 			err = span_begin(d, th, tid, t, p->key, p->ns);
-		} else {
+		} else if (p->kind == PERFBPF_REC_SPAN_END) {
 			err = span_end(d, th, th->pid, tid, k, p->ns);
+		} else if (p->kind == PERFBPF_REC_SPAN_PARENT) {
+			th->next_parent = p->value;
+			th->next_parent_key = p->key;
+		} else if (p->kind == PERFBPF_REC_SPAN_OPEN) {
+			err = span_open(d, th, tid, t, p->key, p->value, p->ns);
+		} else {
+			err = span_close(d, th, tid, p->value, p->ns);
 		}
 	}
 	th->npend = 0;
@@ -551,12 +677,18 @@ static int sched(struct batch_decoder *d, const struct perfbpf_v3_sched *r)
 static int mark(struct batch_decoder *d, const struct perfbpf_v3_exit *x)
 {
 	struct thread *th = u64map__get(&d->threads, (uint64_t)x->tid + 1);
-	int err;
+	int err = th ? collection_end(d, x->tid, th) : 0;
 
-	if (!th)
-		return 0;
-	err = collection_end(d, x->tid, th);
-	if (x->kind == PERFBPF_EV_V3_EXIT) {
+	if (x->kind == PERFBPF_EV_V3_EXIT && x->tid == x->pid) {
+		/* the process ended (or exec'd): its spans with ids never will */
+		struct u64map *m = u64map__del(&d->xprocs, (uint64_t)x->pid + 1);
+
+		if (m) {
+			d->counts.span_unfinished += m->n;
+			free_xspans(m);
+		}
+	}
+	if (th && x->kind == PERFBPF_EV_V3_EXIT) {
 		d->counts.span_unfinished += th->depth + th->overflow;
 		u64map__del(&d->threads, (uint64_t)x->tid + 1);
 		free(th->pend);

@@ -2,7 +2,8 @@
 /* Probe ABI v3 records to events: key definitions, batches of an engine thread's records and
  * thread exits (bpf/perfbpf.h, include/perfbpf/record_abi.h) become the perfbpf_events the
  * per-event probes would have produced: ops, and spans rebuilt from each thread's begin/end
- * order (nesting, parent, trace, self time, the same loss counters as the kernel's span stack).
+ * order (nesting, parent, trace, self time, the same loss counters as the kernel's span stack),
+ * and spans with ids from their open and close records (per process, any thread, any order).
  * Pure: no libbpf, no I/O. Everything in a batch was written by the engine: every record is
  * checked, and what does not hold together is counted, never used. */
 #ifndef PERFBPF_BATCH_DECODER_H
@@ -25,8 +26,11 @@ struct batch_counts {
 	uint64_t str_fault, str_truncated; /* events of keys with unreadable or cut names */
 	uint64_t span_unmatched_end, span_mismatch, span_abandoned, span_depth_overflow,
 		span_unfinished;
+	uint64_t span_no_room;    /* spans with ids past PERFBPF_XSPANS_MAX open in one process */
 	uint64_t events;          /* events handed on */
 };
+
+#define PERFBPF_XSPANS_MAX 65536 /* open spans with ids kept per process */
 
 struct batch_decoder;
 

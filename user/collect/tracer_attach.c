@@ -13,6 +13,7 @@ const struct probe_def tracer_probes[] = {
 	PROBE(op, 1), PROBE(span_begin, 1), PROBE(span_end, 1),
 	PROBE(span_attr_str, 2), PROBE(span_attr_int, 2), PROBE(span_attr_double, 2),
 	PROBE(span_event, 2), PROBE(span_error, 2), PROBE(flush, 3),
+	PROBE(span_open, 1), PROBE(span_close, 1), PROBE(span_select, 2),
 #undef PROBE
 };
 const size_t tracer_nprobes = sizeof(tracer_probes) / sizeof(tracer_probes[0]);

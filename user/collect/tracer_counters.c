@@ -4,6 +4,8 @@
 #include "user/collect/tracer_internal.h"
 
 #include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include <bpf/bpf.h>
@@ -41,6 +43,27 @@ uint64_t *tracer__dropped_per_cpu(struct tracer *t, int *ncpus)
 	return out;
 }
 
+/* Spans with ids (bpf/span_ids.bpf.h) still open in processes that have ended: they never will
+ * end. Counted once and removed from the kernel's table. */
+static void reap_xspans(struct tracer *t)
+{
+	int fd = bpf_map__fd(t->skel->maps.xspans);
+	struct perfbpf_xspan_key k, next, dead[64];
+	size_t n = 0;
+	bool first = true;
+
+	while (n < sizeof(dead) / sizeof(dead[0]) &&
+	       !bpf_map_get_next_key(fd, first ? NULL : &k, &next)) {
+		first = false;
+		k = next;
+		if (kill((pid_t)k.pid, 0) && errno == ESRCH)
+			dead[n++] = k;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!bpf_map_delete_elem(fd, &dead[i]))
+			t->xspans_unfinished++;
+}
+
 int tracer__counters(struct tracer *t, uint64_t out[PERFBPF_CNT__MAX])
 {
 	const struct ring_consumer_counts *c;
@@ -74,7 +97,10 @@ int tracer__counters(struct tracer *t, uint64_t out[PERFBPF_CNT__MAX])
 		out[PERFBPF_CNT_SPAN_ABANDONED] += b->span_abandoned;
 		out[PERFBPF_CNT_SPAN_DEPTH_OVERFLOW] += b->span_depth_overflow;
 		out[PERFBPF_CNT_SPAN_UNFINISHED] += b->span_unfinished;
+		out[PERFBPF_CNT_SPAN_NO_STACK] += b->span_no_room;
 	}
+	reap_xspans(t);
+	out[PERFBPF_CNT_SPAN_UNFINISHED] += t->xspans_unfinished;
 	free(vals);
 	return 0;
 }

@@ -49,6 +49,7 @@ struct tracer {
 	struct bpf_link **tick_links; /* ABI v3's periodic collector, one per CPU */
 	int ntick_links;
 	struct tsc_clock clock;       /* ABI v3 TSC stamps to CLOCK_MONOTONIC */
+	uint64_t xspans_unfinished;   /* spans with ids left open by processes that ended */
 };
 
 static inline struct bpf_program *probe_prog(const struct tracer *t, const struct probe_def *p)

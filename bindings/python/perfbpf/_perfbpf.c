@@ -9,9 +9,15 @@
  *   timed(metric, symbol=None, strategy=None) -> Scope (context manager; times its block)
  *   enabled() -> bool, now_ns() -> int (perfbpf's clock: CLOCK_MONOTONIC)
  *
- * Names and attribute keys are str (None: ""); attribute values str, int, float or bool. A
- * span whose block raises gets the error (the exception's type and message) before it ends,
- * and the exception goes on. */
+ * A span has an id of its own (probe ABI "spans with explicit ids") and its parent is the span
+ * current in the caller's context (a context variable): spans of asyncio tasks that interleave
+ * across awaits keep their own parents, and a span may end on another thread. A span also has
+ * the OpenTelemetry span methods (set_attribute(s), add_event, record_exception, set_status,
+ * is_recording, end): they annotate that span, whichever span is innermost.
+ *
+ * Names and attribute keys are str (None: ""); attribute values str, int, float or bool (a list
+ * or tuple is recorded as its str). A span whose block raises gets the exception (type and
+ * message) and status ERROR before it ends, and the exception goes on. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
@@ -124,15 +130,22 @@ static PyObject *py_now_ns(PyObject *self, PyObject *unused)
 
 /* A span or a timed block: what `with` enters and leaves. */
 enum { SCOPE_SPAN, SCOPE_TIMED };
+/* Scope.state */
+enum { SCOPE_IDLE, SCOPE_CURRENT /* entered with `with` */, SCOPE_STARTED /* by start() */ };
 
 typedef struct {
 	PyObject_HEAD
-	int kind; /* SCOPE_* */
-	int open;               /* entered and not yet left */
+	int kind;  /* SCOPE_* */
+	int state; /* SCOPE_IDLE, _CURRENT, _STARTED */
 	PyObject *name, *symbol, *strategy; /* str or NULL */
 	PyObject *attrs;        /* dict or NULL */
 	perfbpf_stamp_t start;  /* timed */
+	uint64_t id;            /* span: its id while open and recorded, else 0 */
+	PyObject *token;        /* span: the current-span variable's token while it is current */
 } Scope;
+
+/* The span current in the caller's context (a Scope), for the parent of the next one. */
+static PyObject *current_span;
 
 static void scope_dealloc(Scope *s)
 {
@@ -140,94 +153,206 @@ static void scope_dealloc(Scope *s)
 	Py_XDECREF(s->symbol);
 	Py_XDECREF(s->strategy);
 	Py_XDECREF(s->attrs);
+	Py_XDECREF(s->token);
 	Py_TYPE(s)->tp_free((PyObject *)s);
 }
 
-/* Checks a span's attributes when the span is made (so that entering it cannot fail half way):
- * str keys; str, int (64-bit; bool too) or float values. */
-static int check_attrs(PyObject *attrs)
+/* 0 if `value` is an attribute value the probes take (str, int in 64 bits, bool, float, or a
+ * list or tuple, recorded as its str), else -1 with the error. */
+static int check_value(const char *fn, const char *k, PyObject *value)
+{
+	if (PyLong_Check(value)) {
+		int overflow;
+
+		PyLong_AsLongLongAndOverflow(value, &overflow);
+		if (overflow) {
+			PyErr_Format(PyExc_OverflowError, "perfbpf.%s(): attribute '%s' does not fit "
+				     "in 64 bits", fn, k);
+			return -1;
+		}
+		return 0;
+	}
+	if (PyUnicode_Check(value))
+		return PyUnicode_AsUTF8(value) ? 0 : -1;
+	if (PyFloat_Check(value) || PyList_Check(value) || PyTuple_Check(value))
+		return 0;
+	PyErr_Format(PyExc_TypeError, "perfbpf.%s(): attribute '%s' must be str, int, float, bool "
+		     "or a sequence of them, not %.100s", fn, k, Py_TYPE(value)->tp_name);
+	return -1;
+}
+
+/* Checks a span's attributes when the span is made (so that entering it cannot fail half way). */
+static int check_attrs(const char *fn, PyObject *attrs)
 {
 	PyObject *key, *value;
 	Py_ssize_t pos = 0;
 
 	while (PyDict_Next(attrs, &pos, &key, &value)) {
-		const char *k = PyUnicode_AsUTF8(key);
+		const char *k = PyUnicode_Check(key) ? PyUnicode_AsUTF8(key) : NULL;
 
-		if (!k)
-			return -1;
-		if (PyLong_Check(value)) {
-			int overflow;
-
-			PyLong_AsLongLongAndOverflow(value, &overflow);
-			if (overflow) {
-				PyErr_Format(PyExc_OverflowError, "perfbpf.span(): attribute '%s' does "
-					     "not fit in 64 bits", k);
-				return -1;
-			}
-		} else if (PyUnicode_Check(value)) {
-			if (!PyUnicode_AsUTF8(value))
-				return -1;
-		} else if (!PyFloat_Check(value)) {
-			PyErr_Format(PyExc_TypeError, "perfbpf.span(): attribute '%s' must be str, int, "
-				     "float or bool, not %.100s", k, Py_TYPE(value)->tp_name);
+		if (!k) {
+			if (!PyErr_Occurred())
+				PyErr_Format(PyExc_TypeError, "perfbpf.%s(): attribute keys must be "
+					     "str", fn);
 			return -1;
 		}
+		if (value != Py_None && check_value(fn, k, value))
+			return -1;
 	}
 	return 0;
 }
 
-/* The span's attributes, as the probes take them (checked by check_attrs). */
+/* One attribute of the selected span (checked by check_value; None: not recorded). */
+static void put_attr(const char *k, PyObject *value)
+{
+	if (value == Py_None)
+		return;
+	if (PyUnicode_Check(value)) {
+		PERFBPF_SPAN_ATTR_STR(k, PyUnicode_AsUTF8(value));
+	} else if (PyLong_Check(value)) {
+		PERFBPF_SPAN_ATTR_INT(k, PyLong_AsLongLong(value));
+	} else if (PyFloat_Check(value)) {
+		PERFBPF_SPAN_ATTR_DOUBLE(k, PyFloat_AS_DOUBLE(value));
+	} else {
+		PyObject *str = PyObject_Str(value);
+		const char *v = str ? PyUnicode_AsUTF8(str) : NULL;
+
+		if (v)
+			PERFBPF_SPAN_ATTR_STR(k, v);
+		else
+			PyErr_Clear(); /* an unprintable sequence: the attribute is left out */
+		Py_XDECREF(str);
+	}
+}
+
 static void put_attrs(PyObject *attrs)
 {
 	PyObject *key, *value;
 	Py_ssize_t pos = 0;
 
-	while (PyDict_Next(attrs, &pos, &key, &value)) {
-		const char *k = PyUnicode_AsUTF8(key);
-
-		if (PyUnicode_Check(value))
-			PERFBPF_SPAN_ATTR_STR(k, PyUnicode_AsUTF8(value));
-		else if (PyLong_Check(value))
-			PERFBPF_SPAN_ATTR_INT(k, PyLong_AsLongLong(value));
-		else
-			PERFBPF_SPAN_ATTR_DOUBLE(k, PyFloat_AS_DOUBLE(value));
-	}
+	while (PyDict_Next(attrs, &pos, &key, &value))
+		put_attr(PyUnicode_AsUTF8(key), value);
 }
 
-static PyObject *scope_enter(Scope *s, PyObject *unused)
+/* The notes between these two annotate span s (probe span_select), not the thread's innermost. */
+#define NOTES_OF(s) PERFBPF_SPAN_SELECT((s)->id)
+#define NOTES_END() PERFBPF_SPAN_SELECT(0)
+
+/* Opens span s (recorded only while a tracer wants spans), under the current span; makes it the
+ * current span when `current`. 0, or -1 with an error. */
+static int span_open(Scope *s, int current)
 {
-	(void)unused;
-	if (s->open) {
-		PyErr_SetString(PyExc_RuntimeError, "perfbpf: this span or timed block is already open");
-		return NULL;
+	uint64_t parent = 0;
+	PyObject *cur = NULL;
+
+	s->state = current ? SCOPE_CURRENT : SCOPE_STARTED;
+	s->id = 0;
+	if (!PERFBPF_SPAN_ENABLED())
+		return 0;
+	if (PyContextVar_Get(current_span, NULL, &cur))
+		return -1;
+	if (cur && Py_IS_TYPE(cur, Py_TYPE(s)))
+		parent = ((Scope *)cur)->id;
+	Py_XDECREF(cur);
+	if (current) {
+		s->token = PyContextVar_Set(current_span, (PyObject *)s);
+		if (!s->token)
+			return -1;
 	}
-	s->open = 1;
-	if (s->kind == SCOPE_TIMED) {
-		s->start = PERFBPF_OP_START();
-	} else {
-		PERFBPF_SPAN_BEGIN(utf8(s->name, "name", 1), utf8(s->symbol, "symbol", 0),
-				   utf8(s->strategy, "strategy", 0));
-		if (s->attrs && PERFBPF_SPAN_ATTRS_ENABLED())
-			put_attrs(s->attrs);
+	s->id = perfbpf_span_id();
+	PERFBPF_SPAN_OPEN(utf8(s->name, "name", 1), utf8(s->symbol, "symbol", 0),
+			  utf8(s->strategy, "strategy", 0), s->id, parent);
+	if (s->attrs && PERFBPF_SPAN_ATTRS_ENABLED()) {
+		NOTES_OF(s);
+		put_attrs(s->attrs);
+		NOTES_END();
 	}
-	Py_INCREF(s);
-	return (PyObject *)s;
+	return 0;
 }
 
-/* The error of a span whose block raised: "Type: message". */
-static void span_error(PyObject *type, PyObject *value)
+/* The exception's type name as OpenTelemetry records it (the class's qualified name). */
+static const char *exc_type_name(PyObject *type)
+{
+	return PyType_Check(type) ? _PyType_Name((PyTypeObject *)type) : "exception";
+}
+
+/* Records an exception on span s: an "exception" event with its type and message (and the extra
+ * attributes, if any). With `status`, the span's status becomes ERROR, "Type: message". */
+static void span_exception(Scope *s, PyObject *type, PyObject *value, PyObject *extra, int status)
 {
 	PyObject *msg = value && value != Py_None ? PyObject_Str(value) : NULL;
-	const char *tname = PyType_Check(type) ? ((PyTypeObject *)type)->tp_name : "exception";
+	const char *tname = exc_type_name(type);
 	const char *m = msg ? PyUnicode_AsUTF8(msg) : NULL;
 	char buf[512];
 
 	if (!m)
 		PyErr_Clear(); /* an unprintable exception still fails the span */
-	snprintf(buf, sizeof(buf), "%s%s%s", tname, m && *m ? ": " : "", m ? m : "");
+	NOTES_OF(s);
 	PERFBPF_SPAN_EVENT("exception", "exception.type", tname);
-	PERFBPF_SPAN_ERROR(buf);
+	PERFBPF_SPAN_EVENT("", "exception.message", m ? m : "");
+	if (extra && PyDict_Check(extra)) {
+		PyObject *key, *v;
+		Py_ssize_t pos = 0;
+
+		while (PyDict_Next(extra, &pos, &key, &v)) {
+			PyObject *vs = PyUnicode_Check(key) ? PyObject_Str(v) : NULL;
+			const char *vc = vs ? PyUnicode_AsUTF8(vs) : NULL;
+
+			if (vc)
+				PERFBPF_SPAN_EVENT("", PyUnicode_AsUTF8(key), vc);
+			else
+				PyErr_Clear();
+			Py_XDECREF(vs);
+		}
+	}
+	if (status) {
+		snprintf(buf, sizeof(buf), "%s: %s", tname, m ? m : "");
+		PERFBPF_SPAN_ERROR(buf);
+	}
+	NOTES_END();
 	Py_XDECREF(msg);
+}
+
+/* Ends span s (and, if it is current, makes its parent current again). exc_type: the exception
+ * leaving its block, or NULL/None. */
+static void span_close(Scope *s, PyObject *exc_type, PyObject *exc)
+{
+	if (s->id) {
+		if (exc_type && exc_type != Py_None && PERFBPF_SPAN_ATTRS_ENABLED())
+			span_exception(s, exc_type, exc, NULL, 1);
+		PERFBPF_SPAN_CLOSE(utf8(s->name, "name", 1), s->id);
+		s->id = 0;
+	}
+	if (s->token) {
+		/* a token of another context (a generator resumed elsewhere): that context keeps
+		 * its own current span */
+		if (PyContextVar_Reset(current_span, s->token))
+			PyErr_Clear();
+		Py_CLEAR(s->token);
+	}
+	s->state = SCOPE_IDLE;
+}
+
+static PyObject *scope_enter(Scope *s, PyObject *unused)
+{
+	(void)unused;
+	if (s->kind == SCOPE_SPAN && s->state == SCOPE_STARTED) {
+		/* `with tracer.start_span(...) as span:` ends it at the block's end */
+		Py_INCREF(s);
+		return (PyObject *)s;
+	}
+	if (s->state != SCOPE_IDLE) {
+		PyErr_SetString(PyExc_RuntimeError, "perfbpf: this span or timed block is already open");
+		return NULL;
+	}
+	if (s->kind == SCOPE_TIMED) {
+		s->state = SCOPE_CURRENT;
+		s->start = PERFBPF_OP_START();
+	} else if (span_open(s, 1)) {
+		return NULL;
+	}
+	Py_INCREF(s);
+	return (PyObject *)s;
 }
 
 static PyObject *scope_exit(Scope *s, PyObject *const *args, Py_ssize_t nargs)
@@ -236,18 +361,200 @@ static PyObject *scope_exit(Scope *s, PyObject *const *args, Py_ssize_t nargs)
 		PyErr_SetString(PyExc_TypeError, "__exit__ takes 3 arguments");
 		return NULL;
 	}
-	if (!s->open)
+	if (s->state == SCOPE_IDLE)
 		Py_RETURN_FALSE;
-	s->open = 0;
 	if (s->kind == SCOPE_TIMED) {
+		s->state = SCOPE_IDLE;
 		PERFBPF_OP_SINCE(utf8(s->name, "metric", 1), utf8(s->symbol, "symbol", 0),
 				 utf8(s->strategy, "strategy", 0), s->start);
 	} else {
-		if (args[0] != Py_None && PERFBPF_SPAN_ATTRS_ENABLED())
-			span_error(args[0], args[1]);
-		PERFBPF_SPAN_END(utf8(s->name, "name", 1));
+		span_close(s, args[0], args[1]);
 	}
 	Py_RETURN_FALSE; /* the exception, if any, goes on */
+}
+
+/* --- the OpenTelemetry span methods ----------------------------------------------------------- */
+
+static int is_span(Scope *s, const char *fn)
+{
+	if (s->kind == SCOPE_SPAN)
+		return 1;
+	PyErr_Format(PyExc_TypeError, "perfbpf: %s() is a span's, not a timed block's", fn);
+	return 0;
+}
+
+/* span.start(): opens the span without making it current (OpenTelemetry's start_span). */
+static PyObject *scope_start(Scope *s, PyObject *unused)
+{
+	(void)unused;
+	if (!is_span(s, "start"))
+		return NULL;
+	if (s->state != SCOPE_IDLE) {
+		PyErr_SetString(PyExc_RuntimeError, "perfbpf: this span is already open");
+		return NULL;
+	}
+	if (span_open(s, 0))
+		return NULL;
+	Py_INCREF(s);
+	return (PyObject *)s;
+}
+
+/* span.end(end_time=None): ends a span opened by start() (or a current one). */
+static PyObject *scope_end(Scope *s, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+	(void)args;
+	(void)nargs;
+	(void)kwnames;
+	if (!is_span(s, "end"))
+		return NULL;
+	if (s->state != SCOPE_IDLE)
+		span_close(s, NULL, NULL);
+	Py_RETURN_NONE;
+}
+
+static PyObject *scope_is_recording(Scope *s, PyObject *unused)
+{
+	(void)unused;
+	return PyBool_FromLong(s->id != 0);
+}
+
+static PyObject *scope_set_attribute(Scope *s, PyObject *const *args, Py_ssize_t nargs)
+{
+	const char *k;
+
+	if (nargs != 2) {
+		PyErr_SetString(PyExc_TypeError, "perfbpf: set_attribute(key, value)");
+		return NULL;
+	}
+	if (!is_span(s, "set_attribute") || !(k = utf8(args[0], "attribute key", 1)))
+		return NULL;
+	if (args[1] != Py_None && check_value("set_attribute", k, args[1]))
+		return NULL;
+	if (s->id && PERFBPF_SPAN_ATTRS_ENABLED()) {
+		NOTES_OF(s);
+		put_attr(k, args[1]);
+		NOTES_END();
+	}
+	Py_RETURN_NONE;
+}
+
+static PyObject *scope_set_attributes(Scope *s, PyObject *attrs)
+{
+	if (!is_span(s, "set_attributes"))
+		return NULL;
+	if (!PyDict_Check(attrs)) {
+		PyErr_SetString(PyExc_TypeError, "perfbpf: set_attributes() takes a dict");
+		return NULL;
+	}
+	if (check_attrs("set_attributes", attrs))
+		return NULL;
+	if (s->id && PERFBPF_SPAN_ATTRS_ENABLED()) {
+		NOTES_OF(s);
+		put_attrs(attrs);
+		NOTES_END();
+	}
+	Py_RETURN_NONE;
+}
+
+/* span.add_event(name, attributes=None, timestamp=None): an event now (the timestamp is not
+ * used: perfbpf stamps it), its attributes recorded as strings. */
+static PyObject *scope_add_event(Scope *s, PyObject *const *args, Py_ssize_t nargs,
+				 PyObject *kwnames)
+{
+	static const char *const names[] = { "name", "attributes", "timestamp" };
+	PyObject *a[3], *key, *v;
+	Py_ssize_t pos = 0;
+	const char *name;
+	int first = 1;
+
+	if (!is_span(s, "add_event") || parse("add_event", args, nargs, kwnames, names, 3, 1, a, NULL))
+		return NULL;
+	if (!(name = utf8(a[0], "event name", 1)))
+		return NULL;
+	if (a[1] && a[1] != Py_None && !PyDict_Check(a[1])) {
+		PyErr_SetString(PyExc_TypeError, "perfbpf: add_event() attributes must be a dict");
+		return NULL;
+	}
+	if (!s->id || !PERFBPF_SPAN_ATTRS_ENABLED())
+		Py_RETURN_NONE;
+	NOTES_OF(s);
+	while (a[1] && a[1] != Py_None && PyDict_Next(a[1], &pos, &key, &v)) {
+		PyObject *vs = PyUnicode_Check(key) ? PyObject_Str(v) : NULL;
+		const char *vc = vs ? PyUnicode_AsUTF8(vs) : NULL;
+
+		if (vc) {
+			/* the first attribute comes with the event, the others add to it */
+			PERFBPF_SPAN_EVENT(first ? name : "", PyUnicode_AsUTF8(key), vc);
+			first = 0;
+		} else {
+			PyErr_Clear();
+		}
+		Py_XDECREF(vs);
+	}
+	if (first)
+		PERFBPF_SPAN_EVENT(name, (const char *)0, (const char *)0);
+	NOTES_END();
+	Py_RETURN_NONE;
+}
+
+/* span.record_exception(exception, attributes=None, timestamp=None, escaped=False) */
+static PyObject *scope_record_exception(Scope *s, PyObject *const *args, Py_ssize_t nargs,
+					PyObject *kwnames)
+{
+	static const char *const names[] = { "exception", "attributes", "timestamp", "escaped" };
+	PyObject *a[4];
+
+	if (!is_span(s, "record_exception") ||
+	    parse("record_exception", args, nargs, kwnames, names, 4, 1, a, NULL))
+		return NULL;
+	if (s->id && PERFBPF_SPAN_ATTRS_ENABLED())
+		span_exception(s, (PyObject *)Py_TYPE(a[0]), a[0], a[1], 0);
+	Py_RETURN_NONE;
+}
+
+/* span.set_status(status, description=None): status ERROR (an OpenTelemetry Status or
+ * StatusCode, or anything whose name or status_code's name is "ERROR") fails the span; OK and
+ * UNSET leave it. */
+static PyObject *scope_set_status(Scope *s, PyObject *const *args, Py_ssize_t nargs,
+				  PyObject *kwnames)
+{
+	static const char *const names[] = { "status", "description" };
+	PyObject *a[2], *code, *cname, *desc = NULL;
+	const char *cn, *d = "";
+	int error;
+
+	if (!is_span(s, "set_status") || parse("set_status", args, nargs, kwnames, names, 2, 1, a, NULL))
+		return NULL;
+	/* Status(status_code, description) or a StatusCode */
+	code = PyObject_HasAttrString(a[0], "status_code") ? PyObject_GetAttrString(a[0], "status_code")
+							    : Py_NewRef(a[0]);
+	if (!code)
+		return NULL;
+	cname = PyObject_HasAttrString(code, "name") ? PyObject_GetAttrString(code, "name")
+						    : PyObject_Str(code);
+	Py_DECREF(code);
+	if (!cname)
+		return NULL;
+	cn = PyUnicode_Check(cname) ? PyUnicode_AsUTF8(cname) : NULL;
+	error = cn && (strcmp(cn, "ERROR") == 0 || strcmp(cn, "StatusCode.ERROR") == 0);
+	Py_DECREF(cname);
+	if (!error || !s->id || !PERFBPF_SPAN_ATTRS_ENABLED())
+		Py_RETURN_NONE;
+	if (a[1] && a[1] != Py_None)
+		desc = Py_NewRef(a[1]);
+	else if (PyObject_HasAttrString(a[0], "description"))
+		desc = PyObject_GetAttrString(a[0], "description");
+	if (desc && desc != Py_None && PyUnicode_Check(desc))
+		d = PyUnicode_AsUTF8(desc);
+	if (!d) {
+		PyErr_Clear();
+		d = "";
+	}
+	NOTES_OF(s);
+	PERFBPF_SPAN_ERROR(d);
+	NOTES_END();
+	Py_XDECREF(desc);
+	Py_RETURN_NONE;
 }
 
 /* set by the package (_set_decorator): builds the wrapper of a function decorated with a span or
@@ -275,6 +582,17 @@ static PyObject *scope_call(Scope *s, PyObject *args, PyObject *kw)
 				     s->attrs ? s->attrs : Py_None, func);
 }
 
+static PyObject *py_current_span(PyObject *self, PyObject *unused)
+{
+	PyObject *cur = NULL;
+
+	(void)self;
+	(void)unused;
+	if (PyContextVar_Get(current_span, Py_None, &cur))
+		return NULL;
+	return cur;
+}
+
 static PyObject *py_set_decorator(PyObject *self, PyObject *fn)
 {
 	(void)self;
@@ -282,9 +600,25 @@ static PyObject *py_set_decorator(PyObject *self, PyObject *fn)
 	Py_RETURN_NONE;
 }
 
+#define FASTCALL_KW(f) (PyCFunction)(void (*)(void))(f), METH_FASTCALL | METH_KEYWORDS
 static PyMethodDef scope_methods[] = {
 	{ "__enter__", (PyCFunction)scope_enter, METH_NOARGS, NULL },
 	{ "__exit__", (PyCFunction)(void (*)(void))scope_exit, METH_FASTCALL, NULL },
+	{ "start", (PyCFunction)scope_start, METH_NOARGS,
+	  "Opens the span without making it current; end() ends it." },
+	{ "end", FASTCALL_KW(scope_end), "Ends the span." },
+	{ "is_recording", (PyCFunction)scope_is_recording, METH_NOARGS,
+	  "Whether the span is open and recorded (a tracer is attached)." },
+	{ "set_attribute", (PyCFunction)(void (*)(void))scope_set_attribute, METH_FASTCALL,
+	  "set_attribute(key, value): an attribute of this span." },
+	{ "set_attributes", (PyCFunction)scope_set_attributes, METH_O,
+	  "set_attributes(dict): attributes of this span." },
+	{ "add_event", FASTCALL_KW(scope_add_event),
+	  "add_event(name, attributes=None, timestamp=None): an event of this span, now." },
+	{ "record_exception", FASTCALL_KW(scope_record_exception),
+	  "record_exception(exception, attributes=None, ...): an exception event." },
+	{ "set_status", FASTCALL_KW(scope_set_status),
+	  "set_status(status, description=None): ERROR fails the span." },
 	{ NULL, NULL, 0, NULL },
 };
 
@@ -311,8 +645,10 @@ static PyObject *new_scope(int kind, PyObject **a, PyObject *attrs)
 	if (!s)
 		return NULL;
 	s->kind = kind;
-	s->open = 0;
+	s->state = SCOPE_IDLE;
 	s->start = 0;
+	s->id = 0;
+	s->token = NULL;
 	s->name = a[0];
 	s->symbol = a[1] == Py_None ? NULL : a[1];
 	s->strategy = a[2] == Py_None ? NULL : a[2];
@@ -331,9 +667,39 @@ static PyObject *py_span(PyObject *self, PyObject *const *args, Py_ssize_t nargs
 
 	(void)self;
 	if (parse("span", args, nargs, kwnames, names, 3, 1, a, &attrs) ||
-	    (attrs && check_attrs(attrs))) {
+	    (attrs && check_attrs("span", attrs))) {
 		Py_XDECREF(attrs);
 		return NULL;
+	}
+	s = new_scope(SCOPE_SPAN, a, attrs);
+	if (!s)
+		Py_XDECREF(attrs);
+	return s;
+}
+
+/* _span_attrs(name, attributes): a span with attributes from a dict (None: none), whatever
+ * their keys (perfbpf.otel: OpenTelemetry's attributes may be named "symbol" or "name"). */
+static PyObject *py_span_attrs(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+	PyObject *a[3] = { NULL, Py_None, Py_None }, *attrs = NULL, *s;
+
+	(void)self;
+	if (nargs != 2) {
+		PyErr_SetString(PyExc_TypeError, "perfbpf._span_attrs(name, attributes)");
+		return NULL;
+	}
+	a[0] = args[0];
+	if (args[1] != Py_None) {
+		if (!PyDict_Check(args[1])) {
+			PyErr_Format(PyExc_TypeError, "perfbpf: attributes must be a dict, not %.100s",
+				     Py_TYPE(args[1])->tp_name);
+			return NULL;
+		}
+		if (PyDict_GET_SIZE(args[1]) && (!(attrs = PyDict_Copy(args[1])) ||
+						 check_attrs("span", attrs))) {
+			Py_XDECREF(attrs);
+			return NULL;
+		}
 	}
 	s = new_scope(SCOPE_SPAN, a, attrs);
 	if (!s)
@@ -362,7 +728,10 @@ static PyMethodDef methods[] = {
 	  "timed(metric, symbol=None, strategy=None): times its block and records it as an op." },
 	{ "enabled", py_enabled, METH_NOARGS, "Whether a tracer is attached." },
 	{ "now_ns", py_now_ns, METH_NOARGS, "perfbpf's clock (CLOCK_MONOTONIC) in ns." },
+	{ "current_span", py_current_span, METH_NOARGS,
+	  "The span current in this context (the innermost open `with` span), or None." },
 	{ "_set_decorator", py_set_decorator, METH_O, NULL },
+	{ "_span_attrs", (PyCFunction)(void (*)(void))py_span_attrs, METH_FASTCALL, NULL },
 	{ NULL, NULL, 0, NULL },
 };
 
@@ -376,6 +745,8 @@ PyMODINIT_FUNC PyInit__perfbpf(void)
 	PyObject *m;
 
 	if (PyType_Ready(&ScopeType) < 0)
+		return NULL;
+	if (!current_span && !(current_span = PyContextVar_New("perfbpf.current_span", NULL)))
 		return NULL;
 	m = PyModule_Create(&module);
 	if (m && PyModule_AddObjectRef(m, "Scope", (PyObject *)&ScopeType) < 0) {

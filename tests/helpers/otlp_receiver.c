@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* The test OTLP receiver, started, stopped and read by the integration tests (see
+ * otlp_receiver.h). */
+#include "otlp_receiver.h"
+#include "harness.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+const char *src_path(const char *rel)
+{
+	static char buf[4][512];
+	static int i;
+	const char *src = getenv("PERFBPF_SRC");
+
+	i = (i + 1) % 4;
+	snprintf(buf[i], sizeof(buf[i]), "%s/%s", src ? src : ".", rel);
+	return buf[i];
+}
+
+void receiver_start(struct receiver *r, const char *mode, const char *capture)
+{
+	static int n;
+	char name[32], line[64];
+	char *argv[] = { "node", (char *)src_path("tests/otlp/receiver.js"), "--out", NULL,
+			 "--mode", (char *)mode, capture ? "--capture" : NULL, (char *)capture, NULL };
+
+	snprintf(name, sizeof(name), "receiver-%d.jsonl", ++n);
+	r->out = tmp_file(name);
+	unlink(r->out);
+	argv[3] = (char *)r->out;
+	r->pid = spawn_bg(argv, &r->fd);
+	assert_int_equal(read_line(r->fd, line, sizeof(line), 20000), 0);
+	assert_int_equal(strncmp(line, "port ", 5), 0);
+	snprintf(r->url, sizeof(r->url), "http://127.0.0.1:%d", atoi(line + 5));
+}
+
+void receiver_stop(struct receiver *r)
+{
+	if (r->pid <= 0)
+		return;
+	kill(r->pid, SIGTERM);
+	waitpid(r->pid, NULL, 0);
+	close(r->fd);
+	r->pid = 0;
+}
+
+void requests_load(const struct receiver *r, struct requests *q)
+{
+	FILE *f = fopen(r->out, "r");
+	char *line = NULL;
+	size_t cap = 0;
+
+	q->n = 0;
+	if (!f)
+		return; /* no request arrived */
+	while (getline(&line, &cap, f) > 0) {
+		assert_true(q->n < sizeof(q->v) / sizeof(q->v[0]));
+		q->v[q->n] = json_tokener_parse(line);
+		assert_non_null(q->v[q->n]);
+		q->n++;
+	}
+	free(line);
+	fclose(f);
+}
+
+void requests_free(struct requests *q)
+{
+	for (size_t i = 0; i < q->n; i++)
+		json_object_put(q->v[i]);
+	q->n = 0;
+}
+
+struct json_object *accepted_spans(struct requests *q)
+{
+	struct json_object *all = json_object_new_array();
+
+	for (size_t i = 0; i < q->n; i++) {
+		struct json_object *spans = json_get(q->v[i], "spans");
+
+		if (json_u64(q->v[i], "status") != 200)
+			continue;
+		assert_null(json_object_get_string(json_get(q->v[i], "error")));
+		for (size_t k = 0; k < json_object_array_length(spans); k++)
+			json_object_array_add(all, json_object_get(json_object_array_get_idx(spans, k)));
+	}
+	return all;
+}
