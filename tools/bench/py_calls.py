@@ -9,6 +9,8 @@ Prints one line per case, "NAME NS_PER_CALL" (best of 5 batches of CALLS calls):
   op          perfbpf.op(metric, duration, symbol=, strategy=)
   span        with perfbpf.span(name, symbol=):
   timed       with perfbpf.timed(metric, symbol=):
+  otel_span   with tracer.start_as_current_span(name): (perfbpf.otel; absent in a binding
+              without it)
 With --wait-attach it prints "ready PID" and starts once a tracer is attached.
 """
 import os
@@ -68,8 +70,22 @@ def case_timed():
             pass
 
 
-for name, fn in (("noop", case_noop), ("inproc_span", case_inproc), ("op", case_op),
-                 ("span", case_span), ("timed", case_timed)):
+def case_otel_span():
+    start = otel.get_tracer("bench").start_as_current_span
+    for _ in range(calls):
+        with start("strategy.tick"):
+            pass
+
+
+try:
+    from perfbpf import otel
+except ImportError:
+    otel = None
+cases = [("noop", case_noop), ("inproc_span", case_inproc), ("op", case_op),
+         ("span", case_span), ("timed", case_timed)]
+if otel:
+    cases.append(("otel_span", case_otel_span))
+for name, fn in cases:
     best = None
     for _ in range(5):
         t0 = time.perf_counter_ns()

@@ -24,7 +24,7 @@ get() { # mode case -> median ns
 echo "| call ($py, best of 5 batches of $calls per run; medians of $runs runs) | detached (ns) | traced (ns) | traced vs pure-Python no-op call |"
 echo "|---|---:|---:|---:|"
 noop=$(get detached noop)
-for c in noop inproc_span op span timed; do
+for c in noop inproc_span op span timed otel_span; do
 	d=$(get detached $c)
 	t=$(get traced $c)
 	echo "| $c | $d | $t | $(ratio "$t" "$noop") |"
