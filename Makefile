@@ -181,7 +181,8 @@ PY_INC := $(shell $(PYTHON_CONFIG) --includes 2>/dev/null)
 PY_PKG := $(OUT)/bindings/python/perfbpf
 # never sanitized: the module is loaded into an uninstrumented interpreter (SAN=1 too)
 PY_CFLAGS := -g -O2 $(WARN) -std=gnu11 -MMD -MP -Iinclude
-PY_MODULES := $(patsubst bindings/python/perfbpf/%,$(PY_PKG)/%,$(wildcard bindings/python/perfbpf/*.py))
+PY_MODULES := $(patsubst bindings/python/perfbpf/%,$(PY_PKG)/%,$(wildcard bindings/python/perfbpf/*.py \
+	bindings/python/perfbpf/_hook/*.py))
 PY_BINDING := $(PY_PKG)/_perfbpf$(PY_EXT) $(PY_MODULES)
 
 $(PY_PKG)/_perfbpf$(PY_EXT): bindings/python/perfbpf/_perfbpf.c include/perfbpf/probe.h \

@@ -14,8 +14,9 @@ done
 # the Python package where Debian's python3 looks for local packages
 pyver=$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 pydir="$prefix/lib/python$pyver/dist-packages/perfbpf"
-for f in "$out"/bindings/python/perfbpf/*.py "$out"/bindings/python/perfbpf/*.so; do
-	install -D -m 0644 "$f" "$pydir/$(basename "$f")"
+for f in "$out"/bindings/python/perfbpf/*.py "$out"/bindings/python/perfbpf/*.so \
+	"$out"/bindings/python/perfbpf/_hook/*.py; do
+	install -D -m 0644 "$f" "$pydir/${f#"$out"/bindings/python/perfbpf/}"
 done
 install -D -m 0644 README.md "$prefix/share/doc/perfbpf/README.md"
 install -D -m 0644 tools/systemd/perfbpf-monitor.service /etc/systemd/system/perfbpf-monitor.service

@@ -546,6 +546,191 @@ static void test_demo_twin_otlp(void **state)
 	requests_free(&q);
 }
 
+/* --- perfbpf run --python: unmodified functions ------------------------------------------------- */
+
+#define NFN 200 /* py_functions.py N */
+
+/* The span ids of every span named `name` in the events log (at most cap). */
+static size_t ids_of(const char *events, const char *name, uint64_t *ids, size_t cap)
+{
+	FILE *f = fopen(events, "r");
+	char line[4096];
+	size_t n = 0;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		struct json_object *e = json_tokener_parse(line);
+
+		if (!strcmp(json_str(e, "kind"), "span") && !strcmp(json_str(e, "metric"), name)) {
+			assert_true(n < cap);
+			ids[n++] = json_u64(e, "span_id");
+		}
+		json_object_put(e);
+	}
+	fclose(f);
+	return n;
+}
+
+static bool has_id(const uint64_t *ids, size_t n, uint64_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+/* Exact call counts of the functions the patterns name (methods, recursion, a generator's
+ * resumptions, a raising function, another thread), none of the others; each Engine.signal is
+ * a child of an Engine.on_tick span, each fib but the first a child of a fib span, 12 deep; the
+ * script's own sitecustomize still runs. */
+static void test_python_functions(void **state)
+{
+	char fscript[PATH_MAX], site[PATH_MAX], pp[2 * PATH_MAX + 2];
+	static uint64_t ticks[2 * NFN], fibs[465];
+	FILE *f;
+
+	(void)state;
+	snprintf(fscript, sizeof(fscript), "%s/tests/targets/py_functions.py",
+		 getenv("PERFBPF_SRC") ?: ".");
+	snprintf(site, sizeof(site), "%s", tmp_file("usersite"));
+	snprintf(pp, sizeof(pp), "mkdir -p %s", site);
+	assert_int_equal(system(pp), 0);
+	snprintf(pp, sizeof(pp), "%s/sitecustomize.py", site);
+	f = fopen(pp, "w");
+	assert_non_null(f);
+	fputs("USER = True\n", f);
+	fclose(f);
+	snprintf(pp, sizeof(pp), "%s:%s", bpath("bindings/python"), site);
+	setenv("PYTHONPATH", pp, 1);
+	for (int k = 0; k < ninterpreters; k++) {
+		const char *out = tmp_file("fn.json"), *events = tmp_file("fn.jsonl");
+		char n[16];
+		char *argv[] = { (char *)bpath("perfbpf"), "run", "-q", "-j", (char *)out, "-e",
+				 (char *)events, "--python", "__main__.Engine.*", "--python",
+				 "__main__.fib", "--python", "__main__.gen", "--python",
+				 "__main__.boom", "--", interpreters[k], fscript, n, NULL };
+		struct proc_result r;
+		struct json_object *root;
+		char line[4096];
+		size_t nticks, nfibs, signals = 0, fib_roots = 0, max_depth = 0;
+
+		snprintf(n, sizeof(n), "%d", NFN);
+		print_message("interpreter %s\n", interpreters[k]);
+		run_proc(argv, 120, &r);
+		if (r.status != 0 || !strstr(r.out, "done"))
+			fail_msg("--python under %s: status %d: %s %s", interpreters[k], r.status,
+				 r.err, r.out);
+		assert_non_null(strstr(r.out, "user sitecustomize ran"));
+		proc_result_free(&r);
+		root = load_json(out);
+		assert_int_equal(json_u64(root, "dropped"), 0);
+		assert_int_equal(span_count(root, "__main__.Engine.on_tick", NULL), 2 * NFN);
+		assert_int_equal(span_count(root, "__main__.Engine.signal", NULL), 2 * NFN);
+		assert_int_equal(span_count(root, "__main__.fib", NULL), 465);
+		assert_int_equal(span_count(root, "__main__.gen", NULL), 4);
+		assert_int_equal(span_count(root, "__main__.boom", NULL), 5);
+		assert_int_equal(span_count(root, "__main__.outside", NULL), 0);
+		assert_int_equal(span_count(root, "__main__.run", NULL), 0);
+		assert_int_equal(json_object_array_length(json_get(root, "metrics")), 5);
+		assert_int_equal(json_u64(json_get(root, "losses"), "span_unfinished"), 0);
+		assert_int_equal(json_u64(json_get(root, "losses"), "span_unmatched_end"), 0);
+		json_object_put(root);
+		nticks = ids_of(events, "__main__.Engine.on_tick", ticks, 2 * NFN);
+		nfibs = ids_of(events, "__main__.fib", fibs, 465);
+		f = fopen(events, "r");
+		assert_non_null(f);
+		while (fgets(line, sizeof(line), f)) {
+			struct json_object *e = json_tokener_parse(line);
+			const char *m = json_str(e, "metric");
+
+			if (!strcmp(m, "__main__.Engine.signal")) {
+				assert_true(has_id(ticks, nticks, json_u64(e, "parent_id")));
+				signals++;
+			} else if (!strcmp(m, "__main__.fib")) {
+				uint64_t parent = json_u64(e, "parent_id");
+
+				fib_roots += parent == 0;
+				assert_true(parent == 0 || has_id(fibs, nfibs, parent));
+				if (json_u64(e, "depth") > max_depth)
+					max_depth = json_u64(e, "depth");
+			}
+			json_object_put(e);
+		}
+		fclose(f);
+		assert_int_equal(signals, 2 * NFN);
+		assert_int_equal(fib_roots, 1);
+		assert_int_equal(max_depth, 11);
+	}
+	set_pythonpath();
+}
+
+/* --python through --otlp: a function that raises gives a failed span with an exception event
+ * (no type: the interpreter hides the exception from a profile function), and the exception
+ * still reaches the caller (the script catches all five). */
+static void test_python_functions_otlp(void **state)
+{
+	struct receiver rcv;
+	struct requests q;
+	struct json_object *spans;
+	char fscript[PATH_MAX];
+	struct proc_result r;
+	size_t booms = 0;
+
+	(void)state;
+	set_pythonpath();
+	snprintf(fscript, sizeof(fscript), "%s/tests/targets/py_functions.py",
+		 getenv("PERFBPF_SRC") ?: ".");
+	receiver_start(&rcv, "ok", NULL);
+	{
+		char *argv[] = { (char *)bpath("perfbpf"), "run", "-q", "--otlp-endpoint", rcv.url,
+				 "--python", "__main__.boom", "--", interpreters[0], fscript, "10",
+				 NULL };
+
+		run_proc(argv, 120, &r);
+	}
+	receiver_stop(&rcv);
+	if (r.status != 0 || !strstr(r.out, "done"))
+		fail_msg("--python --otlp: status %d: %s %s", r.status, r.err, r.out);
+	proc_result_free(&r);
+	requests_load(&rcv, &q);
+	spans = accepted_spans(&q);
+	for (size_t i = 0; i < json_object_array_length(spans); i++) {
+		struct json_object *s = json_object_array_get_idx(spans, i);
+		struct json_object *e0 = json_object_array_get_idx(json_get(s, "events"), 0);
+
+		assert_string_equal(json_str(s, "name"), "__main__.boom");
+		assert_int_equal(json_u64(json_get(s, "status"), "code"), 2);
+		assert_string_equal(json_str(json_get(s, "status"), "message"),
+				    "the function raised an exception");
+		assert_string_equal(json_str(e0, "name"), "exception");
+		assert_int_equal(json_object_array_length(json_get(s, "events")), 1);
+		booms++;
+	}
+	assert_int_equal(booms, 5);
+	json_object_put(spans);
+	requests_free(&q);
+}
+
+/* --python: only for run, only for a Python command. */
+static void test_python_option_errors(void **state)
+{
+	char *attach[] = { (char *)bpath("perfbpf"), "attach", "--python", "x.*", "1", NULL };
+	char *notpy[] = { (char *)bpath("perfbpf"), "run", "-q", "--python", "x.*", "--", "/bin/true",
+			  NULL };
+	struct proc_result r;
+
+	(void)state;
+	run_proc(attach, 30, &r);
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "--python is for 'perfbpf run'"));
+	proc_result_free(&r);
+	run_proc(notpy, 30, &r);
+	assert_int_equal(r.status, 1);
+	assert_int_equal(count_lines(r.err), 1);
+	assert_non_null(strstr(r.err, "is not a Python interpreter"));
+	proc_result_free(&r);
+}
+
 /* Without a tracer every call returns, enabled() is False; bad arguments raise, traced or not. */
 static void test_detached_and_errors(void **state)
 {
@@ -631,6 +816,9 @@ int main(void)
 		cmocka_unit_test(test_asyncio_spans),
 		cmocka_unit_test(test_asyncio_otlp),
 		cmocka_unit_test(test_demo_twin_otlp),
+		cmocka_unit_test(test_python_functions),
+		cmocka_unit_test(test_python_functions_otlp),
+		cmocka_unit_test(test_python_option_errors),
 		cmocka_unit_test(test_detached_and_errors),
 		cmocka_unit_test(test_run_lib_option),
 	};

@@ -34,6 +34,8 @@ struct cli_opts {
 	unsigned repeat;        /* run: how many times to run the command (default 1) */
 	const char *libs[MAX_BINARIES]; /* run: --lib, probe libraries the command loads later */
 	size_t nlibs;
+	const char *python[MAX_BINARIES]; /* run: --python, glob patterns of module.qualname */
+	size_t npython;
 	struct otlp_flags otlp_flags; /* attach, run: span export as given */
 	struct otlp_config otlp;      /* ... resolved with the OTEL_* variables (otlp_flags.enabled) */
 	/* monitor */

@@ -29,6 +29,10 @@ static const struct argp_option trace_options[] = {
 	  "run: a shared library with perfbpf probes that the command loads later (dlopen, a "
 	  "Python or Node module), armed before it starts so that its first event is traced "
 	  "(repeatable; perfbpf's Python binding on PYTHONPATH is found without it)", 1 },
+	{ "python", OPT_PYTHON, "PATTERN", 0,
+	  "run: every call of a Python function whose module.qualname matches the glob PATTERN "
+	  "(e.g. 'engine.Strategy.*', '__main__.on_tick') is a span, with no change to the script "
+	  "(repeatable; a Python command only; needs perfbpf's Python package)", 1 },
 	{ "repeat", OPT_REPEAT, "N", 0,
 	  "run: run the command N times in a row (default 1); the report pools every run and the "
 	  "JSON summary keeps each run's statistics and histograms for 'perfbpf gate'", 1 },
@@ -105,6 +109,7 @@ static const char run_doc[] =
 	"  sudo perfbpf run --json out.json --markdown report.md -- ./backtest\n"
 	"  sudo perfbpf run -q -j - -- ./backtest | jq '.metric_rollups[0]'\n"
 	"  sudo perfbpf run --repeat 5 --json base.json -- ./backtest    # for 'perfbpf gate'\n"
+	"  sudo perfbpf run --python 'engine.Strategy.*' -- python3 engine.py\n"
 	"\nExit status: the command's (128+N if killed by signal N); 1 if it could not be traced, "
 	"127 if it could not be started, 2 on a usage error.";
 
@@ -198,6 +203,9 @@ static error_t parse_attach(int key, char *arg, struct argp_state *st)
 	case OPT_LIB:
 		args__usage_error(st, "--lib is for 'perfbpf run': attach finds the libraries a "
 			     "process loads");
+	case OPT_PYTHON:
+		args__usage_error(st, "--python is for 'perfbpf run': the hook is installed when "
+			     "the interpreter starts");
 	}
 	return parse_trace(key, arg, st);
 }
@@ -231,6 +239,14 @@ static error_t parse_run(int key, char *arg, struct argp_state *st)
 		if (!*arg)
 			args__bad_value(st, "--lib", arg, "a path");
 		o->libs[o->nlibs++] = arg;
+		return 0;
+	case OPT_PYTHON:
+		if (o->npython == MAX_BINARIES)
+			args__usage_error(st, "too many --python options (at most %d)", MAX_BINARIES);
+		if (!*arg || strchr(arg, '\n'))
+			args__bad_value(st, "--python", arg, "a glob of module.qualname such as "
+					"'engine.Strategy.*'");
+		o->python[o->npython++] = arg;
 		return 0;
 	}
 	return parse_trace(key, arg, st);

@@ -91,21 +91,35 @@ static pid_t spawn_held(char **argv, int *go_fd, int *err_fd)
 /* perfbpf's Python binding, which an interpreter loads at `import perfbpf`, long after it
  * starts: the extension module in each PYTHONPATH directory, in this perfbpf's build tree
  * (bindings/python next to it) and where `make install` put it (PREFIX/lib/python3.X), added
- * to objs so that it is armed before the command runs. */
-static void add_python_binding(struct target_objs *objs)
+ * to objs so that it is armed before the command runs. first (if given) gets the first one
+ * found, the one the interpreter imports when its directory leads PYTHONPATH ("" if none). */
+/* The files matching pattern, added to objs; the first file found overall goes to first. */
+static void add_glob(struct target_objs *objs, const char *pattern, char *first, size_t *found)
+{
+	glob_t g;
+
+	if (glob(pattern, 0, NULL, &g) == 0)
+		for (size_t i = 0; i < g.gl_pathc; i++) {
+			target__add_path(objs, g.gl_pathv[i]);
+			if (first && (*found)++ == 0)
+				snprintf(first, PATH_MAX, "%s", g.gl_pathv[i]);
+		}
+	globfree(&g);
+}
+
+static void add_python_binding(struct target_objs *objs, char *first)
 {
 	const char *pp = getenv("PYTHONPATH");
 	char self[PATH_MAX], pattern[PATH_MAX + 64];
 	char *dirs = pp ? strdup(pp) : NULL, *save = NULL, *dir;
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	glob_t g;
+	size_t found = 0;
 
+	if (first)
+		first[0] = '\0';
 	for (char *d = dirs ? strtok_r(dirs, ":", &save) : NULL; d; d = strtok_r(NULL, ":", &save)) {
 		snprintf(pattern, sizeof(pattern), "%s/perfbpf/_perfbpf*.so", *d ? d : ".");
-		if (glob(pattern, 0, NULL, &g) == 0)
-			for (size_t i = 0; i < g.gl_pathc; i++)
-				target__add_path(objs, g.gl_pathv[i]);
-		globfree(&g);
+		add_glob(objs, pattern, first, &found);
 	}
 	free(dirs);
 	if (n <= 0)
@@ -115,11 +129,50 @@ static void add_python_binding(struct target_objs *objs)
 	for (int k = 0; k < 2; k++) {
 		snprintf(pattern, sizeof(pattern), "%s/%s/perfbpf/_perfbpf*.so", dir,
 			 k ? "../lib/python3*/dist-packages" : "bindings/python");
-		if (glob(pattern, 0, NULL, &g) == 0)
-			for (size_t i = 0; i < g.gl_pathc; i++)
-				target__add_path(objs, g.gl_pathv[i]);
-		globfree(&g);
+		add_glob(objs, pattern, first, &found);
 	}
+}
+
+/* --python: the interpreter starts with perfbpf's startup hook (the package's _hook directory
+ * first on PYTHONPATH, its sitecustomize installs the function hook for the patterns in
+ * PERFBPF_PYTHON_FUNCTIONS, one per line) and the package itself importable. binding: the
+ * extension module the command will import. 0, or -1 after one line. */
+static int python_hook_env(const struct cli_opts *o, const char *binding)
+{
+	char pkg[PATH_MAX], *parent, *pp;
+	const char *old = getenv("PYTHONPATH");
+	size_t len = 1;
+	char *pats;
+	int err;
+
+	if (!binding[0]) {
+		pb_err("--python: perfbpf's Python package was not found (build it with 'make', "
+		       "install it with 'make install', or put its directory on PYTHONPATH)");
+		return -1;
+	}
+	snprintf(pkg, sizeof(pkg), "%s", binding);
+	parent = dirname(dirname(pkg)); /* .../perfbpf/_perfbpf.so -> ... */
+	for (size_t i = 0; i < o->npython; i++)
+		len += strlen(o->python[i]) + 1;
+	pats = calloc(1, len);
+	if (!pats || asprintf(&pp, "%s/perfbpf/_hook:%s%s%s", parent, parent, old ? ":" : "",
+			      old ? old : "") < 0) {
+		free(pats);
+		pb_err("--python: %s", strerror(ENOMEM));
+		return -1;
+	}
+	for (size_t i = 0; i < o->npython; i++) {
+		strcat(pats, o->python[i]);
+		strcat(pats, "\n");
+	}
+	err = setenv("PERFBPF_PYTHON_FUNCTIONS", pats, 1) || setenv("PYTHONPATH", pp, 1);
+	free(pats);
+	free(pp);
+	if (err) {
+		pb_err("--python: cannot set the environment: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /* The --lib libraries, added to objs: each must exist and have perfbpf probes (its own SDT
@@ -166,10 +219,12 @@ static bool is_python(const char *exe)
 }
 
 /* The executable, the libraries it needs, the --lib ones and, for Python, perfbpf's Python
- * binding: what a run attaches to before the command starts. A library list that cannot be
+ * binding (and with --python its startup hook): what a run attaches to before the command starts. A library list that cannot be
  * read is warned about: libraries are then attached once loaded. -1 after a bad --lib. */
 static int collect_objs(struct probe_objs *po, const char *exe, const struct cli_opts *o)
 {
+	static bool hook_env_set; /* by the first run (--repeat runs again) */
+	char binding[PATH_MAX];
 	int err;
 
 	target__free(&po->objs);
@@ -177,8 +232,17 @@ static int collect_objs(struct probe_objs *po, const char *exe, const struct cli
 	err = target__add_path(&po->objs, exe);
 	if (add_libs(&po->objs, o))
 		return -1;
+	if (o->npython && !is_python(exe)) {
+		pb_err("--python: '%s' is not a Python interpreter or a script run by one", exe);
+		return -1;
+	}
 	if (is_python(exe))
-		add_python_binding(&po->objs);
+		add_python_binding(&po->objs, binding);
+	if (o->npython && !hook_env_set) {
+		if (python_hook_env(o, binding))
+			return -1;
+		hook_env_set = true;
+	}
 	if (err >= 0)
 		err = target__add_needed_libs(&po->objs, exe);
 	if (err < 0)

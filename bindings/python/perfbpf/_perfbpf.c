@@ -21,6 +21,10 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <fnmatch.h>
+#include <pthread.h>
+#include <stdlib.h>
+
 #include <perfbpf/probe.h>
 
 /* A str argument's UTF-8 bytes (valid while the str lives); None (or absent) is "" unless the
@@ -276,9 +280,11 @@ static const char *exc_type_name(PyObject *type)
 	return PyType_Check(type) ? _PyType_Name((PyTypeObject *)type) : "exception";
 }
 
-/* Records an exception on span s: an "exception" event with its type and message (and the extra
- * attributes, if any). With `status`, the span's status becomes ERROR, "Type: message". */
-static void span_exception(Scope *s, PyObject *type, PyObject *value, PyObject *extra, int status)
+/* Records an exception on span id: an "exception" event with its type and message (and the
+ * extra attributes, if any). With `status`, the span's status becomes ERROR, "Type: message".
+ * Runs Python code (str of the exception): no exception may be set when it is called. */
+static void span_exception(uint64_t id, PyObject *type, PyObject *value, PyObject *extra,
+			   int status)
 {
 	PyObject *msg = value && value != Py_None ? PyObject_Str(value) : NULL;
 	const char *tname = exc_type_name(type);
@@ -287,7 +293,7 @@ static void span_exception(Scope *s, PyObject *type, PyObject *value, PyObject *
 
 	if (!m)
 		PyErr_Clear(); /* an unprintable exception still fails the span */
-	NOTES_OF(s);
+	PERFBPF_SPAN_SELECT(id);
 	PERFBPF_SPAN_EVENT("exception", "exception.type", tname);
 	PERFBPF_SPAN_EVENT("", "exception.message", m ? m : "");
 	if (extra && PyDict_Check(extra)) {
@@ -309,7 +315,7 @@ static void span_exception(Scope *s, PyObject *type, PyObject *value, PyObject *
 		snprintf(buf, sizeof(buf), "%s: %s", tname, m ? m : "");
 		PERFBPF_SPAN_ERROR(buf);
 	}
-	NOTES_END();
+	PERFBPF_SPAN_SELECT(0);
 	Py_XDECREF(msg);
 }
 
@@ -319,7 +325,7 @@ static void span_close(Scope *s, PyObject *exc_type, PyObject *exc)
 {
 	if (s->id) {
 		if (exc_type && exc_type != Py_None && PERFBPF_SPAN_ATTRS_ENABLED())
-			span_exception(s, exc_type, exc, NULL, 1);
+			span_exception(s->id, exc_type, exc, NULL, 1);
 		PERFBPF_SPAN_CLOSE(utf8(s->name, "name", 1), s->id);
 		s->id = 0;
 	}
@@ -508,7 +514,7 @@ static PyObject *scope_record_exception(Scope *s, PyObject *const *args, Py_ssiz
 	    parse("record_exception", args, nargs, kwnames, names, 4, 1, a, NULL))
 		return NULL;
 	if (s->id && PERFBPF_SPAN_ATTRS_ENABLED())
-		span_exception(s, (PyObject *)Py_TYPE(a[0]), a[0], a[1], 0);
+		span_exception(s->id, (PyObject *)Py_TYPE(a[0]), a[0], a[1], 0);
 	Py_RETURN_NONE;
 }
 
@@ -719,6 +725,258 @@ static PyObject *py_timed(PyObject *self, PyObject *const *args, Py_ssize_t narg
 	return new_scope(SCOPE_TIMED, a, NULL);
 }
 
+/* --- perfbpf run --python: spans for unmodified functions -------------------------------------- */
+
+/* A C-level profile function (PyEval_SetProfile) sees every Python call and return of a thread;
+ * whether a code object's module.qualname matches a pattern is decided once and kept in the
+ * code object's extra slot. A matching call opens a span with an id whose parent is the
+ * thread's innermost open function span (else the context's current span); its return (also
+ * by an exception, which fails the span) closes it. A generator or coroutine gets one span per
+ * resumption (the profiler sees each resumption as a call and each yield as a return). */
+
+#define FN_PATTERNS 64
+#define FN_DEPTH 1024 /* open function spans per thread; deeper calls are not recorded */
+#define FN_NOMATCH ((void *)1)
+
+struct fn {
+	char name[PERFBPF_NAME_METRIC]; /* module.qualname, cut to a span name */
+};
+
+static char *fn_patterns[FN_PATTERNS];
+static int fn_npatterns;
+static Py_ssize_t fn_extra = -1; /* the code objects' extra slot */
+
+/* A thread's open function spans. On the heap: the module's thread-local storage is static
+ * (the recorder's is initial-exec), where only a few bytes are to be had. */
+struct fn_thread {
+	int depth, overflow;
+	struct {
+		PyObject *code; /* borrowed: only compared */
+		uint64_t id;    /* 0: not recorded (no tracer then) */
+	} stack[FN_DEPTH];
+};
+
+static __thread struct fn_thread *fn_th;
+static pthread_key_t fn_key; /* frees a thread's fn_thread when it exits */
+
+#if PY_VERSION_HEX >= 0x030C0000
+#define CODE_EXTRA_INDEX PyUnstable_Eval_RequestCodeExtraIndex
+#define CODE_GET_EXTRA PyUnstable_Code_GetExtra
+#define CODE_SET_EXTRA PyUnstable_Code_SetExtra
+#else
+#define CODE_EXTRA_INDEX _PyEval_RequestCodeExtraIndex
+#define CODE_GET_EXTRA _PyCode_GetExtra
+#define CODE_SET_EXTRA _PyCode_SetExtra
+#endif
+
+static void fn_free(void *p)
+{
+	if (p != FN_NOMATCH)
+		PyMem_RawFree(p);
+}
+
+/* The code object's decision, made on its first call: a struct fn, or FN_NOMATCH. */
+static struct fn *fn_of(PyFrameObject *frame, PyObject *code)
+{
+	void *x = NULL;
+	PyObject *globals, *mod, *qual;
+	const char *m = "", *q;
+	char name[512];
+	struct fn *f = FN_NOMATCH;
+
+	if (CODE_GET_EXTRA(code, fn_extra, &x) == 0 && x)
+		return x;
+	PyErr_Clear();
+	globals = PyFrame_GetGlobals(frame);
+	mod = globals ? PyDict_GetItemString(globals, "__name__") : NULL;
+	if (mod && PyUnicode_Check(mod))
+		m = PyUnicode_AsUTF8(mod);
+	qual = ((PyCodeObject *)code)->co_qualname;
+	q = qual && PyUnicode_Check(qual) ? PyUnicode_AsUTF8(qual) : NULL;
+	if (!m || !q) {
+		PyErr_Clear();
+		q = q ? q : "?";
+		m = m ? m : "";
+	}
+	snprintf(name, sizeof(name), "%s%s%s", m, *m ? "." : "", q);
+	Py_XDECREF(globals);
+	for (int i = 0; i < fn_npatterns; i++)
+		if (fnmatch(fn_patterns[i], name, 0) == 0) {
+			size_t n = strnlen(name, sizeof(f->name) - 1); /* perfbpf keeps 63 bytes */
+
+			f = PyMem_RawMalloc(sizeof(*f));
+			if (f) {
+				memcpy(f->name, name, n);
+				f->name[n] = '\0';
+			} else {
+				f = FN_NOMATCH;
+			}
+			break;
+		}
+	if (CODE_SET_EXTRA(code, fn_extra, f)) {
+		PyErr_Clear();
+		fn_free(f);
+		return FN_NOMATCH;
+	}
+	return f;
+}
+
+/* The parent of a function span opened now: the thread's innermost open one, else the current
+ * span of the context (a `with perfbpf.span`). */
+static uint64_t fn_parent(const struct fn_thread *t)
+{
+	PyObject *cur = NULL;
+	uint64_t id = 0;
+
+	for (int d = t->depth - 1; d >= 0; d--)
+		if (t->stack[d].id)
+			return t->stack[d].id;
+	if (PyContextVar_Get(current_span, NULL, &cur) == 0 && cur &&
+	    Py_IS_TYPE(cur, &ScopeType))
+		id = ((Scope *)cur)->id;
+	Py_XDECREF(cur);
+	PyErr_Clear();
+	return id;
+}
+
+static struct fn_thread *fn_thread_new(void)
+{
+	struct fn_thread *t = calloc(1, sizeof(*t));
+
+	if (t && pthread_setspecific(fn_key, t)) {
+		free(t);
+		t = NULL;
+	}
+	return fn_th = t;
+}
+
+static int fn_profile(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
+{
+	int on = PERFBPF_SPAN_ENABLED();
+	struct fn_thread *t = fn_th;
+	PyObject *code;
+	struct fn *f;
+
+	(void)obj;
+	if ((what != PyTrace_CALL && what != PyTrace_RETURN) || (!on && (!t || t->depth == 0)))
+		return 0;
+	if (!t && !(t = fn_thread_new()))
+		return 0; /* no memory: this thread's functions are not traced */
+	code = (PyObject *)PyFrame_GetCode(frame);
+	f = fn_of(frame, code);
+	Py_DECREF(code);
+	if (f == FN_NOMATCH)
+		return 0;
+	if (what == PyTrace_CALL) {
+		uint64_t id = 0;
+
+		if (t->depth == FN_DEPTH) {
+			t->overflow++;
+			return 0;
+		}
+		if (on) {
+			id = perfbpf_span_id();
+			PERFBPF_SPAN_OPEN(f->name, "", "", id, fn_parent(t));
+		}
+		t->stack[t->depth].code = code;
+		t->stack[t->depth++].id = id;
+		return 0;
+	}
+	if (t->overflow) {
+		t->overflow--;
+		return 0;
+	}
+	/* a return without its call (the function was running when the hook came): not ours */
+	if (t->depth == 0 || t->stack[t->depth - 1].code != code)
+		return 0;
+	t->depth--;
+	if (t->stack[t->depth].id) {
+		uint64_t id = t->stack[t->depth].id;
+		if (!arg && PERFBPF_SPAN_ATTRS_ENABLED()) {
+			/* the function is leaving by an exception: it fails the span. The interpreter
+			 * hides the exception from a profile function (3.11 fetches it around the
+			 * call), so the event has no type. */
+			PERFBPF_SPAN_SELECT(id);
+			PERFBPF_SPAN_EVENT("exception", (const char *)0, (const char *)0);
+			PERFBPF_SPAN_ERROR("the function raised an exception");
+			PERFBPF_SPAN_SELECT(0);
+		}
+		PERFBPF_SPAN_CLOSE(f->name, id);
+	}
+	return 0;
+}
+
+/* The profile function of a new thread (threading.setprofile): installs fn_profile for the
+ * thread, then handles the event it was called for. */
+static PyObject *py_thread_hook(PyObject *self, PyObject *args)
+{
+	PyObject *frame, *event, *arg;
+	const char *e;
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "OUO", &frame, &event, &arg))
+		return NULL;
+	PyEval_SetProfile(fn_profile, NULL);
+	e = PyUnicode_AsUTF8(event);
+	if (e && PyFrame_Check(frame) && (!strcmp(e, "call") || !strcmp(e, "return")))
+		fn_profile(NULL, (PyFrameObject *)frame, e[0] == 'c' ? PyTrace_CALL : PyTrace_RETURN,
+			   e[0] == 'c' ? Py_None : arg);
+	Py_RETURN_NONE;
+}
+
+static PyMethodDef thread_hook_def = { "_thread_hook", py_thread_hook, METH_VARARGS, NULL };
+
+/* _trace_functions(patterns): every call of a function whose module.qualname matches one of
+ * the glob patterns becomes a span, in this thread and in threads started from now on. */
+static PyObject *py_trace_functions(PyObject *self, PyObject *patterns)
+{
+	PyObject *seq, *threading, *hook, *r;
+
+	(void)self;
+	if (fn_npatterns) {
+		PyErr_SetString(PyExc_RuntimeError, "perfbpf: the function hook is already installed");
+		return NULL;
+	}
+	seq = PySequence_Fast(patterns, "perfbpf: patterns must be a list of str");
+	if (!seq)
+		return NULL;
+	for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+		const char *p = utf8(PySequence_Fast_GET_ITEM(seq, i), "pattern", 1);
+
+		if (!p || fn_npatterns == FN_PATTERNS || !(fn_patterns[fn_npatterns] = strdup(p))) {
+			if (p)
+				PyErr_Format(PyExc_ValueError, "perfbpf: at most %d patterns",
+					     FN_PATTERNS);
+			Py_DECREF(seq);
+			return NULL;
+		}
+		fn_npatterns++;
+	}
+	Py_DECREF(seq);
+	if (pthread_key_create(&fn_key, free)) {
+		PyErr_SetString(PyExc_RuntimeError, "perfbpf: no thread key left");
+		return NULL;
+	}
+	if (fn_extra < 0 && (fn_extra = CODE_EXTRA_INDEX(fn_free)) < 0) {
+		PyErr_SetString(PyExc_RuntimeError, "perfbpf: no code object slot left");
+		return NULL;
+	}
+	threading = PyImport_ImportModule("threading");
+	hook = PyCFunction_New(&thread_hook_def, NULL);
+	r = threading && hook ? PyObject_CallMethod(threading, "setprofile", "O", hook) : NULL;
+	Py_XDECREF(threading);
+	Py_XDECREF(hook);
+	if (!r)
+		return NULL;
+	Py_DECREF(r);
+#if PY_VERSION_HEX >= 0x030C0000
+	PyEval_SetProfileAllThreads(fn_profile, NULL);
+#else
+	PyEval_SetProfile(fn_profile, NULL);
+#endif
+	Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
 	{ "op", (PyCFunction)(void (*)(void))py_op, METH_FASTCALL | METH_KEYWORDS,
 	  "op(metric, duration_ns, symbol=None, strategy=None): one timed operation." },
@@ -732,6 +990,9 @@ static PyMethodDef methods[] = {
 	  "The span current in this context (the innermost open `with` span), or None." },
 	{ "_set_decorator", py_set_decorator, METH_O, NULL },
 	{ "_span_attrs", (PyCFunction)(void (*)(void))py_span_attrs, METH_FASTCALL, NULL },
+	{ "_trace_functions", py_trace_functions, METH_O,
+	  "_trace_functions(patterns): calls of functions whose module.qualname matches are "
+	  "spans (perfbpf run --python)." },
 	{ NULL, NULL, 0, NULL },
 };
 
