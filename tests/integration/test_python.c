@@ -394,7 +394,8 @@ static const char *attr_str(struct json_object *span, const char *key)
 /* The same run through --otlp (the per-event probes, span notes on), decoded by the
  * OpenTelemetry project's decoder: the same tree; the step that raised has status ERROR
  * ("ValueError: step failed") and one exception event with its type and message; perfbpf.otel
- * attributes and a two-attribute event arrive as set. */
+ * attributes and a two-attribute event arrive as set; Horizon's tracer gives the spans its
+ * guide's code does. */
 static void test_asyncio_otlp(void **state)
 {
 	struct receiver rcv;
@@ -449,7 +450,26 @@ static void test_asyncio_otlp(void **state)
 	}
 	assert_int_equal(errors, 1);
 	assert_non_null(pspan_find(p, "py.handoff", NULL));
-	assert_int_equal(p->n, 2 + 2 * NSTEPS + 1 + 2 * NSTEPS);
+	assert_int_equal(p->n, 2 + 2 * NSTEPS + 1 + 2 * NSTEPS + 2);
+	/* Horizon's tracer: the guide's spans, attributes and nesting */
+	{
+		struct json_object *rec = NULL, *sig = NULL;
+
+		for (size_t i = 0; i < json_object_array_length(spans); i++) {
+			struct json_object *s = json_object_array_get_idx(spans, i);
+
+			if (!strcmp(json_str(s, "name"), "reconcile"))
+				rec = s;
+			if (!strcmp(json_str(s, "name"), "compute_signal"))
+				sig = s;
+		}
+		assert_non_null(rec);
+		assert_non_null(sig);
+		assert_string_equal(attr_str(rec, "venue"), "alpaca");
+		assert_string_equal(attr_str(sig, "market_id"), "m-1");
+		assert_string_equal(json_str(sig, "parentSpanId"), json_str(rec, "spanId"));
+		assert_string_equal(json_str(rec, "parentSpanId"), "");
+	}
 	check_asyncio(p);
 	json_object_put(spans);
 	requests_free(&q);

@@ -15,7 +15,8 @@ MODE asyncio: two asyncio tasks, strategies A and B, each a span "py.task" aroun
   interleave; task B's step N//2 raises ValueError("step failed") inside its span (caught in
   the task); a span "py.handoff" opened in a task (start()) and ended by another thread; then
   N spans "py.otel" through perfbpf.otel (child "py.otel.child" with an event of two
-  attributes). Prints "done".
+  attributes); Horizon's tracer: "reconcile" (venue=alpaca) around "compute_signal"
+  (market_id=m-1). Prints "done".
 With PY_ENGINE_PATH set, perfbpf is imported from that directory.
 """
 import asyncio
@@ -132,6 +133,10 @@ def with_otel():
             span.set_attribute("py.answer", 42)
             with tracer.start_as_current_span("py.otel.child"):
                 tracer.add_event("py.event", {"a": "x", "b": 2})
+    horizon = perfbpf.Tracer()  # Horizon's Tracer protocol, as its guide uses it
+    with horizon.span("reconcile", venue="alpaca"):
+        with horizon.span("compute_signal", market_id="m-1"):
+            pass
 
 
 if mode == "basic":

@@ -189,18 +189,20 @@ static void test_nested_spans(void **state)
 #define CLOSE(k, t, id) { .key = (k), .kind = PERFBPF_REC_SPAN_CLOSE, .ts = (t), .value = (id) }
 
 /* Spans with ids, as two coroutines of one thread write them: task A [2000, 9000) with children
- * B [3000, 5000) and C [3500, 6000) that interleave (B ends first though C began later). Each
+ * B [3000, 5000) and C [3500, 6000) that interleave (B ends first though C began later), B with
+ * a child G [3200, 4000) (A's grandchild: in A's trace, at depth 2). Each
  * keeps its own parent, A's self time is what its children did not cover; a span may end on
  * another thread; an id opened twice abandons the first; a close of no open span, and spans
  * left open when the process ends, are counted. */
 static void test_spans_with_ids(void **state)
 {
-	enum { A = 0xa1, B = 0xb2, C = 0xc3, D = 0xd4, E = 0xe5, F = 0xf6 };
+	enum { A = 0xa1, B = 0xb2, C = 0xc3, D = 0xd4, E = 0xe5, F = 0xf6, G = 0x97 };
 	struct got g;
 	struct batch_decoder *d = new_decoder(&g, false);
 	const struct perfbpf_rec r[] = {
-		OPEN(1, 2000, A), PARENT(3, 3000, A), OPEN(3, 3000, B), PARENT(3, 3500, A),
-		OPEN(3, 3500, C), CLOSE(4, 5000, B), CLOSE(4, 6000, C), CLOSE(2, 9000, A),
+		OPEN(1, 2000, A), PARENT(3, 3000, A), OPEN(3, 3000, B), PARENT(3, 3200, B),
+		OPEN(3, 3200, G), PARENT(3, 3500, A), OPEN(3, 3500, C), CLOSE(4, 4000, G),
+		CLOSE(4, 5000, B), CLOSE(4, 6000, C), CLOSE(2, 9000, A),
 		CLOSE(2, 9500, A), OPEN(1, 10000, D), OPEN(1, 13000, E), OPEN(1, 14000, E),
 		CLOSE(2, 15000, E), PARENT(3, 16000, D), OPEN(1, 16000, F),
 	};
@@ -212,13 +214,20 @@ static void test_spans_with_ids(void **state)
 	def(d, TAB_A, 2, "task", "", "", 0);
 	def(d, TAB_A, 3, "fetch", "S", "x", 0);
 	def(d, TAB_A, 4, "fetch", "", "", 0);
-	chunk(d, TAB_A, r, 15, true);
+	chunk(d, TAB_A, r, 18, true);
 	chunk_of(d, TID + 1, TAB_A, other, 1, true);
-	assert_int_equal(g.n, 5);
+	assert_int_equal(g.n, 6);
+	assert_int_equal(g.ev[0].span_id, G);
+	assert_int_equal(g.ev[0].parent_id, B);
+	assert_int_equal(g.ev[0].trace_id, A);
+	assert_int_equal(g.ev[0].depth, 2);
+	assert_int_equal(g.ev[0].duration_ns, 800);
+	memmove(&g.ev[0], &g.ev[1], 5 * sizeof(g.ev[0])); /* the rest as before G was added */
 	assert_string_equal(g.ev[0].names.metric, "fetch");
 	assert_string_equal(g.ev[0].names.symbol, "S");
 	assert_int_equal(g.ev[0].span_id, B);
 	assert_int_equal(g.ev[0].duration_ns, 2000);
+	assert_int_equal(g.ev[0].self_ns, 1200);
 	assert_int_equal(g.ev[0].parent_id, A);
 	assert_int_equal(g.ev[0].trace_id, A);
 	assert_int_equal(g.ev[0].depth, 1);
