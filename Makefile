@@ -179,7 +179,8 @@ PYTHON_CONFIG ?= /usr/bin/python3-config
 PY_EXT := $(shell $(PYTHON_CONFIG) --extension-suffix 2>/dev/null)
 PY_INC := $(shell $(PYTHON_CONFIG) --includes 2>/dev/null)
 PY_PKG := $(OUT)/bindings/python/perfbpf
-# never sanitized: the module is loaded into an uninstrumented interpreter (SAN=1 too)
+# never sanitized: the module is loaded into an uninstrumented interpreter (SAN=1 too; the Node
+# addon too)
 PY_CFLAGS := -g -O2 $(WARN) -std=gnu11 -MMD -MP -Iinclude
 PY_MODULES := $(patsubst bindings/python/perfbpf/%,$(PY_PKG)/%,$(wildcard bindings/python/perfbpf/*.py \
 	bindings/python/perfbpf/_hook/*.py))
@@ -192,6 +193,24 @@ $(PY_PKG)/_perfbpf$(PY_EXT): bindings/python/perfbpf/_perfbpf.c include/perfbpf/
 	$(Q)$(CC) $(PY_CFLAGS) $(PY_INC) -fPIC -shared $< -o $@ -lpthread
 
 $(PY_PKG)/%.py: bindings/python/perfbpf/%.py
+	$(Q)mkdir -p $(@D)
+	$(Q)cp $< $@
+
+# perfbpf's Node package, loadable with require('$(OUT)/bindings/node'): the N-API addon (built
+# against Debian's Node headers) and its JavaScript and TypeScript files
+NODE_INC ?= /usr/include/node
+NODE_PKG := $(OUT)/bindings/node
+NODE_FILES := $(patsubst bindings/node/%,$(NODE_PKG)/%,$(wildcard bindings/node/*.js \
+	bindings/node/*.d.ts bindings/node/package.json))
+NODE_BINDING := $(NODE_PKG)/perfbpf.node $(NODE_FILES)
+
+$(NODE_PKG)/perfbpf.node: bindings/node/perfbpf.c include/perfbpf/probe.h \
+		include/perfbpf/recorder.h include/perfbpf/record_abi.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(PY_CFLAGS) -I$(NODE_INC) -fPIC -shared $< -o $@ -lpthread
+
+$(NODE_PKG)/%: bindings/node/%
 	$(Q)mkdir -p $(@D)
 	$(Q)cp $< $@
 
@@ -237,7 +256,7 @@ $(OUT):
 .PHONY: all deps compile demo test unit unit-bins mutation layout integration asan valgrind bench clean vmlinux install \
 	fuzz fuzzers fuzz-short
 
-all: $(OUT)/perfbpf $(OUT)/backtest $(TEST_PROGS) $(UNIT_BINS) $(INTEG_BINS) $(PY_BINDING)
+all: $(OUT)/perfbpf $(OUT)/backtest $(TEST_PROGS) $(UNIT_BINS) $(INTEG_BINS) $(PY_BINDING) $(NODE_BINDING)
 
 deps:
 	$(Q)tools/install-deps.sh

@@ -11,20 +11,25 @@ pkgs=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjson-c-dev
 # `make bench` compares perfbpf with bpftrace, reads CPU time and peak RSS with GNU time and
 # times the loading of BPF programs with strace
 [ "${1:-}" = --bench ] && pkgs+=(bpftrace time strace)
-# the OTLP test receiver runs on Node.js (the OpenTelemetry project's JavaScript decoder)
-command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm)
+# the OTLP test receiver runs on Node.js (the OpenTelemetry project's JavaScript decoder); the
+# Node binding is built against Debian's Node headers (package nodejs: /usr/include/node)
+[ -e /usr/include/node/node_api.h ] && command -v node >/dev/null || pkgs+=(nodejs)
+command -v npm >/dev/null || pkgs+=(npm)
 
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# the test receiver's npm packages, pinned by tests/otlp/package-lock.json
+# the npm packages of the tests, pinned by their package-lock.json: the OTLP test receiver's
+# (tests/otlp) and the Node engines' (tests/node: backtest-kit, OpenTelemetry JS)
 node_deps() {
-	local d
-	d="$(cd "$(dirname "$0")/.." && pwd)/tests/otlp"
-	[ -d "$d/node_modules/@opentelemetry/otlp-transformer" ] && return 0
-	echo "perfbpf: installing the OTLP test receiver's npm packages" >&2
-	(cd "$d" && npm ci --silent --no-audit --no-fund >/dev/null)
+	local root d
+	root="$(cd "$(dirname "$0")/.." && pwd)"
+	for d in "$root/tests/otlp" "$root/tests/node"; do
+		[ -e "$d/node_modules/.package-lock.json" ] && [ "$d/node_modules/.package-lock.json" -nt "$d/package-lock.json" ] && continue
+		echo "perfbpf: installing the npm packages of ${d#"$root"/}" >&2
+		(cd "$d" && npm ci --silent --no-audit --no-fund >/dev/null)
+	done
 }
 
 if [ ${#missing[@]} -eq 0 ]; then

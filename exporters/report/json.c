@@ -248,6 +248,7 @@ int json__write(FILE *f, const struct summary *s)
 	if (s->otlp)
 		json_object_object_add(root, "otlp", otlp_json(s->otlp));
 	add_u64(root, "sample_budget_bytes", s->sample_budget_bytes);
+	add_str(root, "stats", s->stats_backtest_kit ? "backtest-kit" : "seed");
 	json_object_object_add(root, "percentile_rel_error_approx",
 			       json_object_new_double(s->hist_rel_error));
 	json_object_object_add(root, "metrics", rows_json(s->rows, s->nrows, true));

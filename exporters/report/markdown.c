@@ -239,8 +239,14 @@ static void put_losses(FILE *f, const struct summary *s)
 			   "sample budget (--sample-budget).\n",
 			napprox, s->nrows, s->hist_rel_error * 100,
 			(unsigned long long)(s->sample_budget_bytes >> 20));
+	else if (s->stats_backtest_kit)
+		fputs("- All percentiles are exact (interpolated between the ranks around them over "
+		      "every recorded event, as backtest-kit's report).\n", f);
 	else
 		fputs("- All percentiles are exact (nearest rank over every recorded event).\n", f);
+	if (s->stats_backtest_kit)
+		fputs("- Statistics as backtest-kit defines them (--stats backtest-kit): sample "
+		      "standard deviation (N - 1), percentiles interpolated linearly.\n", f);
 }
 
 /* --otlp: what became of every span. */

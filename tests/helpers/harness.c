@@ -389,3 +389,32 @@ uint64_t gt_rank(const uint64_t *sorted, size_t n, double p)
 		r = 1;
 	return sorted[r - 1];
 }
+
+static uint64_t nearest_rank(const uint64_t *v, size_t n, double p)
+{
+	size_t r = (size_t)((double)n * p / 100.0 + 0.999999999);
+
+	return v[(r < 1 ? 1 : r) - 1];
+}
+
+void check_linear_op(struct json_object *root, const char *metric, const char *symbol,
+		     const char *strategy, size_t n, uint64_t base, uint64_t step)
+{
+	struct json_object *row = find_row(root, "metrics", "op", metric, symbol, strategy);
+	uint64_t *v = calloc(n, sizeof(*v)), sum = 0;
+
+	assert_non_null(row);
+	assert_non_null(v);
+	for (size_t i = 0; i < n; i++) {
+		v[i] = base + step * i;
+		sum += v[i];
+	}
+	assert_int_equal(json_u64(row, "count"), n);
+	assert_int_equal(json_u64(row, "total_ns"), sum);
+	assert_int_equal(json_u64(row, "min_ns"), v[0]);
+	assert_int_equal(json_u64(row, "max_ns"), v[n - 1]);
+	assert_int_equal(json_u64(row, "p50_ns"), nearest_rank(v, n, 50));
+	assert_int_equal(json_u64(row, "p95_ns"), nearest_rank(v, n, 95));
+	assert_int_equal(json_u64(row, "p99_ns"), nearest_rank(v, n, 99));
+	free(v);
+}

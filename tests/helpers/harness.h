@@ -70,6 +70,11 @@ const char *json_str(struct json_object *o, const char *key);
 struct json_object *find_row(struct json_object *root, const char *array, const char *kind,
 			     const char *metric, const char *symbol, const char *strategy);
 
+/* The op row (metric, symbol, strategy) holds exactly n events of durations base + step * i:
+ * count, total, min, max and nearest-rank p50/p95/p99. */
+void check_linear_op(struct json_object *root, const char *metric, const char *symbol,
+		     const char *strategy, size_t n, uint64_t base, uint64_t step);
+
 /* Ground truth of the demo engine: durations per key. */
 struct gt_key {
 	char *metric, *symbol, *strategy;

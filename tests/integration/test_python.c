@@ -60,30 +60,9 @@ static void set_pythonpath(void)
 	setenv("PYTHONPATH", bpath("bindings/python"), 1);
 }
 
-static uint64_t rank(const uint64_t *v, size_t n, double p)
-{
-	size_t r = (size_t)((double)n * p / 100.0 + 0.999999999);
-
-	return v[(r < 1 ? 1 : r) - 1];
-}
-
 static void check_op(struct json_object *root, const char *sym, uint64_t base, uint64_t step)
 {
-	struct json_object *row = find_row(root, "metrics", "op", "py.op", sym, "s");
-	uint64_t v[N], sum = 0;
-
-	assert_non_null(row);
-	for (size_t i = 0; i < N; i++) {
-		v[i] = base + step * i;
-		sum += v[i];
-	}
-	assert_int_equal(json_u64(row, "count"), N);
-	assert_int_equal(json_u64(row, "total_ns"), sum);
-	assert_int_equal(json_u64(row, "min_ns"), v[0]);
-	assert_int_equal(json_u64(row, "max_ns"), v[N - 1]);
-	assert_int_equal(json_u64(row, "p50_ns"), rank(v, N, 50));
-	assert_int_equal(json_u64(row, "p95_ns"), rank(v, N, 95));
-	assert_int_equal(json_u64(row, "p99_ns"), rank(v, N, 99));
+	check_linear_op(root, "py.op", sym, "s", N, base, step);
 }
 
 static uint64_t span_count(struct json_object *root, const char *name, const char *strategy)

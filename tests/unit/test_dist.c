@@ -38,6 +38,52 @@ static void test_percentile_nearest_rank(void **state)
 	assert_int_equal(percentile_sorted(hundred, 100, 0), 1);
 }
 
+/* --stats backtest-kit: sample std dev (N - 1) and percentiles interpolated between the ranks
+ * around p/100 * (n - 1), as backtest-kit 19.5's Performance.getData (numpy's default): for
+ * 100, 200, ..., 1000 given out of order, p50 550, p95 955, p99 991; std dev 100 * sqrt(82.5 /
+ * 9); one sample: std dev 0, every percentile that sample; a roll-up the same way. */
+static void test_backtest_kit_stats(void **state)
+{
+	struct sample_budget b = { .limit = 1 << 20 };
+	uint64_t vals[] = { 900, 200, 700, 400, 500, 600, 300, 800, 100, 1000 };
+	struct dist_stats st;
+	struct dist d, one, roll;
+	struct dist *members[2] = { &d, &one };
+
+	(void)state;
+	dist__init(&d, false);
+	dist__init(&one, false);
+	dist__init(&roll, true);
+	for (size_t i = 0; i < 10; i++) {
+		assert_int_equal(dist__add(&d, vals[i], &b), 0);
+		assert_int_equal(dist__add(&roll, vals[i], &b), 0);
+	}
+	dist__stats_style(&d, DIST_BACKTEST_KIT, &st);
+	assert_int_equal(st.p50, 550);
+	assert_int_equal(st.p95, 955);
+	assert_int_equal(st.p99, 991);
+	assert_float_equal(st.stddev, 100 * sqrt(82.5 / 9), 1e-9);
+	assert_false(st.approximate);
+	dist__stats_style(&d, DIST_SEED, &st); /* the same samples, the seed's way */
+	assert_int_equal(st.p50, 500);
+	assert_int_equal(st.p95, 1000);
+	assert_float_equal(st.stddev, 100 * sqrt(82.5 / 10), 1e-9);
+	assert_int_equal(dist__add(&one, 1234, &b), 0);
+	assert_int_equal(dist__add(&roll, 1234, &b), 0);
+	dist__stats_style(&one, DIST_BACKTEST_KIT, &st);
+	assert_int_equal(st.p50, 1234);
+	assert_int_equal(st.p99, 1234);
+	assert_float_equal(st.stddev, 0, 0);
+	/* 11 samples: 100..1000 and 1234; r(p95) = 9.5 -> (1000 + 1234) / 2 */
+	assert_int_equal(dist__merged_stats_style(&roll, members, 2, DIST_BACKTEST_KIT, &st), 0);
+	assert_int_equal(st.p50, 600);
+	assert_int_equal(st.p95, 1117);
+	assert_int_equal(st.count, 11);
+	dist__fini(&d, &b);
+	dist__fini(&one, &b);
+	dist__fini(&roll, &b);
+}
+
 static void test_exact_stats(void **state)
 {
 	struct sample_budget b = { .limit = 1 << 20 };
@@ -411,6 +457,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_percentile_nearest_rank),
 		cmocka_unit_test(test_exact_stats),
+		cmocka_unit_test(test_backtest_kit_stats),
 		cmocka_unit_test(test_selection_matches_sort),
 		cmocka_unit_test(test_empty_dist),
 		cmocka_unit_test(test_hist_error_bound),

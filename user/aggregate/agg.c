@@ -556,7 +556,7 @@ int agg__summarize(struct agg *a, struct summary *s)
 			ra->nfill++;
 		}
 		e->rollup->members[e->rollup->member_fill++] = &e->dist;
-		dist__stats(&e->dist, &st);
+		dist__stats_style(&e->dist, a->opts.style, &st);
 		fill_row(&a->rows[nk], e, &st);
 		err = attr_row(&a->rows[nk], e) ?: bins_row(a, &a->rows[nk], e);
 		nk++;
@@ -568,7 +568,7 @@ int agg__summarize(struct agg *a, struct summary *s)
 
 		if (!r)
 			continue;
-		err = dist__merged_stats(&r->dist, r->members, r->nmembers, &st);
+		err = dist__merged_stats_style(&r->dist, r->members, r->nmembers, a->opts.style, &st);
 		if (err)
 			return err;
 		fill_row(&a->metrics[nr], r, &st);
@@ -586,6 +586,7 @@ int agg__summarize(struct agg *a, struct summary *s)
 	s->events = a->events;
 	s->keys_over_limit = a->over_limit;
 	s->sample_budget_bytes = a->opts.sample_budget;
+	s->stats_backtest_kit = a->opts.style == DIST_BACKTEST_KIT;
 	s->hist_rel_error = HIST_REL_ERROR;
 	return 0;
 }

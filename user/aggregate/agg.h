@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "bpf/perfbpf.h"
+#include "user/aggregate/dist.h"
 #include "user/model/summary.h"
 
 struct agg;
@@ -16,6 +17,7 @@ struct agg_opts {
 	uint64_t sample_budget; /* bytes of exact samples; beyond it keys become approximate */
 	size_t max_keys;        /* distinct keys kept; events of further keys are counted */
 	bool histograms;        /* agg__summarize also gives each row its histogram (row.bins) */
+	enum dist_style style;  /* how std dev and percentiles are defined (--stats) */
 };
 
 struct agg *agg__new(const struct agg_opts *opts);

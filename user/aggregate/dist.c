@@ -172,7 +172,7 @@ static void select_kth(uint64_t *s, size_t lo, size_t hi, size_t k)
 			swap_u64(&s[j - 1], &s[j]);
 }
 
-static void stream_stats(const struct dist *d, struct dist_stats *out)
+static void stream_stats(const struct dist *d, enum dist_style style, struct dist_stats *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->count = d->count;
@@ -180,16 +180,45 @@ static void stream_stats(const struct dist *d, struct dist_stats *out)
 	out->min = d->count ? d->min : 0;
 	out->max = d->max;
 	out->mean = d->count ? (double)d->sum / (double)d->count : 0;
-	/* population standard deviation, as the seed's report computes it */
-	out->stddev = d->count ? sqrt(d->m2 / (double)d->count) : 0;
+	if (style == DIST_BACKTEST_KIT) /* sample standard deviation (Bessel's correction) */
+		out->stddev = d->count > 1 ? sqrt(d->m2 / (double)(d->count - 1)) : 0;
+	else /* population standard deviation, as the seed's report computes it */
+		out->stddev = d->count ? sqrt(d->m2 / (double)d->count) : 0;
 }
 
-/* p50/p95/p99 as percentile_sorted gives them, by selection: each rank is found among the
- * samples not above the next higher one, O(n) instead of a sort. */
-static void percentiles_exact(uint64_t *s, size_t n, struct dist_stats *out)
+/* The p-th percentile interpolated between the samples of ranks floor(r) and ceil(r), r = p/100 *
+ * (n - 1), rounded to the ns; by selection among s[0, hi) (hi > ceil(r)): afterwards nothing
+ * above s[floor(r)] lies before it. */
+static uint64_t interpolated(uint64_t *s, size_t n, size_t hi, double p)
+{
+	double r = p / 100.0 * (double)(n - 1), f;
+	size_t lo = (size_t)floor(r), up = (size_t)ceil(r);
+	uint64_t a, b;
+
+	select_kth(s, 0, hi, lo);
+	a = s[lo];
+	if (up == lo)
+		return a;
+	b = s[up];
+	for (size_t i = up + 1; i < hi; i++) /* the least sample above rank lo */
+		b = s[i] < b ? s[i] : b;
+	f = r - (double)lo;
+	return (uint64_t)llround((double)a * (1 - f) + (double)b * f);
+}
+
+/* p50/p95/p99 by selection, O(n) instead of a sort: nearest rank (percentile_sorted), each
+ * rank found among the samples not above the next higher one; or interpolated. */
+static void percentiles_exact(uint64_t *s, size_t n, enum dist_style style, struct dist_stats *out)
 {
 	size_t k99 = rank_of(n, 99), k95 = rank_of(n, 95), k50 = rank_of(n, 50);
 
+	out->approximate = false;
+	if (style == DIST_BACKTEST_KIT) {
+		out->p99 = interpolated(s, n, n, 99);
+		out->p95 = interpolated(s, n, (size_t)ceil(0.99 * (double)(n - 1)) + 1, 95);
+		out->p50 = interpolated(s, n, (size_t)ceil(0.95 * (double)(n - 1)) + 1, 50);
+		return;
+	}
 	/* each value is read before the next selection reorders the samples up to it */
 	select_kth(s, 0, n, k99);
 	out->p99 = s[k99];
@@ -197,7 +226,6 @@ static void percentiles_exact(uint64_t *s, size_t n, struct dist_stats *out)
 	out->p95 = s[k95];
 	select_kth(s, 0, k95 + 1, k50);
 	out->p50 = s[k50];
-	out->approximate = false;
 }
 
 static void percentiles_hist(const struct hist *h, uint64_t lo, uint64_t hi, struct dist_stats *out)
@@ -208,23 +236,29 @@ static void percentiles_hist(const struct hist *h, uint64_t lo, uint64_t hi, str
 	out->approximate = true;
 }
 
-void dist__stats(struct dist *d, struct dist_stats *out)
+void dist__stats_style(struct dist *d, enum dist_style style, struct dist_stats *out)
 {
-	stream_stats(d, out);
+	stream_stats(d, style, out);
 	if (d->count == 0 || d->stream_only)
 		return;
 	if (d->hist)
 		percentiles_hist(d->hist, out->min, out->max, out);
 	else
-		percentiles_exact(d->samples, d->count, out);
+		percentiles_exact(d->samples, d->count, style, out);
 }
 
-int dist__merged_stats(struct dist *self, struct dist **members, size_t n, struct dist_stats *out)
+void dist__stats(struct dist *d, struct dist_stats *out)
+{
+	dist__stats_style(d, DIST_SEED, out);
+}
+
+int dist__merged_stats_style(struct dist *self, struct dist **members, size_t n,
+			     enum dist_style style, struct dist_stats *out)
 {
 	bool exact = true;
 	size_t total = 0;
 
-	stream_stats(self, out);
+	stream_stats(self, style, out);
 	if (self->count == 0)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
@@ -240,7 +274,7 @@ int dist__merged_stats(struct dist *self, struct dist **members, size_t n, struc
 			memcpy(p, members[i]->samples, members[i]->count * sizeof(uint64_t));
 			p += members[i]->count;
 		}
-		percentiles_exact(all, total, out);
+		percentiles_exact(all, total, style, out);
 		free(all);
 	} else {
 		struct hist *h = hist__new();
@@ -253,4 +287,9 @@ int dist__merged_stats(struct dist *self, struct dist **members, size_t n, struc
 		hist__free(h);
 	}
 	return 0;
+}
+
+int dist__merged_stats(struct dist *self, struct dist **members, size_t n, struct dist_stats *out)
+{
+	return dist__merged_stats_style(self, members, n, DIST_SEED, out);
 }

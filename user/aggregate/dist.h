@@ -29,6 +29,14 @@ struct dist {
 	bool stream_only;   /* keeps no samples at all (roll-ups merge their members') */
 };
 
+/* How the statistics are defined. */
+enum dist_style {
+	DIST_SEED = 0,         /* population std dev (N); nearest-rank percentiles (the seed's) */
+	DIST_BACKTEST_KIT = 1, /* sample std dev (N - 1); percentiles interpolated linearly between
+				* the ranks around p/100 * (n - 1), rounded to the ns (backtest-kit
+				* 19.5's Performance.getData, numpy's default) */
+};
+
 struct dist_stats {
 	uint64_t count, sum, min, max, p50, p95, p99;
 	double mean, stddev;
@@ -45,10 +53,13 @@ int dist__to_hist(struct dist *d, struct sample_budget *b);
 bool dist__exact(const struct dist *d);
 /* Adds every sample of `d` (exact or bucketed) to `h`; stream-only distributions add nothing. */
 void dist__add_to_hist(const struct dist *d, struct hist *h);
-/* Percentiles etc. (reorders the samples in place). */
+/* Percentiles etc. (reorders the samples in place), as the seed defines them. */
 void dist__stats(struct dist *d, struct dist_stats *out);
+void dist__stats_style(struct dist *d, enum dist_style style, struct dist_stats *out);
 /* Roll-up statistics: streaming part from `self`, percentiles from the members' samples. */
 int dist__merged_stats(struct dist *self, struct dist **members, size_t n, struct dist_stats *out);
+int dist__merged_stats_style(struct dist *self, struct dist **members, size_t n,
+			     enum dist_style style, struct dist_stats *out);
 
 /* Nearest-rank percentile of sorted samples, as the seed defines it:
  * sorted[max(0, ceil(n*p/100) - 1)]. */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "user/aggregate/dist.h"
 #include "user/lib/util.h"
 
 void args__usage_error(struct argp_state *st, const char *fmt, ...)
@@ -91,6 +92,14 @@ error_t args__common(int key, char *arg, struct argp_state *st)
 	case OPT_UNIT:
 		if (time_unit_parse(arg, &o->md.unit))
 			args__bad_value(st, "--unit", arg, "auto, ns, us, ms or s");
+		return 0;
+	case OPT_STATS:
+		if (!strcmp(arg, "seed"))
+			o->stats_style = DIST_SEED;
+		else if (!strcmp(arg, "backtest-kit"))
+			o->stats_style = DIST_BACKTEST_KIT;
+		else
+			args__bad_value(st, "--stats", arg, "seed or backtest-kit");
 		return 0;
 	case OPT_SAMPLE_BUDGET:
 		if (parse_size(arg, &o->sample_budget))

@@ -25,6 +25,7 @@ struct cli_opts {
 	const char *events_path; /* raw event log, JSON Lines */
 	struct md_opts md;
 	uint64_t sample_budget;
+	int stats_style; /* enum dist_style (--stats) */
 	uint64_t max_keys;
 	uint64_t ring_size;
 	uint64_t max_threads;

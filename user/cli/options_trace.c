@@ -86,6 +86,9 @@ static const struct argp_option trace_options[] = {
 	{ "max-keys", OPT_MAX_KEYS, "N", 0,
 	  "Distinct (metric, symbol, strategy) keys kept (default 100000); events of further "
 	  "keys are counted and reported", 4 },
+	{ "stats", OPT_STATS, "STYLE", 0,
+	  "seed (default): population std dev, nearest-rank percentiles; backtest-kit: sample std "
+	  "dev (N-1) and linearly interpolated percentiles, as backtest-kit's own report", 4 },
 	{ NULL, 0, NULL, 0, "General:", 5 },
 	{ "verbose", 'v', NULL, 0, "Print libbpf and attach details on stderr", 5 },
 	{ 0 },

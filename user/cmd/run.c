@@ -199,15 +199,15 @@ static int add_libs(struct target_objs *objs, const struct cli_opts *o)
 	return 0;
 }
 
-/* Whether the command is a Python interpreter (python3, python3.11, ...) or a script whose
- * #! line names one. */
-static bool is_python(const char *exe)
+/* Whether the command is an interpreter whose name begins with `name` (python3, python3.11,
+ * node, nodejs) or a script whose #! line names one. */
+static bool is_interpreter(const char *exe, const char *name)
 {
 	const char *base = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
 	char line[256] = "";
 	FILE *f;
 
-	if (!strncmp(base, "python", 6))
+	if (!strncmp(base, name, strlen(name)))
 		return true;
 	f = fopen(exe, "re");
 	if (!f)
@@ -215,11 +215,54 @@ static bool is_python(const char *exe)
 	if (!fgets(line, sizeof(line), f))
 		line[0] = '\0';
 	fclose(f);
-	return !strncmp(line, "#!", 2) && strstr(line, "python");
+	return !strncmp(line, "#!", 2) && strstr(line, name);
 }
 
-/* The executable, the libraries it needs, the --lib ones and, for Python, perfbpf's Python
- * binding (and with --python its startup hook): what a run attaches to before the command starts. A library list that cannot be
+static bool is_python(const char *exe)
+{
+	return is_interpreter(exe, "python");
+}
+
+/* perfbpf's Node addon, which `require('perfbpf')` loads long after node starts: in each
+ * NODE_PATH directory, in node_modules/perfbpf of the working directory and its parents, in
+ * this perfbpf's build tree (bindings/node) and where a global npm install puts it
+ * (PREFIX/lib/node_modules), added to objs so that it is armed before the command runs. */
+static void add_node_binding(struct target_objs *objs)
+{
+	const char *np = getenv("NODE_PATH");
+	char self[PATH_MAX], pattern[PATH_MAX + 64], cwd[PATH_MAX];
+	char *dirs = np ? strdup(np) : NULL, *save = NULL, *dir;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	size_t found = 0;
+
+	for (char *d = dirs ? strtok_r(dirs, ":", &save) : NULL; d; d = strtok_r(NULL, ":", &save)) {
+		snprintf(pattern, sizeof(pattern), "%s/perfbpf/perfbpf.node", *d ? d : ".");
+		add_glob(objs, pattern, NULL, &found);
+	}
+	free(dirs);
+	if (getcwd(cwd, sizeof(cwd))) {
+		for (char *end; cwd[0]; *end = '\0') {
+			snprintf(pattern, sizeof(pattern), "%s/node_modules/perfbpf/perfbpf.node", cwd);
+			add_glob(objs, pattern, NULL, &found);
+			end = strrchr(cwd, '/');
+			if (!end)
+				break;
+		}
+	}
+	if (n <= 0)
+		return;
+	self[n] = '\0';
+	dir = dirname(self);
+	for (int k = 0; k < 2; k++) {
+		snprintf(pattern, sizeof(pattern), "%s/%s/perfbpf.node", dir,
+			 k ? "../lib/node_modules/perfbpf" : "bindings/node");
+		add_glob(objs, pattern, NULL, &found);
+	}
+}
+
+/* The executable, the libraries it needs, the --lib ones and, for Python and Node, perfbpf's
+ * binding for them (and with --python its startup hook): what a run attaches to before the
+ * command starts. A library list that cannot be
  * read is warned about: libraries are then attached once loaded. -1 after a bad --lib. */
 static int collect_objs(struct probe_objs *po, const char *exe, const struct cli_opts *o)
 {
@@ -238,6 +281,8 @@ static int collect_objs(struct probe_objs *po, const char *exe, const struct cli
 	}
 	if (is_python(exe))
 		add_python_binding(&po->objs, binding);
+	if (is_interpreter(exe, "node"))
+		add_node_binding(&po->objs);
 	if (o->npython && !hook_env_set) {
 		if (python_hook_env(o, binding))
 			return -1;

@@ -157,6 +157,7 @@ static int drain(struct session *s)
 int trace_session__begin_run(struct session *s)
 {
 	struct agg_opts ao = { .sample_budget = s->o->sample_budget, .max_keys = s->o->max_keys,
+			       .style = (enum dist_style)s->o->stats_style,
 			       .histograms = true };
 
 	s->stop_reason = NULL;
@@ -270,6 +271,7 @@ int trace_session__init(struct session *s, const struct cli_opts *o, int pid)
 {
 	/* one run: the run's record comes from this aggregation, with histograms */
 	struct agg_opts ao = { .sample_budget = o->sample_budget, .max_keys = o->max_keys,
+			       .style = (enum dist_style)o->stats_style,
 			       .histograms = o->repeat <= 1 };
 	struct tracer_opts to = {
 		.ring_size = o->ring_size,

@@ -81,6 +81,7 @@ struct summary {
 	int ncpus;
 	uint64_t keys_over_limit; /* events not aggregated because the key table was full */
 	uint64_t sample_budget_bytes;
+	bool stats_backtest_kit; /* --stats backtest-kit: std dev N-1, interpolated percentiles */
 	double hist_rel_error;
 	unsigned binaries, probe_sites;
 	uint64_t strings_from_files; /* string fields read from the target's files, not copied */
