@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
 # Installs perfbpf (as root): the binary, the probe headers, the Python package (for Debian's
-# python3), and the perfbpf-monitor service with its configuration (an existing
+# python3), the Node package, and the perfbpf-monitor service with its configuration (an existing
 # /etc/perfbpf/monitor.conf is kept).
 # Usage: tools/install.sh BUILD_DIR [PREFIX]   (PREFIX defaults to /usr/local)
 set -euo pipefail
@@ -17,6 +17,12 @@ pydir="$prefix/lib/python$pyver/dist-packages/perfbpf"
 for f in "$out"/bindings/python/perfbpf/*.py "$out"/bindings/python/perfbpf/*.so \
 	"$out"/bindings/python/perfbpf/_hook/*.py; do
 	install -D -m 0644 "$f" "$pydir/${f#"$out"/bindings/python/perfbpf/}"
+done
+# the Node package where a global npm install puts packages (require('perfbpf') with
+# NODE_PATH=$prefix/lib/node_modules, or `npm install $prefix/lib/node_modules/perfbpf`)
+for f in "$out"/bindings/node/*.js "$out"/bindings/node/*.d.ts "$out"/bindings/node/package.json \
+	"$out"/bindings/node/perfbpf.node; do
+	install -D -m 0644 "$f" "$prefix/lib/node_modules/perfbpf/$(basename "$f")"
 done
 install -D -m 0644 README.md "$prefix/share/doc/perfbpf/README.md"
 install -D -m 0644 tools/systemd/perfbpf-monitor.service /etc/systemd/system/perfbpf-monitor.service

@@ -200,18 +200,47 @@ cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 	echo "## 7. Python engines: cost per call of the binding"
 	echo
 	echo "Command: \`tools/bench/python-cost.sh $out 5 200000\`. \`tools/bench/py_calls.py\` times"
-	echo "each call in a loop (best of 5 batches), run by Debian's python3 untraced and under"
-	echo "\`perfbpf run\`, 5 interleaved rounds, medians."
+	echo "each call in a loop (best of 5 batches), run by Debian's python3 untraced, under"
+	echo "\`perfbpf run\`, and under \`perfbpf run --python\` with a pattern that matches another"
+	echo "function and one that matches the called function; 5 interleaved rounds, medians."
 	echo
 	tools/bench/python-cost.sh "$out" 5 200000 2>/dev/null
 	echo
 	echo "* **noop**: a pure-Python function called with the same arguments, the least any Python"
 	echo "  API costs. **inproc_span**: what an in-process tracer does at least, two"
 	echo "  \`time.perf_counter_ns()\` and a list append of a tuple. **op**, **span**, **timed**: the"
-	echo "  binding (\`perfbpf.op(...)\`, \`with perfbpf.span(...)\`, \`with perfbpf.timed(...)\`)."
+	echo "  binding (\`perfbpf.op(...)\`, \`with perfbpf.span(...)\`, \`with perfbpf.timed(...)\`);"
+	echo "  **otel_span**: \`with tracer.start_as_current_span(name)\` through \`perfbpf.otel\`."
+	echo "* A traced span reads the current span from a context variable, sets itself as current"
+	echo "  and resets it at the end (what keeps asyncio tasks' parents right), and draws an id."
+	echo "* The second table is \`perfbpf run --python PATTERN\` (the function hook: a C profile"
+	echo "  function that decides once per code object whether its module.qualname matches):"
+	echo "  every Python call pays the profile callback, C calls (\`op\`) less; with the pattern"
+	echo "  matching \`noop\`, each call is a span."
 	echo "* Traced, the loop fires 7-13 M events/s from one thread, beyond what the consumer takes"
 	echo "  without loss on this VM (section 4): the dropped events are counted; the engine's cost"
 	echo "  does not depend on it."
+	echo
+	echo "## 8. Node engines: cost per call of the package, OpenTelemetry JS, backtest-kit"
+	echo
+	echo "Command: \`tools/bench/node-cost.sh $out 5 200000\`. \`tools/bench/node_calls.js\` times"
+	echo "each call in a loop (best of 5 batches), run by node untraced and under \`perfbpf run\`,"
+	echo "5 interleaved rounds, medians."
+	echo
+	tools/bench/node-cost.sh "$out" 5 200000 2>/dev/null
+	echo
+	echo "* **noop**: a JS function with the same arguments (inlined by V8: the floor). **op**,"
+	echo "  **opMs**, **span**: the package; **otel_perfbpf**: OpenTelemetry's API"
+	echo "  (\`startActiveSpan\` + \`end\`, async-hooks context manager) on PerfbpfTracerProvider;"
+	echo "  **otel_sdk**: the same on the OpenTelemetry JS SDK (BasicTracerProvider,"
+	echo "  BatchSpanProcessor, an exporter that drops the spans): what an instrumented engine pays"
+	echo "  always, traced or not."
+	echo "* **bk_emit**: one backtest-kit PerformanceContract through \`emitters.performanceEmitter\`"
+	echo "  (awaited, as backtest-kit does) with nobody subscribed; **bk_adapter**: with"
+	echo "  \`perfbpf/backtest-kit\` subscribed; **bk_markdown**: with backtest-kit's own"
+	echo "  performance report enabled instead (what its users pay per event today)."
+	echo "* A traced op copies its three strings out of V8 (N-API) before recording them: most"
+	echo "  of its cost over the detached call."
 	echo
 	echo "## Regression gate: how often it is right"
 	echo
