@@ -12,6 +12,7 @@
 #include "user/lib/util.h"
 
 #define DEFAULT_ENDPOINT "http://localhost:4318"
+#define DEFAULT_GRPC_ENDPOINT "http://localhost:4317"
 #define DEFAULT_TIMEOUT_NS 10000000000ull    /* OTEL_EXPORTER_OTLP_TIMEOUT default: 10 s */
 /* Batching: OpenTelemetry's batch span processor defaults are 512 per batch and a 2048-span
  * queue flushed every 5 s. perfbpf sees a whole engine's bursts from outside, so it keeps a
@@ -127,6 +128,8 @@ static int parse_protocol(const char *s, enum otlp_protocol *p)
 		*p = OTLP_HTTP_PROTOBUF;
 	else if (!strcmp(s, "http/json"))
 		*p = OTLP_HTTP_JSON;
+	else if (!strcmp(s, "grpc"))
+		*p = OTLP_GRPC;
 	else
 		return -EINVAL;
 	return 0;
@@ -218,6 +221,23 @@ static char *traces_url(const char *base)
 	return url;
 }
 
+#define GRPC_TRACE_METHOD "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
+
+/* Endpoint -> gRPC URL: scheme and authority (port 4317 when it names none), the path replaced
+ * by the trace service's Export method. */
+static char *grpc_url(const char *base)
+{
+	const char *auth = strstr(base, "://") + 3, *end = auth + strcspn(auth, "/?#");
+	const char *close = memchr(auth, ']', (size_t)(end - auth)); /* [IPv6] */
+	const char *colon = memchr(close ? close : auth, ':', (size_t)(end - (close ? close : auth)));
+	char *url;
+
+	if (asprintf(&url, "%.*s%s%s", (int)(end - base), base, colon ? "" : ":4317",
+		     GRPC_TRACE_METHOD) < 0)
+		return NULL;
+	return url;
+}
+
 static bool is_http_url(const char *u)
 {
 	return !strncmp(u, "http://", 7) || !strncmp(u, "https://", 8);
@@ -240,35 +260,37 @@ int otlp_config__resolve(const struct otlp_flags *f, otlp_getenv_fn env, struct 
 	c->tail_buffer = DEFAULT_TAIL_BUFFER;
 	c->ops = f->ops;
 
-	/* endpoint: flag, then the traces variable (used as given), then the general one */
+	v = env2(env, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL");
+	if (v && parse_protocol(v, &c->protocol))
+		pb_warn("OTLP protocol '%s' is not supported (http/protobuf, http/json or grpc); "
+			"using http/protobuf", v);
+	if (f->protocol && parse_protocol(f->protocol, &c->protocol)) {
+		say(err, errlen, "invalid value '%s' for --otlp-protocol: expected http/protobuf, "
+		    "http/json or grpc", f->protocol);
+		goto bad;
+	}
+
+	/* endpoint: flag, then the traces variable (used as given), then the general one; gRPC
+	 * takes the scheme and authority of any of them (port 4317 by default) */
 	if (f->endpoint) {
 		if (!is_http_url(f->endpoint)) {
 			say(err, errlen, "invalid value '%s' for --otlp-endpoint: expected an "
 			    "http:// or https:// URL", f->endpoint);
 			goto bad;
 		}
-		c->url = traces_url(f->endpoint);
+		c->url = c->protocol == OTLP_GRPC ? grpc_url(f->endpoint) : traces_url(f->endpoint);
 	} else if ((v = env2(env, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", NULL)) && is_http_url(v)) {
-		c->url = strdup(v);
+		c->url = c->protocol == OTLP_GRPC ? grpc_url(v) : strdup(v);
 	} else if ((v = env2(env, "OTEL_EXPORTER_OTLP_ENDPOINT", NULL)) && is_http_url(v)) {
-		c->url = traces_url(v);
+		c->url = c->protocol == OTLP_GRPC ? grpc_url(v) : traces_url(v);
 	} else {
 		if (v)
 			pb_warn("OTEL_EXPORTER_OTLP_ENDPOINT=%s is not an http(s) URL; ignored", v);
-		c->url = traces_url(DEFAULT_ENDPOINT);
+		c->url = c->protocol == OTLP_GRPC ? grpc_url(DEFAULT_GRPC_ENDPOINT)
+						  : traces_url(DEFAULT_ENDPOINT);
 	}
 	if (!c->url)
 		goto nomem;
-
-	v = env2(env, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL");
-	if (v && parse_protocol(v, &c->protocol))
-		pb_warn("OTLP protocol '%s' is not supported (http/protobuf or http/json); using "
-			"http/protobuf", v);
-	if (f->protocol && parse_protocol(f->protocol, &c->protocol)) {
-		say(err, errlen, "invalid value '%s' for --otlp-protocol: expected http/protobuf or "
-		    "http/json", f->protocol);
-		goto bad;
-	}
 
 	v = env2(env, "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "OTEL_EXPORTER_OTLP_COMPRESSION");
 	if (v && parse_compression(v, &c->gzip))

@@ -10,14 +10,15 @@
 
 #include "exporters/otlp/otlp_span.h"
 
-enum otlp_protocol { OTLP_HTTP_PROTOBUF, OTLP_HTTP_JSON };
+enum otlp_protocol { OTLP_HTTP_PROTOBUF, OTLP_HTTP_JSON, OTLP_GRPC };
 enum otlp_sampler { OTLP_ALWAYS_ON, OTLP_ALWAYS_OFF, OTLP_TRACEIDRATIO };
 
 /* What the command line said; NULL / 0 / negative: not given. */
 struct otlp_flags {
 	bool enabled;            /* --otlp */
 	bool ops;                /* --otlp-ops: ops become spans too */
-	const char *endpoint;    /* --otlp-endpoint: base URL, /v1/traces appended */
+	const char *endpoint;    /* --otlp-endpoint: base URL, /v1/traces appended (gRPC: the
+				  * service's method path instead, port 4317 if none) */
 	const char *protocol;    /* --otlp-protocol */
 	const char *compression; /* --otlp-compression */
 	const char *headers;     /* --otlp-headers k=v,... */
@@ -35,7 +36,8 @@ struct otlp_header {
 };
 
 struct otlp_config {
-	char *url;                /* where requests go: .../v1/traces */
+	char *url;                /* where requests go: .../v1/traces; gRPC: scheme://host:port
+				   * then the TraceService/Export method's path */
 	enum otlp_protocol protocol;
 	bool gzip;
 	struct otlp_header *headers;

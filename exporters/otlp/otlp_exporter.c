@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* OTLP/HTTP span export: bounded queue, batching thread, libcurl, gzip, retries.
+/* OTLP span export over HTTP or gRPC: bounded queue, batching thread, libcurl (HTTP/2 through
+ * its nghttp2 for gRPC: cleartext with prior knowledge for http://, ALPN for https://), gzip,
+ * retries.
  *
- * Retries follow the OTLP/HTTP specification: only 429, 502, 503 and 504 responses and failures
- * to connect or to get an answer are retried, with exponential backoff and jitter, or after the
- * Retry-After the collector asked for; any other status fails the batch at once. */
+ * Retries follow the OTLP specification: over HTTP only 429, 502, 503 and 504 responses, over
+ * gRPC only the statuses grpc__retryable names (RESOURCE_EXHAUSTED only with RetryInfo), and
+ * failures to connect or to get an answer, with exponential backoff and jitter, or after the
+ * delay the collector asked for (Retry-After, RetryInfo); anything else fails the batch. */
 #include "exporters/otlp/otlp_exporter.h"
 
 #include <curl/curl.h>
@@ -12,10 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <zlib.h>
 
 #include "exporters/otlp/otlp_encode.h"
+#include "exporters/otlp/otlp_grpc.h"
 #include "user/lib/gzip.h"
 #include "user/lib/util.h"
 
@@ -39,8 +44,12 @@ struct otlp_exporter {
 	/* the thread's own */
 	CURL *curl;
 	struct curl_slist *headers;
-	struct pb_buf body, gz, resp;
+	struct pb_buf body, gz, resp, frame;
 	uint64_t rng;
+	/* gRPC: what the response's headers and trailers said */
+	int grpc_status;       /* -1: no grpc-status */
+	char grpc_message[128];
+	char grpc_details[1024]; /* grpc-status-details-bin, base64 */
 	bool unreachable;      /* during shutdown: the collector could not be reached */
 };
 
@@ -90,7 +99,79 @@ static size_t on_body(char *p, size_t size, size_t n, void *ctx)
 	return len;
 }
 
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* grpc-message is percent-encoded (the gRPC HTTP/2 protocol): decoded into out. */
+static void percent_decode(const char *s, char *out, size_t cap)
+{
+	size_t k = 0;
+
+	for (; *s && k + 1 < cap; s++) {
+		int hi, lo;
+
+		if (*s == '%' && (hi = hex_digit(s[1])) >= 0 && (lo = hex_digit(s[2])) >= 0) {
+			out[k++] = (char)(hi << 4 | lo);
+			s += 2;
+		} else {
+			out[k++] = *s;
+		}
+	}
+	out[k] = '\0';
+}
+
+/* gRPC's status, message and details, from the response headers or trailers (libcurl hands
+ * HTTP/2 trailers to the header callback too). */
+static size_t on_header(char *p, size_t size, size_t n, void *ctx)
+{
+	struct otlp_exporter *x = ctx;
+	size_t len = size * n, k;
+	char line[1100];
+
+	k = len < sizeof(line) - 1 ? len : sizeof(line) - 1;
+	memcpy(line, p, k);
+	while (k && (line[k - 1] == '\r' || line[k - 1] == '\n'))
+		k--;
+	line[k] = '\0';
+	if (!strncasecmp(line, "grpc-status:", 12))
+		x->grpc_status = atoi(line + 12);
+	else if (!strncasecmp(line, "grpc-message:", 13))
+		percent_decode(line + 13 + (line[13] == ' '), x->grpc_message,
+			       sizeof(x->grpc_message));
+	else if (!strncasecmp(line, "grpc-status-details-bin:", 24))
+		snprintf(x->grpc_details, sizeof(x->grpc_details), "%s",
+			 line + 24 + (line[24] == ' '));
+	return len;
+}
+
 enum outcome { SENT, RETRY, FAILED };
+
+/* The outcome of a gRPC call that got an HTTP response: its grpc-status (trailers, or the
+ * headers of a trailers-only response), else what its HTTP status means. */
+static enum outcome grpc_outcome(struct otlp_exporter *x, long http, long *retry_after_s,
+				 char *err, size_t errlen)
+{
+	int code = x->grpc_status >= 0 ? x->grpc_status
+		   : http == 200 ? GRPC_INTERNAL /* no status: a broken response */
+				 : grpc__code_of_http(http);
+	uint64_t delay = 0;
+	bool info;
+
+	if (code == GRPC_OK && http == 200)
+		return SENT;
+	info = grpc__retry_info(x->grpc_details[0] ? x->grpc_details : NULL, &delay);
+	snprintf(err, errlen, "%s: gRPC status %d%s%s (HTTP %ld)", x->c->url, code,
+		 x->grpc_message[0] ? ": " : "", x->grpc_message, http);
+	if (!grpc__retryable(code, info))
+		return FAILED;
+	if (info && delay)
+		*retry_after_s = delay / 1000000000ull >= RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S
+			       : (long)((delay + 999999999ull) / 1000000000ull);
+	return RETRY;
+}
 
 /* One POST. Sets *status (HTTP, or 0 without a response) and *retry_after_s. */
 static enum outcome post(struct otlp_exporter *x, const struct pb_buf *body, uint64_t timeout_ns,
@@ -100,6 +181,8 @@ static enum outcome post(struct otlp_exporter *x, const struct pb_buf *body, uin
 	CURLcode rc;
 
 	x->resp.n = 0;
+	x->grpc_status = -1;
+	x->grpc_message[0] = x->grpc_details[0] = '\0';
 	curl_easy_setopt(x->curl, CURLOPT_POSTFIELDS, body->p);
 	curl_easy_setopt(x->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body->n);
 	curl_easy_setopt(x->curl, CURLOPT_TIMEOUT_MS, (long)(timeout_ns / 1000000 ?: 1));
@@ -112,12 +195,15 @@ static enum outcome post(struct otlp_exporter *x, const struct pb_buf *body, uin
 		case CURLE_COULDNT_CONNECT: case CURLE_COULDNT_RESOLVE_HOST:
 		case CURLE_OPERATION_TIMEDOUT: case CURLE_SEND_ERROR: case CURLE_RECV_ERROR:
 		case CURLE_GOT_NOTHING: case CURLE_PARTIAL_FILE:
+		case CURLE_HTTP2: case CURLE_HTTP2_STREAM: /* the connection went wrong: a new one */
 			return RETRY;
 		default:
 			return FAILED;
 		}
 	}
 	curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, status);
+	if (x->c->protocol == OTLP_GRPC)
+		return grpc_outcome(x, *status, retry_after_s, err, errlen);
 	if (*status >= 200 && *status < 300)
 		return SENT;
 	snprintf(err, errlen, "%s: HTTP %ld", x->c->url, *status);
@@ -150,6 +236,11 @@ static void send_batch(struct otlp_exporter *x, struct otlp_span **spans, size_t
 		x->gz.n = len < 0 ? 0 : (size_t)len;
 		body = &x->gz;
 	}
+	if (!rc && c->protocol == OTLP_GRPC) {
+		/* one length-prefixed message, compressed as grpc-encoding says */
+		rc = grpc__frame(body->p, body->n, c->gzip, &x->frame);
+		body = &x->frame;
+	}
 	if (rc) {
 		lock(x);
 		x->st.gave_up += n;
@@ -172,16 +263,32 @@ static void send_batch(struct otlp_exporter *x, struct otlp_span **spans, size_t
 		if (attempt > 1)
 			x->st.retries++;
 		unlock(x);
+		/* after a failed attempt, a new connection (a peer that answered an error may be
+		 * closing the one it came on) */
+		curl_easy_setopt(x->curl, CURLOPT_FRESH_CONNECT, attempt > 1 ? 1L : 0L);
 		o = post(x, body, timeout, &status, &retry_after, err, sizeof(err));
 		if (o == SENT) {
 			int64_t rejected = 0;
 			char msg[128];
 
-			rc = c->protocol == OTLP_HTTP_JSON
-				     ? otlp_decode_response_json(x->resp.p, x->resp.n, &rejected, msg,
-								 sizeof(msg))
-				     : otlp_decode_response_proto(x->resp.p, x->resp.n, &rejected,
-								  msg, sizeof(msg));
+			if (c->protocol == OTLP_GRPC) {
+				const uint8_t *m;
+				size_t mn;
+				bool z;
+
+				/* an answer we did not ask to be compressed is not read: the spans
+				 * arrived */
+				rc = grpc__unframe(x->resp.p, x->resp.n, &m, &mn, &z);
+				rc = rc ?: z ? -EBADMSG
+					     : otlp_decode_response_proto(m, mn, &rejected, msg,
+									  sizeof(msg));
+			} else {
+				rc = c->protocol == OTLP_HTTP_JSON
+					     ? otlp_decode_response_json(x->resp.p, x->resp.n,
+									 &rejected, msg, sizeof(msg))
+					     : otlp_decode_response_proto(x->resp.p, x->resp.n,
+									  &rejected, msg, sizeof(msg));
+			}
 			if (rc || rejected < 0 || (uint64_t)rejected > n)
 				rejected = 0; /* an unreadable answer to a 2xx: the spans arrived */
 			lock(x);
@@ -270,11 +377,28 @@ static int setup_curl(struct otlp_exporter *x)
 	x->curl = curl_easy_init();
 	if (!x->curl)
 		return -ENOMEM;
-	x->headers = curl_slist_append(NULL, c->protocol == OTLP_HTTP_JSON
-						     ? "Content-Type: application/json"
-						     : "Content-Type: application/x-protobuf");
-	if (c->gzip)
-		x->headers = curl_slist_append(x->headers, "Content-Encoding: gzip");
+	if (c->protocol == OTLP_GRPC) {
+		x->headers = curl_slist_append(NULL, "Content-Type: application/grpc");
+		x->headers = curl_slist_append(x->headers, "TE: trailers");
+		if (c->gzip)
+			x->headers = curl_slist_append(x->headers, "grpc-encoding: gzip");
+		/* no Expect: 100-continue on a gRPC call */
+		x->headers = curl_slist_append(x->headers, "Expect:");
+		curl_easy_setopt(x->curl, CURLOPT_HTTP_VERSION,
+				 !strncmp(c->url, "https://", 8) ? (long)CURL_HTTP_VERSION_2TLS
+								: (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+		/* one connection per export call: libcurl 7.88 (Debian 12) sends a second call on
+		 * a reused h2c connection that the peer never answers ("Error in the HTTP2
+		 * framing layer", seen with grpc-js); a batch is hundreds of spans, so the
+		 * handshake is a small part of it */
+		curl_easy_setopt(x->curl, CURLOPT_FORBID_REUSE, 1L);
+	} else {
+		x->headers = curl_slist_append(NULL, c->protocol == OTLP_HTTP_JSON
+							     ? "Content-Type: application/json"
+							     : "Content-Type: application/x-protobuf");
+		if (c->gzip)
+			x->headers = curl_slist_append(x->headers, "Content-Encoding: gzip");
+	}
 	for (size_t i = 0; i < c->nheaders; i++) {
 		snprintf(line, sizeof(line), "%s: %s", c->headers[i].name, c->headers[i].value);
 		x->headers = curl_slist_append(x->headers, line);
@@ -287,6 +411,8 @@ static int setup_curl(struct otlp_exporter *x)
 	curl_easy_setopt(x->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(x->curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(x->curl, CURLOPT_WRITEDATA, &x->resp);
+	curl_easy_setopt(x->curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(x->curl, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(x->curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	return 0;
 }
@@ -385,6 +511,7 @@ void otlp_exporter__free(struct otlp_exporter *x)
 	pb_buf__free(&x->body);
 	pb_buf__free(&x->gz);
 	pb_buf__free(&x->resp);
+	pb_buf__free(&x->frame);
 	pthread_cond_destroy(&x->cond);
 	pthread_mutex_destroy(&x->lock);
 	free(x);

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "user/lib/protobuf_reader.h"
+
 static void put_attr(struct pb_buf *b, unsigned field, const struct otlp_attr *a)
 {
 	size_t kv = pb__begin(b, field), any;
@@ -101,63 +103,10 @@ int otlp_encode_proto(struct otlp_span *const *spans, size_t n, const char *vers
 
 /* --- response ------------------------------------------------------------------------------- */
 
-struct reader {
-	const uint8_t *p, *end;
-};
-
-static bool get_varint(struct reader *r, uint64_t *v)
-{
-	*v = 0;
-	for (int shift = 0; shift < 64; shift += 7) {
-		uint8_t c;
-
-		if (r->p >= r->end)
-			return false;
-		c = *r->p++;
-		*v |= (uint64_t)(c & 0x7f) << shift;
-		if (!(c & 0x80))
-			return true;
-	}
-	return false;
-}
-
-/* Reads one field's tag and, for length-delimited fields, its extent. */
-static bool next_field(struct reader *r, unsigned *field, unsigned *wt, uint64_t *v,
-		       struct reader *sub)
-{
-	uint64_t tag;
-
-	if (!get_varint(r, &tag))
-		return false;
-	*field = (unsigned)(tag >> 3);
-	*wt = tag & 7;
-	switch (*wt) {
-	case PB_VARINT:
-		return get_varint(r, v);
-	case PB_I64:
-	case PB_I32: {
-		size_t k = *wt == PB_I64 ? 8 : 4;
-
-		if ((size_t)(r->end - r->p) < k)
-			return false;
-		r->p += k;
-		return true;
-	}
-	case PB_LEN:
-		if (!get_varint(r, v) || *v > (uint64_t)(r->end - r->p))
-			return false;
-		sub->p = r->p;
-		sub->end = r->p + *v;
-		r->p += *v;
-		return true;
-	}
-	return false;
-}
-
 int otlp_decode_response_proto(const uint8_t *p, size_t n, int64_t *rejected, char *msg,
 			       size_t msg_len)
 {
-	struct reader r = { p, p + n }, ps;
+	struct pb_reader r = { p, p + n }, ps;
 	unsigned field, wt;
 	uint64_t v;
 
@@ -165,14 +114,14 @@ int otlp_decode_response_proto(const uint8_t *p, size_t n, int64_t *rejected, ch
 	if (msg_len)
 		msg[0] = '\0';
 	while (r.p < r.end) {
-		if (!next_field(&r, &field, &wt, &v, &ps))
+		if (!pb__next_field(&r, &field, &wt, &v, &ps))
 			return -EBADMSG;
 		if (field != 1 || wt != PB_LEN)
 			continue;
 		while (ps.p < ps.end) {
-			struct reader s;
+			struct pb_reader s;
 
-			if (!next_field(&ps, &field, &wt, &v, &s))
+			if (!pb__next_field(&ps, &field, &wt, &v, &s))
 				return -EBADMSG;
 			if (field == 1 && wt == PB_VARINT) {
 				*rejected = (int64_t)v;

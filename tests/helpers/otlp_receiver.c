@@ -11,6 +11,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+static struct json_object *json_get_opt(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
 const char *src_path(const char *rel)
 {
 	static char buf[4][512];
@@ -27,12 +34,18 @@ void receiver_start(struct receiver *r, const char *mode, const char *capture)
 	static int n;
 	char name[32], line[64];
 	char *argv[] = { "node", (char *)src_path("tests/otlp/receiver.js"), "--out", NULL,
-			 "--mode", (char *)mode, capture ? "--capture" : NULL, (char *)capture, NULL };
+			 "--mode", (char *)mode, "--grpc", r->grpc ? "1" : "", NULL, NULL, NULL };
 
 	snprintf(name, sizeof(name), "receiver-%d.jsonl", ++n);
 	r->out = tmp_file(name);
 	unlink(r->out);
 	argv[3] = (char *)r->out;
+	if (!r->grpc)
+		argv[6] = NULL;
+	if (capture) {
+		argv[r->grpc ? 8 : 6] = "--capture";
+		argv[r->grpc ? 9 : 7] = (char *)capture;
+	}
 	r->pid = spawn_bg(argv, &r->fd);
 	assert_int_equal(read_line(r->fd, line, sizeof(line), 20000), 0);
 	assert_int_equal(strncmp(line, "port ", 5), 0);
@@ -82,7 +95,9 @@ struct json_object *accepted_spans(struct requests *q)
 	for (size_t i = 0; i < q->n; i++) {
 		struct json_object *spans = json_get(q->v[i], "spans");
 
-		if (json_u64(q->v[i], "status") != 200)
+		bool grpc = json_object_get_boolean(json_get_opt(q->v[i], "grpc"));
+
+		if (json_u64(q->v[i], "status") != (grpc ? 0 : 200))
 			continue;
 		assert_null(json_object_get_string(json_get(q->v[i], "error")));
 		for (size_t k = 0; k < json_object_array_length(spans); k++)

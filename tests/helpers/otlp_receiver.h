@@ -5,6 +5,7 @@
 #define PERFBPF_TEST_OTLP_RECEIVER_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -13,6 +14,7 @@ struct receiver {
 	int fd;
 	char url[64];
 	const char *out;
+	bool grpc; /* an OTLP/gRPC receiver (set before receiver_start) */
 };
 
 /* The source tree's file rel (PERFBPF_SRC, else the current directory). */
@@ -30,7 +32,8 @@ struct requests {
 
 void requests_load(const struct receiver *r, struct requests *q);
 void requests_free(struct requests *q);
-/* The spans of every request answered 200, in one array (borrowed references). */
+/* The spans of every request answered 200 (gRPC: status OK), in one array (borrowed
+ * references). */
 struct json_object *accepted_spans(struct requests *q);
 
 #endif

@@ -209,14 +209,29 @@ static void assert_trees(struct json_object *spans, size_t ntraces)
 	assert_int_equal(roots, ntraces);
 }
 
+/* A port nothing listens on. */
+static int closed_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
 /* --- tests ------------------------------------------------------------------------------------- */
 
-/* Protobuf, the default: every span, with its tree, attributes, events, errors, times and
- * resource, checked against the statistics; the first request decoded again by protoc. */
-static void test_protobuf_full(void **state)
+/* Every span, with its tree, attributes, events, errors, times and resource, checked against
+ * the statistics; the first request decoded again by protoc. Over HTTP/protobuf (the default),
+ * or over gRPC with gzip and metadata from OTEL_EXPORTER_OTLP_HEADERS. */
+static void full_export(bool grpc)
 {
 	const char *capture = tmp_file("request.bin");
-	struct receiver rc = { 0 };
+	struct receiver rc = { .grpc = grpc };
 	struct requests q;
 	struct run r;
 	struct json_object *spans;
@@ -225,17 +240,31 @@ static void test_protobuf_full(void **state)
 	struct proc_result pd;
 	char cmd[600];
 
-	(void)state;
 	receiver_start(&rc, "ok", capture);
 	setenv("OTEL_SERVICE_NAME", "otlp-test", 1);
 	setenv("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=ci,team=quant%20desk", 1);
-	traced_run(&r, (const char *[]){ "--otlp-endpoint", rc.url, NULL }, NULL);
+	if (grpc) {
+		setenv("OTEL_EXPORTER_OTLP_HEADERS", "x-test=grpc%20yes", 1);
+		setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc", 1);
+		traced_run(&r, (const char *[]){ "--otlp-endpoint", rc.url, "--otlp-compression",
+						 "gzip", NULL }, NULL);
+	} else {
+		traced_run(&r, (const char *[]){ "--otlp-endpoint", rc.url, NULL }, NULL);
+	}
 	unsetenv("OTEL_SERVICE_NAME");
 	unsetenv("OTEL_RESOURCE_ATTRIBUTES");
+	unsetenv("OTEL_EXPORTER_OTLP_HEADERS");
+	unsetenv("OTEL_EXPORTER_OTLP_PROTOCOL");
 	receiver_stop(&rc);
 	requests_load(&rc, &q);
 	assert_true(q.n >= 1);
-	for (size_t i = 0; i < q.n; i++) {
+	for (size_t i = 0; i < q.n && grpc; i++) {
+		assert_int_equal(json_u64(q.v[i], "status"), 0); /* gRPC OK */
+		assert_true(json_object_get_boolean(json_get(q.v[i], "grpc")));
+		assert_string_equal(json_str(q.v[i], "testHeader"), "grpc yes");
+		assert_null(json_object_get_string(json_get(q.v[i], "error")));
+	}
+	for (size_t i = 0; i < q.n && !grpc; i++) {
 		assert_int_equal(json_u64(q.v[i], "status"), 200);
 		assert_false(json_object_get_boolean(json_get(q.v[i], "gzip")));
 		assert_false(json_object_get_boolean(json_get(q.v[i], "json")));
@@ -340,6 +369,105 @@ static void test_protobuf_full(void **state)
 	run_free(&r);
 }
 
+static void test_protobuf_full(void **state)
+{
+	(void)state;
+	full_export(false);
+}
+
+/* OTLP/gRPC (h2c, on the gRPC project's own server): the same checks as over HTTP. */
+static void test_grpc_full(void **state)
+{
+	(void)state;
+	full_export(true);
+}
+
+/* gRPC faults: no receiver (counted, prompt exit); UNAVAILABLE twice then OK (retried, each span
+ * accepted once); INVALID_ARGUMENT (not retried, counted as rejected); RESOURCE_EXHAUSTED with a
+ * RetryInfo of 1 s (retried after it) and without one (not retried); a slow receiver. */
+static void test_grpc_faults(void **state)
+{
+	struct receiver rc = { .grpc = true };
+	struct requests q;
+	struct json_object *spans;
+	char url[64];
+	struct run r;
+	size_t batches;
+
+	(void)state;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", closed_port());
+	traced_run(&r, (const char *[]){ "--otlp-protocol", "grpc", "--otlp-endpoint", url, NULL },
+		   NULL);
+	assert_statistics_complete(&r);
+	assert_int_equal(otlp_u64(&r, "exported"), 0);
+	assert_int_equal(otlp_u64(&r, "undelivered"), all_spans(&r));
+	assert_non_null(strstr(json_object_get_string(otlp(&r, "last_error")), "Couldn't connect"));
+	assert_true(r.secs < 15);
+	run_free(&r);
+
+	receiver_start(&rc, "fail:2:14", NULL);
+	traced_run(&r, (const char *[]){ "--otlp-protocol", "grpc", "--otlp-endpoint", rc.url,
+					 NULL }, NULL);
+	receiver_stop(&rc);
+	requests_load(&rc, &q);
+	spans = accepted_spans(&q);
+	batches = (all_spans(&r) + BATCH - 1) / BATCH;
+	assert_int_equal(q.n, batches + 2);
+	assert_int_equal(json_u64(q.v[0], "status"), 14);
+	assert_int_equal(json_u64(q.v[1], "status"), 14);
+	assert_int_equal(json_object_array_length(spans), all_spans(&r)); /* each once */
+	assert_int_equal(otlp_u64(&r, "exported"), all_spans(&r));
+	assert_int_equal(otlp_u64(&r, "retries"), 2);
+	json_object_put(spans);
+	requests_free(&q);
+	run_free(&r);
+
+	receiver_start(&rc, "status:3", NULL);
+	traced_run(&r, (const char *[]){ "--otlp-protocol", "grpc", "--otlp-endpoint", rc.url,
+					 NULL }, NULL);
+	receiver_stop(&rc);
+	requests_load(&rc, &q);
+	assert_int_equal(q.n, (all_spans(&r) + BATCH - 1) / BATCH);
+	assert_int_equal(otlp_u64(&r, "retries"), 0);
+	assert_int_equal(why_u64(&r, "rejected"), all_spans(&r));
+	assert_non_null(strstr(json_object_get_string(otlp(&r, "last_error")), "gRPC status 3"));
+	requests_free(&q);
+	run_free(&r);
+
+	receiver_start(&rc, "fail:1:8:1", NULL);
+	traced_run(&r, (const char *[]){ "--otlp-protocol", "grpc", "--otlp-endpoint", rc.url,
+					 NULL }, NULL);
+	receiver_stop(&rc);
+	requests_load(&rc, &q);
+	assert_true(q.n >= 2);
+	assert_int_equal(json_u64(q.v[0], "status"), 8);
+	assert_int_equal(json_u64(q.v[1], "status"), 0);
+	assert_true(json_u64(q.v[1], "t") - json_u64(q.v[0], "t") >= 950); /* RetryInfo: 1 s */
+	assert_int_equal(otlp_u64(&r, "exported"), all_spans(&r));
+	requests_free(&q);
+	run_free(&r);
+
+	receiver_start(&rc, "fail:1:8", NULL);
+	traced_run(&r, (const char *[]){ "--otlp-protocol", "grpc", "--otlp-endpoint", rc.url,
+					 NULL }, NULL);
+	receiver_stop(&rc);
+	requests_load(&rc, &q);
+	batches = (all_spans(&r) + BATCH - 1) / BATCH;
+	assert_int_equal(q.n, batches); /* not retried */
+	assert_int_equal(otlp_u64(&r, "retries"), 0);
+	assert_true(why_u64(&r, "rejected") > 0);
+	assert_int_equal(otlp_u64(&r, "exported") + why_u64(&r, "rejected"), all_spans(&r));
+	requests_free(&q);
+	run_free(&r);
+
+	receiver_start(&rc, "slow:300", NULL);
+	traced_run(&r, (const char *[]){ "--otlp-protocol", "grpc", "--otlp-endpoint", rc.url,
+					 NULL }, NULL);
+	receiver_stop(&rc);
+	assert_int_equal(otlp_u64(&r, "exported"), all_spans(&r));
+	run_free(&r);
+}
+
 /* JSON and gzip, chosen by flags and by the OTEL_* variables; headers from the environment. */
 static void test_json_gzip(void **state)
 {
@@ -412,20 +540,6 @@ static void test_json_gzip(void **state)
 		requests_free(&q);
 		run_free(&r);
 	}
-}
-
-/* A port nothing listens on. */
-static int closed_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	close(fd);
-	return ntohs(a.sin_port);
 }
 
 /* No collector: tracing goes on, the queue stays bounded, every span is counted as undelivered
@@ -666,13 +780,13 @@ static void test_ops_as_spans(void **state)
 static void test_bad_flags(void **state)
 {
 	static const char *const bad[][3] = {
-		{ "--otlp-protocol", "grpc", "--otlp-protocol" },
 		{ "--otlp-compression", "zstd", "--otlp-compression" },
 		{ "--otlp-endpoint", "ftp://x", "--otlp-endpoint" },
 		{ "--sample", "1.5", "--sample" },
 		{ "--slow-threshold", "soon", "--slow-threshold" },
 		{ "--otlp-batch", "0", "--otlp-batch" },
 		{ "--otlp-headers", "novalue", "--otlp-headers" },
+		{ "--otlp-protocol", "grpc/json", "--otlp-protocol" },
 	};
 
 	(void)state;
@@ -714,6 +828,8 @@ int main(void)
 	};
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_protobuf_full),
+		cmocka_unit_test(test_grpc_full),
+		cmocka_unit_test(test_grpc_faults),
 		cmocka_unit_test(test_json_gzip),
 		cmocka_unit_test(test_receiver_absent),
 		cmocka_unit_test(test_retry_after),

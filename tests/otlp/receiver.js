@@ -4,12 +4,15 @@
 // build/src/generated/root.js): protobuf with ExportTraceServiceRequest.decode, JSON by the
 // OTLP JSON rules (hex ids) through ExportTraceServiceRequest.fromObject and verify.
 //
-//   node receiver.js --out FILE [--port-file FILE] [--mode MODE] [--capture FILE]
+//   node receiver.js --out FILE [--port-file FILE] [--mode MODE] [--capture FILE] [--grpc 1]
 //
 // Once listening it prints "port N" on stdout (and writes N to --port-file).
 //
 // MODE: ok (default); fail:N:STATUS[:RETRY_AFTER_S] (the first N requests get STATUS, then ok);
 // status:STATUS (every request); slow:MS (answer ok after MS); partial:N (ok, N spans rejected).
+// With --grpc 1 it is an OTLP/gRPC TraceService on the gRPC project's own server
+// (@grpc/grpc-js, h2c) instead: STATUS is then a gRPC status code, and fail:N:8:DELAY_S answers
+// RESOURCE_EXHAUSTED with a google.rpc.RetryInfo of DELAY_S seconds.
 // Each request appends one JSON line to --out: its status, headers, and the decoded spans with
 // hex ids and every attribute as a plain value. --capture keeps the first body as received.
 'use strict';
@@ -124,12 +127,75 @@ const server = http.createServer((req, res) => {
 	});
 });
 
-server.listen(0, '127.0.0.1', () => {
-	const port = server.address().port;
+function listening(port) {
 	if (args['port-file']) {
 		fs.writeFileSync(args['port-file'] + '.tmp', String(port));
 		fs.renameSync(args['port-file'] + '.tmp', args['port-file']);
 	}
 	process.stdout.write(`port ${port}\n`);
-});
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+}
+
+// google.rpc.Status with one RetryInfo detail of `s` seconds, for grpc-status-details-bin
+function retryInfoStatus(code, s) {
+	const varint = (v) => { const b = []; do { let c = v & 0x7f; v >>>= 7; if (v) c |= 0x80; b.push(c); } while (v); return Buffer.from(b); };
+	const field = (n, buf) => Buffer.concat([varint((n << 3) | 2), varint(buf.length), buf]);
+	const duration = Buffer.concat([varint(1 << 3), varint(s)]);
+	const retryInfo = field(1, duration);
+	const any = Buffer.concat([field(1, Buffer.from('type.googleapis.com/google.rpc.RetryInfo')), field(2, retryInfo)]);
+	return Buffer.concat([varint(1 << 3), varint(code), field(3, any)]);
+}
+
+if (args.grpc) {
+	const grpc = require('@grpc/grpc-js');
+	const service = {
+		Export: {
+			path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+			requestStream: false, responseStream: false,
+			requestSerialize: (b) => b, requestDeserialize: (b) => b,
+			responseSerialize: (m) => Buffer.from(Resp.encode(Resp.fromObject(m)).finish()),
+			responseDeserialize: (b) => b,
+		},
+	};
+	const grpcServer = new grpc.Server();
+	grpcServer.addService(service, {
+		Export: (call, callback) => {
+			const n = ++served;
+			const raw = call.request; // already decompressed by grpc-js (grpc-encoding)
+			let spans = null, error = null;
+			try {
+				if (args.capture && n === 1) fs.writeFileSync(args.capture, raw);
+				spans = flatten(toObj(Req.decode(raw)));
+			} catch (e) {
+				error = String(e.message || e);
+			}
+			const md = call.metadata.getMap();
+			let status = 0, partial = 0, delay = 0, details = null;
+			if (error) status = 3;
+			else if (mode[0] === 'fail' && n <= Number(mode[1])) {
+				status = Number(mode[2]);
+				if (mode[3]) details = retryInfoStatus(status, Number(mode[3]));
+			} else if (mode[0] === 'status') status = Number(mode[1]);
+			else if (mode[0] === 'slow') delay = Number(mode[1]);
+			else if (mode[0] === 'partial') partial = Math.min(Number(mode[1]), spans.length);
+			// grpc-js decompresses (grpc-encoding) and keeps grpc-* headers to itself: gzip unknown
+			const line = { n, t: Date.now(), status, grpc: true, gzip: null,
+				userAgent: md['user-agent'] || null, testHeader: md['x-test'] || null, partial, error, spans };
+			fs.appendFileSync(args.out, JSON.stringify(line) + '\n');
+			setTimeout(() => {
+				if (status === 0)
+					return callback(null, partial ? { partialSuccess: { rejectedSpans: partial, errorMessage: 'test rejects some' } } : {});
+				const meta = new grpc.Metadata();
+				if (details) meta.set('grpc-status-details-bin', details);
+				callback({ code: status, details: error || `test status ${status}`, metadata: meta });
+			}, delay);
+		},
+	});
+	grpcServer.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => {
+		if (err) throw err;
+		listening(port);
+	});
+	process.on('SIGTERM', () => grpcServer.tryShutdown(() => process.exit(0)));
+} else {
+	server.listen(0, '127.0.0.1', () => listening(server.address().port));
+	process.on('SIGTERM', () => server.close(() => process.exit(0)));
+}

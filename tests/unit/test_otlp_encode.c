@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <json-c/json.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -346,14 +347,14 @@ static void test_config_precedence(void **state)
 
 	/* a bad variable is ignored (as the specification asks); a bad flag is an error */
 	f = (struct otlp_flags){ .enabled = true, .sample = -1 };
-	resolve(&f, (const char *const[]){ "OTEL_EXPORTER_OTLP_PROTOCOL", "grpc",
+	resolve(&f, (const char *const[]){ "OTEL_EXPORTER_OTLP_PROTOCOL", "http/thrift",
 					    "OTEL_TRACES_SAMPLER", "sometimes",
 					    "OTEL_EXPORTER_OTLP_TIMEOUT", "soon", NULL }, &c);
 	assert_int_equal(c.protocol, OTLP_HTTP_PROTOBUF);
 	assert_int_equal(c.sampler, OTLP_ALWAYS_ON);
 	assert_int_equal(c.timeout_ns, 10000000000ull);
 	otlp_config__free(&c);
-	f.protocol = "grpc";
+	f.protocol = "grpc/json";
 	fake_env = NULL;
 	assert_int_equal(otlp_config__resolve(&f, getenv_fake, &c, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "--otlp-protocol"));
@@ -361,6 +362,39 @@ static void test_config_precedence(void **state)
 	f.headers = "a=%zz";
 	assert_int_equal(otlp_config__resolve(&f, getenv_fake, &c, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "--otlp-headers"));
+}
+
+/* gRPC: the endpoint's scheme and authority (port 4317 when it names none, its path dropped)
+ * and the trace service's method; the default is localhost:4317; the traces variable is not
+ * used as a whole URL as it is over HTTP. */
+static void test_config_grpc(void **state)
+{
+	static const struct {
+		const char *flag, *env, *want;
+	} cases[] = {
+		{ NULL, NULL, "http://localhost:4317" },
+		{ "http://collector", NULL, "http://collector:4317" },
+		{ "http://collector:5000/v1/whatever", NULL, "http://collector:5000" },
+		{ "https://[::1]/", NULL, "https://[::1]:4317" },
+		{ "https://[::1]:9/", NULL, "https://[::1]:9" },
+		{ NULL, "http://otel-collector:4317", "http://otel-collector:4317" },
+	};
+	const char *method = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct otlp_flags f = { .enabled = true, .sample = -1, .endpoint = cases[i].flag };
+		struct otlp_config c;
+		char want[256];
+
+		resolve(&f, (const char *const[]){ "OTEL_EXPORTER_OTLP_PROTOCOL", "grpc",
+						    cases[i].env ? "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+								 : NULL, cases[i].env, NULL }, &c);
+		snprintf(want, sizeof(want), "%s%s", cases[i].want, method);
+		assert_int_equal(c.protocol, OTLP_GRPC);
+		assert_string_equal(c.url, want);
+		otlp_config__free(&c);
+	}
 }
 
 static void test_ratio_sampler(void **state)
@@ -443,6 +477,7 @@ int main(void)
 		cmocka_unit_test(test_json_mapping),
 		cmocka_unit_test(test_responses),
 		cmocka_unit_test(test_config_precedence),
+		cmocka_unit_test(test_config_grpc),
 		cmocka_unit_test(test_ratio_sampler),
 		cmocka_unit_test(test_u64map),
 	};

@@ -242,6 +242,20 @@ cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 	echo "* A traced op copies its three strings out of V8 (N-API) before recording them: most"
 	echo "  of its cost over the detached call."
 	echo
+	echo "## 9. Span export: OTLP/HTTP against OTLP/gRPC"
+	echo
+	echo "Command: \`tools/bench/otlp-cost.sh $out 5 10000\`. The demo engine with \`--otlp-ops\` (every op a"
+	echo "span too) sends to the test receivers (\`tests/otlp/receiver.js\`: Node's HTTP server, or the gRPC"
+	echo "project's \`@grpc/grpc-js\`), with a queue that holds the run and time to send it all; runs of no"
+	echo "export, HTTP/protobuf and gRPC interleaved, medians. perfbpf's CPU is its whole process (the"
+	echo "JSON summary's \`perfbpf_cpu_seconds\`); per 1,000 spans is the difference from no export."
+	echo
+	tools/bench/otlp-cost.sh "$out" 5 10000 2>/dev/null
+	echo
+	echo "* Both transports deliver every span (the receivers decode them with the OpenTelemetry"
+	echo "  project's decoder, which is what limits the rate here). gRPC costs perfbpf more CPU per"
+	echo "  span: HTTP/2 framing and a new connection per call (see README)."
+	echo
 	echo "## Regression gate: how often it is right"
 	echo
 	echo "Command: \`tools/bench/gate-trials.sh $out 20 5 20000\`. Twenty trials; in each the demo"

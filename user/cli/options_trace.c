@@ -53,9 +53,10 @@ static const struct argp_option trace_options[] = {
 	  "Send every span to an OpenTelemetry collector (default http://localhost:4318/v1/traces, "
 	  "or OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT)", 3 },
 	{ "otlp-endpoint", OPT_OTLP_ENDPOINT, "URL", 0,
-	  "Collector base URL; /v1/traces is appended", 3 },
+	  "Collector base URL; /v1/traces is appended (grpc: its scheme, host and port, 4317 if "
+	  "none)", 3 },
 	{ "otlp-protocol", OPT_OTLP_PROTOCOL, "PROTO", 0,
-	  "http/protobuf (default) or http/json", 3 },
+	  "http/protobuf (default), http/json or grpc", 3 },
 	{ "otlp-compression", OPT_OTLP_COMPRESSION, "C", 0, "gzip or none (default)", 3 },
 	{ "otlp-headers", OPT_OTLP_HEADERS, "LIST", 0,
 	  "Request headers, key=value,... (added to OTEL_EXPORTER_OTLP_HEADERS)", 3 },

@@ -300,7 +300,8 @@ int trace_session__init(struct session *s, const struct cli_opts *o, int pid)
 			return -ENOMEM;
 		if (!o->quiet)
 			fprintf(stderr, "perfbpf: sending spans to %s (%s%s)\n", o->otlp.url,
-				o->otlp.protocol == OTLP_HTTP_JSON ? "http/json" : "http/protobuf",
+				o->otlp.protocol == OTLP_HTTP_JSON ? "http/json"
+				: o->otlp.protocol == OTLP_GRPC ? "grpc" : "http/protobuf",
 				o->otlp.gzip ? ", gzip" : "");
 	}
 	return tracer__new(&to, &s->tracer);
