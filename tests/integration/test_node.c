@@ -193,7 +193,7 @@ static const char *attr(struct json_object *span, const char *key)
  * and status; an event's two attributes. */
 static void test_node_otel_otlp(void **state)
 {
-	struct receiver rcv;
+	struct receiver rcv = { 0 };
 	struct requests q;
 	struct json_object *spans, *task[2] = { NULL, NULL };
 	char n[16];

@@ -377,7 +377,7 @@ static const char *attr_str(struct json_object *span, const char *key)
  * guide's code does. */
 static void test_asyncio_otlp(void **state)
 {
-	struct receiver rcv;
+	struct receiver rcv = { 0 };
 	struct requests q;
 	struct json_object *spans;
 	struct pspans *p = calloc(1, sizeof(*p));
@@ -460,7 +460,7 @@ static void test_asyncio_otlp(void **state)
  * rejected ones failed with the risk check's message, the filled ones with their event. */
 static void test_demo_twin_otlp(void **state)
 {
-	struct receiver rcv;
+	struct receiver rcv = { 0 };
 	struct requests q;
 	struct json_object *spans, *counts, *run = NULL;
 	char demo[PATH_MAX];
@@ -668,7 +668,7 @@ static void test_python_functions(void **state)
  * still reaches the caller (the script catches all five). */
 static void test_python_functions_otlp(void **state)
 {
-	struct receiver rcv;
+	struct receiver rcv = { 0 };
 	struct requests q;
 	struct json_object *spans;
 	char fscript[PATH_MAX];
