@@ -65,7 +65,7 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 # The pure stages (no libbpf, no network): what the unit tests and fuzzers link.
 CORE_SRCS := $(wildcard user/lib/*.c user/model/*.c user/aggregate/*.c user/gate/*.c) \
 	$(filter-out user/attach/usdt_multi.c,$(wildcard user/attach/*.c)) user/collect/record.c \
-	user/collect/batch_decoder.c user/collect/tsc_clock.c $(wildcard exporters/report/*.c exporters/events/*.c) exporters/prometheus/prometheus.c \
+	user/collect/batch_decoder.c user/collect/tsc_clock.c $(wildcard exporters/report/*.c exporters/events/*.c exporters/trace/*.c) exporters/prometheus/prometheus.c \
 	exporters/otlp/otlp_span.c exporters/otlp/otlp_proto.c exporters/otlp/otlp_json.c \
 	exporters/otlp/otlp_config.c exporters/otlp/otlp_sampler.c exporters/otlp/otlp_grpc.c
 # The commands and what talks to the kernel (libbpf), libcurl or libmicrohttpd.

@@ -197,6 +197,9 @@ _Static_assert(sizeof(struct perfbpf_note) == 304, "perfbpf_note layout");
 #define PERFBPF_F_REF_SYMBOL (1u << 4)
 #define PERFBPF_F_REF_STRATEGY (1u << 5)
 #define PERFBPF_F_REF_ALL (PERFBPF_F_REF_METRIC | PERFBPF_F_REF_SYMBOL | PERFBPF_F_REF_STRATEGY)
+/* A span with an explicit id (span_open/span_close): its parent is the engine's, not the
+ * enclosing span of its thread, and it may overlap spans of its thread without nesting. */
+#define PERFBPF_F_SPAN_ID_EXPLICIT (1u << 6)
 
 struct perfbpf_op_head { /* of the two compact op records */
 	__u32 kind;   /* PERFBPF_EV_OP_REF or PERFBPF_EV_OP_PACKED */

@@ -96,6 +96,7 @@ int PERFBPF_USDT(perfbpf_span_close, const char *name, __u64 span)
 			   dur > x->f.child_ns ? dur - x->f.child_ns : 0, now);
 		err = 0;
 	} else {
+		x->f.flags |= PERFBPF_F_SPAN_ID_EXPLICIT;
 		err = span_send(NULL, &x->f, x->depth, id, now, dur, x->parent_id, x->trace_id);
 	}
 	bpf_map_delete_elem(&xspans, &k);

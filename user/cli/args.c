@@ -77,6 +77,9 @@ error_t args__common(int key, char *arg, struct argp_state *st)
 	case 'm':
 		o->markdown_path = arg;
 		return 0;
+	case OPT_TRACE:
+		o->trace_path = arg;
+		return 0;
 	case 'e':
 		o->events_path = arg;
 		return 0;

@@ -23,6 +23,7 @@ struct cli_opts {
 	const char *json_path;  /* "-" is stdout */
 	const char *markdown_path;
 	const char *events_path; /* raw event log, JSON Lines */
+	const char *trace_path;  /* --trace: Chrome Trace Event JSON */
 	struct md_opts md;
 	uint64_t sample_budget;
 	int stats_style; /* enum dist_style (--stats) */

@@ -42,6 +42,9 @@ static const struct argp_option trace_options[] = {
 	{ "events", 'e', "FILE", 0,
 	  "Write every op and span as it arrives to FILE, one JSON object per line (span ids, "
 	  "parents, threads, times)", 2 },
+	{ "trace", OPT_TRACE, "FILE", 0,
+	  "Write every op and span to FILE in the Chrome Trace Event format (JSON), which the "
+	  "Perfetto UI, chrome://tracing and Speedscope open", 2 },
 	{ "columns", OPT_COLUMNS, "LIST", 0,
 	  "Report columns, comma-separated, from: metric,kind,symbol,strategy,count,total,self,"
 	  "mean,min,max,stddev,p50,p95,p99,wait_mean,wait_min,wait_max (default: all)", 2 },

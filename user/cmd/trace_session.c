@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "exporters/events/events.h"
+#include "exporters/trace/chrome_trace.h"
 #include "exporters/otlp/otlp_trace.h"
 #include "exporters/report/json.h"
 #include "exporters/report/markdown.h"
@@ -85,6 +86,8 @@ static int on_event(void *ctx, const struct perfbpf_event *e)
 			err = 0;
 		}
 	}
+	if (!err && s->ct)
+		err = chrome_trace__event(s->ct, e);
 	if (!err && s->otlp)
 		err = otlp_trace__event(s->otlp, e);
 	if (err)
@@ -119,6 +122,7 @@ int trace_session__open_outputs(struct session *s)
 	int err;
 
 	err = open_output(o->events_path, &s->events);
+	err = err ?: open_output(o->trace_path, &s->trace);
 	err = err ?: open_output(o->json_path, &s->json);
 	err = err ?: open_output(o->markdown_path, &s->md);
 	if (err)
@@ -126,7 +130,7 @@ int trace_session__open_outputs(struct session *s)
 	watch_live_log(s->events);
 	/* no output named: the report goes to stdout, unless stdout already carries another one */
 	if (!o->markdown_path && !o->quiet && !output__is_stdout(o->json_path) &&
-	    !output__is_stdout(o->events_path))
+	    !output__is_stdout(o->events_path) && !output__is_stdout(o->trace_path))
 		s->md = stdout;
 	return 0;
 }
@@ -291,6 +295,8 @@ int trace_session__init(struct session *s, const struct cli_opts *o, int pid)
 	environment__read(&s->env);
 	if (s->events && !(s->ew = events__new(s->events)))
 		return -ENOMEM;
+	if (s->trace && !(s->ct = chrome_trace__new(s->trace)))
+		return -ENOMEM;
 	s->agg = agg__new(&ao);
 	if (!s->agg)
 		return -ENOMEM;
@@ -315,6 +321,10 @@ int trace_session__fini(struct session *s)
 	tracer__free(s->tracer);
 	otlp_trace__free(s->otlp);
 	events__free(s->ew);
+	if (s->ct && chrome_trace__finish(s->ct))
+		pb_warn("%s: the trace file could not be written whole", s->o->trace_path);
+	s->ct = NULL;
+	err = close_output(s->trace, s->o->trace_path) ?: err;
 	err = close_output(s->json, s->o->json_path) ?: err;
 	err = close_output(s->md, s->o->markdown_path) ?: err;
 	if (s->events && got_signal && (s->events_unwritten || fflush(s->events) || ferror(s->events)))

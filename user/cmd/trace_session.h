@@ -34,6 +34,8 @@ struct session {
 	FILE *json, *md, *events; /* outputs asked for, or NULL */
 	uint64_t events_unwritten; /* event log lines lost after a stop signal (reader not reading) */
 	struct events_writer *ew;
+	FILE *trace;               /* --trace */
+	struct chrome_trace *ct;
 	struct otlp_trace *otlp; /* --otlp */
 	struct otlp_stats otlp_stats;
 	char *command;

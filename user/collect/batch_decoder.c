@@ -407,7 +407,8 @@ static int span_open(struct batch_decoder *d, struct thread *th, uint32_t tid,
 static int span_close(struct batch_decoder *d, struct thread *th, uint32_t tid, uint64_t id,
 		      uint64_t ns)
 {
-	struct perfbpf_event e = { .kind = PERFBPF_EV_SPAN, .pid = th->pid, .tid = tid, .end_ns = ns };
+	struct perfbpf_event e = { .kind = PERFBPF_EV_SPAN, .flags = PERFBPF_F_SPAN_ID_EXPLICIT,
+				   .pid = th->pid, .tid = tid, .end_ns = ns };
 	struct u64map *m = xspans_of(d, th->pid, false);
 	struct xspan *x = m && id ? u64map__del(m, id) : NULL, *px;
 	int err;
