@@ -7,7 +7,12 @@
 set -euo pipefail
 out=${1:-build}
 prefix=${2:-/usr/local}
-install -D -m 0755 "$out/perfbpf" "$prefix/bin/perfbpf"
+# the binary for root and the perfbpf group only, with the capabilities tracing needs (the
+# pattern of the kernel's perf-security guide); perfbpf then acts for the user who runs it
+getent group perfbpf >/dev/null || groupadd --system perfbpf
+install -D -m 0750 -o root -g perfbpf "$out/perfbpf" "$prefix/bin/perfbpf"
+setcap cap_bpf,cap_perfmon,cap_sys_ptrace+ep "$prefix/bin/perfbpf" ||
+	echo "perfbpf: could not set file capabilities (filesystem without xattrs?); only root may run it" >&2
 for h in include/perfbpf/*.h; do
 	install -D -m 0644 "$h" "$prefix/include/perfbpf/$(basename "$h")"
 done
@@ -31,4 +36,4 @@ if [ "$prefix" != /usr/local ]; then
 fi
 [ -e /etc/perfbpf/monitor.conf ] || install -D -m 0644 tools/systemd/monitor.conf /etc/perfbpf/monitor.conf
 command -v systemctl >/dev/null && systemctl daemon-reload 2>/dev/null || true
-echo "perfbpf installed in $prefix; edit /etc/perfbpf/monitor.conf, then: systemctl enable --now perfbpf-monitor"
+echo "perfbpf installed in $prefix (users who may trace: usermod -aG perfbpf USER); edit /etc/perfbpf/monitor.conf, then: systemctl enable --now perfbpf-monitor"

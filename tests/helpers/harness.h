@@ -33,6 +33,12 @@ int bpf_gate(const char *group, size_t ntests);
 		int __g = bpf_gate(name, sizeof(tests) / sizeof(tests[0]));                  \
 		__g > 0 ? cmocka_run_group_tests_name(name, tests, NULL, NULL) : __g < 0;     \
 	})
+/* The same with a group setup and teardown. */
+#define run_privileged_group_setup(name, tests, setup, teardown)                             \
+	({                                                                                    \
+		int __g = bpf_gate(name, sizeof(tests) / sizeof(tests[0]));                  \
+		__g > 0 ? cmocka_run_group_tests_name(name, tests, setup, teardown) : __g < 0; \
+	})
 
 struct proc_result {
 	int status; /* exit status, or 128+signal */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* `perfbpf attach PID`: trace a running process until it exits, a stop signal or --duration. */
+#include "user/attach/permission.h"
 #include "user/cmd/attach.h"
 
 #include <errno.h>
@@ -29,8 +30,12 @@ int attach__main(const struct cli_opts *o)
 {
 	struct session s = { .o = o };
 	int pid = o->pid, err;
+	char what[32];
 
 	if (tracer__check_privileges())
+		return EXIT_FAIL;
+	snprintf(what, sizeof(what), "pid %d", pid);
+	if (permission__may_trace(pid, what))
 		return EXIT_FAIL;
 	if (target__open_pid(pid, &s.po.objs)) {
 		target__free(&s.po.objs);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* `perfbpf list`: the perfbpf probes in a process or a file on disk. */
+#include "user/attach/permission.h"
 #include "user/cmd/list.h"
 
 #include <ctype.h>
@@ -85,6 +86,7 @@ static int list_pid(int pid, FILE *out)
 	struct target_objs objs = { 0 };
 	size_t sites = 0, nobj = 0;
 	int err = target__check(pid), n;
+	char what[32];
 
 	if (err == -ESRCH) {
 		pb_err("pid %d: no such process", pid);
@@ -94,6 +96,9 @@ static int list_pid(int pid, FILE *out)
 		pb_err("pid %d is a kernel thread: only user processes have perfbpf probes", pid);
 		return EXIT_FAIL;
 	}
+	snprintf(what, sizeof(what), "pid %d", pid);
+	if (permission__may_trace(pid, what))
+		return EXIT_FAIL;
 	n = target__scan_maps(pid, &objs);
 	if (n < 0) {
 		target__maps_error(pid, n);

@@ -2,6 +2,7 @@
 /* `perfbpf monitor` (see monitor.h). The main thread reads the kernel histograms every
  * --interval, follows processes and writes reports; the HTTP server's thread reads them again on
  * every scrape. One mutex serialises both. */
+#include "user/attach/permission.h"
 #include "user/cmd/monitor.h"
 
 #include <errno.h>
@@ -492,6 +493,15 @@ int monitor__run(const struct cli_opts *o)
 	pthread_mutex_init(&m.lock, NULL);
 	if (tracer__check_privileges())
 		return EXIT_FAIL;
+	if (o->pid) {
+		char what[32];
+
+		snprintf(what, sizeof(what), "pid %d", o->pid);
+		if (permission__may_trace(o->pid, what))
+			return EXIT_FAIL;
+	} else if (permission__may_trace_all("--binary")) {
+		return EXIT_FAIL;
+	}
 	err = o->pid ? target__open_pid(o->pid, &m.po.objs) : open_binaries(&m);
 	m.command = describe(o);
 	install_signals();

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* `perfbpf run -- COMMAND`: start the command held before exec, attach, release it, trace it
  * from its first instruction until it exits (or --duration, or a signal); --repeat runs it again. */
+#include "user/attach/permission.h"
 #include "user/cmd/run.h"
 
 #include <errno.h>
@@ -75,8 +76,12 @@ static pid_t spawn_held(char **argv, int *go_fd, int *err_fd)
 		signal(SIGINT, SIG_DFL);
 		if (read(go[0], &c, 1) != 1)
 			_exit(127);
-		execvp(argv[0], argv);
-		e = errno;
+		/* the command runs as the user, never with perfbpf's privileges */
+		e = -permission__drop_for_exec();
+		if (!e) {
+			execvp(argv[0], argv);
+			e = errno;
+		}
 		if (write(report[1], &e, sizeof(e)) < 0)
 			_exit(127);
 		_exit(127);

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Who may trace what. perfbpf installed with file capabilities (or set-user-id) has privileges
+ * its invoking user does not: it then acts for the real user, who may trace only the processes
+ * the kernel would let it ptrace (PTRACE_MODE_ATTACH_REALCREDS: the same real, effective and
+ * saved user and group ids, a dumpable process, and Yama's ptrace_scope), and install probes in
+ * a file every process maps (monitor --binary) only as root. Run as root, or without
+ * privileges of its own, perfbpf leaves the checks to the kernel. */
+#ifndef PERFBPF_PERMISSION_H
+#define PERFBPF_PERMISSION_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* Whether perfbpf holds privileges its real user does not: a real uid other than 0 with
+ * effective capabilities, or an effective uid other than the real one. */
+bool permission__elevated(void);
+/* 0 if the real user may trace process pid (`what`: the command, for the message), else -EPERM
+ * after one line naming the rule. Always 0 when not elevated. */
+int permission__may_trace(pid_t pid, const char *what);
+/* 0 if the real user may trace every process that maps a file (only root), else -EPERM after
+ * one line. */
+int permission__may_trace_all(const char *what);
+/* In a child about to exec the user's command: the real user's ids for good (a set-user-id
+ * perfbpf must not run it as root) and no capabilities. 0 or -errno. */
+int permission__drop_for_exec(void);
+
+#endif
