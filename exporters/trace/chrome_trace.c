@@ -36,7 +36,12 @@ struct chrome_trace *chrome_trace__new(FILE *f)
  * the next call: one per printf. */
 static const char *quoted(struct chrome_trace *t, const char *field, size_t len)
 {
-	json_object_set_string_len(t->str, field, (int)strnlen(field, len));
+	size_t n = strnlen(field, len);
+
+	/* json-c 0.16 leaks the old buffer when a string is set empty after a longer one */
+	if (!n)
+		return "\"\"";
+	json_object_set_string_len(t->str, field, (int)n);
 	return json_object_to_json_string_ext(t->str, JSON_C_TO_STRING_PLAIN);
 }
 

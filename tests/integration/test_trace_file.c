@@ -165,7 +165,8 @@ static void test_demo_trace(void **state)
 
 	(void)state;
 	run_proc(argv, 120, &r);
-	assert_int_equal(r.status, 0);
+	if (r.status != 0)
+		fail_msg("perfbpf run --trace: status %d: %s", r.status, r.err);
 	proc_result_free(&r);
 	v = load_trace(trace, &n);
 	root = load_json(summary);
