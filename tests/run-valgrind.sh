@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # `make valgrind`: perfbpf run --repeat on the demo engine, perfbpf gate on its summary, perfbpf
 # run --otlp (JSON, gzip, a 503 retried, ops as spans, sampling with the slow-threshold rule) to
-# the test receiver, then perfbpf monitor (serving /metrics, scraped once, writing both reports) on
+# the test receiver, run --otlp over gRPC (a retry) with --trace, then perfbpf monitor (serving /metrics, scraped once, writing both reports) on
 # another demo run, under valgrind; any error or leak fails.
 set -euo pipefail
 out=${1:-build}
@@ -30,6 +30,20 @@ kill "$receiver"
 grep -E "ERROR SUMMARY|definitely lost|indirectly lost" "$log.otlp"
 grep -q '"status":503' "$log.otlp.jsonl"
 grep -q '"exported":[1-9]' "$log.otlp.json"
+
+# OTLP over gRPC (UNAVAILABLE once, then retried) and the trace file
+node tests/otlp/receiver.js --out "$log.grpc.jsonl" --grpc 1 --mode fail:1:14 >"$log.gport" &
+receiver=$!
+for _ in $(seq 100); do grep -q '^port ' "$log.gport" && break; sleep 0.1; done
+rport=$(sed -n 's/^port //p' "$log.gport")
+"${vg[@]}" --log-file="$log.grpc" "$out/perfbpf" run -q -j "$log.grpc.json" --trace "$log.trace.json" \
+	--otlp-protocol grpc --otlp-endpoint "http://127.0.0.1:$rport" --otlp-compression gzip -- \
+	"$out/backtest" --bars 2000 --quiet
+kill "$receiver"
+grep -E "ERROR SUMMARY|definitely lost|indirectly lost" "$log.grpc"
+grep -q '"status":14' "$log.grpc.jsonl"
+grep -q '"exported":[1-9]' "$log.grpc.json"
+grep -q '"traceEvents"' "$log.trace.json"
 
 port=$((30000 + $$ % 20000))
 "$out/backtest" --wait-attach 60 --bars 20000 --tick-sleep-us 200 --quiet &

@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <signal.h>
-#include <stdbool.h>
 #include <stdlib.h>
 
 #include <bpf/bpf.h>
@@ -48,13 +47,12 @@ uint64_t *tracer__dropped_per_cpu(struct tracer *t, int *ncpus)
 static void reap_xspans(struct tracer *t)
 {
 	int fd = bpf_map__fd(t->skel->maps.xspans);
-	struct perfbpf_xspan_key k, next, dead[64];
+	/* id 0 is never a span's: from it the kernel gives the table's first key (a NULL key
+	 * would do the same, but valgrind reads the pointer) */
+	struct perfbpf_xspan_key k = { 0 }, next, dead[64];
 	size_t n = 0;
-	bool first = true;
 
-	while (n < sizeof(dead) / sizeof(dead[0]) &&
-	       !bpf_map_get_next_key(fd, first ? NULL : &k, &next)) {
-		first = false;
+	while (n < sizeof(dead) / sizeof(dead[0]) && !bpf_map_get_next_key(fd, &k, &next)) {
 		k = next;
 		if (kill((pid_t)k.pid, 0) && errno == ESRCH)
 			dead[n++] = k;
