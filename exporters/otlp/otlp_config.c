@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "user/lib/util.h"
 
@@ -315,6 +316,40 @@ int otlp_config__resolve(const struct otlp_flags *f, otlp_getenv_fn env, struct 
 		goto bad;
 	}
 
+	/* TLS files: flag, then the traces variable, then the general one; a file that cannot be
+	 * read is an error (never a silent fall back to unverified or plain connections) */
+	{
+		static const char *const vars[3][2] = {
+			{ "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "OTEL_EXPORTER_OTLP_CERTIFICATE" },
+			{ "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE",
+			  "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE" },
+			{ "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY", "OTEL_EXPORTER_OTLP_CLIENT_KEY" },
+		};
+		static const char *const flags[3] = { "--otlp-certificate", "--otlp-client-certificate",
+						      "--otlp-client-key" };
+		const char *given[3] = { f->certificate, f->client_certificate, f->client_key };
+		char **dst[3] = { &c->ca_file, &c->client_cert, &c->client_key };
+
+		for (int i = 0; i < 3; i++) {
+			const char *p = given[i] ? given[i] : env2(env, vars[i][0], vars[i][1]);
+
+			if (!p)
+				continue;
+			if (access(p, R_OK)) {
+				say(err, errlen, "%s %s: %s", given[i] ? flags[i] : vars[i][1], p,
+				    strerror(errno));
+				goto bad;
+			}
+			if (!(*dst[i] = strdup(p)))
+				goto nomem;
+		}
+		if (!c->client_cert != !c->client_key) {
+			say(err, errlen, "a client certificate needs its key and a key its certificate "
+			    "(--otlp-client-certificate, --otlp-client-key)");
+			goto bad;
+		}
+	}
+
 	env_ms(env, "OTEL_EXPORTER_OTLP_TIMEOUT", &c->timeout_ns);
 	env_ms(env, "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", &c->timeout_ns);
 	if (f->timeout_ns)
@@ -374,6 +409,9 @@ void otlp_config__free(struct otlp_config *c)
 	}
 	free(c->headers);
 	free(c->service_name);
+	free(c->ca_file);
+	free(c->client_cert);
+	free(c->client_key);
 	otlp_attrs__free(&c->resource);
 	memset(c, 0, sizeof(*c));
 }

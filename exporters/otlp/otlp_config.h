@@ -22,6 +22,8 @@ struct otlp_flags {
 	const char *protocol;    /* --otlp-protocol */
 	const char *compression; /* --otlp-compression */
 	const char *headers;     /* --otlp-headers k=v,... */
+	const char *certificate; /* --otlp-certificate: CA bundle to verify the collector with */
+	const char *client_certificate, *client_key; /* --otlp-client-*: mutual TLS */
 	const char *service_name;/* --service-name */
 	double sample;           /* --sample RATIO; < 0: not given */
 	uint64_t timeout_ns;     /* --otlp-timeout */
@@ -42,6 +44,8 @@ struct otlp_config {
 	bool gzip;
 	struct otlp_header *headers;
 	size_t nheaders;
+	char *ca_file;            /* NULL: the system's CA store */
+	char *client_cert, *client_key; /* NULL: no client certificate */
 	uint64_t timeout_ns;      /* per request */
 	char *service_name;       /* NULL: unknown_service:<executable name> */
 	struct otlp_attrs resource; /* OTEL_RESOURCE_ATTRIBUTES */

@@ -414,6 +414,13 @@ static int setup_curl(struct otlp_exporter *x)
 	curl_easy_setopt(x->curl, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(x->curl, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(x->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* TLS: the collector is always verified, against this CA bundle if one is given */
+	if (c->ca_file)
+		curl_easy_setopt(x->curl, CURLOPT_CAINFO, c->ca_file);
+	if (c->client_cert) {
+		curl_easy_setopt(x->curl, CURLOPT_SSLCERT, c->client_cert);
+		curl_easy_setopt(x->curl, CURLOPT_SSLKEY, c->client_key);
+	}
 	return 0;
 }
 

@@ -33,23 +33,36 @@ void receiver_start(struct receiver *r, const char *mode, const char *capture)
 {
 	static int n;
 	char name[32], line[64];
-	char *argv[] = { "node", (char *)src_path("tests/otlp/receiver.js"), "--out", NULL,
-			 "--mode", (char *)mode, "--grpc", r->grpc ? "1" : "", NULL, NULL, NULL };
+	char *argv[16] = { "node", (char *)src_path("tests/otlp/receiver.js"), "--out", NULL,
+			   "--mode", (char *)mode };
+	int k = 6;
 
 	snprintf(name, sizeof(name), "receiver-%d.jsonl", ++n);
 	r->out = tmp_file(name);
 	unlink(r->out);
 	argv[3] = (char *)r->out;
-	if (!r->grpc)
-		argv[6] = NULL;
-	if (capture) {
-		argv[r->grpc ? 8 : 6] = "--capture";
-		argv[r->grpc ? 9 : 7] = (char *)capture;
+	if (r->grpc) {
+		argv[k++] = "--grpc";
+		argv[k++] = "1";
 	}
+	if (capture) {
+		argv[k++] = "--capture";
+		argv[k++] = (char *)capture;
+	}
+	if (r->tls) {
+		argv[k++] = "--tls";
+		argv[k++] = (char *)r->tls;
+	}
+	if (r->mtls) {
+		argv[k++] = "--mtls";
+		argv[k++] = "1";
+	}
+	argv[k] = NULL;
 	r->pid = spawn_bg(argv, &r->fd);
 	assert_int_equal(read_line(r->fd, line, sizeof(line), 20000), 0);
 	assert_int_equal(strncmp(line, "port ", 5), 0);
-	snprintf(r->url, sizeof(r->url), "http://127.0.0.1:%d", atoi(line + 5));
+	snprintf(r->url, sizeof(r->url), "%s://127.0.0.1:%d", r->tls ? "https" : "http",
+		 atoi(line + 5));
 }
 
 void receiver_stop(struct receiver *r)

@@ -15,6 +15,8 @@ struct receiver {
 	char url[64];
 	const char *out;
 	bool grpc; /* an OTLP/gRPC receiver (set before receiver_start) */
+	const char *tls; /* TLS with the certificates of this directory (receiver.js --tls) */
+	bool mtls;       /* and a client certificate required */
 };
 
 /* The source tree's file rel (PERFBPF_SRC, else the current directory). */

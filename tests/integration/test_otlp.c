@@ -776,6 +776,74 @@ static void test_ops_as_spans(void **state)
 	run_free(&r);
 }
 
+/* TLS to the collector, with a private CA and certificates made by openssl here: over HTTPS and
+ * gRPC the spans are delivered when the CA is given (flag or OTEL_EXPORTER_OTLP_CERTIFICATE),
+ * and refused, every one counted, when it is not: never sent unverified or in plain text. With
+ * mutual TLS, delivered with the client certificate and key, not without. */
+static void test_tls(void **state)
+{
+	char dir[64], ca[96], cert[96], key[96], cmd[1024];
+	static const bool grpc[] = { false, true };
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s", tmp_file("tls"));
+	snprintf(ca, sizeof(ca), "%s/ca.crt", dir);
+	snprintf(cert, sizeof(cert), "%s/client.crt", dir);
+	snprintf(key, sizeof(key), "%s/client.key", dir);
+	snprintf(cmd, sizeof(cmd),
+		 "set -e; mkdir -p %s; cd %s; "
+		 "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 "
+		 "-subj /CN=perfbpf-test-ca 2>/dev/null; "
+		 "for n in server client; do "
+		 "openssl req -newkey rsa:2048 -nodes -keyout $n.key -out $n.csr -subj /CN=$n "
+		 "2>/dev/null; printf 'subjectAltName=IP:127.0.0.1\n' > $n.ext; "
+		 "openssl x509 -req -in $n.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out $n.crt "
+		 "-days 2 -extfile $n.ext 2>/dev/null; done", dir, dir);
+	assert_int_equal(system(cmd), 0);
+	for (size_t g = 0; g < 2; g++) {
+		struct receiver rc = { .grpc = grpc[g], .tls = dir };
+		const char *proto = grpc[g] ? "grpc" : "http/protobuf";
+		struct run r;
+
+		receiver_start(&rc, "ok", NULL);
+		traced_run(&r, (const char *[]){ "--otlp-protocol", proto, "--otlp-endpoint", rc.url,
+						 "--otlp-certificate", ca, NULL }, NULL);
+		assert_int_equal(otlp_u64(&r, "exported"), all_spans(&r));
+		run_free(&r);
+		setenv("OTEL_EXPORTER_OTLP_CERTIFICATE", ca, 1);
+		traced_run(&r, (const char *[]){ "--otlp-protocol", proto, "--otlp-endpoint", rc.url,
+						 NULL }, NULL);
+		unsetenv("OTEL_EXPORTER_OTLP_CERTIFICATE");
+		assert_int_equal(otlp_u64(&r, "exported"), all_spans(&r));
+		run_free(&r);
+		traced_run(&r, (const char *[]){ "--otlp-protocol", proto, "--otlp-endpoint", rc.url,
+						 NULL }, NULL);
+		assert_int_equal(otlp_u64(&r, "exported"), 0);
+		assert_int_equal(why_u64(&r, "rejected"), all_spans(&r));
+		assert_non_null(strstr(json_object_get_string(otlp(&r, "last_error")),
+				       "certificate"));
+		run_free(&r);
+		receiver_stop(&rc);
+	}
+	{
+		struct receiver rc = { .tls = dir, .mtls = true };
+		struct run r;
+
+		receiver_start(&rc, "ok", NULL);
+		traced_run(&r, (const char *[]){ "--otlp-endpoint", rc.url, "--otlp-certificate", ca,
+						 "--otlp-client-certificate", cert, "--otlp-client-key",
+						 key, NULL }, NULL);
+		assert_int_equal(otlp_u64(&r, "exported"), all_spans(&r));
+		run_free(&r);
+		traced_run(&r, (const char *[]){ "--otlp-endpoint", rc.url, "--otlp-certificate", ca,
+						 NULL }, NULL);
+		assert_int_equal(otlp_u64(&r, "exported"), 0);
+		assert_int_equal(otlp_u64(&r, "undelivered"), all_spans(&r));
+		run_free(&r);
+		receiver_stop(&rc);
+	}
+}
+
 /* Malformed export flags: one line, exit 2, before anything is traced. */
 static void test_bad_flags(void **state)
 {
@@ -787,6 +855,8 @@ static void test_bad_flags(void **state)
 		{ "--otlp-batch", "0", "--otlp-batch" },
 		{ "--otlp-headers", "novalue", "--otlp-headers" },
 		{ "--otlp-protocol", "grpc/json", "--otlp-protocol" },
+		{ "--otlp-certificate", "/nonexistent/ca.crt", "--otlp-certificate" },
+		{ "--otlp-client-key", "/etc/hostname", "--otlp-client-certificate" },
 	};
 
 	(void)state;
@@ -830,6 +900,7 @@ int main(void)
 		cmocka_unit_test(test_protobuf_full),
 		cmocka_unit_test(test_grpc_full),
 		cmocka_unit_test(test_grpc_faults),
+		cmocka_unit_test(test_tls),
 		cmocka_unit_test(test_json_gzip),
 		cmocka_unit_test(test_receiver_absent),
 		cmocka_unit_test(test_retry_after),

@@ -10,6 +10,9 @@
 //
 // MODE: ok (default); fail:N:STATUS[:RETRY_AFTER_S] (the first N requests get STATUS, then ok);
 // status:STATUS (every request); slow:MS (answer ok after MS); partial:N (ok, N spans rejected).
+// With --tls DIR it serves TLS with DIR/server.crt and DIR/server.key (HTTPS, or gRPC over TLS),
+// and with --mtls 1 it also asks for a client certificate signed by DIR/ca.crt and refuses
+// connections without one.
 // With --grpc 1 it is an OTLP/gRPC TraceService on the gRPC project's own server
 // (@grpc/grpc-js, h2c) instead: STATUS is then a gRPC status code, and fail:N:8:DELAY_S answers
 // RESOURCE_EXHAUSTED with a google.rpc.RetryInfo of DELAY_S seconds.
@@ -97,7 +100,11 @@ function answer(res, json, status, extra, partial) {
 	res.end(body);
 }
 
-const server = http.createServer((req, res) => {
+const tls = args.tls ? {
+	key: fs.readFileSync(`${args.tls}/server.key`), cert: fs.readFileSync(`${args.tls}/server.crt`),
+	ca: fs.readFileSync(`${args.tls}/ca.crt`), mtls: !!args.mtls,
+} : null;
+const handler = (req, res) => {
 	const chunks = [];
 	req.on('data', (c) => chunks.push(c));
 	req.on('end', () => {
@@ -125,7 +132,11 @@ const server = http.createServer((req, res) => {
 		fs.appendFileSync(args.out, JSON.stringify(line) + '\n');
 		setTimeout(() => answer(res, json, status, extra, partial), delay);
 	});
-});
+};
+const server = tls
+	? require('https').createServer({ key: tls.key, cert: tls.cert, ca: tls.ca, requestCert: tls.mtls,
+		rejectUnauthorized: tls.mtls }, handler)
+	: http.createServer(handler);
 
 function listening(port) {
 	if (args['port-file']) {
@@ -190,7 +201,9 @@ if (args.grpc) {
 			}, delay);
 		},
 	});
-	grpcServer.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => {
+	const creds = tls ? grpc.ServerCredentials.createSsl(tls.ca, [{ private_key: tls.key, cert_chain: tls.cert }], tls.mtls)
+		: grpc.ServerCredentials.createInsecure();
+	grpcServer.bindAsync('127.0.0.1:0', creds, (err, port) => {
 		if (err) throw err;
 		listening(port);
 	});

@@ -64,6 +64,14 @@ static const struct argp_option trace_options[] = {
 	{ "otlp-headers", OPT_OTLP_HEADERS, "LIST", 0,
 	  "Request headers, key=value,... (added to OTEL_EXPORTER_OTLP_HEADERS)", 3 },
 	{ "otlp-timeout", OPT_OTLP_TIMEOUT, "DUR", 0, "Per-request timeout (default 10s)", 3 },
+	{ "otlp-certificate", OPT_OTLP_CERTIFICATE, "FILE", 0,
+	  "CA certificates (PEM) to verify an https:// collector with (default "
+	  "OTEL_EXPORTER_OTLP_CERTIFICATE, else the system's)", 3 },
+	{ "otlp-client-certificate", OPT_OTLP_CLIENT_CERTIFICATE, "FILE", 0,
+	  "Client certificate (PEM) for mutual TLS (default OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE)",
+	  3 },
+	{ "otlp-client-key", OPT_OTLP_CLIENT_KEY, "FILE", 0,
+	  "Its private key (PEM) (default OTEL_EXPORTER_OTLP_CLIENT_KEY)", 3 },
 	{ "otlp-ops", OPT_OTLP_OPS, NULL, 0,
 	  "Export ops as spans too, children of the span open on their thread", 3 },
 	{ "service-name", OPT_SERVICE_NAME, "NAME", 0,
@@ -133,6 +141,9 @@ static error_t parse_otlp(int key, char *arg, struct argp_state *st)
 	case OPT_OTLP_PROTOCOL: f->protocol = arg; break;
 	case OPT_OTLP_COMPRESSION: f->compression = arg; break;
 	case OPT_OTLP_HEADERS: f->headers = arg; break;
+	case OPT_OTLP_CERTIFICATE: f->certificate = arg; break;
+	case OPT_OTLP_CLIENT_CERTIFICATE: f->client_certificate = arg; break;
+	case OPT_OTLP_CLIENT_KEY: f->client_key = arg; break;
 	case OPT_OTLP_OPS: f->ops = true; break;
 	case OPT_SERVICE_NAME:
 		if (!*arg)
