@@ -36,7 +36,7 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP -DPERFBPF_VERSION='"$(VERSION)"' \
 	-I. -Iinclude -I$(OUT)
-LDLIBS := -lbpf -lelf -lz -ljson-c -lmicrohttpd -lcurl -lm -lpthread
+LDLIBS := -lbpf -lelf -lz -ljson-c -lmicrohttpd -lcurl -lcrypto -lm -lpthread
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-Ivmlinux/$(ARCH) -Ibpf -Iinclude -idirafter /usr/include/$(shell uname -m)-linux-gnu
@@ -223,7 +223,7 @@ INTEG_BINS := $(patsubst tests/integration/%.c,$(OUT)/tests/%,$(INTEG_SRCS))
 $(OUT)/tests/test_%: tests/unit/test_%.c $(OUT)/libperfbpf-core.a
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(OUT)/libperfbpf-core.a -lcmocka -lelf -lz -ljson-c -lm $(LDFLAGS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(OUT)/libperfbpf-core.a -lcmocka -lelf -lz -ljson-c -lcrypto -lm $(LDFLAGS) -o $@
 
 TEST_HELPERS := tests/helpers/harness.c tests/helpers/otlp_receiver.c
 $(OUT)/tests/test_%: tests/integration/test_%.c $(TEST_HELPERS) tests/helpers/harness.h \
@@ -231,7 +231,7 @@ $(OUT)/tests/test_%: tests/integration/test_%.c $(TEST_HELPERS) tests/helpers/ha
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/helpers $< $(TEST_HELPERS) \
-		$(OUT)/libperfbpf-core.a -lcmocka -lelf -lz -ljson-c -lm $(LDFLAGS) -o $@
+		$(OUT)/libperfbpf-core.a -lcmocka -lelf -lz -ljson-c -lcrypto -lm $(LDFLAGS) -o $@
 
 # libFuzzer targets: one per parser of untrusted input (tests/fuzz/README.md)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)

@@ -844,6 +844,76 @@ static void test_tls(void **state)
 	}
 }
 
+/* The order ids of a --redact run's order.submit spans (its receiver's file checked for the
+ * plain ones first): every one "redacted:" and 16 hex digits, each order its own. */
+static size_t redacted_ids(struct receiver *rc, char ids[][32], size_t cap)
+{
+	struct requests q;
+	struct json_object *spans;
+	size_t n = 0;
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "grep -q 'sma-5-20-1-' %s", rc->out);
+	assert_int_not_equal(system(cmd), 0); /* no plain order id anywhere the collector got */
+	requests_load(rc, &q);
+	spans = accepted_spans(&q);
+	for (size_t i = 0; i < json_object_array_length(spans); i++) {
+		struct json_object *s = json_object_array_get_idx(spans, i), *ev;
+		const char *id;
+
+		if (strcmp(json_str(s, "name"), "order.submit"))
+			continue;
+		id = attr_str(s, "client_order_id");
+		assert_non_null(id);
+		assert_int_equal(strlen(id), 25);
+		assert_int_equal(strncmp(id, "redacted:", 9), 0);
+		assert_int_equal(strspn(id + 9, "0123456789abcdef"), 16);
+		for (size_t j = 0; j < n; j++)
+			assert_string_not_equal(ids[j], id);
+		assert_true(n < cap);
+		snprintf(ids[n++], 32, "%s", id);
+		ev = json_get(s, "events");
+		if (json_u64(json_get(s, "status"), "code") != 2)
+			assert_int_equal(strncmp(json_str(json_get(json_object_array_get_idx(ev, 0),
+								   "attributes"), "fill.price"),
+						 "redacted:", 9), 0);
+	}
+	json_object_put(spans);
+	requests_free(&q);
+	return n;
+}
+
+/* --redact: the named attributes (a span's, an event's) reach the collector only as keyed
+ * hashes; the hashes of two runs differ (a key per run); the statistics are whole. */
+static void test_redact(void **state)
+{
+	static char first[8192][32], second[8192][32];
+	size_t n1, n2;
+
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		struct receiver rc = { 0 };
+		struct run r;
+
+		receiver_start(&rc, "ok", NULL);
+		traced_run(&r, (const char *[]){ "--otlp-endpoint", rc.url, "--redact",
+						 "client_order_id,fill.price", NULL }, NULL);
+		receiver_stop(&rc);
+		assert_statistics_complete(&r);
+		if (k == 0)
+			n1 = redacted_ids(&rc, first, 8192);
+		else
+			n2 = redacted_ids(&rc, second, 8192);
+		assert_int_equal(k ? n2 : n1, (uint64_t)(r.trades + r.rejected));
+		run_free(&r);
+	}
+	assert_true(n1 > 0 && n1 == n2);
+	/* the same orders (a deterministic engine), other hashes */
+	for (size_t i = 0; i < n1; i++)
+		for (size_t j = 0; j < n2; j++)
+			assert_string_not_equal(first[i], second[j]);
+}
+
 /* Malformed export flags: one line, exit 2, before anything is traced. */
 static void test_bad_flags(void **state)
 {
@@ -857,6 +927,7 @@ static void test_bad_flags(void **state)
 		{ "--otlp-protocol", "grpc/json", "--otlp-protocol" },
 		{ "--otlp-certificate", "/nonexistent/ca.crt", "--otlp-certificate" },
 		{ "--otlp-client-key", "/etc/hostname", "--otlp-client-certificate" },
+		{ "--redact", "a,,b", "--redact" },
 	};
 
 	(void)state;
@@ -901,6 +972,7 @@ int main(void)
 		cmocka_unit_test(test_grpc_full),
 		cmocka_unit_test(test_grpc_faults),
 		cmocka_unit_test(test_tls),
+		cmocka_unit_test(test_redact),
 		cmocka_unit_test(test_json_gzip),
 		cmocka_unit_test(test_receiver_absent),
 		cmocka_unit_test(test_retry_after),

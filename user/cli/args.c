@@ -80,6 +80,12 @@ error_t args__common(int key, char *arg, struct argp_state *st)
 	case OPT_TRACE:
 		o->trace_path = arg;
 		return 0;
+	case OPT_REDACT:
+		if (!*arg || arg[0] == ',' || arg[strlen(arg) - 1] == ',' || strstr(arg, ",,"))
+			args__bad_value(st, "--redact", arg, "attribute keys such as "
+					"client_order_id,account");
+		o->redact = arg;
+		return 0;
 	case 'e':
 		o->events_path = arg;
 		return 0;

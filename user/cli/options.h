@@ -24,6 +24,7 @@ struct cli_opts {
 	const char *markdown_path;
 	const char *events_path; /* raw event log, JSON Lines */
 	const char *trace_path;  /* --trace: Chrome Trace Event JSON */
+	const char *redact;      /* --redact KEY,...: attribute values redacted */
 	struct md_opts md;
 	uint64_t sample_budget;
 	int stats_style; /* enum dist_style (--stats) */

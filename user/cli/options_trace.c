@@ -42,6 +42,9 @@ static const struct argp_option trace_options[] = {
 	{ "events", 'e', "FILE", 0,
 	  "Write every op and span as it arrives to FILE, one JSON object per line (span ids, "
 	  "parents, threads, times)", 2 },
+	{ "redact", OPT_REDACT, "KEYS", 0,
+	  "Span attributes (and event attributes) with these keys, comma-separated, leave perfbpf "
+	  "only as 'redacted:' and a keyed hash (equal values, equal hashes, within a run)", 2 },
 	{ "trace", OPT_TRACE, "FILE", 0,
 	  "Write every op and span to FILE in the Chrome Trace Event format (JSON), which the "
 	  "Perfetto UI, chrome://tracing and Speedscope open", 2 },

@@ -13,15 +13,16 @@
 #include <unistd.h>
 
 #include "exporters/events/events.h"
-#include "exporters/trace/chrome_trace.h"
 #include "exporters/otlp/otlp_trace.h"
 #include "exporters/report/json.h"
 #include "exporters/report/markdown.h"
+#include "exporters/trace/chrome_trace.h"
 #include "user/aggregate/agg.h"
 #include "user/aggregate/run_summary.h"
 #include "user/attach/target.h"
 #include "user/collect/tracer.h"
 #include "user/lib/output.h"
+#include "user/lib/redact.h"
 #include "user/lib/signals.h"
 #include "user/lib/util.h"
 #include "user/model/environment.h"
@@ -95,10 +96,40 @@ static int on_event(void *ctx, const struct perfbpf_event *e)
 	return err;
 }
 
+/* --redact: the note with the value of a redacted attribute key replaced. */
+static const struct perfbpf_note *redacted(const struct session *s, const struct perfbpf_note *n,
+					   struct perfbpf_note *copy)
+{
+	char key[PERFBPF_NOTE_NAME_LEN + 1];
+	const char *k = n->kind == PERFBPF_EV_ATTR ? n->name : n->akey;
+	char out[REDACTED_LEN];
+
+	if (n->kind != PERFBPF_EV_ATTR && n->kind != PERFBPF_EV_EVENT)
+		return n;
+	snprintf(key, sizeof(key), "%.*s", (int)PERFBPF_NOTE_NAME_LEN, k);
+	if (!redact__wants(s->redact, key))
+		return n;
+	*copy = *n;
+	if (n->kind == PERFBPF_EV_ATTR && n->value_type != PERFBPF_VAL_STR)
+		redact__value(s->redact, &n->value, sizeof(n->value), out);
+	else
+		redact__value(s->redact, n->str, strnlen(n->str, sizeof(n->str)), out);
+	copy->value_type = n->kind == PERFBPF_EV_ATTR ? PERFBPF_VAL_STR : n->value_type;
+	copy->value = 0;
+	memset(copy->str, 0, sizeof(copy->str));
+	memcpy(copy->str, out, sizeof(out));
+	return copy;
+}
+
 static int on_note(void *ctx, const struct perfbpf_note *n)
 {
 	struct session *s = ctx;
-	int err = s->otlp ? otlp_trace__note(s->otlp, n) : 0;
+	struct perfbpf_note copy;
+	int err;
+
+	if (s->redact)
+		n = redacted(s, n, &copy);
+	err = s->otlp ? otlp_trace__note(s->otlp, n) : 0;
 
 	if (err)
 		s->agg_err = err;
@@ -297,6 +328,15 @@ int trace_session__init(struct session *s, const struct cli_opts *o, int pid)
 		return -ENOMEM;
 	if (s->trace && !(s->ct = chrome_trace__new(s->trace)))
 		return -ENOMEM;
+	if (o->redact) {
+		int rerr;
+
+		s->redact = redact__new(o->redact, &rerr);
+		if (!s->redact) {
+			pb_err("--redact: cannot set up the keyed hash: %s", strerror(-rerr));
+			return rerr;
+		}
+	}
 	s->agg = agg__new(&ao);
 	if (!s->agg)
 		return -ENOMEM;
@@ -320,6 +360,7 @@ int trace_session__fini(struct session *s)
 
 	tracer__free(s->tracer);
 	otlp_trace__free(s->otlp);
+	redact__free(s->redact);
 	events__free(s->ew);
 	if (s->ct && chrome_trace__finish(s->ct))
 		pb_warn("%s: the trace file could not be written whole", s->o->trace_path);

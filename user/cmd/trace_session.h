@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "exporters/events/events.h"
+#include "user/lib/redact.h"
 #include "exporters/otlp/otlp_trace.h"
 #include "user/aggregate/agg.h"
 #include "user/aggregate/run_summary.h"
@@ -35,6 +36,7 @@ struct session {
 	uint64_t events_unwritten; /* event log lines lost after a stop signal (reader not reading) */
 	struct events_writer *ew;
 	FILE *trace;               /* --trace */
+	struct redact *redact;     /* --redact */
 	struct chrome_trace *ct;
 	struct otlp_trace *otlp; /* --otlp */
 	struct otlp_stats otlp_stats;
