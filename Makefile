@@ -67,7 +67,8 @@ CORE_SRCS := $(wildcard user/lib/*.c user/model/*.c user/aggregate/*.c user/gate
 	$(filter-out user/attach/usdt_multi.c,$(wildcard user/attach/*.c)) user/collect/record.c \
 	user/collect/batch_decoder.c user/collect/tsc_clock.c $(wildcard exporters/report/*.c exporters/events/*.c exporters/trace/*.c) exporters/prometheus/prometheus.c \
 	exporters/otlp/otlp_span.c exporters/otlp/otlp_proto.c exporters/otlp/otlp_json.c \
-	exporters/otlp/otlp_config.c exporters/otlp/otlp_sampler.c exporters/otlp/otlp_grpc.c
+	exporters/otlp/otlp_config.c exporters/otlp/otlp_sampler.c exporters/otlp/otlp_grpc.c \
+	exporters/otlp/otlp_resource.c exporters/otlp/otlp_metrics.c
 # The commands and what talks to the kernel (libbpf), libcurl or libmicrohttpd.
 CLI_SRCS := $(wildcard user/cli/*.c user/cmd/*.c) user/collect/tracer.c user/collect/tracer_attach.c \
 	user/collect/tracer_counters.c user/collect/khist_reader.c user/collect/ring_consumer.c \

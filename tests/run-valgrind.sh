@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # `make valgrind`: perfbpf run --repeat on the demo engine, perfbpf gate on its summary, perfbpf
 # run --otlp (JSON, gzip, a 503 retried, ops as spans, sampling with the slow-threshold rule) to
-# the test receiver, run --otlp over gRPC (a retry) with --trace, then perfbpf monitor (serving /metrics, scraped once, writing both reports) on
-# another demo run, under valgrind; any error or leak fails.
+# the test receiver, run --otlp and --otlp-metrics (delta, explicit buckets) over gRPC (a retry)
+# with --trace, then perfbpf monitor (serving /metrics, scraped once, writing both reports, OTLP
+# metrics over HTTP) on another demo run, under valgrind; any error or leak fails.
 set -euo pipefail
 out=${1:-build}
 log=$(mktemp)
@@ -31,25 +32,33 @@ grep -E "ERROR SUMMARY|definitely lost|indirectly lost" "$log.otlp"
 grep -q '"status":503' "$log.otlp.jsonl"
 grep -q '"exported":[1-9]' "$log.otlp.json"
 
-# OTLP over gRPC (UNAVAILABLE once, then retried) and the trace file
+# OTLP spans and metrics over gRPC (UNAVAILABLE once, then retried) and the trace file
 node tests/otlp/receiver.js --out "$log.grpc.jsonl" --grpc 1 --mode fail:1:14 >"$log.gport" &
 receiver=$!
 for _ in $(seq 100); do grep -q '^port ' "$log.gport" && break; sleep 0.1; done
 rport=$(sed -n 's/^port //p' "$log.gport")
 "${vg[@]}" --log-file="$log.grpc" "$out/perfbpf" run -q -j "$log.grpc.json" --trace "$log.trace.json" \
-	--otlp-protocol grpc --otlp-endpoint "http://127.0.0.1:$rport" --otlp-compression gzip -- \
-	"$out/backtest" --bars 2000 --quiet
+	--otlp --otlp-protocol grpc --otlp-endpoint "http://127.0.0.1:$rport" --otlp-compression gzip \
+	--otlp-metrics --otlp-metrics-interval 100ms --otlp-metrics-temporality delta \
+	--otlp-metrics-histogram explicit -- "$out/backtest" --bars 2000 --tick-sleep-us 100 --quiet
 kill "$receiver"
 grep -E "ERROR SUMMARY|definitely lost|indirectly lost" "$log.grpc"
 grep -q '"status":14' "$log.grpc.jsonl"
 grep -q '"exported":[1-9]' "$log.grpc.json"
+python3 -c 'import json, sys; assert json.load(open(sys.argv[1]))["otlp_metrics"]["exported"] > 0' \
+	"$log.grpc.json"
 grep -q '"traceEvents"' "$log.trace.json"
 
 port=$((30000 + $$ % 20000))
 "$out/backtest" --wait-attach 60 --bars 20000 --tick-sleep-us 200 --quiet &
 engine=$!
+node tests/otlp/receiver.js --out "$log.mon.jsonl" >"$log.mport" &
+receiver=$!
+for _ in $(seq 100); do grep -q '^port ' "$log.mport" && break; sleep 0.1; done
+rport=$(sed -n 's/^port //p' "$log.mport")
 "${vg[@]}" --log-file="$log.mon" "$out/perfbpf" monitor -q --pid "$engine" \
-	--listen "127.0.0.1:$port" -j "$log.mon.json" -m "$log.mon.md" &
+	--listen "127.0.0.1:$port" -j "$log.mon.json" -m "$log.mon.md" \
+	--otlp-metrics --otlp-endpoint "http://127.0.0.1:$rport" --otlp-metrics-interval 500ms &
 mon=$!
 for _ in $(seq 100); do curl -sf "127.0.0.1:$port/metrics" >/dev/null && break; sleep 0.2; done
 # to a file first: `curl | grep -q` fails under pipefail when grep stops reading early (curl
@@ -58,5 +67,8 @@ curl -sf "127.0.0.1:$port/metrics" -o "$log.metrics"
 grep -q '^perfbpf_events_total ' "$log.metrics"
 wait $engine
 wait $mon
+kill "$receiver"
 grep -E "ERROR SUMMARY|definitely lost|indirectly lost" "$log.mon"
 grep -q '"mode":"kernel_histograms"' "$log.mon.json"
+python3 -c 'import json, sys; assert json.load(open(sys.argv[1]))["otlp_metrics"]["exported"] > 0' \
+	"$log.mon.json"

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "user/lib/util.h"
@@ -23,6 +24,9 @@
 #define DEFAULT_DELAY_NS 1000000000ull
 #define DEFAULT_FLUSH_NS 5000000000ull
 #define DEFAULT_TAIL_BUFFER 65536
+/* Metrics: OTEL_METRIC_EXPORT_INTERVAL's default; a snapshot per request, one waiting */
+#define DEFAULT_INTERVAL_NS 60000000000ull
+#define METRICS_QUEUE 1
 
 static void say(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -207,26 +211,29 @@ static void env_count(otlp_getenv_fn env, const char *name, size_t *out)
 	*out = (size_t)n;
 }
 
-/* Base endpoint -> traces URL: /v1/traces appended to the path. */
-static char *traces_url(const char *base)
+static const char *const SIGNAL_PATH[] = { "/v1/traces", "/v1/metrics" };
+static const char *const GRPC_METHOD[] = {
+	"/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+	"/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+};
+static const char *const SIGNAL_NAME[] = { "TRACES", "METRICS" };
+
+/* Base endpoint -> the signal's URL: /v1/traces or /v1/metrics appended to the path. */
+static char *signal_url(const char *base, enum otlp_signal sig)
 {
 	size_t n = strlen(base);
-	char *url = malloc(n + sizeof("/v1/traces"));
+	char *url;
 
-	if (!url)
-		return NULL;
-	memcpy(url, base, n);
 	if (n && base[n - 1] == '/')
 		n--;
-	strcpy(url + n, "/v1/traces");
+	if (asprintf(&url, "%.*s%s", (int)n, base, SIGNAL_PATH[sig]) < 0)
+		return NULL;
 	return url;
 }
 
-#define GRPC_TRACE_METHOD "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
-
 /* Endpoint -> gRPC URL: scheme and authority (port 4317 when it names none), the path replaced
- * by the trace service's Export method. */
-static char *grpc_url(const char *base)
+ * by the signal service's Export method. */
+static char *grpc_url(const char *base, enum otlp_signal sig)
 {
 	const char *auth = strstr(base, "://") + 3, *end = auth + strcspn(auth, "/?#");
 	const char *close = memchr(auth, ']', (size_t)(end - auth)); /* [IPv6] */
@@ -234,9 +241,16 @@ static char *grpc_url(const char *base)
 	char *url;
 
 	if (asprintf(&url, "%.*s%s%s", (int)(end - base), base, colon ? "" : ":4317",
-		     GRPC_TRACE_METHOD) < 0)
+		     GRPC_METHOD[sig]) < 0)
 		return NULL;
 	return url;
+}
+
+/* OTEL_EXPORTER_OTLP_<SIGNAL>_<what>, in buf. */
+static const char *signal_var(enum otlp_signal sig, const char *what, char *buf, size_t len)
+{
+	snprintf(buf, len, "OTEL_EXPORTER_OTLP_%s_%s", SIGNAL_NAME[sig], what);
+	return buf;
 }
 
 static bool is_http_url(const char *u)
@@ -244,12 +258,76 @@ static bool is_http_url(const char *u)
 	return !strncmp(u, "http://", 7) || !strncmp(u, "https://", 8);
 }
 
-int otlp_config__resolve(const struct otlp_flags *f, otlp_getenv_fn env, struct otlp_config *c,
-			 char *err, size_t errlen)
+static int parse_temporality(const char *s, bool *delta)
+{
+	/* lowmemory: delta for counters and histograms, which are all perfbpf exports */
+	if (!strcasecmp(s, "cumulative"))
+		*delta = false;
+	else if (!strcasecmp(s, "delta") || !strcasecmp(s, "lowmemory"))
+		*delta = true;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int parse_histogram(const char *s, bool *explicit_buckets)
+{
+	if (!strcmp(s, "base2_exponential_bucket_histogram") || !strcmp(s, "exponential"))
+		*explicit_buckets = false;
+	else if (!strcmp(s, "explicit_bucket_histogram") || !strcmp(s, "explicit"))
+		*explicit_buckets = true;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* The metrics-only settings. */
+static int resolve_metrics(const struct otlp_flags *f, otlp_getenv_fn env, struct otlp_config *c,
+			   char *err, size_t errlen)
 {
 	const char *v;
 
+	c->interval_ns = DEFAULT_INTERVAL_NS;
+	c->batch = 1;
+	c->queue = METRICS_QUEUE;
+	env_ms(env, "OTEL_METRIC_EXPORT_INTERVAL", &c->interval_ns);
+	if (!c->interval_ns) {
+		pb_warn("OTEL_METRIC_EXPORT_INTERVAL=0 is not an interval; using 60000");
+		c->interval_ns = DEFAULT_INTERVAL_NS;
+	}
+	if (f->metrics_interval_ns)
+		c->interval_ns = f->metrics_interval_ns;
+	v = env2(env, "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", NULL);
+	if (v && parse_temporality(v, &c->delta))
+		pb_warn("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=%s is not cumulative, "
+			"delta or lowmemory; using cumulative", v);
+	if (f->temporality && parse_temporality(f->temporality, &c->delta)) {
+		say(err, errlen, "invalid value '%s' for --otlp-metrics-temporality: expected "
+		    "cumulative or delta", f->temporality);
+		return -EINVAL;
+	}
+	/* perfbpf's default is exponential (the buckets of its histograms); the variable can ask
+	 * for explicit buckets, for backends without exponential histograms */
+	v = env2(env, "OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION", NULL);
+	if (v && parse_histogram(v, &c->explicit_buckets))
+		pb_warn("OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION=%s is not "
+			"explicit_bucket_histogram or base2_exponential_bucket_histogram; ignored", v);
+	if (f->histogram && parse_histogram(f->histogram, &c->explicit_buckets)) {
+		say(err, errlen, "invalid value '%s' for --otlp-metrics-histogram: expected "
+		    "exponential or explicit", f->histogram);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int otlp_config__resolve(const struct otlp_flags *f, enum otlp_signal signal, otlp_getenv_fn env,
+			 struct otlp_config *c, char *err, size_t errlen)
+{
+	char var[96], var2[96];
+	const char *v;
+
 	memset(c, 0, sizeof(*c));
+	c->signal = signal;
 	c->protocol = OTLP_HTTP_PROTOBUF;
 	c->timeout_ns = DEFAULT_TIMEOUT_NS;
 	c->sampler = OTLP_ALWAYS_ON;
@@ -261,7 +339,7 @@ int otlp_config__resolve(const struct otlp_flags *f, otlp_getenv_fn env, struct 
 	c->tail_buffer = DEFAULT_TAIL_BUFFER;
 	c->ops = f->ops;
 
-	v = env2(env, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL");
+	v = env2(env, signal_var(signal, "PROTOCOL", var, sizeof(var)), "OTEL_EXPORTER_OTLP_PROTOCOL");
 	if (v && parse_protocol(v, &c->protocol))
 		pb_warn("OTLP protocol '%s' is not supported (http/protobuf, http/json or grpc); "
 			"using http/protobuf", v);
@@ -271,7 +349,7 @@ int otlp_config__resolve(const struct otlp_flags *f, otlp_getenv_fn env, struct 
 		goto bad;
 	}
 
-	/* endpoint: flag, then the traces variable (used as given), then the general one; gRPC
+	/* endpoint: flag, then the signal's variable (used as given), then the general one; gRPC
 	 * takes the scheme and authority of any of them (port 4317 by default) */
 	if (f->endpoint) {
 		if (!is_http_url(f->endpoint)) {
@@ -279,21 +357,24 @@ int otlp_config__resolve(const struct otlp_flags *f, otlp_getenv_fn env, struct 
 			    "http:// or https:// URL", f->endpoint);
 			goto bad;
 		}
-		c->url = c->protocol == OTLP_GRPC ? grpc_url(f->endpoint) : traces_url(f->endpoint);
-	} else if ((v = env2(env, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", NULL)) && is_http_url(v)) {
-		c->url = c->protocol == OTLP_GRPC ? grpc_url(v) : strdup(v);
+		c->url = c->protocol == OTLP_GRPC ? grpc_url(f->endpoint, signal)
+						  : signal_url(f->endpoint, signal);
+	} else if ((v = env2(env, signal_var(signal, "ENDPOINT", var, sizeof(var)), NULL)) &&
+		   is_http_url(v)) {
+		c->url = c->protocol == OTLP_GRPC ? grpc_url(v, signal) : strdup(v);
 	} else if ((v = env2(env, "OTEL_EXPORTER_OTLP_ENDPOINT", NULL)) && is_http_url(v)) {
-		c->url = c->protocol == OTLP_GRPC ? grpc_url(v) : traces_url(v);
+		c->url = c->protocol == OTLP_GRPC ? grpc_url(v, signal) : signal_url(v, signal);
 	} else {
 		if (v)
 			pb_warn("OTEL_EXPORTER_OTLP_ENDPOINT=%s is not an http(s) URL; ignored", v);
-		c->url = c->protocol == OTLP_GRPC ? grpc_url(DEFAULT_GRPC_ENDPOINT)
-						  : traces_url(DEFAULT_ENDPOINT);
+		c->url = c->protocol == OTLP_GRPC ? grpc_url(DEFAULT_GRPC_ENDPOINT, signal)
+						  : signal_url(DEFAULT_ENDPOINT, signal);
 	}
 	if (!c->url)
 		goto nomem;
 
-	v = env2(env, "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "OTEL_EXPORTER_OTLP_COMPRESSION");
+	v = env2(env, signal_var(signal, "COMPRESSION", var, sizeof(var)),
+		 "OTEL_EXPORTER_OTLP_COMPRESSION");
 	if (v && parse_compression(v, &c->gzip))
 		pb_warn("OTLP compression '%s' is not supported (gzip or none); ignored", v);
 	if (f->compression && parse_compression(f->compression, &c->gzip)) {
@@ -306,37 +387,35 @@ int otlp_config__resolve(const struct otlp_flags *f, otlp_getenv_fn env, struct 
 	if ((v = env2(env, "OTEL_EXPORTER_OTLP_HEADERS", NULL)) &&
 	    otlp_parse_pairs(v, &c->headers, &c->nheaders, NULL))
 		pb_warn("OTEL_EXPORTER_OTLP_HEADERS is not a list of key=value; ignored in part");
-	if ((v = env2(env, "OTEL_EXPORTER_OTLP_TRACES_HEADERS", NULL)) &&
+	if ((v = env2(env, signal_var(signal, "HEADERS", var, sizeof(var)), NULL)) &&
 	    otlp_parse_pairs(v, &c->headers, &c->nheaders, NULL))
-		pb_warn("OTEL_EXPORTER_OTLP_TRACES_HEADERS is not a list of key=value; ignored in "
-			"part");
+		pb_warn("%s is not a list of key=value; ignored in part", var);
 	if (f->headers && otlp_parse_pairs(f->headers, &c->headers, &c->nheaders, NULL)) {
 		say(err, errlen, "invalid value '%s' for --otlp-headers: expected key=value,...",
 		    f->headers);
 		goto bad;
 	}
 
-	/* TLS files: flag, then the traces variable, then the general one; a file that cannot be
-	 * read is an error (never a silent fall back to unverified or plain connections) */
+	/* TLS files: flag, then the signal's variable, then the general one; a file that cannot
+	 * be read is an error (never a silent fall back to unverified or plain connections) */
 	{
-		static const char *const vars[3][2] = {
-			{ "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "OTEL_EXPORTER_OTLP_CERTIFICATE" },
-			{ "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE",
-			  "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE" },
-			{ "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY", "OTEL_EXPORTER_OTLP_CLIENT_KEY" },
-		};
+		static const char *const vars[3] = { "CERTIFICATE", "CLIENT_CERTIFICATE",
+						     "CLIENT_KEY" };
 		static const char *const flags[3] = { "--otlp-certificate", "--otlp-client-certificate",
 						      "--otlp-client-key" };
 		const char *given[3] = { f->certificate, f->client_certificate, f->client_key };
 		char **dst[3] = { &c->ca_file, &c->client_cert, &c->client_key };
 
 		for (int i = 0; i < 3; i++) {
-			const char *p = given[i] ? given[i] : env2(env, vars[i][0], vars[i][1]);
+			const char *p;
 
+			snprintf(var2, sizeof(var2), "OTEL_EXPORTER_OTLP_%s", vars[i]);
+			p = given[i] ? given[i]
+				     : env2(env, signal_var(signal, vars[i], var, sizeof(var)), var2);
 			if (!p)
 				continue;
 			if (access(p, R_OK)) {
-				say(err, errlen, "%s %s: %s", given[i] ? flags[i] : vars[i][1], p,
+				say(err, errlen, "%s %s: %s", given[i] ? flags[i] : var2, p,
 				    strerror(errno));
 				goto bad;
 			}
@@ -351,7 +430,7 @@ int otlp_config__resolve(const struct otlp_flags *f, otlp_getenv_fn env, struct 
 	}
 
 	env_ms(env, "OTEL_EXPORTER_OTLP_TIMEOUT", &c->timeout_ns);
-	env_ms(env, "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", &c->timeout_ns);
+	env_ms(env, signal_var(signal, "TIMEOUT", var, sizeof(var)), &c->timeout_ns);
 	if (f->timeout_ns)
 		c->timeout_ns = f->timeout_ns;
 
@@ -392,6 +471,8 @@ int otlp_config__resolve(const struct otlp_flags *f, otlp_getenv_fn env, struct 
 		c->tail_buffer = (size_t)f->tail_buffer;
 	if (c->batch > c->queue)
 		c->batch = c->queue;
+	if (signal == OTLP_METRICS && resolve_metrics(f, env, c, err, errlen))
+		goto bad;
 	return 0;
 nomem:
 	say(err, errlen, "out of memory");

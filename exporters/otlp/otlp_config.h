@@ -12,10 +12,14 @@
 
 enum otlp_protocol { OTLP_HTTP_PROTOBUF, OTLP_HTTP_JSON, OTLP_GRPC };
 enum otlp_sampler { OTLP_ALWAYS_ON, OTLP_ALWAYS_OFF, OTLP_TRACEIDRATIO };
+/* What an export carries: its URL path or gRPC service, and which OTEL_EXPORTER_OTLP_<SIGNAL>_*
+ * variables apply. */
+enum otlp_signal { OTLP_TRACES, OTLP_METRICS };
 
 /* What the command line said; NULL / 0 / negative: not given. */
 struct otlp_flags {
-	bool enabled;            /* --otlp */
+	bool enabled;            /* any OTLP option */
+	bool spans;              /* --otlp, a span option, or connection options alone */
 	bool ops;                /* --otlp-ops: ops become spans too */
 	const char *endpoint;    /* --otlp-endpoint: base URL, /v1/traces appended (gRPC: the
 				  * service's method path instead, port 4317 if none) */
@@ -31,6 +35,11 @@ struct otlp_flags {
 	uint64_t delay_ns;       /* --otlp-delay */
 	uint64_t flush_ns;       /* --otlp-flush-timeout */
 	uint64_t batch, queue, tail_buffer;
+	/* metrics */
+	bool metrics;               /* --otlp-metrics */
+	uint64_t metrics_interval_ns; /* --otlp-metrics-interval */
+	const char *temporality;    /* --otlp-metrics-temporality cumulative|delta */
+	const char *histogram;      /* --otlp-metrics-histogram exponential|explicit */
 };
 
 struct otlp_header {
@@ -38,6 +47,7 @@ struct otlp_header {
 };
 
 struct otlp_config {
+	enum otlp_signal signal;
 	char *url;                /* where requests go: .../v1/traces; gRPC: scheme://host:port
 				   * then the TraceService/Export method's path */
 	enum otlp_protocol protocol;
@@ -55,15 +65,19 @@ struct otlp_config {
 	bool ops;
 	size_t batch, queue, tail_buffer;
 	uint64_t delay_ns, flush_ns;
+	/* OTLP_METRICS */
+	uint64_t interval_ns;     /* between exports (OTEL_METRIC_EXPORT_INTERVAL) */
+	bool delta;               /* delta temporality, else cumulative */
+	bool explicit_buckets;    /* explicit-bucket histograms, else exponential */
 };
 
 typedef const char *(*otlp_getenv_fn)(const char *name);
 
-/* Resolves the settings. An invalid environment value is warned about and ignored, as the
- * OpenTelemetry specification asks; an invalid flag value is an error: 0, or -EINVAL with a
- * one-line reason in err. */
-int otlp_config__resolve(const struct otlp_flags *f, otlp_getenv_fn env, struct otlp_config *c,
-			 char *err, size_t errlen);
+/* Resolves the settings of one signal's export. An invalid environment value is warned about
+ * and ignored, as the OpenTelemetry specification asks; an invalid flag value is an error: 0, or
+ * -EINVAL with a one-line reason in err. */
+int otlp_config__resolve(const struct otlp_flags *f, enum otlp_signal signal, otlp_getenv_fn env,
+			 struct otlp_config *c, char *err, size_t errlen);
 void otlp_config__free(struct otlp_config *c);
 
 /* Parses "k=v,k2=v2" with percent-encoded keys and values (W3C baggage style, as the OTEL_*

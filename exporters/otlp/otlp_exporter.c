@@ -21,6 +21,7 @@
 
 #include "exporters/otlp/otlp_encode.h"
 #include "exporters/otlp/otlp_grpc.h"
+#include "exporters/otlp/otlp_resource.h"
 #include "user/lib/gzip.h"
 #include "user/lib/util.h"
 
@@ -36,7 +37,8 @@ struct otlp_exporter {
 	bool started;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;   /* a span was queued, or shutdown began */
-	struct otlp_span *head, *tail;
+	struct otlp_span *head, *tail;                 /* traces */
+	struct otlp_metrics_snapshot *mhead, *mtail;   /* metrics */
 	size_t queued;
 	bool stopping;
 	uint64_t deadline;     /* mono ns: when shutdown gives up on what is left */
@@ -46,6 +48,10 @@ struct otlp_exporter {
 	struct curl_slist *headers;
 	struct pb_buf body, gz, resp, frame;
 	uint64_t rng;
+	const char *command;   /* names the resource's process when /proc no longer does */
+	struct otlp_resource resource; /* metrics: built with the first snapshot */
+	bool have_resource;
+	struct otlp_metrics_snapshot *prev; /* metrics: the last snapshot sent (delta) */
 	/* gRPC: what the response's headers and trailers said */
 	int grpc_status;       /* -1: no grpc-status */
 	char grpc_message[128];
@@ -215,19 +221,15 @@ static enum outcome post(struct otlp_exporter *x, const struct pb_buf *body, uin
 	return FAILED;
 }
 
-/* Sends one batch until it is delivered, refused, or its retries run out. */
-static void send_batch(struct otlp_exporter *x, struct otlp_span **spans, size_t n)
+/* Sends the request encoded in x->body (rc: how its encoding went), carrying n spans or data
+ * points, until it is delivered, refused, or its retries run out. */
+static void send_body(struct otlp_exporter *x, int rc, size_t n)
 {
 	const struct otlp_config *c = x->c;
 	struct pb_buf *body = &x->body;
 	uint64_t backoff = BACKOFF_FIRST_NS;
 	char err[sizeof(x->st.last_error)] = "";
-	int rc;
 
-	body->n = 0;
-	body->err = 0;
-	rc = c->protocol == OTLP_HTTP_JSON ? otlp_encode_json(spans, n, PERFBPF_VERSION, body)
-					    : otlp_encode_proto(spans, n, PERFBPF_VERSION, body);
 	if (!rc && c->gzip) {
 		ssize_t len = gzip__compress(body->p, body->n, Z_DEFAULT_COMPRESSION, &x->gz.p,
 					     &x->gz.cap);
@@ -296,8 +298,8 @@ static void send_batch(struct otlp_exporter *x, struct otlp_span **spans, size_t
 			x->st.partial_rejected += (uint64_t)rejected;
 			if (rejected)
 				snprintf(x->st.last_error, sizeof(x->st.last_error),
-					 "%s: %lld spans rejected: %s", c->url, (long long)rejected,
-					 msg);
+					 "%s: %lld %s rejected: %s", c->url, (long long)rejected,
+					 c->signal == OTLP_METRICS ? "data points" : "spans", msg);
 			unlock(x);
 			return;
 		}
@@ -328,6 +330,38 @@ static void send_batch(struct otlp_exporter *x, struct otlp_span **spans, size_t
 	}
 }
 
+static void reset_body(struct otlp_exporter *x)
+{
+	x->body.n = 0;
+	x->body.err = 0;
+}
+
+static void send_batch(struct otlp_exporter *x, struct otlp_span **spans, size_t n)
+{
+	reset_body(x);
+	send_body(x, x->c->protocol == OTLP_HTTP_JSON
+			     ? otlp_encode_json(spans, n, PERFBPF_VERSION, &x->body)
+			     : otlp_encode_proto(spans, n, PERFBPF_VERSION, &x->body), n);
+}
+
+/* One snapshot's request (against the previous one, for delta temporality); the snapshot is
+ * then the previous one, delivered or not, so that no delta is counted twice. */
+static void send_metrics(struct otlp_exporter *x, struct otlp_metrics_snapshot *s)
+{
+	int rc = 0;
+
+	if (!x->have_resource) {
+		rc = otlp_resource__init(&x->resource, x->c, s->pid, x->command);
+		x->have_resource = !rc;
+	}
+	reset_body(x);
+	rc = rc ?: otlp_metrics_encode(s, x->prev, x->c, &x->resource,
+				       x->c->protocol == OTLP_HTTP_JSON, &x->body);
+	send_body(x, rc, otlp_metrics_snapshot__points(s));
+	otlp_metrics_snapshot__free(x->prev);
+	x->prev = s;
+}
+
 static void *run(void *arg)
 {
 	struct otlp_exporter *x = arg;
@@ -344,6 +378,18 @@ static void *run(void *arg)
 		if (x->stopping && (!x->queued || mono_ns() >= x->deadline || x->unreachable))
 			break;
 		next = mono_ns() + c->delay_ns;
+		if (x->mhead) { /* metrics: a snapshot per request */
+			struct otlp_metrics_snapshot *s = x->mhead;
+
+			x->mhead = s->next;
+			if (!x->mhead)
+				x->mtail = NULL;
+			x->queued--;
+			unlock(x);
+			send_metrics(x, s);
+			lock(x);
+			continue;
+		}
 		while (batch && x->head && n < c->batch) {
 			batch[n++] = x->head;
 			x->head = x->head->next;
@@ -360,9 +406,15 @@ static void *run(void *arg)
 		lock(x);
 	}
 	/* what the flush timeout (or an unreachable collector) left behind */
-	x->st.unsent_at_exit += x->queued;
+	if (c->signal == OTLP_METRICS)
+		for (struct otlp_metrics_snapshot *s = x->mhead; s; s = s->next)
+			x->st.unsent_at_exit += otlp_metrics_snapshot__points(s);
+	else
+		x->st.unsent_at_exit += x->queued;
 	otlp_span__free_list(x->head);
+	otlp_metrics_snapshot__free_list(x->mhead);
 	x->head = x->tail = NULL;
+	x->mhead = x->mtail = NULL;
 	x->queued = 0;
 	unlock(x);
 	free(batch);
@@ -424,7 +476,7 @@ static int setup_curl(struct otlp_exporter *x)
 	return 0;
 }
 
-struct otlp_exporter *otlp_exporter__new(const struct otlp_config *c)
+struct otlp_exporter *otlp_exporter__new(const struct otlp_config *c, const char *command)
 {
 	struct otlp_exporter *x = calloc(1, sizeof(*x));
 	pthread_condattr_t ca;
@@ -434,6 +486,7 @@ struct otlp_exporter *otlp_exporter__new(const struct otlp_config *c)
 		return NULL;
 	}
 	x->c = c;
+	x->command = command;
 	x->st.url = c->url;
 	x->rng = mono_ns() | 1;
 	pthread_mutex_init(&x->lock, NULL);
@@ -475,6 +528,31 @@ void otlp_exporter__push(struct otlp_exporter *x, struct otlp_span *s)
 	unlock(x);
 }
 
+void otlp_exporter__push_metrics(struct otlp_exporter *x, struct otlp_metrics_snapshot *s)
+{
+	struct otlp_metrics_snapshot *old = NULL;
+
+	s->next = NULL;
+	lock(x);
+	x->st.spans += otlp_metrics_snapshot__points(s);
+	if (x->stopping) {
+		x->st.queue_full += otlp_metrics_snapshot__points(s);
+		unlock(x);
+		otlp_metrics_snapshot__free(s);
+		return;
+	}
+	/* one snapshot waits at most: a later one holds everything it held (series are cumulative,
+	 * and a delta is taken against the last snapshot sent), so it replaces it */
+	old = x->mhead;
+	if (old)
+		x->st.superseded += otlp_metrics_snapshot__points(old);
+	x->mhead = x->mtail = s;
+	x->queued = 1;
+	pthread_cond_signal(&x->cond);
+	unlock(x);
+	otlp_metrics_snapshot__free(old);
+}
+
 void otlp_exporter__shutdown(struct otlp_exporter *x)
 {
 	if (!x || !x->started)
@@ -492,6 +570,8 @@ void otlp_exporter__stats(struct otlp_exporter *x, struct otlp_stats *out)
 {
 	lock(x);
 	out->url = x->st.url;
+	out->spans += x->st.spans;
+	out->superseded += x->st.superseded;
 	out->exported += x->st.exported;
 	out->queue_full += x->st.queue_full;
 	out->rejected += x->st.rejected;
@@ -511,6 +591,10 @@ void otlp_exporter__free(struct otlp_exporter *x)
 		return;
 	otlp_exporter__shutdown(x);
 	otlp_span__free_list(x->head);
+	otlp_metrics_snapshot__free_list(x->mhead);
+	otlp_metrics_snapshot__free(x->prev);
+	if (x->have_resource)
+		otlp_resource__fini(&x->resource);
 	curl_slist_free_all(x->headers);
 	if (x->curl)
 		curl_easy_cleanup(x->curl);

@@ -26,7 +26,7 @@ static void add_hex(struct json_object *o, const char *key, const uint8_t *b, si
 	json_object_object_add(o, key, json_object_new_string(s));
 }
 
-static struct json_object *attrs_json(const struct otlp_attrs *a)
+struct json_object *otlp_json_attrs(const struct otlp_attrs *a)
 {
 	struct json_object *arr = json_object_new_array();
 
@@ -65,7 +65,7 @@ static struct json_object *span_json(const struct otlp_span *s)
 	json_object_object_add(o, "kind", json_object_new_int(OTLP_SPAN_KIND_INTERNAL));
 	add_u64_str(o, "startTimeUnixNano", s->start_unix_ns);
 	add_u64_str(o, "endTimeUnixNano", s->end_unix_ns);
-	json_object_object_add(o, "attributes", attrs_json(&s->attrs));
+	json_object_object_add(o, "attributes", otlp_json_attrs(&s->attrs));
 	if (s->nevents) {
 		struct json_object *evs = json_object_new_array();
 
@@ -74,7 +74,7 @@ static struct json_object *span_json(const struct otlp_span *s)
 
 			add_u64_str(e, "timeUnixNano", s->events[i].time_unix_ns);
 			json_object_object_add(e, "name", json_object_new_string(s->events[i].name));
-			json_object_object_add(e, "attributes", attrs_json(&s->events[i].attrs));
+			json_object_object_add(e, "attributes", otlp_json_attrs(&s->events[i].attrs));
 			json_object_array_add(evs, e);
 		}
 		json_object_object_add(o, "events", evs);
@@ -95,8 +95,6 @@ int otlp_encode_json(struct otlp_span *const *spans, size_t n, const char *versi
 		     struct pb_buf *out)
 {
 	struct json_object *root = json_object_new_object(), *rss = json_object_new_array();
-	const char *text;
-	size_t len;
 
 	for (size_t i = 0; i < n; i++) {
 		const struct otlp_resource *r = spans[i]->resource;
@@ -106,7 +104,7 @@ int otlp_encode_json(struct otlp_span *const *spans, size_t n, const char *versi
 			continue;
 		rs = json_object_new_object();
 		res = json_object_new_object();
-		json_object_object_add(res, "attributes", attrs_json(&r->attrs));
+		json_object_object_add(res, "attributes", otlp_json_attrs(&r->attrs));
 		json_object_object_add(rs, "resource", res);
 		ss = json_object_new_object();
 		scope = json_object_new_object();
@@ -124,6 +122,14 @@ int otlp_encode_json(struct otlp_span *const *spans, size_t n, const char *versi
 		json_object_array_add(rss, rs);
 	}
 	json_object_object_add(root, "resourceSpans", rss);
+	return otlp_json_finish(root, out);
+}
+
+int otlp_json_finish(struct json_object *root, struct pb_buf *out)
+{
+	const char *text;
+	size_t len;
+
 	text = json_object_to_json_string_length(root, JSON_C_TO_STRING_PLAIN |
 						       JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	if (!text) {
@@ -165,8 +171,10 @@ int otlp_decode_response_json(const uint8_t *p, size_t n, int64_t *rejected, cha
 	}
 	if (json_object_object_get_ex(root, "partialSuccess", &ps) &&
 	    json_object_is_type(ps, json_type_object)) {
-		if (json_object_object_get_ex(ps, "rejectedSpans", &v))
-			*rejected = json_object_get_int64(v); /* a number or a decimal string */
+		/* spans or data points: a number or a decimal string */
+		if (json_object_object_get_ex(ps, "rejectedSpans", &v) ||
+		    json_object_object_get_ex(ps, "rejectedDataPoints", &v))
+			*rejected = json_object_get_int64(v);
 		if (json_object_object_get_ex(ps, "errorMessage", &v) && msg_len)
 			snprintf(msg, msg_len, "%s", json_object_get_string(v));
 	}

@@ -34,7 +34,7 @@ static void put_attr(struct pb_buf *b, unsigned field, const struct otlp_attr *a
 	pb__end(b, kv);
 }
 
-static void put_attrs(struct pb_buf *b, unsigned field, const struct otlp_attrs *a)
+void otlp_proto_attrs(struct pb_buf *b, unsigned field, const struct otlp_attrs *a)
 {
 	for (size_t i = 0; i < a->n; i++)
 		put_attr(b, field, &a->v[i]);
@@ -53,13 +53,13 @@ static void put_span(struct pb_buf *b, const struct otlp_span *s)
 	pb__varint(b, OTLP_SPAN_KIND_INTERNAL);
 	pb__fixed64(b, 7, s->start_unix_ns);
 	pb__fixed64(b, 8, s->end_unix_ns);
-	put_attrs(b, 9, &s->attrs);
+	otlp_proto_attrs(b, 9, &s->attrs);
 	for (size_t i = 0; i < s->nevents; i++) {
 		size_t e = pb__begin(b, 11);
 
 		pb__fixed64(b, 1, s->events[i].time_unix_ns);
 		pb__string(b, 2, s->events[i].name);
-		put_attrs(b, 3, &s->events[i].attrs);
+		otlp_proto_attrs(b, 3, &s->events[i].attrs);
 		pb__end(b, e);
 	}
 	if (s->status != OTLP_STATUS_UNSET) {
@@ -85,7 +85,7 @@ int otlp_encode_proto(struct otlp_span *const *spans, size_t n, const char *vers
 			continue;
 		rs = pb__begin(out, 1); /* ExportTraceServiceRequest.resource_spans */
 		res = pb__begin(out, 1);
-		put_attrs(out, 1, &r->attrs);
+		otlp_proto_attrs(out, 1, &r->attrs);
 		pb__end(out, res);
 		ss = pb__begin(out, 2); /* ResourceSpans.scope_spans */
 		scope = pb__begin(out, 1);

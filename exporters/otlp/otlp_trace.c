@@ -3,7 +3,6 @@
 #include "exporters/otlp/otlp_trace.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +11,8 @@
 #include <unistd.h>
 
 #include "exporters/otlp/otlp_exporter.h"
+#include "exporters/otlp/otlp_resource.h"
 #include "exporters/otlp/otlp_sampler.h"
-#include "user/lib/proc.h"
 #include "user/lib/u64map.h"
 #include "user/lib/util.h"
 
@@ -38,7 +37,6 @@ struct otlp_trace {
 	struct otlp_exporter *x;
 	uint64_t salt[3];
 	int64_t mono_to_unix;     /* add to CLOCK_MONOTONIC to get Unix time */
-	char host[256];
 	struct resource_node *resources;
 	struct u64map pending;    /* kernel span id -> struct otlp_span with its notes so far */
 	struct u64map tails;      /* kernel trace id -> struct tail_trace */
@@ -97,72 +95,15 @@ static int64_t clock_offset(void)
 
 /* --- resources -------------------------------------------------------------------------------- */
 
-static const char *base_name(const char *p)
-{
-	const char *s = strrchr(p, '/');
-
-	return s ? s + 1 : p;
-}
-
 static const struct otlp_resource *resource_of(struct otlp_trace *t, uint32_t pid)
 {
-	const struct otlp_config *c = t->c;
 	struct resource_node *rn;
-	char exe[PATH_MAX] = "", path[64], *cmd = NULL, *svc = NULL;
-	struct otlp_attrs *a;
-	ssize_t k;
-	int err = 0;
 
 	for (rn = t->resources; rn; rn = rn->next)
 		if (rn->r.pid == pid)
 			return &rn->r;
 	rn = calloc(1, sizeof(*rn));
-	if (!rn)
-		return NULL;
-	rn->r.pid = pid;
-	a = &rn->r.attrs;
-	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
-	k = readlink(path, exe, sizeof(exe) - 1);
-	exe[k > 0 ? k : 0] = '\0';
-	cmd = proc__cmdline((int)pid);
-	/* the process is gone (its last spans were read after it exited): the session's command */
-	if (!cmd)
-		cmd = strdup(t->command ? t->command : "");
-	if (!cmd) {
-		free(rn);
-		return NULL;
-	}
-	if (!*exe) {
-		size_t w = strcspn(cmd, " ");
-
-		snprintf(exe, sizeof(exe), "%.*s", (int)w, cmd);
-	}
-	/* OTEL_RESOURCE_ATTRIBUTES first; what perfbpf knows of the process is more precise */
-	for (size_t i = 0; i < c->resource.n && !err; i++)
-		err = otlp_attrs__set_str(a, c->resource.v[i].key, c->resource.v[i].s);
-	if (c->service_name) {
-		err = err ?: otlp_attrs__set_str(a, "service.name", c->service_name);
-	} else {
-		bool named = false;
-
-		for (size_t i = 0; i < a->n; i++)
-			named |= !strcmp(a->v[i].key, "service.name");
-		if (!named && asprintf(&svc, "unknown_service:%s", base_name(exe)) < 0)
-			err = -ENOMEM;
-		if (!named && !err)
-			err = otlp_attrs__set_str(a, "service.name", svc);
-	}
-	err = err ?: otlp_attrs__set_str(a, "host.name", t->host);
-	err = err ?: otlp_attrs__set_int(a, "process.pid", pid);
-	err = err ?: otlp_attrs__set_str(a, "process.executable.name", base_name(exe));
-	err = err ?: otlp_attrs__set_str(a, "process.executable.path", exe);
-	err = err ?: otlp_attrs__set_str(a, "process.command_line", cmd);
-	err = err ?: otlp_attrs__set_str(a, "telemetry.sdk.name", "perfbpf");
-	err = err ?: otlp_attrs__set_str(a, "telemetry.sdk.version", PERFBPF_VERSION);
-	free(svc);
-	free(cmd);
-	if (err) {
-		otlp_attrs__free(a);
+	if (!rn || otlp_resource__init(&rn->r, t->c, pid, t->command)) {
 		free(rn);
 		return NULL;
 	}
@@ -419,9 +360,7 @@ struct otlp_trace *otlp_trace__new(const struct otlp_config *c, const char *comm
 		t->salt[2] = mix64(t->salt[1] ^ mono_ns());
 	}
 	t->mono_to_unix = clock_offset();
-	if (gethostname(t->host, sizeof(t->host) - 1))
-		strcpy(t->host, "unknown");
-	t->x = otlp_exporter__new(c);
+	t->x = otlp_exporter__new(c, command);
 	if (!t->x) {
 		free(t);
 		return NULL;
@@ -486,7 +425,7 @@ void otlp_trace__free(struct otlp_trace *t)
 		struct resource_node *rn = t->resources;
 
 		t->resources = rn->next;
-		otlp_attrs__free(&rn->r.attrs);
+		otlp_resource__fini(&rn->r);
 		free(rn);
 	}
 	free(t);

@@ -287,13 +287,9 @@ static void put_native(struct out *o, const struct khist *h, uint64_t count, uin
 	pb__double(pb, 6, NATIVE_ZERO_THRESHOLD);
 	pb__uint(pb, 7, khist__get(h, 0));
 	for (unsigned b = khist__next(h, 1); b < KHIST_BUCKETS; b = khist__next(h, b + 1)) {
-		uint64_t lo = khist_lower(b), hi = khist_upper(b);
-		double mid;
-		int32_t i;
+		/* the overflow bucket ends at the max */
+		int32_t i = khist__exp_index(b, PROM_NATIVE_SCHEMA, max_ns);
 
-		hi = hi > max_ns ? max_ns : hi; /* the overflow bucket ends at the max */
-		mid = hi < lo ? (double)lo : (double)lo + (double)(hi - lo) / 2;
-		i = (int32_t)ceil(log2(mid * 1e-9) * (1 << PROM_NATIVE_SCHEMA));
 		if (n && i <= o->idx[n - 1]) {
 			o->cnt[n - 1] += khist__get(h, b);
 			continue;
@@ -326,19 +322,6 @@ static void put_native(struct out *o, const struct khist *h, uint64_t count, uin
 		pb__end(pb, p);
 	}
 	pb__end(pb, hist);
-}
-
-static int by_key(const void *x, const void *y)
-{
-	const struct kseries *a = *(struct kseries *const *)x, *b = *(struct kseries *const *)y;
-	int c;
-
-	if (a->kind != b->kind)
-		return a->kind < b->kind ? -1 : 1;
-	if ((c = strcmp(a->metric, b->metric)) || (c = strcmp(a->symbol, b->symbol)) ||
-	    (c = strcmp(a->strategy, b->strategy)))
-		return c;
-	return a->pid < b->pid ? -1 : a->pid > b->pid;
 }
 
 static bool same_metric(const struct kseries *a, const struct kseries *b)
@@ -503,7 +486,7 @@ int prometheus__write(FILE *f, const struct prom_input *in, enum prom_format fmt
 		goto out;
 	}
 	memcpy(v, in->series, n * sizeof(*v));
-	qsort(v, n, sizeof(*v), by_key); /* a metric's series together, in a stable order */
+	qsort(v, n, sizeof(*v), kseries__cmp); /* a metric's series together, in a stable order */
 	for (size_t i = 0; i < n; i++)
 		events += v[i]->count;
 	put_durations(&o, v, n, in->per_pid);

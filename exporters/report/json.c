@@ -148,31 +148,18 @@ static struct json_object *layout_json(void)
 	return o;
 }
 
-static const char *const loss_keys[PERFBPF_CNT__MAX] = {
-	[PERFBPF_CNT_RB_DROPPED] = "ringbuf_full",
-	[PERFBPF_CNT_SPAN_NO_STACK] = "span_no_stack",
-	[PERFBPF_CNT_SPAN_DEPTH_OVERFLOW] = "span_depth_overflow",
-	[PERFBPF_CNT_SPAN_UNMATCHED_END] = "span_unmatched_end",
-	[PERFBPF_CNT_SPAN_MISMATCH] = "span_mismatch",
-	[PERFBPF_CNT_SPAN_ABANDONED] = "span_abandoned",
-	[PERFBPF_CNT_SPAN_UNFINISHED] = "span_unfinished",
-	[PERFBPF_CNT_STR_FAULT] = "string_fault",
-	[PERFBPF_CNT_STR_TRUNCATED] = "string_truncated",
-	[PERFBPF_CNT_NOTE_NO_SPAN] = "span_note_without_span",
-	[PERFBPF_CNT_MALFORMED_RECORD] = "malformed_record",
-	[PERFBPF_CNT_V3_BAD_BUFFER] = "bad_buffer",
-	[PERFBPF_CNT_V3_UNCOLLECTED] = "uncollected",
-	[PERFBPF_CNT_V3_UNDEFINED_KEY] = "undefined_key",
-};
 
-static struct json_object *otlp_json(const struct otlp_stats *o)
+static struct json_object *otlp_json(const struct otlp_stats *o, bool metrics)
 {
 	struct json_object *j = json_object_new_object(), *why = json_object_new_object();
 
 	add_str(j, "endpoint", o->url);
-	add_u64(j, "spans", o->spans);
+	add_u64(j, metrics ? "data_points" : "spans", o->spans);
 	add_u64(j, "exported", o->exported);
-	add_u64(j, "sampled_out", o->sampled_out);
+	if (!metrics)
+		add_u64(j, "sampled_out", o->sampled_out);
+	else
+		add_u64(j, "superseded", o->superseded);
 	add_u64(j, "undelivered", otlp_stats__undelivered(o));
 	add_u64(why, "queue_full", o->queue_full);
 	add_u64(why, "rejected", o->rejected);
@@ -180,9 +167,11 @@ static struct json_object *otlp_json(const struct otlp_stats *o)
 	add_u64(why, "gave_up", o->gave_up);
 	add_u64(why, "unsent_at_exit", o->unsent_at_exit);
 	json_object_object_add(j, "undelivered_by_reason", why);
-	add_u64(j, "tail_buffer_full", o->tail_buffer_full);
-	add_u64(j, "notes_orphaned", o->notes_orphaned);
-	add_u64(j, "notes_over_limit", o->notes_over_limit);
+	if (!metrics) {
+		add_u64(j, "tail_buffer_full", o->tail_buffer_full);
+		add_u64(j, "notes_orphaned", o->notes_orphaned);
+		add_u64(j, "notes_over_limit", o->notes_over_limit);
+	}
 	add_u64(j, "requests", o->requests);
 	add_u64(j, "retries", o->retries);
 	add_str(j, "last_error", o->last_error[0] ? o->last_error : NULL);
@@ -236,8 +225,8 @@ int json__write(FILE *f, const struct summary *s)
 		add_u64(root, "perfbpf_peak_rss_bytes", s->self_peak_rss_bytes);
 	}
 	for (int i = 0; i < PERFBPF_CNT__MAX; i++)
-		if (loss_keys[i])
-			add_u64(losses, loss_keys[i], s->counters[i]);
+		if (summary_counter_names[i])
+			add_u64(losses, summary_counter_names[i], s->counters[i]);
 	add_u64(losses, "key_limit", s->keys_over_limit);
 	json_object_object_add(root, "losses", losses);
 	add_u64(probes, "binaries", s->binaries);
@@ -246,7 +235,9 @@ int json__write(FILE *f, const struct summary *s)
 	json_object_object_add(root, "probes", probes);
 	json_object_object_add(root, "attribution", json_object_new_boolean(s->attribution));
 	if (s->otlp)
-		json_object_object_add(root, "otlp", otlp_json(s->otlp));
+		json_object_object_add(root, "otlp", otlp_json(s->otlp, false));
+	if (s->otlp_metrics)
+		json_object_object_add(root, "otlp_metrics", otlp_json(s->otlp_metrics, true));
 	add_u64(root, "sample_budget_bytes", s->sample_budget_bytes);
 	add_str(root, "stats", s->stats_backtest_kit ? "backtest-kit" : "seed");
 	json_object_object_add(root, "percentile_rel_error_approx",

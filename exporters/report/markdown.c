@@ -250,8 +250,10 @@ static void put_losses(FILE *f, const struct summary *s)
 }
 
 /* --otlp: what became of every span. */
-static void put_otlp(FILE *f, const struct otlp_stats *o)
+/* What became of the spans (metrics: the data points) sent over OTLP. */
+static void put_otlp(FILE *f, const struct otlp_stats *o, bool metrics)
 {
+	const char *what = metrics ? "data points" : "spans";
 	static const struct {
 		size_t off;
 		const char *what;
@@ -269,17 +271,25 @@ static void put_otlp(FILE *f, const struct otlp_stats *o)
 	uint64_t undelivered = otlp_stats__undelivered(o);
 	char b1[32], b2[32];
 
-	fputs("## Span export (OTLP)\n\n", f);
+	fputs(metrics ? "## Metrics export (OTLP)\n\n" : "## Span export (OTLP)\n\n", f);
 	fputs("- Endpoint: ", f);
 	put_text(f, o->url ? o->url : "?");
-	fprintf(f, "\n- %s spans: %s exported, %s left out by sampling, %s not delivered.\n",
-		fmt_count(b1, sizeof(b1), o->spans), fmt_count(b2, sizeof(b2), o->exported),
-		fmt_count(b1, sizeof(b1), o->sampled_out), fmt_count(b2, sizeof(b2), undelivered));
+	if (metrics)
+		fprintf(f, "\n- %s data points: %s exported, %s superseded before they were sent by a "
+			"later export that holds them, %s not delivered.\n",
+			fmt_count(b1, sizeof(b1), o->spans), fmt_count(b2, sizeof(b2), o->exported),
+			fmt_count(b1, sizeof(b1), o->superseded),
+			fmt_count(b2, sizeof(b2), undelivered));
+	else
+		fprintf(f, "\n- %s spans: %s exported, %s left out by sampling, %s not "
+			"delivered.\n", fmt_count(b1, sizeof(b1), o->spans),
+			fmt_count(b2, sizeof(b2), o->exported), fmt_count(b1, sizeof(b1), o->sampled_out),
+			fmt_count(b2, sizeof(b2), undelivered));
 	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
 		uint64_t v = *(const uint64_t *)((const char *)o + reasons[i].off);
 
 		if (v)
-			fprintf(f, "- **%s spans %s.**\n", fmt_count(b1, sizeof(b1), v),
+			fprintf(f, "- **%s %s %s.**\n", fmt_count(b1, sizeof(b1), v), what,
 				reasons[i].what);
 	}
 	if (o->tail_buffer_full)
@@ -402,7 +412,11 @@ int markdown__write(FILE *f, const struct summary *s, const struct md_opts *o)
 	put_losses(f, s);
 	if (s->otlp) {
 		fputc('\n', f);
-		put_otlp(f, s->otlp);
+		put_otlp(f, s->otlp, false);
+	}
+	if (s->otlp_metrics) {
+		fputc('\n', f);
+		put_otlp(f, s->otlp_metrics, true);
 	}
 	return ferror(f) ? -EIO : 0;
 }

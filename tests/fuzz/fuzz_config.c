@@ -43,8 +43,10 @@ static void resolve(const char *text)
 	char err[256];
 
 	env_text = (char *)text;
-	if (otlp_config__resolve(&flags, fuzz_getenv, &c, err, sizeof(err)) == 0)
-		otlp_config__free(&c);
+	for (int sig = OTLP_TRACES; sig <= OTLP_METRICS; sig++)
+		if (otlp_config__resolve(&flags, (enum otlp_signal)sig, fuzz_getenv, &c, err,
+					 sizeof(err)) == 0)
+			otlp_config__free(&c);
 	env_text = NULL;
 }
 

@@ -4,11 +4,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -417,4 +419,38 @@ void check_linear_op(struct json_object *root, const char *metric, const char *s
 	assert_int_equal(json_u64(row, "p95_ns"), nearest_rank(v, n, 95));
 	assert_int_equal(json_u64(row, "p99_ns"), nearest_rank(v, n, 99));
 	free(v);
+}
+
+/* A TCP port nothing listens on now: the kernel's pick for port 0 on the loopback, released.
+ * (A port computed from the pid could be one the kernel had given out as an ephemeral port.) */
+int free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+void make_test_certs(const char *dir)
+{
+	char cmd[2048];
+
+	snprintf(cmd, sizeof(cmd),
+		 "set -e; mkdir -p %s; cd %s; "
+		 "for ca in ca rogue-ca; do "
+		 "openssl req -x509 -newkey rsa:2048 -nodes -keyout $ca.key -out $ca.crt -days 2 "
+		 "-subj /CN=perfbpf-test-$ca 2>/dev/null; done; "
+		 "for n in server client rogue; do "
+		 "openssl req -newkey rsa:2048 -nodes -keyout $n.key -out $n.csr -subj /CN=$n "
+		 "2>/dev/null; printf 'subjectAltName=IP:127.0.0.1\n' > $n.ext; "
+		 "ca=ca; [ $n = rogue ] && ca=rogue-ca; "
+		 "openssl x509 -req -in $n.csr -CA $ca.crt -CAkey $ca.key -CAcreateserial "
+		 "-out $n.crt -days 2 -extfile $n.ext 2>/dev/null; done", dir, dir);
+	assert_int_equal(system(cmd), 0);
 }

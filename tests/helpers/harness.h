@@ -60,6 +60,12 @@ void untrack_bg(pid_t pid);
 int kill_tracked(void **state);
 /* Reads one line from fd (for "ready PID" handshakes). */
 int read_line(int fd, char *buf, size_t len, int timeout_ms);
+/* A private CA (dir/ca.crt, ca.key) and, signed by it, a server (server.crt, server.key) and a
+ * client certificate (client.crt, client.key), both for IP 127.0.0.1; and a client certificate
+ * from another CA (rogue.crt, rogue.key: not to be trusted). Made by openssl. */
+void make_test_certs(const char *dir);
+/* A TCP port nothing listens on now (the kernel's pick for port 0 on the loopback, released). */
+int free_port(void);
 /* Number of lines in s. */
 size_t count_lines(const char *s);
 

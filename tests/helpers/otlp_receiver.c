@@ -118,3 +118,21 @@ struct json_object *accepted_spans(struct requests *q)
 	}
 	return all;
 }
+
+/* The receiver needs Node.js and its npm packages (tools/install-deps.sh installs both). */
+int receiver_gate(size_t ntests)
+{
+	char *argv[] = { "node", "-e",
+			 "require(process.argv[1] + '/tests/otlp/node_modules/@opentelemetry/"
+			 "otlp-transformer/build/src/generated/root.js')",
+			 (char *)src_path(""), NULL };
+	struct proc_result r;
+	bool ok;
+
+	run_proc(argv, 60, &r);
+	ok = r.status == 0;
+	proc_result_free(&r);
+	return require_or_skip("otlp", ntests, "the OTLP test receiver",
+			       "node and 'tools/install-deps.sh'",
+			       ok ? NULL : "node or tests/otlp/node_modules missing");
+}

@@ -26,6 +26,10 @@ const char *src_path(const char *rel);
 void receiver_start(struct receiver *r, const char *mode, const char *capture);
 void receiver_stop(struct receiver *r);
 
+/* The group gate of tests that need the receiver (node and tests/otlp/node_modules): as
+ * require_or_skip. */
+int receiver_gate(size_t ntests);
+
 /* Every request the receiver saw, in order. */
 struct requests {
 	struct json_object *v[256];

@@ -72,6 +72,7 @@ static void test_every_value_flag(void **state)
 		{ "PCT", "ten" }, { "P", "2" }, { "UNIT", "furlongs" }, { "LIST", "p42,no%zz" },
 		{ "C", "zip" }, { "PROTO", "pigeon" }, { "HOW", "worst" }, { "URL", "not a url" },
 		{ "ADDR", "here" }, { "PID", "me" }, { "PATTERN", "" }, { "STYLE", "fancy" }, { "KEYS", "a,,b" },
+		{ "TEMPORALITY", "sometimes" }, { "HISTOGRAM", "linear" },
 		{ "FILE", NULL }, { "PATH", NULL }, { "NAME", NULL },
 	};
 	const char *cmds[] = { "attach", "run", "monitor", "gate" };

@@ -26,22 +26,6 @@
 #define PROM_CLASSIC_REL_ERROR 0.5       /* classic: bounds at 2^e and 1.5 * 2^e */
 #define REPORT_REL_ERROR (1.0 / 128)
 
-/* A TCP port nothing listens on now: the kernel's pick for port 0 on the loopback, released.
- * (A port computed from the pid could be one the kernel had given out as an ephemeral port.) */
-static int free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
 static uint64_t now_ms(void)
 {
 	struct timespec ts;

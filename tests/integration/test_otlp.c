@@ -209,20 +209,6 @@ static void assert_trees(struct json_object *spans, size_t ntraces)
 	assert_int_equal(roots, ntraces);
 }
 
-/* A port nothing listens on. */
-static int closed_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	close(fd);
-	return ntohs(a.sin_port);
-}
-
 /* --- tests ------------------------------------------------------------------------------------- */
 
 /* Every span, with its tree, attributes, events, errors, times and resource, checked against
@@ -395,7 +381,7 @@ static void test_grpc_faults(void **state)
 	size_t batches;
 
 	(void)state;
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", closed_port());
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", free_port());
 	traced_run(&r, (const char *[]){ "--otlp-protocol", "grpc", "--otlp-endpoint", url, NULL },
 		   NULL);
 	assert_statistics_complete(&r);
@@ -550,7 +536,7 @@ static void test_receiver_absent(void **state)
 	struct run r;
 
 	(void)state;
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", closed_port());
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", free_port());
 	traced_run(&r, (const char *[]){ "--otlp-endpoint", url, "--otlp-queue", "100",
 					 "--otlp-batch", "50", NULL }, NULL);
 	assert_statistics_complete(&r);
@@ -782,7 +768,7 @@ static void test_ops_as_spans(void **state)
  * mutual TLS, delivered with the client certificate and key, not without. */
 static void test_tls(void **state)
 {
-	char dir[64], ca[96], cert[96], key[96], cmd[1024];
+	char dir[64], ca[96], cert[96], key[96];
 	static const bool grpc[] = { false, true };
 
 	(void)state;
@@ -790,16 +776,7 @@ static void test_tls(void **state)
 	snprintf(ca, sizeof(ca), "%s/ca.crt", dir);
 	snprintf(cert, sizeof(cert), "%s/client.crt", dir);
 	snprintf(key, sizeof(key), "%s/client.key", dir);
-	snprintf(cmd, sizeof(cmd),
-		 "set -e; mkdir -p %s; cd %s; "
-		 "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 "
-		 "-subj /CN=perfbpf-test-ca 2>/dev/null; "
-		 "for n in server client; do "
-		 "openssl req -newkey rsa:2048 -nodes -keyout $n.key -out $n.csr -subj /CN=$n "
-		 "2>/dev/null; printf 'subjectAltName=IP:127.0.0.1\n' > $n.ext; "
-		 "openssl x509 -req -in $n.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out $n.crt "
-		 "-days 2 -extfile $n.ext 2>/dev/null; done", dir, dir);
-	assert_int_equal(system(cmd), 0);
+	make_test_certs(dir);
 	for (size_t g = 0; g < 2; g++) {
 		struct receiver rc = { .grpc = grpc[g], .tls = dir };
 		const char *proto = grpc[g] ? "grpc" : "http/protobuf";
@@ -942,24 +919,6 @@ static void test_bad_flags(void **state)
 		assert_non_null(strstr(r.err, bad[i][2]));
 		proc_result_free(&r);
 	}
-}
-
-/* The receiver needs Node.js and its npm packages (tools/install-deps.sh installs both). */
-static int receiver_gate(size_t ntests)
-{
-	char *argv[] = { "node", "-e",
-			 "require(process.argv[1] + '/tests/otlp/node_modules/@opentelemetry/"
-			 "otlp-transformer/build/src/generated/root.js')",
-			 (char *)src_path(""), NULL };
-	struct proc_result r;
-	bool ok;
-
-	run_proc(argv, 60, &r);
-	ok = r.status == 0;
-	proc_result_free(&r);
-	return require_or_skip("otlp", ntests, "the OTLP test receiver",
-			       "node and 'tools/install-deps.sh'",
-			       ok ? NULL : "node or tests/otlp/node_modules missing");
 }
 
 int main(void)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// A test OTLP/HTTP trace receiver for perfbpf's tests, on loopback. Every request body is decoded
+// A test OTLP trace and metrics receiver for perfbpf's tests, on loopback. Every request body is decoded
 // with the OpenTelemetry project's own generated decoder (@opentelemetry/otlp-transformer,
 // build/src/generated/root.js): protobuf with ExportTraceServiceRequest.decode, JSON by the
 // OTLP JSON rules (hex ids) through ExportTraceServiceRequest.fromObject and verify.
@@ -16,8 +16,9 @@
 // With --grpc 1 it is an OTLP/gRPC TraceService on the gRPC project's own server
 // (@grpc/grpc-js, h2c) instead: STATUS is then a gRPC status code, and fail:N:8:DELAY_S answers
 // RESOURCE_EXHAUSTED with a google.rpc.RetryInfo of DELAY_S seconds.
-// Each request appends one JSON line to --out: its status, headers, and the decoded spans with
-// hex ids and every attribute as a plain value. --capture keeps the first body as received.
+// Each request appends one JSON line to --out: its path (/v1/traces or /v1/metrics), status,
+// headers, and the decoded spans with hex ids and every attribute as a plain value, or the
+// decoded metric data points (ExportMetricsServiceRequest, the same generated decoder). --capture keeps the first body as received.
 'use strict';
 const fs = require('fs');
 const http = require('http');
@@ -27,6 +28,9 @@ const root = require('@opentelemetry/otlp-transformer/build/src/generated/root.j
 const v1 = root.opentelemetry.proto.collector.trace.v1;
 const Req = v1.ExportTraceServiceRequest;
 const Resp = v1.ExportTraceServiceResponse;
+const m1 = root.opentelemetry.proto.collector.metrics.v1;
+const MReq = m1.ExportMetricsServiceRequest;
+const MResp = m1.ExportMetricsServiceResponse;
 
 const args = {};
 for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
@@ -73,6 +77,54 @@ function flatten(obj) {
 }
 
 const toObj = (m) => Req.toObject(m, { longs: String, enums: Number, bytes: String, defaults: false });
+const toMObj = (m) => MReq.toObject(m, { longs: String, enums: Number, bytes: String, defaults: false });
+
+// A decoded metrics request -> plain data points, one per line of output.
+function flattenMetrics(obj) {
+	const out = [];
+	for (const rm of obj.resourceMetrics || []) {
+		const resource = attrs(rm.resource && rm.resource.attributes);
+		for (const sm of rm.scopeMetrics || []) {
+			for (const m of sm.metrics || []) {
+				const type = ['exponentialHistogram', 'histogram', 'sum', 'gauge'].find((t) => m[t]);
+				if (!type) throw new Error(`metric ${m.name} has no data`);
+				const d = m[type];
+				for (const p of d.dataPoints || []) {
+					const q = {
+						resource, scope: sm.scope ? { name: sm.scope.name, version: sm.scope.version } : null,
+						name: m.name, unit: m.unit, type,
+						temporality: d.aggregationTemporality || 0, monotonic: !!d.isMonotonic,
+						attributes: attrs(p.attributes),
+						start: String(p.startTimeUnixNano || 0), time: String(p.timeUnixNano || 0),
+					};
+					if (type === 'exponentialHistogram') {
+						Object.assign(q, { count: String(p.count || 0), sum: p.sum || 0, scale: p.scale || 0,
+							zeroCount: String(p.zeroCount || 0),
+							offset: (p.positive && p.positive.offset) || 0,
+							bucketCounts: ((p.positive && p.positive.bucketCounts) || []).map(String),
+							negative: p.negative ? (p.negative.bucketCounts || []).length : 0 });
+					} else if (type === 'histogram') {
+						Object.assign(q, { count: String(p.count || 0), sum: p.sum || 0,
+							bucketCounts: (p.bucketCounts || []).map(String), explicitBounds: p.explicitBounds || [] });
+					} else {
+						q.value = 'asInt' in p ? String(p.asInt) : p.asDouble !== undefined ? p.asDouble : 0;
+					}
+					if (p.min !== undefined) q.min = p.min;
+					if (p.max !== undefined) q.max = p.max;
+					out.push(q);
+				}
+			}
+		}
+	}
+	return out;
+}
+
+function decodeMetricsJson(text) {
+	const msg = MReq.fromObject(JSON.parse(text));
+	const err = MReq.verify(msg);
+	if (err) throw new Error(`not an ExportMetricsServiceRequest: ${err}`);
+	return toMObj(msg);
+}
 
 function decodeJson(text) {
 	const j = JSON.parse(text);
@@ -90,12 +142,13 @@ function decodeJson(text) {
 	return toObj(msg);
 }
 
-function answer(res, json, status, extra, partial) {
+function answer(res, json, status, extra, partial, metrics) {
 	const headers = Object.assign({ 'Content-Type': json ? 'application/json' : 'application/x-protobuf' }, extra);
+	const R = metrics ? MResp : Resp, key = metrics ? 'rejectedDataPoints' : 'rejectedSpans';
 	let body;
 	if (status !== 200) body = Buffer.alloc(0);
-	else if (json) body = Buffer.from(JSON.stringify(partial ? { partialSuccess: { rejectedSpans: String(partial), errorMessage: 'test rejects some' } } : {}));
-	else body = Buffer.from(Resp.encode(Resp.fromObject(partial ? { partialSuccess: { rejectedSpans: partial, errorMessage: 'test rejects some' } } : {})).finish());
+	else if (json) body = Buffer.from(JSON.stringify(partial ? { partialSuccess: { [key]: String(partial), errorMessage: 'test rejects some' } } : {}));
+	else body = Buffer.from(R.encode(R.fromObject(partial ? { partialSuccess: { [key]: partial, errorMessage: 'test rejects some' } } : {})).finish());
 	res.writeHead(status, headers);
 	res.end(body);
 }
@@ -109,14 +162,18 @@ const handler = (req, res) => {
 	req.on('data', (c) => chunks.push(c));
 	req.on('end', () => {
 		const n = ++served;
-		let raw = Buffer.concat(chunks), spans = null, error = null;
+		let raw = Buffer.concat(chunks), spans = null, points = null, error = null;
 		const gzip = req.headers['content-encoding'] === 'gzip';
 		const json = (req.headers['content-type'] || '').startsWith('application/json');
+		const metrics = req.url === '/v1/metrics';
 		try {
-			if (req.method !== 'POST' || req.url !== '/v1/traces') throw new Error(`${req.method} ${req.url}`);
+			if (req.method !== 'POST' || (req.url !== '/v1/traces' && !metrics)) throw new Error(`${req.method} ${req.url}`);
 			const body = gzip ? zlib.gunzipSync(raw) : raw;
 			if (args.capture && n === 1) fs.writeFileSync(args.capture, body);
-			spans = flatten(json ? decodeJson(body.toString('utf8')) : toObj(Req.decode(body)));
+			if (metrics)
+				points = flattenMetrics(json ? decodeMetricsJson(body.toString('utf8')) : toMObj(MReq.decode(body)));
+			else
+				spans = flatten(json ? decodeJson(body.toString('utf8')) : toObj(Req.decode(body)));
 		} catch (e) {
 			error = String(e.message || e);
 		}
@@ -127,10 +184,10 @@ const handler = (req, res) => {
 			if (mode[3]) extra['Retry-After'] = mode[3];
 		} else if (mode[0] === 'status') status = Number(mode[1]);
 		else if (mode[0] === 'slow') delay = Number(mode[1]);
-		else if (mode[0] === 'partial') partial = Math.min(Number(mode[1]), spans.length);
-		const line = { n, status, gzip, json, contentType: req.headers['content-type'], userAgent: req.headers['user-agent'], testHeader: req.headers['x-test'] || null, partial, error, spans };
+		else if (mode[0] === 'partial') partial = Math.min(Number(mode[1]), (spans || points).length);
+		const line = { n, path: req.url, status, gzip, json, contentType: req.headers['content-type'], userAgent: req.headers['user-agent'], testHeader: req.headers['x-test'] || null, partial, error, spans, points };
 		fs.appendFileSync(args.out, JSON.stringify(line) + '\n');
-		setTimeout(() => answer(res, json, status, extra, partial), delay);
+		setTimeout(() => answer(res, json, status, extra, partial, metrics), delay);
 	});
 };
 const server = tls
@@ -158,49 +215,53 @@ function retryInfoStatus(code, s) {
 
 if (args.grpc) {
 	const grpc = require('@grpc/grpc-js');
-	const service = {
+	const grpcServer = new grpc.Server();
+	// one Export handler per service: the trace and the metrics service
+	const exportOf = (metrics) => (call, callback) => {
+		const n = ++served;
+		const raw = call.request; // already decompressed by grpc-js (grpc-encoding)
+		let spans = null, points = null, error = null;
+		try {
+			if (args.capture && n === 1) fs.writeFileSync(args.capture, raw);
+			if (metrics) points = flattenMetrics(toMObj(MReq.decode(raw)));
+			else spans = flatten(toObj(Req.decode(raw)));
+		} catch (e) {
+			error = String(e.message || e);
+		}
+		const md = call.metadata.getMap();
+		let status = 0, partial = 0, delay = 0, details = null;
+		if (error) status = 3;
+		else if (mode[0] === 'fail' && n <= Number(mode[1])) {
+			status = Number(mode[2]);
+			if (mode[3]) details = retryInfoStatus(status, Number(mode[3]));
+		} else if (mode[0] === 'status') status = Number(mode[1]);
+		else if (mode[0] === 'slow') delay = Number(mode[1]);
+		else if (mode[0] === 'partial') partial = Math.min(Number(mode[1]), (spans || points).length);
+		// grpc-js decompresses (grpc-encoding) and keeps grpc-* headers to itself: gzip unknown
+		const line = { n, t: Date.now(), path: metrics ? '/v1/metrics' : '/v1/traces', status, grpc: true, gzip: null,
+			userAgent: md['user-agent'] || null, testHeader: md['x-test'] || null, partial, error, spans, points };
+		fs.appendFileSync(args.out, JSON.stringify(line) + '\n');
+		const key = metrics ? 'rejectedDataPoints' : 'rejectedSpans';
+		setTimeout(() => {
+			if (status === 0)
+				return callback(null, partial ? { partialSuccess: { [key]: partial, errorMessage: 'test rejects some' } } : {});
+			const meta = new grpc.Metadata();
+			if (details) meta.set('grpc-status-details-bin', details);
+			callback({ code: status, details: error || `test status ${status}`, metadata: meta });
+		}, delay);
+	};
+	const serviceOf = (path, R) => ({
 		Export: {
-			path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
-			requestStream: false, responseStream: false,
+			path, requestStream: false, responseStream: false,
 			requestSerialize: (b) => b, requestDeserialize: (b) => b,
-			responseSerialize: (m) => Buffer.from(Resp.encode(Resp.fromObject(m)).finish()),
+			responseSerialize: (m) => Buffer.from(R.encode(R.fromObject(m)).finish()),
 			responseDeserialize: (b) => b,
 		},
-	};
-	const grpcServer = new grpc.Server();
-	grpcServer.addService(service, {
-		Export: (call, callback) => {
-			const n = ++served;
-			const raw = call.request; // already decompressed by grpc-js (grpc-encoding)
-			let spans = null, error = null;
-			try {
-				if (args.capture && n === 1) fs.writeFileSync(args.capture, raw);
-				spans = flatten(toObj(Req.decode(raw)));
-			} catch (e) {
-				error = String(e.message || e);
-			}
-			const md = call.metadata.getMap();
-			let status = 0, partial = 0, delay = 0, details = null;
-			if (error) status = 3;
-			else if (mode[0] === 'fail' && n <= Number(mode[1])) {
-				status = Number(mode[2]);
-				if (mode[3]) details = retryInfoStatus(status, Number(mode[3]));
-			} else if (mode[0] === 'status') status = Number(mode[1]);
-			else if (mode[0] === 'slow') delay = Number(mode[1]);
-			else if (mode[0] === 'partial') partial = Math.min(Number(mode[1]), spans.length);
-			// grpc-js decompresses (grpc-encoding) and keeps grpc-* headers to itself: gzip unknown
-			const line = { n, t: Date.now(), status, grpc: true, gzip: null,
-				userAgent: md['user-agent'] || null, testHeader: md['x-test'] || null, partial, error, spans };
-			fs.appendFileSync(args.out, JSON.stringify(line) + '\n');
-			setTimeout(() => {
-				if (status === 0)
-					return callback(null, partial ? { partialSuccess: { rejectedSpans: partial, errorMessage: 'test rejects some' } } : {});
-				const meta = new grpc.Metadata();
-				if (details) meta.set('grpc-status-details-bin', details);
-				callback({ code: status, details: error || `test status ${status}`, metadata: meta });
-			}, delay);
-		},
 	});
+	grpcServer.addService(serviceOf('/opentelemetry.proto.collector.trace.v1.TraceService/Export', Resp),
+		{ Export: exportOf(false) });
+	grpcServer.addService(serviceOf('/opentelemetry.proto.collector.metrics.v1.MetricsService/Export', MResp),
+		{ Export: exportOf(true) });
 	const creds = tls ? grpc.ServerCredentials.createSsl(tls.ca, [{ private_key: tls.key, cert_chain: tls.cert }], tls.mtls)
 		: grpc.ServerCredentials.createInsecure();
 	grpcServer.bindAsync('127.0.0.1:0', creds, (err, port) => {

@@ -280,7 +280,7 @@ static void resolve(const struct otlp_flags *f, const char *const *env, struct o
 	char err[256];
 
 	fake_env = env;
-	assert_int_equal(otlp_config__resolve(f, getenv_fake, c, err, sizeof(err)), 0);
+	assert_int_equal(otlp_config__resolve(f, OTLP_TRACES, getenv_fake, c, err, sizeof(err)), 0);
 }
 
 static void test_config_precedence(void **state)
@@ -356,11 +356,11 @@ static void test_config_precedence(void **state)
 	otlp_config__free(&c);
 	f.protocol = "grpc/json";
 	fake_env = NULL;
-	assert_int_equal(otlp_config__resolve(&f, getenv_fake, &c, err, sizeof(err)), -EINVAL);
+	assert_int_equal(otlp_config__resolve(&f, OTLP_TRACES, getenv_fake, &c, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "--otlp-protocol"));
 	f.protocol = NULL;
 	f.headers = "a=%zz";
-	assert_int_equal(otlp_config__resolve(&f, getenv_fake, &c, err, sizeof(err)), -EINVAL);
+	assert_int_equal(otlp_config__resolve(&f, OTLP_TRACES, getenv_fake, &c, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "--otlp-headers"));
 }
 

@@ -140,4 +140,5 @@ int options__parse(int argc, char **argv, struct cli_opts *o)
 void options__free(struct cli_opts *o)
 {
 	otlp_config__free(&o->otlp);
+	otlp_config__free(&o->otlp_metrics);
 }

@@ -39,8 +39,9 @@ struct cli_opts {
 	size_t nlibs;
 	const char *python[MAX_BINARIES]; /* run: --python, glob patterns of module.qualname */
 	size_t npython;
-	struct otlp_flags otlp_flags; /* attach, run: span export as given */
-	struct otlp_config otlp;      /* ... resolved with the OTEL_* variables (otlp_flags.enabled) */
+	struct otlp_flags otlp_flags; /* attach, run, monitor: OTLP export as given */
+	struct otlp_config otlp;      /* spans, resolved with the OTEL_* variables (.spans) */
+	struct otlp_config otlp_metrics; /* metrics, likewise (.metrics) */
 	/* monitor */
 	const char *binaries[MAX_BINARIES]; /* --binary, every process of each */
 	size_t nbinaries;

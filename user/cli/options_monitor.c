@@ -29,24 +29,28 @@ static const struct argp_option monitor_options[] = {
 	{ "json", 'j', "FILE", 0, "Write the JSON summary to FILE", 3 },
 	{ "columns", OPT_COLUMNS, "LIST", 0, "Report columns (see 'perfbpf attach --help')", 3 },
 	{ "unit", OPT_UNIT, "UNIT", 0, "Report durations in auto (default), ns, us, ms or s", 3 },
-	{ NULL, 0, NULL, 0, "General:", 4 },
-	{ "duration", 'd', "DUR", 0, "Stop after DUR (default: until SIGINT or SIGTERM)", 4 },
+	{ NULL, 0, NULL, 0, "OpenTelemetry metrics export (OTLP; each option overrides its OTEL_* "
+	  "variable):", 4 },
+	ARGS_OTLP_METRICS_OPTIONS(4),
+	ARGS_OTLP_CONNECTION_OPTIONS(4),
+	{ NULL, 0, NULL, 0, "General:", 5 },
+	{ "duration", 'd', "DUR", 0, "Stop after DUR (default: until SIGINT or SIGTERM)", 5 },
 	{ "interval", OPT_INTERVAL, "DUR", 0,
 	  "Look for new processes (and, with --per-event-probes, read the kernel histograms) this "
-	  "often, besides every scrape (default 1s, at most 60s)", 4 },
+	  "often, besides every scrape (default 1s, at most 60s)", 5 },
 	{ "max-keys", OPT_MAX_KEYS, "N", 0,
 	  "Distinct (kind, metric, symbol, strategy[, pid]) keys kept (default 65536, or 256 "
-	  "with --per-event-probes); events of further keys are counted", 4 },
+	  "with --per-event-probes); events of further keys are counted", 5 },
 	{ "max-threads", OPT_MAX_THREADS, "N", 0,
-	  "Threads that may have spans open at once (default 16384)", 4 },
+	  "Threads that may have spans open at once (default 16384)", 5 },
 	{ "per-event-probes", OPT_PER_EVENT, NULL, 0,
 	  "Aggregate in the kernel at the per-event probes, one probe hit per event (the monitor "
 	  "before probe ABI v3: no event crosses to userspace; --max-keys is then preallocated "
-	  "in the kernel, 16 KiB per key and CPU)", 4 },
+	  "in the kernel, 16 KiB per key and CPU)", 5 },
 	{ "ring-size", OPT_RING_SIZE, "SIZE", 0,
-	  "BPF ring buffer size, a power of two (default 16M)", 4 },
-	{ "quiet", 'q', NULL, 0, "No progress messages on stderr", 4 },
-	{ "verbose", 'v', NULL, 0, "Print libbpf and attach details on stderr", 4 },
+	  "BPF ring buffer size, a power of two (default 16M)", 5 },
+	{ "quiet", 'q', NULL, 0, "No progress messages on stderr", 5 },
+	{ "verbose", 'v', NULL, 0, "Print libbpf and attach details on stderr", 5 },
 	{ 0 },
 };
 
@@ -104,6 +108,12 @@ static error_t parse_monitor(int key, char *arg, struct argp_state *st)
 	case OPT_MAX_KEYS: case OPT_MAX_THREADS: case OPT_PER_EVENT: case OPT_RING_SIZE:
 	case ARGP_KEY_ERROR:
 		return args__common(key, arg, st);
+	case OPT_OTLP_METRICS: case OPT_OTLP_METRICS_INTERVAL: case OPT_OTLP_METRICS_TEMPORALITY:
+	case OPT_OTLP_METRICS_HISTOGRAM: case OPT_OTLP_ENDPOINT: case OPT_OTLP_PROTOCOL:
+	case OPT_OTLP_COMPRESSION: case OPT_OTLP_HEADERS: case OPT_OTLP_CERTIFICATE:
+	case OPT_OTLP_CLIENT_CERTIFICATE: case OPT_OTLP_CLIENT_KEY: case OPT_SERVICE_NAME:
+	case OPT_OTLP_TIMEOUT: case OPT_OTLP_FLUSH_TIMEOUT:
+		return args__otlp(key, arg, st);
 	case ARGP_KEY_ARG:
 		args__usage_error(st, "unexpected argument '%s': name targets with --binary or --pid", arg);
 	case ARGP_KEY_END:
@@ -117,6 +127,7 @@ static error_t parse_monitor(int key, char *arg, struct argp_state *st)
 		if (o->json_path && !strcmp(o->json_path, "-"))
 			args__usage_error(st, "the monitor writes reports to files or, with --report, stdout; "
 				    "-j - is not supported");
+		args__resolve_otlp(st);
 		return 0;
 	}
 	return ARGP_ERR_UNKNOWN;

@@ -53,33 +53,13 @@ static const struct argp_option trace_options[] = {
 	  "mean,min,max,stddev,p50,p95,p99,wait_mean,wait_min,wait_max (default: all)", 2 },
 	{ "unit", OPT_UNIT, "UNIT", 0, "Report durations in auto (default), ns, us, ms or s", 2 },
 	{ "quiet", 'q', NULL, 0, "Print no report on stdout (files given by -j/-m are written)", 2 },
-	{ NULL, 0, NULL, 0, "OpenTelemetry span export (OTLP/HTTP; every option implies --otlp, "
-	  "and each overrides its OTEL_* variable):", 3 },
+	{ NULL, 0, NULL, 0, "OpenTelemetry span export (OTLP; every option implies --otlp unless "
+	  "--otlp-metrics is given, and each overrides its OTEL_* variable):", 3 },
 	{ "otlp", OPT_OTLP, NULL, 0,
 	  "Send every span to an OpenTelemetry collector (default http://localhost:4318/v1/traces, "
 	  "or OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT)", 3 },
-	{ "otlp-endpoint", OPT_OTLP_ENDPOINT, "URL", 0,
-	  "Collector base URL; /v1/traces is appended (grpc: its scheme, host and port, 4317 if "
-	  "none)", 3 },
-	{ "otlp-protocol", OPT_OTLP_PROTOCOL, "PROTO", 0,
-	  "http/protobuf (default), http/json or grpc", 3 },
-	{ "otlp-compression", OPT_OTLP_COMPRESSION, "C", 0, "gzip or none (default)", 3 },
-	{ "otlp-headers", OPT_OTLP_HEADERS, "LIST", 0,
-	  "Request headers, key=value,... (added to OTEL_EXPORTER_OTLP_HEADERS)", 3 },
-	{ "otlp-timeout", OPT_OTLP_TIMEOUT, "DUR", 0, "Per-request timeout (default 10s)", 3 },
-	{ "otlp-certificate", OPT_OTLP_CERTIFICATE, "FILE", 0,
-	  "CA certificates (PEM) to verify an https:// collector with (default "
-	  "OTEL_EXPORTER_OTLP_CERTIFICATE, else the system's)", 3 },
-	{ "otlp-client-certificate", OPT_OTLP_CLIENT_CERTIFICATE, "FILE", 0,
-	  "Client certificate (PEM) for mutual TLS (default OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE)",
-	  3 },
-	{ "otlp-client-key", OPT_OTLP_CLIENT_KEY, "FILE", 0,
-	  "Its private key (PEM) (default OTEL_EXPORTER_OTLP_CLIENT_KEY)", 3 },
 	{ "otlp-ops", OPT_OTLP_OPS, NULL, 0,
 	  "Export ops as spans too, children of the span open on their thread", 3 },
-	{ "service-name", OPT_SERVICE_NAME, "NAME", 0,
-	  "service.name of the resource (default OTEL_SERVICE_NAME, else "
-	  "unknown_service:<executable>)", 3 },
 	{ "sample", OPT_SAMPLE, "RATIO", 0,
 	  "Keep this fraction of traces, by trace id (0 to 1; default OTEL_TRACES_SAMPLER, else "
 	  "all); the statistics always cover every event", 3 },
@@ -90,22 +70,23 @@ static const struct argp_option trace_options[] = {
 	  "Spans waiting to be sent before new ones are dropped, counted (default 65536)", 3 },
 	{ "otlp-delay", OPT_OTLP_DELAY, "DUR", 0,
 	  "Send a partial batch after this long (default 1s)", 3 },
-	{ "otlp-flush-timeout", OPT_OTLP_FLUSH_TIMEOUT, "DUR", 0,
-	  "At exit, stop sending after this long; what is left is counted (default 5s)", 3 },
 	{ "otlp-tail-buffer", OPT_OTLP_TAIL_BUFFER, "N", 0,
 	  "Unsampled spans held until their trace ends, for --slow-threshold (default 65536)", 3 },
-	{ NULL, 0, NULL, 0, "Aggregation:", 4 },
+	ARGS_OTLP_CONNECTION_OPTIONS(3),
+	{ NULL, 0, NULL, 0, "OpenTelemetry metrics export (OTLP):", 4 },
+	ARGS_OTLP_METRICS_OPTIONS(4),
+	{ NULL, 0, NULL, 0, "Aggregation:", 5 },
 	{ "sample-budget", OPT_SAMPLE_BUDGET, "SIZE", 0,
 	  "Memory for exact percentiles (default 256M, 8 bytes per event); beyond it the "
-	  "largest keys switch to a histogram within 0.4%", 4 },
+	  "largest keys switch to a histogram within 0.4%", 5 },
 	{ "max-keys", OPT_MAX_KEYS, "N", 0,
 	  "Distinct (metric, symbol, strategy) keys kept (default 100000); events of further "
-	  "keys are counted and reported", 4 },
+	  "keys are counted and reported", 5 },
 	{ "stats", OPT_STATS, "STYLE", 0,
 	  "seed (default): population std dev, nearest-rank percentiles; backtest-kit: sample std "
-	  "dev (N-1) and linearly interpolated percentiles, as backtest-kit's own report", 4 },
-	{ NULL, 0, NULL, 0, "General:", 5 },
-	{ "verbose", 'v', NULL, 0, "Print libbpf and attach details on stderr", 5 },
+	  "dev (N-1) and linearly interpolated percentiles, as backtest-kit's own report", 5 },
+	{ NULL, 0, NULL, 0, "General:", 6 },
+	{ "verbose", 'v', NULL, 0, "Print libbpf and attach details on stderr", 6 },
 	{ 0 },
 };
 
@@ -131,74 +112,12 @@ static const char run_doc[] =
 	"\nExit status: the command's (128+N if killed by signal N); 1 if it could not be traced, "
 	"127 if it could not be started, 2 on a usage error.";
 
-/* The OTLP export flags of attach and run; values are checked when the settings are resolved
- * with the environment at the end. */
-static error_t parse_otlp(int key, char *arg, struct argp_state *st)
-{
-	struct otlp_flags *f = &((struct cli_opts *)st->input)->otlp_flags;
-	char *end;
-
-	switch (key) {
-	case OPT_OTLP: break;
-	case OPT_OTLP_ENDPOINT: f->endpoint = arg; break;
-	case OPT_OTLP_PROTOCOL: f->protocol = arg; break;
-	case OPT_OTLP_COMPRESSION: f->compression = arg; break;
-	case OPT_OTLP_HEADERS: f->headers = arg; break;
-	case OPT_OTLP_CERTIFICATE: f->certificate = arg; break;
-	case OPT_OTLP_CLIENT_CERTIFICATE: f->client_certificate = arg; break;
-	case OPT_OTLP_CLIENT_KEY: f->client_key = arg; break;
-	case OPT_OTLP_OPS: f->ops = true; break;
-	case OPT_SERVICE_NAME:
-		if (!*arg)
-			args__bad_value(st, "--service-name", arg, "a name");
-		f->service_name = arg;
-		break;
-	case OPT_OTLP_TIMEOUT: f->timeout_ns = args__duration(st, "--otlp-timeout", arg); break;
-	case OPT_SLOW_THRESHOLD:
-		f->slow_ns = args__duration(st, "--slow-threshold", arg);
-		break;
-	case OPT_OTLP_DELAY: f->delay_ns = args__duration(st, "--otlp-delay", arg); break;
-	case OPT_OTLP_FLUSH_TIMEOUT:
-		f->flush_ns = args__duration(st, "--otlp-flush-timeout", arg);
-		break;
-	case OPT_OTLP_BATCH: f->batch = args__count(st, "--otlp-batch", arg); break;
-	case OPT_OTLP_QUEUE: f->queue = args__count(st, "--otlp-queue", arg); break;
-	case OPT_OTLP_TAIL_BUFFER: f->tail_buffer = args__count(st, "--otlp-tail-buffer", arg); break;
-	case OPT_SAMPLE:
-		errno = 0;
-		f->sample = strtod(arg, &end);
-		if (errno || end == arg || *end || !(f->sample >= 0 && f->sample <= 1))
-			args__bad_value(st, "--sample", arg, "a ratio from 0 to 1 such as 0.1");
-		break;
-	default:
-		return ARGP_ERR_UNKNOWN;
-	}
-	f->enabled = true;
-	return 0;
-}
-
-static const char *env_value(const char *name)
-{
-	return getenv(name);
-}
-
-/* attach and run, at the end: the OTLP settings, flags over OTEL_* variables. */
-static void resolve_otlp(struct argp_state *st)
-{
-	struct cli_opts *o = st->input;
-	char err[256];
-
-	if (o->otlp_flags.enabled &&
-	    otlp_config__resolve(&o->otlp_flags, env_value, &o->otlp, err, sizeof(err)))
-		args__usage_error(st, "%s", err);
-}
-
 /* The options of both commands: the common ones, then the OTLP export's. */
 static error_t parse_trace(int key, char *arg, struct argp_state *st)
 {
 	error_t err = args__common(key, arg, st);
 
-	return err == ARGP_ERR_UNKNOWN ? parse_otlp(key, arg, st) : err;
+	return err == ARGP_ERR_UNKNOWN ? args__otlp(key, arg, st) : err;
 }
 
 static error_t parse_attach(int key, char *arg, struct argp_state *st)
@@ -217,7 +136,7 @@ static error_t parse_attach(int key, char *arg, struct argp_state *st)
 	case ARGP_KEY_END:
 		if (st->arg_num == 0)
 			args__usage_error(st, "no pid given");
-		resolve_otlp(st);
+		args__resolve_otlp(st);
 		return 0;
 	case OPT_REPEAT:
 		args__usage_error(st, "--repeat is for 'perfbpf run': a running process cannot be repeated");
@@ -244,7 +163,7 @@ static error_t parse_run(int key, char *arg, struct argp_state *st)
 	case ARGP_KEY_END:
 		if (!o->run_argv)
 			args__usage_error(st, "no command given");
-		resolve_otlp(st);
+		args__resolve_otlp(st);
 		return 0;
 	case OPT_REPEAT: {
 		uint64_t v;

@@ -17,6 +17,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "exporters/otlp/otlp_exporter.h"
 #include "exporters/prometheus/metrics_server.h"
 #include "exporters/prometheus/prometheus.h"
 #include "exporters/report/json.h"
@@ -49,6 +50,8 @@ struct monitor {
 	const char *stop_reason;
 	uint64_t start_mono, start_real;
 	int pidfd;
+	struct otlp_exporter *otlp; /* --otlp-metrics */
+	struct otlp_stats otlp_stats;
 };
 
 static volatile sig_atomic_t stop_signal, report_signal;
@@ -218,6 +221,41 @@ static int render_metrics(void *ctx, enum prom_format fmt, FILE *f)
 	return err;
 }
 
+/* --otlp-metrics: a snapshot of the series and counters for the export thread. */
+static int push_metrics(struct monitor *m)
+{
+	struct otlp_metrics_snapshot *snap = NULL;
+	size_t n = 0;
+	int err;
+
+	pthread_mutex_lock(&m->lock);
+	err = refresh(m);
+	if (!err) {
+		struct kseries *const *v = series(m, &n);
+
+		snap = otlp_metrics_snapshot__new(v, n);
+		err = snap ? tracer__counters(m->tracer, snap->counters) : -ENOMEM;
+	}
+	if (!err) {
+		snap->counters[PERFBPF_CNT_KEYS_OVER_LIMIT] += keys_over_limit(m);
+		snap->attached_processes = m->attached_processes;
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (err) {
+		otlp_metrics_snapshot__free(snap);
+		pb_err("cannot take the metrics for OTLP: %s", strerror(-err));
+		return err;
+	}
+	snap->per_pid = m->o->per_pid;
+	snap->monitor = true;
+	snap->pid = (uint32_t)m->o->pid;
+	snap->start_unix_ns = m->start_real;
+	snap->time_unix_ns = real_ns();
+	self_usage(&snap->self);
+	otlp_exporter__push_metrics(m->otlp, snap);
+	return 0;
+}
+
 /* A summary and the report options it is written with. */
 struct report {
 	const struct summary *s;
@@ -258,6 +296,11 @@ static int write_reports(struct monitor *m)
 	sum.trace_ns = mono_ns() - m->start_mono;
 	sum.binaries = m->po.binaries;
 	sum.probe_sites = m->po.sites;
+	if (m->otlp) {
+		memset(&m->otlp_stats, 0, sizeof(m->otlp_stats));
+		otlp_exporter__stats(m->otlp, &m->otlp_stats);
+		sum.otlp_metrics = &m->otlp_stats;
+	}
 	err = err ?: tracer__summary_losses(m->tracer, &sum, &per_cpu);
 	if (!err) {
 		size_t n;
@@ -393,6 +436,7 @@ static int monitor_loop(struct monitor *m)
 	const struct cli_opts *o = m->o;
 	uint64_t deadline = o->duration_ns ? m->start_mono + o->duration_ns : 0;
 	uint64_t next_read = m->start_mono + o->interval_ns, next_scan = 0;
+	uint64_t next_metrics = m->start_mono + o->otlp_metrics.interval_ns;
 	int err;
 
 	follow(m, mono_ns(), &next_scan);
@@ -427,6 +471,12 @@ static int monitor_loop(struct monitor *m)
 				return err;
 			}
 			follow(m, now, &next_scan);
+		}
+		if (m->otlp && now >= next_metrics) {
+			next_metrics = now + o->otlp_metrics.interval_ns;
+			err = push_metrics(m);
+			if (err)
+				return err;
 		}
 		if (report_signal) {
 			report_signal = 0;
@@ -506,6 +556,13 @@ int monitor__run(const struct cli_opts *o)
 	m.command = describe(o);
 	install_signals();
 	err = err ?: monitor_start(&m);
+	if (!err && o->otlp_flags.metrics) {
+		m.otlp = otlp_exporter__new(&o->otlp_metrics, m.command);
+		err = m.otlp ? 0 : -ENOMEM;
+		if (m.otlp && !o->quiet)
+			fprintf(stderr, "perfbpf: sending metrics to %s every %.3gs\n",
+				o->otlp_metrics.url, (double)o->otlp_metrics.interval_ns * 1e-9);
+	}
 	if (!err && o->listen) {
 		http = metrics_server__start((const struct sockaddr *)&o->listen_addr, o->listen,
 					     render_metrics, &m);
@@ -522,12 +579,17 @@ int monitor__run(const struct cli_opts *o)
 	}
 	if (!err)
 		err = take_last_events(&m);
+	if (!err && m.otlp) { /* the last metrics, then what the flush timeout allows */
+		err = push_metrics(&m);
+		otlp_exporter__shutdown(m.otlp);
+	}
 	metrics_server__stop(http); /* no scrape runs past here */
 	if (!err)
 		err = write_reports(&m);
 	if (m.pidfd >= 0)
 		close(m.pidfd);
 	kseries_stats__free_report(&m.rep);
+	otlp_exporter__free(m.otlp);
 	khist_reader__free(m.hists);
 	kseries_agg__free(m.agg);
 	tracer__free(m.tracer);

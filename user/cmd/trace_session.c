@@ -78,6 +78,8 @@ static int on_event(void *ctx, const struct perfbpf_event *e)
 
 	if (!err && s->run_agg)
 		err = agg__add(s->run_agg, e);
+	if (!err && s->series)
+		err = kseries_agg__add(s->series, e);
 	if (!err && s->ew) {
 		err = events__write(s->ew, e);
 		/* after a stop signal the log's writes no longer wait for a reader that stopped
@@ -248,6 +250,28 @@ int trace_session__end_run(struct session *s, int exit_status)
 	return 0;
 }
 
+/* --otlp-metrics: the series and counters now, for the export thread. */
+static int push_metrics(struct session *s)
+{
+	size_t n;
+	struct kseries *const *v = kseries_agg__series(s->series, &n);
+	struct otlp_metrics_snapshot *snap = otlp_metrics_snapshot__new(v, n);
+	int err = snap ? tracer__counters(s->tracer, snap->counters) : -ENOMEM;
+
+	if (err) {
+		otlp_metrics_snapshot__free(snap);
+		pb_err("cannot take the metrics for OTLP: %s", strerror(-err));
+		return err;
+	}
+	snap->counters[PERFBPF_CNT_KEYS_OVER_LIMIT] += kseries_agg__over_limit(s->series);
+	snap->pid = (uint32_t)s->pid;
+	snap->start_unix_ns = s->start_real;
+	snap->time_unix_ns = real_ns();
+	self_usage(&snap->self);
+	otlp_exporter__push_metrics(s->metrics, snap);
+	return 0;
+}
+
 /* Counters, statistics over every run, and the outputs. */
 int trace_session__report(struct session *s)
 {
@@ -257,6 +281,21 @@ int trace_session__report(struct session *s)
 
 	if (err)
 		return err;
+	if (s->metrics) { /* the last metrics, then what the flush timeout allows */
+		err = push_metrics(s);
+		if (err)
+			return err;
+		otlp_exporter__shutdown(s->metrics);
+		otlp_exporter__stats(s->metrics, &s->metrics_stats);
+		sum.otlp_metrics = &s->metrics_stats;
+		if (otlp_stats__undelivered(&s->metrics_stats))
+			pb_warn("%llu of %llu metric data points were not delivered to %s (last "
+				"error: %s)",
+				(unsigned long long)otlp_stats__undelivered(&s->metrics_stats),
+				(unsigned long long)s->metrics_stats.spans, s->metrics_stats.url,
+				s->metrics_stats.last_error[0] ? s->metrics_stats.last_error
+							       : "none");
+	}
 	if (s->otlp) {
 		otlp_trace__finish(s->otlp);
 		otlp_trace__stats(s->otlp, &s->otlp_stats);
@@ -313,7 +352,7 @@ int trace_session__init(struct session *s, const struct cli_opts *o, int pid)
 		.wakeup_bytes = o->ring_size / 4,
 		.max_threads = (uint32_t)o->max_threads,
 		.attribution = o->attribution,
-		.span_notes = o->otlp_flags.enabled,
+		.span_notes = o->otlp_flags.spans,
 		.per_event = o->per_event,
 		.on_event = on_event,
 		.on_note = on_note,
@@ -340,7 +379,7 @@ int trace_session__init(struct session *s, const struct cli_opts *o, int pid)
 	s->agg = agg__new(&ao);
 	if (!s->agg)
 		return -ENOMEM;
-	if (o->otlp_flags.enabled) {
+	if (o->otlp_flags.spans) {
 		s->otlp = otlp_trace__new(&o->otlp, s->command);
 		if (!s->otlp)
 			return -ENOMEM;
@@ -349,6 +388,15 @@ int trace_session__init(struct session *s, const struct cli_opts *o, int pid)
 				o->otlp.protocol == OTLP_HTTP_JSON ? "http/json"
 				: o->otlp.protocol == OTLP_GRPC ? "grpc" : "http/protobuf",
 				o->otlp.gzip ? ", gzip" : "");
+	}
+	if (o->otlp_flags.metrics) {
+		s->series = kseries_agg__new(false, o->max_keys);
+		s->metrics = s->series ? otlp_exporter__new(&o->otlp_metrics, s->command) : NULL;
+		if (!s->metrics)
+			return -ENOMEM;
+		if (!o->quiet)
+			fprintf(stderr, "perfbpf: sending metrics to %s every %.3gs and at the end\n",
+				o->otlp_metrics.url, (double)o->otlp_metrics.interval_ns * 1e-9);
 	}
 	return tracer__new(&to, &s->tracer);
 }
@@ -360,6 +408,8 @@ int trace_session__fini(struct session *s)
 
 	tracer__free(s->tracer);
 	otlp_trace__free(s->otlp);
+	otlp_exporter__free(s->metrics);
+	kseries_agg__free(s->series);
 	redact__free(s->redact);
 	events__free(s->ew);
 	if (s->ct && chrome_trace__finish(s->ct))
@@ -418,6 +468,11 @@ int trace_session__loop(struct session *s, done_fn done)
 		now = mono_ns();
 		if (deadline && now >= deadline && !s->stop_reason)
 			s->stop_reason = "the duration elapsed";
+		if (s->metrics && now >= s->next_metrics) {
+			if (s->next_metrics && (err = push_metrics(s)))
+				return err;
+			s->next_metrics = now + s->o->otlp_metrics.interval_ns;
+		}
 		if (now >= next_scan) {
 			next_scan = now + RESCAN_NS;
 			rescan = true;

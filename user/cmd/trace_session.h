@@ -12,7 +12,9 @@
 
 #include "exporters/events/events.h"
 #include "user/lib/redact.h"
+#include "exporters/otlp/otlp_exporter.h"
 #include "exporters/otlp/otlp_trace.h"
+#include "user/aggregate/kseries_agg.h"
 #include "user/aggregate/agg.h"
 #include "user/aggregate/run_summary.h"
 #include "user/attach/target.h"
@@ -40,6 +42,10 @@ struct session {
 	struct chrome_trace *ct;
 	struct otlp_trace *otlp; /* --otlp */
 	struct otlp_stats otlp_stats;
+	struct kseries_agg *series;       /* --otlp-metrics: the series the metrics are made of */
+	struct otlp_exporter *metrics;    /* ... and their export */
+	struct otlp_stats metrics_stats;
+	uint64_t next_metrics;            /* mono ns of the next periodic export */
 	char *command;
 	const char *stop_reason;
 	int exit_status;

@@ -3,6 +3,7 @@
 #include "user/model/khist.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,4 +94,14 @@ void khist__free(struct khist *h)
 size_t khist__heap_bytes(const struct khist *h)
 {
 	return (size_t)h->cap * sizeof(*h->chunk);
+}
+
+int32_t khist__exp_index(unsigned b, int scale, uint64_t max_ns)
+{
+	uint64_t lo = khist_lower(b), hi = khist_upper(b);
+	double mid;
+
+	hi = hi > max_ns ? max_ns : hi;
+	mid = hi < lo ? (double)lo : (double)lo + (double)(hi - lo) / 2;
+	return (int32_t)ceil(log2(mid * 1e-9) * (double)(1 << scale));
 }

@@ -32,6 +32,11 @@ int khist__merge(struct khist *dst, const struct khist *src);
 int khist__copy(struct khist *dst, const struct khist *src);
 /* Frees the storage: the histogram is empty again. */
 void khist__free(struct khist *h);
+/* The exponential bucket, in seconds at `scale` (base 2^(2^-scale)), of the midpoint of layout
+ * bucket b (> 0) with its upper edge cut to max_ns: index i holds (base^(i-1), base^i], the
+ * Prometheus native-histogram numbering (OTLP's index is one less). Consecutive layout buckets
+ * map to non-decreasing indexes. */
+int32_t khist__exp_index(unsigned b, int scale, uint64_t max_ns);
 /* Heap bytes the histogram holds. */
 size_t khist__heap_bytes(const struct khist *h);
 

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "bpf/perfbpf.h"
 #include "user/model/khist.h"
@@ -37,6 +38,21 @@ static inline int kseries__copy(struct kseries *dst, const struct kseries *src)
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+/* The series' order for exporters: by kind, metric, symbol, strategy, then pid (a metric's
+ * series together, in a stable order); a qsort comparator of struct kseries pointers. */
+static inline int kseries__cmp(const void *x, const void *y)
+{
+	const struct kseries *a = *(struct kseries *const *)x, *b = *(struct kseries *const *)y;
+	int c;
+
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	if ((c = strcmp(a->metric, b->metric)) || (c = strcmp(a->symbol, b->symbol)) ||
+	    (c = strcmp(a->strategy, b->strategy)))
+		return c;
+	return a->pid < b->pid ? -1 : a->pid > b->pid;
 }
 
 /* Frees a series' histogram storage (the series itself is the caller's). */

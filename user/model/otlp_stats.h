@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* What became of the spans of an OTLP export: every span is delivered, sampled out, or counted
- * under one reason for not being delivered. */
+/* What became of the spans (or, for metrics, the data points) of an OTLP export: every one is
+ * delivered, sampled out, or counted under one reason for not being delivered. */
 #ifndef PERFBPF_OTLP_STATS_H
 #define PERFBPF_OTLP_STATS_H
 
@@ -8,8 +8,10 @@
 
 struct otlp_stats {
 	const char *url;
-	uint64_t spans;            /* spans (and --otlp-ops op spans) seen */
+	uint64_t spans;            /* spans (and --otlp-ops op spans) seen; metrics: data points */
 	uint64_t sampled_out;      /* left out by the sampler: not a loss */
+	uint64_t superseded;       /* metrics: points of a snapshot replaced, before it was sent, by
+				    * a later one that holds them: not a loss */
 	uint64_t exported;         /* accepted by the collector */
 	/* not delivered, by reason */
 	uint64_t queue_full;       /* the export queue was full */

@@ -95,6 +95,7 @@ struct summary {
 	size_t nruns;
 	const struct environment *env;  /* where it was measured, or NULL */
 	const struct otlp_stats *otlp;  /* --otlp: what became of the spans, else NULL */
+	const struct otlp_stats *otlp_metrics; /* --otlp-metrics: of the data points, else NULL */
 	double self_cpu_s;              /* perfbpf's own CPU time (user + system), or 0 */
 	uint64_t self_peak_rss_bytes;   /* perfbpf's peak resident memory, or 0: not shown */
 };
@@ -106,6 +107,24 @@ static const enum perfbpf_counter summary_drop_counters[] = {
 	PERFBPF_CNT_MALFORMED_RECORD, PERFBPF_CNT_V3_UNCOLLECTED, PERFBPF_CNT_V3_UNDEFINED_KEY,
 };
 #define SUMMARY_DROP_COUNTERS (sizeof(summary_drop_counters) / sizeof(summary_drop_counters[0]))
+
+/* Each counter's name in the JSON summary and the OTLP metrics (NULL: not a loss). */
+static const char *const summary_counter_names[PERFBPF_CNT__MAX] = {
+	[PERFBPF_CNT_RB_DROPPED] = "ringbuf_full",
+	[PERFBPF_CNT_SPAN_NO_STACK] = "span_no_stack",
+	[PERFBPF_CNT_SPAN_DEPTH_OVERFLOW] = "span_depth_overflow",
+	[PERFBPF_CNT_SPAN_UNMATCHED_END] = "span_unmatched_end",
+	[PERFBPF_CNT_SPAN_MISMATCH] = "span_mismatch",
+	[PERFBPF_CNT_SPAN_ABANDONED] = "span_abandoned",
+	[PERFBPF_CNT_SPAN_UNFINISHED] = "span_unfinished",
+	[PERFBPF_CNT_STR_FAULT] = "string_fault",
+	[PERFBPF_CNT_STR_TRUNCATED] = "string_truncated",
+	[PERFBPF_CNT_NOTE_NO_SPAN] = "span_note_without_span",
+	[PERFBPF_CNT_MALFORMED_RECORD] = "malformed_record",
+	[PERFBPF_CNT_V3_BAD_BUFFER] = "bad_buffer",
+	[PERFBPF_CNT_V3_UNCOLLECTED] = "uncollected",
+	[PERFBPF_CNT_V3_UNDEFINED_KEY] = "undefined_key",
+};
 
 /* Events that reached a probe but are in no statistic, from the counters. */
 static inline uint64_t summary__dropped(const uint64_t counters[PERFBPF_CNT__MAX])
