@@ -36,7 +36,7 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP -DPERFBPF_VERSION='"$(VERSION)"' \
 	-I. -Iinclude -I$(OUT)
-LDLIBS := -lbpf -lelf -lz -ljson-c -lmicrohttpd -lcurl -lcrypto -lm -lpthread
+LDLIBS := -lbpf -lelf -lz -ljson-c -lmicrohttpd -lgnutls -lcurl -lcrypto -lyaml -lcrypt -lcap -lm -lpthread
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-Ivmlinux/$(ARCH) -Ibpf -Iinclude -idirafter /usr/include/$(shell uname -m)-linux-gnu
@@ -66,6 +66,7 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 CORE_SRCS := $(wildcard user/lib/*.c user/model/*.c user/aggregate/*.c user/gate/*.c) \
 	$(filter-out user/attach/usdt_multi.c,$(wildcard user/attach/*.c)) user/collect/record.c \
 	user/collect/batch_decoder.c user/collect/tsc_clock.c $(wildcard exporters/report/*.c exporters/events/*.c exporters/trace/*.c) exporters/prometheus/prometheus.c \
+	exporters/prometheus/web_config.c \
 	exporters/otlp/otlp_span.c exporters/otlp/otlp_proto.c exporters/otlp/otlp_json.c \
 	exporters/otlp/otlp_config.c exporters/otlp/otlp_sampler.c exporters/otlp/otlp_grpc.c \
 	exporters/otlp/otlp_resource.c exporters/otlp/otlp_metrics.c
@@ -224,7 +225,7 @@ INTEG_BINS := $(patsubst tests/integration/%.c,$(OUT)/tests/%,$(INTEG_SRCS))
 $(OUT)/tests/test_%: tests/unit/test_%.c $(OUT)/libperfbpf-core.a
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(OUT)/libperfbpf-core.a -lcmocka -lelf -lz -ljson-c -lcrypto -lm $(LDFLAGS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(OUT)/libperfbpf-core.a -lcmocka -lelf -lz -ljson-c -lcrypto -lyaml -lcrypt -lcap -lm $(LDFLAGS) -o $@
 
 TEST_HELPERS := tests/helpers/harness.c tests/helpers/otlp_receiver.c
 $(OUT)/tests/test_%: tests/integration/test_%.c $(TEST_HELPERS) tests/helpers/harness.h \
@@ -232,7 +233,7 @@ $(OUT)/tests/test_%: tests/integration/test_%.c $(TEST_HELPERS) tests/helpers/ha
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/helpers $< $(TEST_HELPERS) \
-		$(OUT)/libperfbpf-core.a -lcmocka -lelf -lz -ljson-c -lcrypto -lm $(LDFLAGS) -o $@
+		$(OUT)/libperfbpf-core.a -lcmocka -lelf -lz -ljson-c -lcrypto -lyaml -lcrypt -lcap -lm $(LDFLAGS) -o $@
 
 # libFuzzer targets: one per parser of untrusted input (tests/fuzz/README.md)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)

@@ -3,8 +3,9 @@
 # `make valgrind`: perfbpf run --repeat on the demo engine, perfbpf gate on its summary, perfbpf
 # run --otlp (JSON, gzip, a 503 retried, ops as spans, sampling with the slow-threshold rule) to
 # the test receiver, run --otlp and --otlp-metrics (delta, explicit buckets) over gRPC (a retry)
-# with --trace, then perfbpf monitor (serving /metrics, scraped once, writing both reports, OTLP
-# metrics over HTTP) on another demo run, under valgrind; any error or leak fails.
+# with --trace, then perfbpf monitor (serving /metrics over TLS with basic auth, scraped once and
+# refused once, writing both reports, OTLP metrics over HTTP) on another demo run, under
+# valgrind; any error or leak fails.
 set -euo pipefail
 out=${1:-build}
 log=$(mktemp)
@@ -56,14 +57,23 @@ node tests/otlp/receiver.js --out "$log.mon.jsonl" >"$log.mport" &
 receiver=$!
 for _ in $(seq 100); do grep -q '^port ' "$log.mport" && break; sleep 0.1; done
 rport=$(sed -n 's/^port //p' "$log.mport")
+# the endpoint over TLS with basic auth (--web-config): a self-signed certificate, a bcrypt hash
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$log.key" -out "$log.crt" -days 1 \
+	-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+hash=$(python3 -W ignore -c 'import crypt; print(crypt.crypt("pw", crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1024)))')
+printf 'tls_server_config:\n  cert_file: %s\n  key_file: %s\nbasic_auth_users:\n  vg: %s\n' \
+	"$log.crt" "$log.key" "$hash" > "$log.web.yml"
+chmod 600 "$log.web.yml"
 "${vg[@]}" --log-file="$log.mon" "$out/perfbpf" monitor -q --pid "$engine" \
-	--listen "127.0.0.1:$port" -j "$log.mon.json" -m "$log.mon.md" \
+	--listen "127.0.0.1:$port" --web-config "$log.web.yml" -j "$log.mon.json" -m "$log.mon.md" \
 	--otlp-metrics --otlp-endpoint "http://127.0.0.1:$rport" --otlp-metrics-interval 500ms &
 mon=$!
-for _ in $(seq 100); do curl -sf "127.0.0.1:$port/metrics" >/dev/null && break; sleep 0.2; done
+tls=(--cacert "$log.crt" -u vg:pw)
+for _ in $(seq 100); do curl -sf "${tls[@]}" "https://127.0.0.1:$port/metrics" >/dev/null && break; sleep 0.2; done
+[ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$log.crt" "https://127.0.0.1:$port/metrics")" = 401 ]
 # to a file first: `curl | grep -q` fails under pipefail when grep stops reading early (curl
 # exit 23, seen once in CI)
-curl -sf "127.0.0.1:$port/metrics" -o "$log.metrics"
+curl -sf "${tls[@]}" "https://127.0.0.1:$port/metrics" -o "$log.metrics"
 grep -q '^perfbpf_events_total ' "$log.metrics"
 wait $engine
 wait $mon

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
 #include "exporters/prometheus/prometheus.h"
@@ -14,6 +15,7 @@
 
 struct metrics_server {
 	struct MHD_Daemon *d;
+	struct web_config *web; /* NULL: plain HTTP, no authentication */
 	metrics_render_fn render;
 	void *ctx;
 	size_t last_len; /* the previous body's size: the next one's first allocation */
@@ -68,6 +70,51 @@ static enum MHD_Result reply_static(struct MHD_Connection *c, unsigned status, c
 	return ret;
 }
 
+static const char UNAUTHORIZED[] = "perfbpf: authentication required\n";
+
+/* The client's certificate, as the web configuration asks: verified against its CA when one is
+ * presented, and one required with RequireAndVerifyClientCert. */
+static bool client_ok(struct metrics_server *s, struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci;
+	gnutls_session_t tls;
+	unsigned status = 0, n = 0;
+
+	if (!s->web->cert_pem || s->web->client_auth == WEB_NO_CLIENT_CERT)
+		return true;
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (!ci || !ci->tls_session)
+		return false;
+	tls = ci->tls_session;
+	if (!gnutls_certificate_get_peers(tls, &n) || !n)
+		return s->web->client_auth == WEB_VERIFY_IF_GIVEN;
+	return gnutls_certificate_verify_peers2(tls, &status) == GNUTLS_E_SUCCESS && !status;
+}
+
+/* Basic authentication, when the web configuration has users: 401 (with WWW-Authenticate)
+ * unless the request's user and password match. */
+static bool authorized(struct metrics_server *s, struct MHD_Connection *c, enum MHD_Result *ret)
+{
+	char *pass = NULL, *user;
+	bool ok;
+	struct MHD_Response *r;
+
+	if (!s->web->nusers)
+		return true;
+	user = MHD_basic_auth_get_username_password(c, &pass);
+	ok = user && web_config__check_password(s->web, user, pass);
+	MHD_free(user);
+	MHD_free(pass);
+	if (ok)
+		return true;
+	r = MHD_create_response_from_buffer(strlen(UNAUTHORIZED), (void *)UNAUTHORIZED,
+					    MHD_RESPMEM_PERSISTENT);
+	*ret = r ? MHD_queue_basic_auth_fail_response(c, "perfbpf", r) : MHD_NO;
+	if (r)
+		MHD_destroy_response(r);
+	return false;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **req_ctx)
@@ -83,6 +130,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	(void)version;
 	(void)upload;
 	(void)req_ctx;
+	/* a client certificate that does not verify: the connection is closed, unanswered */
+	if (s->web && !client_ok(s, c))
+		return MHD_NO;
+	if (s->web && !authorized(s, c, &ret))
+		return ret;
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 		return reply_static(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET\n");
 	if (*upload_size)
@@ -138,26 +190,75 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	return ret;
 }
 
+/* During the handshake: a client certificate the CA did not sign ends it. */
+static int verify_during_handshake(gnutls_session_t tls)
+{
+	unsigned status = 0, n = 0;
+
+	if (!gnutls_certificate_get_peers(tls, &n) || !n)
+		return 0; /* none given: GNUTLS_CERT_REQUIRE decides */
+	return gnutls_certificate_verify_peers2(tls, &status) == GNUTLS_E_SUCCESS && !status
+		       ? 0 : GNUTLS_E_CERTIFICATE_ERROR;
+}
+
+/* Client certificates (VerifyClientCertIfGiven, RequireAndVerifyClientCert): the TLS handshake
+ * itself fails with one the CA did not sign, and, when one is required, without one. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct metrics_server *s = cls;
+	const union MHD_ConnectionInfo *ci;
+
+	(void)socket_ctx;
+	if (toe != MHD_CONNECTION_NOTIFY_STARTED || s->web->client_auth == WEB_NO_CLIENT_CERT)
+		return;
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (!ci || !ci->tls_session)
+		return;
+	if (s->web->client_auth == WEB_REQUIRE_AND_VERIFY)
+		gnutls_certificate_server_set_request(ci->tls_session, GNUTLS_CERT_REQUIRE);
+	gnutls_session_set_verify_function(ci->tls_session, verify_during_handshake);
+}
+
 struct metrics_server *metrics_server__start(const struct sockaddr *addr, const char *display,
-					     metrics_render_fn render, void *ctx)
+					     struct web_config *web, metrics_render_fn render,
+					     void *ctx)
 {
 	struct metrics_server *s = calloc(1, sizeof(*s));
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
+	struct MHD_OptionItem tls[8];
+	size_t n = 0;
 
 	if (!s)
 		return NULL;
 	s->render = render;
 	s->ctx = ctx;
+	s->web = web;
 	if (addr->sa_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	if (web && web->cert_pem) {
+		flags |= MHD_USE_TLS;
+		tls[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, web->key_pem };
+		tls[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, web->cert_pem };
+		tls[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0, web->priorities };
+		if (web->ca_pem)
+			tls[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_TRUST, 0,
+							    web->ca_pem };
+		tls[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_CONNECTION,
+						    (intptr_t)on_connection, s };
+	}
+	tls[n] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 	/* port 0 in MHD_start_daemon: the address option carries the port */
 	s->d = MHD_start_daemon(flags, 1, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, addr,
-				MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+				MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_ARRAY, tls,
+				MHD_OPTION_END);
 	if (!s->d) {
 		int e = errno;
 
 		pb_err("cannot serve metrics on %s: %s", display,
-		       e ? strerror(e) : "the address is in use or not local");
+		       web && web->cert_pem ? "the address is in use, or the TLS certificate, key or "
+					      "CA does not load"
+		       : e ? strerror(e) : "the address is in use or not local");
 		free(s);
 		return NULL;
 	}

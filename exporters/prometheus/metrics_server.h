@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The monitor's HTTP endpoint (libmicrohttpd, its own thread): GET /metrics answers with what
- * the render callback writes. */
+ * the render callback writes; with a web configuration (web_config.h), over TLS (GnuTLS),
+ * client certificates verified, and basic authentication. */
 #ifndef PERFBPF_METRICS_SERVER_H
 #define PERFBPF_METRICS_SERVER_H
 
@@ -8,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "exporters/prometheus/prometheus.h"
+#include "exporters/prometheus/web_config.h"
 
 struct metrics_server;
 
@@ -15,9 +17,11 @@ struct metrics_server;
  * the server's thread. */
 typedef int (*metrics_render_fn)(void *ctx, enum prom_format fmt, FILE *f);
 
-/* Listens on addr; NULL with a one-line message on failure (address in use, not local...). */
+/* Listens on addr, with the web configuration if not NULL (it must outlive the server); NULL
+ * with a one-line message on failure (address in use, not local, a key that does not load...). */
 struct metrics_server *metrics_server__start(const struct sockaddr *addr, const char *display,
-					     metrics_render_fn render, void *ctx);
+					     struct web_config *web, metrics_render_fn render,
+					     void *ctx);
 void metrics_server__stop(struct metrics_server *s);
 
 #endif

@@ -4,7 +4,8 @@
  * as the unprivileged user nobody (setpriv): it traces nobody's own processes (run and attach),
  * the command it runs gets none of its privileges, and it refuses, in one line and exit 1, a
  * root-owned process, another user's process (attach, list, monitor --pid), and probes in a file
- * every process maps (monitor --binary). */
+ * every process maps (monitor --binary). Run as root, perfbpf drops every capability it no longer
+ * needs once attached (attach, run, monitor), and still traces to the end. */
 #include "harness.h"
 
 #include <fcntl.h>
@@ -195,12 +196,112 @@ static void test_refused(void **state)
 	stop_target(other_pid, other_pid, fd2);
 }
 
+/* The capabilities perfbpf keeps once attached: DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER,
+ * SYS_PTRACE, PERFMON, BPF, CHECKPOINT_RESTORE. */
+#define KEPT "000001c00008000e"
+
+/* The Cap* and NoNewPrivs lines of a process, from its status. */
+static void status_of(pid_t pid, char *out, size_t len)
+{
+	char path[64], line[128];
+	FILE *f;
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	out[0] = '\0';
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "Cap", 3) || !strncmp(line, "NoNewPrivs", 10))
+			n += (size_t)snprintf(out + n, len - n, "%s", line);
+	fclose(f);
+}
+
+/* Waits until perfbpf (pid) has dropped what it no longer needs; fails after 10 s with what its
+ * status says. */
+static void expect_dropped(pid_t pid, const char *what)
+{
+	char st[1024] = "";
+
+	for (int i = 0; i < 100; i++, usleep(100000)) {
+		status_of(pid, st, sizeof(st));
+		if (strstr(st, "CapEff:\t" KEPT) && strstr(st, "CapPrm:\t" KEPT) &&
+		    strstr(st, "CapBnd:\t" KEPT) && strstr(st, "NoNewPrivs:\t1"))
+			return;
+	}
+	fail_msg("%s as root: capabilities not dropped after attach:\n%s", what, st);
+}
+
+/* perfbpf (pid, its output on pfd) has exited 0 and its JSON summary counts the target's 5 ops. */
+static void expect_whole_trace(pid_t p, int pfd, const char *json)
+{
+	struct json_object *root;
+	int st;
+
+	assert_int_equal(waitpid(p, &st, 0), p);
+	untrack_bg(p);
+	close(pfd);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	root = load_json(json);
+	assert_int_equal(json_u64(find_row(root, "metric_rollups", "op", "exe.op", NULL, NULL),
+				  "count"), 5);
+	json_object_put(root);
+}
+
+/* Root's perfbpf keeps only what tracing still needs once attached (status read from /proc
+ * while it traces), and the trace is whole: attach (and a --duration stop), monitor (reports
+ * written after the drop), run. */
+static void test_root_drops_capabilities(void **state)
+{
+	char out[128], pidbuf[16], json[128], runjson[128];
+	char *attach[] = { (char *)bpath("perfbpf"), "attach", "-q", "-d", "2", "-j", out, pidbuf,
+			   NULL };
+	char *monitor[] = { (char *)bpath("perfbpf"), "monitor", "-q", "--no-listen", "--pid",
+			    pidbuf, "-j", json, NULL };
+	char *run[] = { (char *)bpath("perfbpf"), "run", "-q", "-j", runjson, "--", target,
+			"--wait-signal", "basic", "5", NULL };
+	int fd, pfd;
+	pid_t t, p;
+	char line[64];
+
+	(void)state;
+	snprintf(out, sizeof(out), "%s/root-attach.json", dir);
+	snprintf(json, sizeof(json), "%s/root-monitor.json", dir);
+	snprintf(runjson, sizeof(runjson), "%s/root-run.json", dir);
+
+	t = start_target(NULL, &fd);
+	snprintf(pidbuf, sizeof(pidbuf), "%d", (int)t);
+	p = track_bg(spawn_bg(attach, &pfd));
+	expect_dropped(p, "attach");
+	kill(t, SIGUSR1); /* the target's events, after the drop */
+	expect_whole_trace(p, pfd, out);
+	stop_target(t, t, fd);
+
+	t = start_target(NULL, &fd);
+	snprintf(pidbuf, sizeof(pidbuf), "%d", (int)t);
+	p = track_bg(spawn_bg(monitor, &pfd));
+	expect_dropped(p, "monitor");
+	kill(t, SIGUSR1);
+	usleep(300000);
+	kill(p, SIGINT);
+	expect_whole_trace(p, pfd, json);
+	stop_target(t, t, fd);
+
+	p = track_bg(spawn_bg(run, &pfd));
+	assert_int_equal(read_line(pfd, line, sizeof(line), 10000), 0);
+	assert_int_equal(strncmp(line, "ready ", 6), 0);
+	expect_dropped(p, "run");
+	kill((pid_t)atoi(line + 6), SIGUSR1);
+	expect_whole_trace(p, pfd, runjson);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_own_process),
 		cmocka_unit_test(test_attach_own),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test_teardown(test_root_drops_capabilities, kill_tracked),
 	};
 
 	return run_privileged_group_setup("integration: who may trace what", tests, setup,

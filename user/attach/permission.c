@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -145,4 +146,41 @@ int permission__drop_for_exec(void)
 	/* no ambient capabilities reach the command */
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	return 0;
+}
+
+int permission__drop_unneeded(void)
+{
+	static const cap_value_t keep[] = { CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE,
+					    CAP_CHECKPOINT_RESTORE, CAP_DAC_OVERRIDE,
+					    CAP_DAC_READ_SEARCH, CAP_FOWNER };
+	const cap_flag_t sets[] = { CAP_EFFECTIVE, CAP_PERMITTED, CAP_INHERITABLE };
+	cap_value_t last = (cap_value_t)cap_max_bits();
+	cap_t caps = cap_get_proc();
+	int err = 0;
+
+	if (!caps)
+		return -errno;
+	for (cap_value_t v = 0; v < last; v++) {
+		bool kept = false;
+
+		for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+			kept |= keep[i] == v;
+		if (kept)
+			continue;
+		/* the bounding set first: it needs CAP_SETPCAP, about to go (without it, as a
+		 * capability copy has, the bounding set stays and NO_NEW_PRIVS guards exec) */
+		if (CAP_IS_SUPPORTED(v) && cap_drop_bound(v) && errno != EPERM && errno != EINVAL)
+			err = -errno;
+		for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
+			cap_set_flag(caps, sets[i], 1, &v, CAP_CLEAR);
+	}
+	if (cap_set_proc(caps))
+		err = -errno;
+	cap_free(caps);
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		err = err ?: -errno;
+	if (err)
+		pb_warn("cannot drop the capabilities perfbpf no longer needs: %s", strerror(-err));
+	return err;
 }

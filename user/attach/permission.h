@@ -20,6 +20,15 @@ int permission__may_trace(pid_t pid, const char *what);
 /* 0 if the real user may trace every process that maps a file (only root), else -EPERM after
  * one line. */
 int permission__may_trace_all(const char *what);
+/* Once the probes are attached and nothing more will be started: only the capabilities perfbpf
+ * still uses while it traces stay in its effective, permitted and (when it may change it)
+ * bounding sets: CAP_BPF and CAP_PERFMON (libraries loaded later), CAP_SYS_PTRACE and
+ * CAP_CHECKPOINT_RESTORE (their maps and files), CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH and
+ * CAP_FOWNER (reports written at the end, by root, where it does not own the directory). Every
+ * other one (CAP_SYS_ADMIN, CAP_SYS_MODULE, CAP_SETUID, CAP_NET_ADMIN, ...) is gone for good, and
+ * no_new_privs is set: perfbpf cannot gain them back, even by exec. 0 or -errno (after a
+ * warning: tracing goes on). */
+int permission__drop_unneeded(void);
 /* In a child about to exec the user's command: the real user's ids for good (a set-user-id
  * perfbpf must not run it as root) and no capabilities. 0 or -errno. */
 int permission__drop_for_exec(void);

@@ -46,6 +46,7 @@ struct cli_opts {
 	const char *binaries[MAX_BINARIES]; /* --binary, every process of each */
 	size_t nbinaries;
 	const char *listen;                 /* as given, for messages; NULL: --no-listen */
+	const char *web_config;             /* --web-config: TLS and basic auth for /metrics */
 	struct sockaddr_storage listen_addr;
 	bool per_pid;
 	bool report;                        /* markdown on stdout at exit and on SIGUSR1 */

@@ -20,6 +20,10 @@ static const struct argp_option monitor_options[] = {
 	  "Serve Prometheus metrics at http://ADDR/metrics: PORT, HOST:PORT or [IPV6]:PORT "
 	  "(default " DEFAULT_LISTEN "; loopback unless told otherwise)", 2 },
 	{ "no-listen", OPT_NO_LISTEN, NULL, 0, "Serve no metrics (reports only)", 2 },
+	{ "web-config", OPT_WEB_CONFIG, "FILE", 0,
+	  "TLS (certificate, key, client CA, TLS versions) and basic authentication (bcrypt) for "
+	  "the metrics endpoint, in the Prometheus exporter toolkit's web configuration format "
+	  "(see README)", 2 },
 	{ "per-pid", OPT_PER_PID, NULL, 0,
 	  "Separate series per process (a pid label); an exited process's series are dropped",
 	  2 },
@@ -93,6 +97,11 @@ static error_t parse_monitor(int key, char *arg, struct argp_state *st)
 	case OPT_NO_LISTEN:
 		o->listen = NULL;
 		return 0;
+	case OPT_WEB_CONFIG:
+		if (!*arg)
+			args__bad_value(st, "--web-config", arg, "a file");
+		o->web_config = arg;
+		return 0;
 	case OPT_PER_PID:
 		o->per_pid = true;
 		return 0;
@@ -127,6 +136,9 @@ static error_t parse_monitor(int key, char *arg, struct argp_state *st)
 		if (o->json_path && !strcmp(o->json_path, "-"))
 			args__usage_error(st, "the monitor writes reports to files or, with --report, stdout; "
 				    "-j - is not supported");
+		if (o->web_config && !o->listen)
+			args__usage_error(st, "--web-config is for the metrics endpoint: not with "
+				     "--no-listen");
 		args__resolve_otlp(st);
 		return 0;
 	}

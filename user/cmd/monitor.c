@@ -20,6 +20,7 @@
 #include "exporters/otlp/otlp_exporter.h"
 #include "exporters/prometheus/metrics_server.h"
 #include "exporters/prometheus/prometheus.h"
+#include "exporters/prometheus/web_config.h"
 #include "exporters/report/json.h"
 #include "exporters/report/markdown.h"
 #include "user/aggregate/kseries_agg.h"
@@ -538,18 +539,32 @@ int monitor__run(const struct cli_opts *o)
 {
 	struct monitor m = { .o = o, .pidfd = -1 };
 	struct metrics_server *http = NULL;
+	struct web_config web = { 0 };
 	int err;
 
 	pthread_mutex_init(&m.lock, NULL);
-	if (tracer__check_privileges())
+	if (o->web_config) { /* its errors first: nothing is attached yet */
+		char why[512];
+
+		if (web_config__load(o->web_config, &web, why, sizeof(why))) {
+			pb_err("--web-config %s", why);
+			return EXIT_FAIL;
+		}
+	}
+	if (tracer__check_privileges()) {
+		web_config__free(&web);
 		return EXIT_FAIL;
+	}
 	if (o->pid) {
 		char what[32];
 
 		snprintf(what, sizeof(what), "pid %d", o->pid);
-		if (permission__may_trace(o->pid, what))
+		if (permission__may_trace(o->pid, what)) {
+			web_config__free(&web);
 			return EXIT_FAIL;
+		}
 	} else if (permission__may_trace_all("--binary")) {
+		web_config__free(&web);
 		return EXIT_FAIL;
 	}
 	err = o->pid ? target__open_pid(o->pid, &m.po.objs) : open_binaries(&m);
@@ -565,16 +580,20 @@ int monitor__run(const struct cli_opts *o)
 	}
 	if (!err && o->listen) {
 		http = metrics_server__start((const struct sockaddr *)&o->listen_addr, o->listen,
-					     render_metrics, &m);
+					     o->web_config ? &web : NULL, render_metrics, &m);
 		err = http ? 0 : -EADDRINUSE;
 	}
 	if (!err) {
+		/* attached, listening (a port below 1024 needs a capability to bind) */
+		permission__drop_unneeded();
 		m.start_mono = mono_ns();
 		m.start_real = real_ns();
 		if (!o->quiet)
-			fprintf(stderr, "perfbpf: monitoring %u probe sites in %u binaries of %s%s%s; "
+			fprintf(stderr, "perfbpf: monitoring %u probe sites in %u binaries of %s%s%s%s; "
 					"Ctrl-C to stop\n", m.po.sites, m.po.binaries, m.command,
-				o->listen ? ", metrics at http://" : "", o->listen ? o->listen : "");
+				!o->listen ? "" : web.cert_pem ? ", metrics at https://"
+							       : ", metrics at http://",
+				o->listen ? o->listen : "", web.nusers ? " (basic auth)" : "");
 		err = monitor_loop(&m);
 	}
 	if (!err)
@@ -595,6 +614,7 @@ int monitor__run(const struct cli_opts *o)
 	tracer__free(m.tracer);
 	target__free(&m.po.objs);
 	free(m.command);
+	web_config__free(&web);
 	pthread_mutex_destroy(&m.lock);
 	return err ? EXIT_FAIL : EXIT_OK;
 }

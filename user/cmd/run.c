@@ -331,6 +331,10 @@ static int run_once(struct session *s, const char *exe)
 		close(err_fd);
 		return EXIT_FAIL;
 	}
+	/* the last command is started: what perfbpf no longer needs goes (the commands before
+	 * it were forked with everything, so every run's command starts alike) */
+	if (s->nruns + 1 == o->repeat)
+		permission__drop_unneeded();
 	s->start_mono = mono_ns();
 	s->start_real = real_ns();
 	if (write(go_fd, "g", 1) != 1)
