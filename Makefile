@@ -76,7 +76,7 @@ CLI_SRCS := $(wildcard user/cli/*.c user/cmd/*.c) user/collect/tracer.c user/col
 	user/attach/usdt_multi.c \
 	exporters/prometheus/metrics_server.c exporters/otlp/otlp_trace.c \
 	exporters/otlp/otlp_exporter.c
-CORE_OBJS := $(patsubst %.c,$(OUT)/%.o,$(CORE_SRCS))
+CORE_OBJS := $(patsubst %.c,$(OUT)/%.o,$(CORE_SRCS)) $(OUT)/exporters/report/html/assets.o
 CLI_OBJS := $(patsubst %.c,$(OUT)/%.o,$(CLI_SRCS))
 
 $(OUT)/user/collect/tracer.o $(OUT)/user/collect/tracer_attach.o \
@@ -86,6 +86,17 @@ $(OUT)/%.o: %.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# The HTML report's assets, built in (exporters/report/html/assets.S): Chart.js from Debian's
+# libjs-chart.js (tools/install-deps.sh), the page's own script and style
+CHARTJS := /usr/share/javascript/chart.js/chart.min.js
+HTML_ASSETS := $(CHARTJS) exporters/report/html/report.js exporters/report/html/report.css
+$(OUT)/exporters/report/html/assets.o: exporters/report/html/assets.S $(HTML_ASSETS)
+	$(call msg,AS,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -c -DCHARTJS_FILE='"$(CHARTJS)"' \
+		-DREPORT_JS_FILE='"exporters/report/html/report.js"' \
+		-DREPORT_CSS_FILE='"exporters/report/html/report.css"' $< -o $@
 
 $(OUT)/libperfbpf-core.a: $(CORE_OBJS) Makefile
 	$(call msg,AR,$@)

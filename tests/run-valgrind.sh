@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
-# `make valgrind`: perfbpf run --repeat on the demo engine, perfbpf gate on its summary, perfbpf
+# `make valgrind`: perfbpf run --repeat on the demo engine (with --html), perfbpf gate on its summary, perfbpf
 # run --otlp (JSON, gzip, a 503 retried, ops as spans, sampling with the slow-threshold rule) to
 # the test receiver, run --otlp and --otlp-metrics (delta, explicit buckets) over gRPC (a retry)
 # with --trace, then perfbpf monitor (serving /metrics over TLS with basic auth, scraped once and
@@ -14,12 +14,16 @@ vg=(valgrind --suppressions=tests/valgrind.supp --error-exitcode=99 --leak-check
 trap 'rm -f "$log" "$log".*' EXIT
 
 "${vg[@]}" --log-file="$log" \
-	"$out/perfbpf" run -q --repeat 2 -j "$log.json" -- "$out/backtest" --bars 20000 --quiet
+	"$out/perfbpf" run -q --repeat 2 -j "$log.json" --html "$log.html" -- "$out/backtest" --bars 20000 --quiet
 grep -E "ERROR SUMMARY|definitely lost|indirectly lost" "$log"
+grep -q 'id="perfbpf-data"' "$log.html"
 "${vg[@]}" --log-file="$log.gate" "$out/perfbpf" gate --stat p99,mean --resamples 2000 \
 	-j "$log.gate.json" -m "$log.gate.md" "$log.json" "$log.json"
 grep -E "ERROR SUMMARY|definitely lost|indirectly lost" "$log.gate"
 grep -q '"verdict":"pass"' "$log.gate.json"
+"${vg[@]}" --log-file="$log.report" "$out/perfbpf" report "$log.json" --html "$log.report.html"
+grep -E "ERROR SUMMARY|definitely lost|indirectly lost" "$log.report"
+grep -q 'id="perfbpf-data"' "$log.report.html"
 
 node tests/otlp/receiver.js --out "$log.otlp.jsonl" --mode fail:1:503:1 >"$log.port" &
 receiver=$!

@@ -8,7 +8,7 @@ pkgs=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjson-c-dev
       systemtap-sdt-dev pkg-config valgrind binutils libc6-dev libmicrohttpd-dev
       prometheus python3-prometheus-client curl libcurl4-openssl-dev protobuf-compiler
       libclang-rt-14-dev libcap2-bin python3 python3-dev openssl libyaml-dev libgnutls28-dev
-      libcrypt-dev libcap-dev)
+      libcrypt-dev libcap-dev libjs-chart.js chromium)
 # `make bench` compares perfbpf with bpftrace, reads CPU time and peak RSS with GNU time and
 # times the loading of BPF programs with strace
 [ "${1:-}" = --bench ] && pkgs+=(bpftrace time strace)

@@ -192,6 +192,11 @@ int json__put(FILE *f, struct json_object *root)
 
 int json__write(FILE *f, const struct summary *s)
 {
+	return json__put(f, json__summary(s));
+}
+
+struct json_object *json__summary(const struct summary *s)
+{
 	struct json_object *root = json_object_new_object();
 	struct json_object *losses = json_object_new_object();
 	struct json_object *probes = json_object_new_object();
@@ -252,6 +257,5 @@ int json__write(FILE *f, const struct summary *s)
 			json_object_array_add(runs, run_json(&s->runs[i]));
 		json_object_object_add(root, "runs", runs);
 	}
-
-	return json__put(f, root);
+	return root;
 }

@@ -11,6 +11,9 @@
 struct json_object;
 
 int json__write(FILE *f, const struct summary *s);
+/* The summary as a JSON object (a new reference): what json__write writes, and the data of the
+ * HTML report. */
+struct json_object *json__summary(const struct summary *s);
 /* Writes `root` pretty-printed with a newline, then releases it; 0 or -EIO. */
 int json__put(FILE *f, struct json_object *root);
 

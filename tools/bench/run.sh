@@ -262,6 +262,20 @@ cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 	echo "  series (copied under no lock the engine waits on); at the default 60 s interval that is"
 	echo "  well under 0.01% of a CPU."
 	echo
+	echo "## 10. The HTML report at scale: load time in a browser"
+	echo
+	echo "Command: \`tools/bench/html-load.sh $out 3\`. A synthetic JSON summary of 1,000 keys (100"
+	echo "metrics x 10 symbol/strategy pairs, a 60-bucket histogram each) with a span timeline of"
+	echo "1,000,000 events over 64 threads, rendered by \`perfbpf report\` and opened 3 times in headless"
+	echo "Chromium: the page's own measures (script start to every chart drawn; one zoom of the"
+	echo "timeline) and Chromium's wall time to the dumped DOM; medians."
+	echo
+	tools/bench/html-load.sh "$out" 3 2>/dev/null
+	echo
+	echo "* A live run's page holds at most 200,000 timeline events (the first to end); 1,000,000 is"
+	echo "  the issue's stress size. Parsing the page's JSON is most of the load; a zoom filters the"
+	echo "  events in view and draws at most 4,000 bars (the longest)."
+	echo
 	echo "## Regression gate: how often it is right"
 	echo
 	echo "Command: \`tools/bench/gate-trials.sh $out 20 5 20000\`. Twenty trials; in each the demo"

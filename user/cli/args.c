@@ -80,6 +80,9 @@ error_t args__common(int key, char *arg, struct argp_state *st)
 	case OPT_TRACE:
 		o->trace_path = arg;
 		return 0;
+	case OPT_HTML:
+		o->html_path = arg;
+		return 0;
 	case OPT_REDACT:
 		if (!*arg || arg[0] == ',' || arg[strlen(arg) - 1] == ',' || strstr(arg, ",,"))
 			args__bad_value(st, "--redact", arg, "attribute keys such as "

@@ -28,7 +28,7 @@ enum {
 	OPT_OTLP_TIMEOUT, OPT_OTLP_OPS, OPT_SERVICE_NAME, OPT_SAMPLE, OPT_SLOW_THRESHOLD,
 	OPT_OTLP_BATCH, OPT_OTLP_QUEUE, OPT_OTLP_DELAY, OPT_OTLP_FLUSH_TIMEOUT, OPT_OTLP_TAIL_BUFFER,
 	OPT_PER_EVENT, OPT_LIB, OPT_PYTHON, OPT_OTLP_METRICS, OPT_OTLP_METRICS_INTERVAL,
-	OPT_OTLP_METRICS_TEMPORALITY, OPT_OTLP_METRICS_HISTOGRAM, OPT_WEB_CONFIG,
+	OPT_OTLP_METRICS_TEMPORALITY, OPT_OTLP_METRICS_HISTOGRAM, OPT_WEB_CONFIG, OPT_HTML,
 };
 
 /* The OTLP connection options (attach, run, monitor): where and how requests go. */
@@ -97,5 +97,6 @@ error_t args__common(int key, char *arg, struct argp_state *st);
 /* Each command's argp, defined in user/cli/options_<command>.c. */
 extern const struct argp options_trace__attach_argp, options_trace__run_argp;
 extern const struct argp options_monitor__argp, options_gate__argp, options_list__argp;
+extern const struct argp options_report__argp;
 
 #endif

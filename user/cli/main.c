@@ -7,6 +7,7 @@
 #include "user/cmd/list.h"
 #include "user/cmd/monitor.h"
 #include "user/cmd/attach.h"
+#include "user/cmd/report.h"
 #include "user/cmd/run.h"
 #include "user/lib/util.h"
 
@@ -32,6 +33,9 @@ int main(int argc, char **argv)
 		break;
 	case CMD_LIST:
 		rc = list__run(&o, stdout);
+		break;
+	case CMD_REPORT:
+		rc = report__run(&o);
 		break;
 	case CMD_NONE:
 		rc = EXIT_USAGE;

@@ -25,11 +25,13 @@ static const char top_help[] =
 	"  list PID|PATH         show the perfbpf probes in a process, executable or library\n"
 	"  gate BASE HEAD        CI: fail when HEAD's JSON summary is slower than BASE's beyond "
 	"noise\n"
+	"  report SUMMARY.json   render a saved JSON summary as the HTML report (--html FILE)\n"
 	"\n"
 	"Examples:\n"
 	"  sudo perfbpf attach 4242 --duration 30 --json out.json --markdown report.md\n"
 	"  sudo perfbpf run --json out.json -- ./backtest --symbols BTCUSDT,ETHUSDT\n"
 	"  perfbpf list ./backtest\n"
+	"  sudo perfbpf run --html report.html -- ./backtest\n"
 	"\n"
 	"'perfbpf COMMAND --help' describes each command's options.\n"
 	"Exit status: 0 ok, 1 failure, 2 usage error ('run': the command's status).\n";
@@ -109,6 +111,9 @@ int options__parse(int argc, char **argv, struct cli_opts *o)
 	} else if (!strcmp(argv[1], "list")) {
 		o->cmd = CMD_LIST;
 		ap = &options_list__argp;
+	} else if (!strcmp(argv[1], "report")) {
+		o->cmd = CMD_REPORT;
+		ap = &options_report__argp;
 	} else if (!strcmp(argv[1], "gate")) {
 		o->cmd = CMD_GATE;
 		ap = &options_gate__argp;
@@ -117,9 +122,8 @@ int options__parse(int argc, char **argv, struct cli_opts *o)
 		o->gate_alpha = 0.05;
 		o->gate_seed = 1;
 	} else {
-		pb_err("unknown command '%s' (commands: attach, run, monitor, list, gate; see 'perfbpf "
-		       "--help')",
-		       argv[1]);
+		pb_err("unknown command '%s' (commands: attach, run, monitor, list, gate, report; see "
+		       "'perfbpf --help')", argv[1]);
 		return EXIT_USAGE;
 	}
 	/* argp names the program after argv[0]: make it "perfbpf attach" and so on. */

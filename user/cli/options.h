@@ -10,7 +10,7 @@
 #include "exporters/otlp/otlp_config.h"
 #include "exporters/report/markdown.h"
 
-enum command { CMD_NONE, CMD_ATTACH, CMD_RUN, CMD_LIST, CMD_MONITOR, CMD_GATE };
+enum command { CMD_NONE, CMD_ATTACH, CMD_RUN, CMD_LIST, CMD_MONITOR, CMD_GATE, CMD_REPORT };
 
 #define MAX_BINARIES 32
 
@@ -19,11 +19,13 @@ struct cli_opts {
 	int pid;                /* attach */
 	char **run_argv;        /* run: the command and its arguments */
 	const char *list_what;  /* list: a pid or a path */
+	const char *report_summary; /* report: the JSON summary to render */
 	uint64_t duration_ns;   /* 0: until the target exits or a signal */
 	const char *json_path;  /* "-" is stdout */
 	const char *markdown_path;
 	const char *events_path; /* raw event log, JSON Lines */
 	const char *trace_path;  /* --trace: Chrome Trace Event JSON */
+	const char *html_path;   /* --html: the self-contained HTML report */
 	const char *redact;      /* --redact KEY,...: attribute values redacted */
 	struct md_opts md;
 	uint64_t sample_budget;

@@ -45,6 +45,10 @@ static const struct argp_option trace_options[] = {
 	{ "redact", OPT_REDACT, "KEYS", 0,
 	  "Span attributes (and event attributes) with these keys, comma-separated, leave perfbpf "
 	  "only as 'redacted:' and a keyed hash (equal values, equal hashes, within a run)", 2 },
+	{ "html", OPT_HTML, "FILE", 0,
+	  "Write the HTML report to FILE: one self-contained page (opens offline) with the "
+	  "bottleneck chart, latency distributions and percentile curves, the on-CPU / run-queue / "
+	  "blocked split and a span timeline", 2 },
 	{ "trace", OPT_TRACE, "FILE", 0,
 	  "Write every op and span to FILE in the Chrome Trace Event format (JSON), which the "
 	  "Perfetto UI, chrome://tracing and Speedscope open", 2 },

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <json-c/json.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,8 @@
 
 #include "exporters/events/events.h"
 #include "exporters/otlp/otlp_trace.h"
+#include "exporters/report/html.h"
+#include "exporters/report/html_timeline.h"
 #include "exporters/report/json.h"
 #include "exporters/report/markdown.h"
 #include "exporters/trace/chrome_trace.h"
@@ -80,6 +83,8 @@ static int on_event(void *ctx, const struct perfbpf_event *e)
 		err = agg__add(s->run_agg, e);
 	if (!err && s->series)
 		err = kseries_agg__add(s->series, e);
+	if (!err && s->timeline)
+		err = html_timeline__add(s->timeline, e);
 	if (!err && s->ew) {
 		err = events__write(s->ew, e);
 		/* after a stop signal the log's writes no longer wait for a reader that stopped
@@ -156,6 +161,7 @@ int trace_session__open_outputs(struct session *s)
 
 	err = open_output(o->events_path, &s->events);
 	err = err ?: open_output(o->trace_path, &s->trace);
+	err = err ?: open_output(o->html_path, &s->html);
 	err = err ?: open_output(o->json_path, &s->json);
 	err = err ?: open_output(o->markdown_path, &s->md);
 	if (err)
@@ -163,7 +169,8 @@ int trace_session__open_outputs(struct session *s)
 	watch_live_log(s->events);
 	/* no output named: the report goes to stdout, unless stdout already carries another one */
 	if (!o->markdown_path && !o->quiet && !output__is_stdout(o->json_path) &&
-	    !output__is_stdout(o->events_path) && !output__is_stdout(o->trace_path))
+	    !output__is_stdout(o->events_path) && !output__is_stdout(o->trace_path) &&
+	    !output__is_stdout(o->html_path))
 		s->md = stdout;
 	return 0;
 }
@@ -335,6 +342,15 @@ int trace_session__report(struct session *s)
 			(unsigned long long)sum.dropped);
 	if (s->json && json__write(s->json, &sum))
 		err = -EIO;
+	if (s->html) {
+		struct json_object *data = json__summary(&sum);
+
+		if (s->timeline)
+			json_object_object_add(data, "timeline", html_timeline__json(s->timeline));
+		if (html__write(s->html, data))
+			err = -EIO;
+		json_object_put(data);
+	}
 	if (s->md && markdown__write(s->md, &sum, &s->o->md))
 		err = -EIO;
 	free(per_cpu);
@@ -366,6 +382,8 @@ int trace_session__init(struct session *s, const struct cli_opts *o, int pid)
 	if (s->events && !(s->ew = events__new(s->events)))
 		return -ENOMEM;
 	if (s->trace && !(s->ct = chrome_trace__new(s->trace)))
+		return -ENOMEM;
+	if (s->html && !(s->timeline = html_timeline__new(HTML_TIMELINE_EVENTS)))
 		return -ENOMEM;
 	if (o->redact) {
 		int rerr;
@@ -416,6 +434,8 @@ int trace_session__fini(struct session *s)
 		pb_warn("%s: the trace file could not be written whole", s->o->trace_path);
 	s->ct = NULL;
 	err = close_output(s->trace, s->o->trace_path) ?: err;
+	err = close_output(s->html, s->o->html_path) ?: err;
+	html_timeline__free(s->timeline);
 	err = close_output(s->json, s->o->json_path) ?: err;
 	err = close_output(s->md, s->o->markdown_path) ?: err;
 	if (s->events && got_signal && (s->events_unwritten || fflush(s->events) || ferror(s->events)))

@@ -38,6 +38,8 @@ struct session {
 	uint64_t events_unwritten; /* event log lines lost after a stop signal (reader not reading) */
 	struct events_writer *ew;
 	FILE *trace;               /* --trace */
+	FILE *html;                /* --html */
+	struct html_timeline *timeline; /* ... its span timeline: the first events */
 	struct redact *redact;     /* --redact */
 	struct chrome_trace *ct;
 	struct otlp_trace *otlp; /* --otlp */
