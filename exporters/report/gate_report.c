@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <json-c/json.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bpf/perfbpf.h"
@@ -154,7 +155,34 @@ static const char *presence_name(enum gate_presence p)
 	return p == GATE_BASE_ONLY ? "base_only" : p == GATE_HEAD_ONLY ? "head_only" : "both";
 }
 
-static struct json_object *cmp_json(const struct gate_comparison *c)
+/* A key's durations over every run of its side, merged: [[lower ns, count], ...]. */
+static struct json_object *merged_bins(const struct gate_key *k, unsigned nruns)
+{
+	struct hist *h = hist__new();
+	struct hist_bin *bins = malloc(HIST_BUCKETS * sizeof(*bins));
+	struct json_object *a = json_object_new_array();
+	size_t n = 0;
+
+	for (unsigned r = 0; h && bins && r < nruns; r++)
+		for (size_t i = 0; i < k->runs[r].nbins; i++)
+			hist__add(h, hist_bucket_lower(k->runs[r].bins[i].index),
+				  k->runs[r].bins[i].count);
+	if (h && bins)
+		n = hist__bins(h, bins);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *pair = json_object_new_array_ext(2);
+
+		json_object_array_add(pair, json_object_new_uint64(hist_bucket_lower(bins[i].index)));
+		json_object_array_add(pair, json_object_new_uint64(bins[i].count));
+		json_object_array_add(a, pair);
+	}
+	hist__free(h);
+	free(bins);
+	return a;
+}
+
+static struct json_object *cmp_json(const struct gate_comparison *c, const struct gate_outcome *g,
+				    bool histograms)
 {
 	struct json_object *o = json_object_new_object();
 	const struct gate_key *k = c->key;
@@ -182,6 +210,12 @@ static struct json_object *cmp_json(const struct gate_comparison *c)
 		}
 		json_object_object_add(o, "verdict",
 				       json_object_new_string(gate_verdict_name(c->r.verdict)));
+		/* the HTML report overlays what moved */
+		if (histograms && (c->r.verdict == GATE_REGRESSION || c->r.verdict == GATE_UNCLEAR)) {
+			json_object_object_add(o, "base_histogram", merged_bins(k, g->base->nruns));
+			json_object_object_add(o, "head_histogram",
+					       merged_bins(c->head_key, g->head->nruns));
+		}
 	}
 	return o;
 }
@@ -217,6 +251,11 @@ static struct json_object *file_json(const struct gate_file *f, const double *sl
 }
 
 int gate_report__json(FILE *f, const struct gate_outcome *g)
+{
+	return json__put(f, gate_report__object(g, false));
+}
+
+struct json_object *gate_report__object(const struct gate_outcome *g, bool histograms)
 {
 	struct json_object *root = json_object_new_object(), *a, *stats = json_object_new_array();
 
@@ -254,7 +293,7 @@ int gate_report__json(FILE *f, const struct gate_outcome *g)
 	json_object_object_add(root, "warnings", a);
 	a = json_object_new_array();
 	for (size_t i = 0; i < g->ncmp; i++)
-		json_object_array_add(a, cmp_json(&g->cmp[i]));
+		json_object_array_add(a, cmp_json(&g->cmp[i], g, histograms));
 	json_object_object_add(root, "comparisons", a);
-	return json__put(f, root);
+	return root;
 }

@@ -13,5 +13,9 @@
 
 int gate_report__markdown(FILE *f, const struct gate_outcome *g);
 int gate_report__json(FILE *f, const struct gate_outcome *g);
+struct json_object;
+/* The JSON result as an object (a new reference); with histograms, each regressed or unclear
+ * comparison also carries both sides' merged histograms (the HTML report's overlays). */
+struct json_object *gate_report__object(const struct gate_outcome *g, bool histograms);
 
 #endif

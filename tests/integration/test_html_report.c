@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define PERFBPF bpath("perfbpf")
@@ -232,6 +233,96 @@ static void test_report_command(void **state)
 	json_object_put(summary);
 }
 
+/* perfbpf monitor --pid --html: the page from the monitor's histograms, written when the target
+ * exits, with the distributions drawn from them. */
+static void test_monitor_report(void **state)
+{
+	static const char *const charts[] = { "chart-bottleneck", "chart-histogram",
+					       "chart-percentiles" };
+	const char *out = tmp_file("monitor.html"), *json = tmp_file("monitor.json");
+	char *engine[] = { (char *)bpath("backtest"), "--wait-attach", "10", "--bars", "4000",
+			   "--tick-sleep-us", "100", "--quiet", NULL };
+	char pidbuf[16];
+	char *mon[] = { (char *)PERFBPF, "monitor", "-q", "--no-listen", "--pid", pidbuf, "--html",
+			(char *)out, "-j", (char *)json, NULL };
+	struct json_object *summary;
+	struct proc_result r;
+	struct page p;
+	int fd;
+	pid_t e = track_bg(spawn_bg(engine, &fd));
+
+	(void)state;
+	snprintf(pidbuf, sizeof(pidbuf), "%d", (int)e);
+	run_proc(mon, 120, &r);
+	if (r.status)
+		fail_msg("perfbpf monitor: %d: %s", r.status, r.err);
+	proc_result_free(&r);
+	waitpid(e, NULL, 0);
+	untrack_bg(e);
+	close(fd);
+	summary = load_json(json);
+	assert_true(json_u64(summary, "events") > 10000);
+	open_page(out, &p);
+	expect_clean_page(&p, charts, sizeof(charts) / sizeof(charts[0]));
+	expect_table_equals(&p, summary);
+	page_free(&p);
+	json_object_put(summary);
+}
+
+/* perfbpf gate --html: a head with strategy.indicators slowed by 5 us against a base; the page
+ * lists every comparison as the JSON result does, and overlays base and head for each key that
+ * regressed or is unclear. */
+static void test_gate_report(void **state)
+{
+	static const char *const charts[] = { "chart-gate-0" };
+	const char *base = tmp_file("gate-base.json"), *head = tmp_file("gate-head.json");
+	const char *out = tmp_file("gate.html"), *json = tmp_file("gate.json");
+	char *rb[] = { (char *)PERFBPF, "run", "-q", "--repeat", "3", "-j", (char *)base, "--",
+		       (char *)bpath("backtest"), "--bars", "20000", "--quiet", NULL };
+	char *rh[] = { (char *)PERFBPF, "run", "-q", "--repeat", "3", "-j", (char *)head, "--",
+		       (char *)bpath("backtest"), "--bars", "20000", "--quiet", "--slow",
+		       "strategy.indicators:5", NULL };
+	char *gate[] = { (char *)PERFBPF, "gate", "-q", (char *)base, (char *)head, "--html",
+			 (char *)out, "-j", (char *)json, NULL };
+	struct json_object *result, *cmps, *rows;
+	struct proc_result r;
+	struct page p;
+
+	(void)state;
+	run_proc(rb, 120, &r);
+	assert_int_equal(r.status, 0);
+	proc_result_free(&r);
+	run_proc(rh, 120, &r);
+	assert_int_equal(r.status, 0);
+	proc_result_free(&r);
+	run_proc(gate, 120, &r);
+	assert_int_equal(r.status, 1); /* the regression */
+	proc_result_free(&r);
+	result = load_json(json);
+	open_page(out, &p);
+	expect_clean_page(&p, charts, 1);
+	cmps = json_get(result, "comparisons");
+	rows = json_get(p.check, "table");
+	assert_int_equal(json_object_array_length(rows), json_object_array_length(cmps));
+	for (size_t i = 0; i < json_object_array_length(cmps); i++) {
+		struct json_object *c = json_object_array_get_idx(cmps, i);
+		struct json_object *row = json_object_array_get_idx(rows, i);
+		const char *verdict = json_object_object_get(c, "verdict")
+					      ? json_str(c, "verdict") : json_str(c, "presence");
+
+		assert_string_equal(json_str(row, "metric"), json_str(c, "metric"));
+		assert_string_equal(json_str(row, "stat"), json_str(c, "stat"));
+		assert_string_equal(json_str(row, "verdict"), verdict);
+		if (json_object_object_get(c, "base_ns") &&
+		    json_object_get_type(json_object_object_get(c, "base_ns")) == json_type_double)
+			assert_true(json_object_get_double(json_get(row, "base")) ==
+				    json_object_get_double(json_get(c, "base_ns")));
+	}
+	assert_true(json_u64(result, "regressions") > 0);
+	page_free(&p);
+	json_object_put(result);
+}
+
 /* The test's own check catches a page that tries a request: the page's policy refuses it and
  * chromium logs it. */
 static void test_request_would_be_caught(void **state)
@@ -312,6 +403,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_run_report),
 		cmocka_unit_test(test_report_command),
+		cmocka_unit_test_teardown(test_monitor_report, kill_tracked),
+		cmocka_unit_test(test_gate_report),
 		cmocka_unit_test(test_request_would_be_caught),
 	};
 	int fails = cmocka_run_group_tests_name("html_report_errors", plain, NULL, NULL);

@@ -179,13 +179,43 @@ static int by_total_desc(const void *a, const void *b)
 	return strcmp(x->metric, y->metric);
 }
 
+/* Occupied buckets of a series' durations. */
+static size_t nbuckets(const struct kseries *k)
+{
+	size_t n = 0;
+
+	for (unsigned b = khist__next(&k->dur, 0); b < KHIST_BUCKETS; b = khist__next(&k->dur, b + 1))
+		n++;
+	return n;
+}
+
+/* The row's histogram in the report layout (hist.h): each kernel bucket starts on a bucket
+ * boundary of it, so the lower bounds are exact. Bins are taken from *pool. */
+static void row_bins(const struct kseries *k, struct stat_row *r, struct hist_bin **pool)
+{
+	struct hist_bin *b0 = *pool;
+	size_t n = 0;
+
+	for (unsigned b = khist__next(&k->dur, 0); b < KHIST_BUCKETS;
+	     b = khist__next(&k->dur, b + 1))
+		b0[n++] = (struct hist_bin){ hist_bucket(khist_lower(b)), khist__get(&k->dur, b) };
+	r->bins = b0;
+	r->nbins = n;
+	*pool += n;
+}
+
 int kseries_stats__summarize(struct kseries *const *v, size_t n, struct kseries_report *r,
 		       struct summary *s)
 {
 	struct kseries **ptrs;
 	int err;
 
+	bool want_bins = r->want_bins;
+	struct hist_bin *pool;
+	size_t nbins = 0;
+
 	kseries_stats__free_report(r);
+	r->want_bins = want_bins;
 	err = group(v, n, false, &r->groups, &r->ngroups);
 	if (err)
 		return err;
@@ -203,15 +233,27 @@ int kseries_stats__summarize(struct kseries *const *v, size_t n, struct kseries_
 	r->metrics = calloc(r->nrollups ? r->nrollups : 1, sizeof(*r->metrics));
 	if (!r->rows || !r->metrics)
 		return -ENOMEM;
+	for (size_t i = 0; want_bins && i < r->ngroups; i++)
+		nbins += nbuckets(&r->groups[i]);
+	for (size_t i = 0; want_bins && i < r->nrollups; i++)
+		nbins += nbuckets(&r->rollups[i]);
+	if (want_bins && !(r->bins = malloc((nbins ? nbins : 1) * sizeof(*r->bins))))
+		return -ENOMEM;
+	pool = r->bins;
 	s->events = 0;
 	for (size_t i = 0; i < r->ngroups; i++) {
 		row_stats(&r->groups[i], &r->rows[i]);
 		r->rows[i].symbol = r->groups[i].symbol;
 		r->rows[i].strategy = r->groups[i].strategy;
 		s->events += r->groups[i].count;
+		if (want_bins)
+			row_bins(&r->groups[i], &r->rows[i], &pool);
 	}
-	for (size_t i = 0; i < r->nrollups; i++)
+	for (size_t i = 0; i < r->nrollups; i++) {
 		row_stats(&r->rollups[i], &r->metrics[i]);
+		if (want_bins)
+			row_bins(&r->rollups[i], &r->metrics[i], &pool);
+	}
 	qsort(r->rows, r->ngroups, sizeof(*r->rows), by_total_desc);
 	qsort(r->metrics, r->nrollups, sizeof(*r->metrics), by_total_desc);
 	s->rows = r->rows;
@@ -229,5 +271,6 @@ void kseries_stats__free_report(struct kseries_report *r)
 	free_groups(r->rollups, r->nrollups);
 	free(r->rows);
 	free(r->metrics);
+	free(r->bins);
 	memset(r, 0, sizeof(*r));
 }

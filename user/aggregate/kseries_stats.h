@@ -4,6 +4,7 @@
 #ifndef PERFBPF_KSERIES_STATS_H
 #define PERFBPF_KSERIES_STATS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,9 +22,11 @@ uint64_t kseries_stats__percentile(const struct khist *b, uint64_t n, double p, 
 /* Report rows built from series: per (kind, metric, symbol, strategy) over all processes, and
  * per (kind, metric) roll-ups. */
 struct kseries_report {
+	bool want_bins; /* set by the caller: rows carry their histograms (row.bins) */
 	struct kseries *groups, *rollups;
 	size_t ngroups, nrollups;
 	struct stat_row *rows, *metrics;
+	struct hist_bin *bins; /* every row's bins, when wanted */
 };
 
 /* Fills s->rows/metrics (owned by `r`), s->events and s->hist_rel_error. */

@@ -28,6 +28,9 @@ static const struct argp_option gate_options[] = {
 	{ NULL, 0, NULL, 0, "Output (default: the markdown table on stdout):", 2 },
 	{ "markdown", 'm', "FILE", 0, "Write the markdown table to FILE ('-' for stdout)", 2 },
 	{ "json", 'j', "FILE", 0, "Write the result as JSON to FILE ('-' for stdout)", 2 },
+	{ "html", OPT_HTML, "FILE", 0,
+	  "Write the result as an HTML page to FILE: every comparison, and base against head "
+	  "distributions overlaid for each key that regressed or is unclear", 2 },
 	{ "quiet", 'q', NULL, 0, "Print nothing on stdout; only the exit status", 2 },
 	{ 0 },
 };
@@ -112,7 +115,7 @@ static error_t parse_gate(int key, char *arg, struct argp_state *st)
 		if (parse_u64(arg, 0, UINT64_MAX, &o->gate_seed))
 			args__bad_value(st, "--seed", arg, "a whole number");
 		return 0;
-	case 'j': case 'm': case 'q': case ARGP_KEY_ERROR:
+	case 'j': case 'm': case 'q': case OPT_HTML: case ARGP_KEY_ERROR:
 		return args__common(key, arg, st);
 	case ARGP_KEY_ARG:
 		if (st->arg_num == 0)

@@ -31,6 +31,9 @@ static const struct argp_option monitor_options[] = {
 	{ "report", OPT_REPORT, NULL, 0, "Print the markdown report on stdout", 3 },
 	{ "markdown", 'm', "FILE", 0, "Write the markdown report to FILE", 3 },
 	{ "json", 'j', "FILE", 0, "Write the JSON summary to FILE", 3 },
+	{ "html", OPT_HTML, "FILE", 0,
+	  "Write the HTML report to FILE: bottleneck chart, tables, latency distributions from the "
+	  "histograms", 3 },
 	{ "columns", OPT_COLUMNS, "LIST", 0, "Report columns (see 'perfbpf attach --help')", 3 },
 	{ "unit", OPT_UNIT, "UNIT", 0, "Report durations in auto (default), ns, us, ms or s", 3 },
 	{ NULL, 0, NULL, 0, "OpenTelemetry metrics export (OTLP; each option overrides its OTEL_* "
@@ -113,7 +116,7 @@ static error_t parse_monitor(int key, char *arg, struct argp_state *st)
 		    o->interval_ns > 60000000000ull)
 			args__bad_value(st, "--interval", arg, "a duration from 1ms to 60s, such as 1s");
 		return 0;
-	case 'j': case 'm': case 'd': case 'q': case 'v': case OPT_COLUMNS: case OPT_UNIT:
+	case 'j': case 'm': case 'd': case 'q': case 'v': case OPT_COLUMNS: case OPT_UNIT: case OPT_HTML:
 	case OPT_MAX_KEYS: case OPT_MAX_THREADS: case OPT_PER_EVENT: case OPT_RING_SIZE:
 	case ARGP_KEY_ERROR:
 		return args__common(key, arg, st);
@@ -133,6 +136,9 @@ static error_t parse_monitor(int key, char *arg, struct argp_state *st)
 		if (!o->max_keys)
 			o->max_keys = o->per_event ? DEFAULT_KERNEL_HIST_MAX_KEYS
 						   : DEFAULT_MONITOR_MAX_KEYS;
+		if (o->html_path && !strcmp(o->html_path, "-"))
+			args__usage_error(st, "the monitor writes reports to files; --html - is not "
+				     "supported");
 		if (o->json_path && !strcmp(o->json_path, "-"))
 			args__usage_error(st, "the monitor writes reports to files or, with --report, stdout; "
 				    "-j - is not supported");

@@ -4,6 +4,7 @@
 #include "user/cmd/gate.h"
 
 #include <errno.h>
+#include <json-c/json.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "exporters/report/gate_report.h"
+#include "exporters/report/html.h"
 #include "user/cli/options.h"
 #include "user/gate/gate_file.h"
 #include "user/gate/gate_stats.h"
@@ -289,15 +291,29 @@ static int put_markdown(FILE *f, const void *g)
 	return gate_report__markdown(f, g);
 }
 
+static int put_html(FILE *f, const void *g)
+{
+	struct json_object *data = json_object_new_object();
+	int err;
+
+	json_object_object_add(data, "gate", gate_report__object(g, true));
+	json_object_object_add(data, "command", json_object_new_string("perfbpf gate"));
+	err = html__write(f, data);
+	json_object_put(data);
+	return err;
+}
+
 /* The JSON to json_path and the markdown to md_path (NULL: not asked for); with neither on
  * stdout and not quiet, the markdown also goes to stdout. */
 static int write_reports(const struct gate_outcome *g, const char *json_path,
-			 const char *md_path, bool quiet)
+			 const char *md_path, const char *html_path, bool quiet)
 {
 	int err = 0;
 
+	if (html_path)
+		err = output__write(html_path, put_html, g);
 	if (json_path)
-		err = output__write(json_path, put_json, g);
+		err = output__write(json_path, put_json, g) ?: err;
 	if (md_path)
 		err = output__write(md_path, put_markdown, g) ?: err;
 	else if (!quiet && !output__is_stdout(json_path))
@@ -334,7 +350,7 @@ int gate__run(const struct cli_opts *o)
 	if (!g.compared)
 		pb_warn("no key has enough samples on both sides for %s: nothing was gated",
 			"the statistics asked for");
-	rc = write_reports(&g, o->json_path, o->markdown_path, o->quiet);
+	rc = write_reports(&g, o->json_path, o->markdown_path, o->html_path, o->quiet);
 	if (rc == 0)
 		rc = g.counts[GATE_REGRESSION] ? EXIT_FAIL : EXIT_OK;
 	else

@@ -6,6 +6,7 @@
 #include "user/cmd/monitor.h"
 
 #include <errno.h>
+#include <json-c/json.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -21,6 +22,7 @@
 #include "exporters/prometheus/metrics_server.h"
 #include "exporters/prometheus/prometheus.h"
 #include "exporters/prometheus/web_config.h"
+#include "exporters/report/html.h"
 #include "exporters/report/json.h"
 #include "exporters/report/markdown.h"
 #include "user/aggregate/kseries_agg.h"
@@ -277,6 +279,16 @@ static int put_json(FILE *f, const void *ctx)
 	return json__write(f, r->s) ? -EIO : 0;
 }
 
+static int put_html(FILE *f, const void *ctx)
+{
+	const struct report *r = ctx;
+	struct json_object *data = json__summary(r->s);
+	int err = html__write(f, data);
+
+	json_object_put(data);
+	return err;
+}
+
 /* The markdown report and JSON summary from the kernel histograms, as asked. */
 static int write_reports(struct monitor *m)
 {
@@ -285,8 +297,9 @@ static int write_reports(struct monitor *m)
 	uint64_t *per_cpu = NULL;
 	int err;
 
-	if (!o->report && !o->markdown_path && !o->json_path)
+	if (!o->report && !o->markdown_path && !o->json_path && !o->html_path)
 		return 0;
+	m->rep.want_bins = o->html_path != NULL; /* the page's distributions */
 	pthread_mutex_lock(&m->lock);
 	err = refresh(m);
 	sum.command = m->command;
@@ -326,6 +339,9 @@ static int write_reports(struct monitor *m)
 					   &(struct report){ &sum, &o->md }) ?: err;
 	if (o->json_path)
 		err = output__write_atomic(o->json_path, put_json, &(struct report){ &sum, &o->md })
+		      ?: err;
+	if (o->html_path)
+		err = output__write_atomic(o->html_path, put_html, &(struct report){ &sum, &o->md })
 		      ?: err;
 	free(per_cpu);
 	return err;

@@ -43,6 +43,12 @@
 	const section = (title, ...kids) => app.append(el('h2', { text: title }), ...kids);
 	const keyOf = (r) => JSON.stringify([r.kind, r.metric, r.symbol ?? '', r.strategy ?? '']);
 
+	if (D.gate) { // perfbpf gate --html: the comparison, not a summary
+		renderGate(D.gate);
+		finish('#gate-table');
+		return;
+	}
+
 	// --- header -----------------------------------------------------------------------------
 	const start = D.start_unix_ns ? new Date(D.start_unix_ns / 1e6).toISOString() : '';
 	app.append(el('h1', { text: 'perfbpf report' }),
@@ -308,21 +314,82 @@
 			...rows.map(([k, v, bad]) => el('tr', {}, el('td', { text: k }), el('td', { class: bad ? 'warn' : '', text: v })))))));
 	}
 
+	finish('#metrics-table');
+
+	// --- perfbpf gate -----------------------------------------------------------------------
+	function renderGate(G) {
+		const pct = (x) => (x == null ? '–' : `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`);
+		app.append(el('h1', { text: `perfbpf gate: ${G.verdict === 'fail' ? 'FAIL' : 'pass'}` }),
+			el('p', { class: G.verdict === 'fail' ? 'warn' : 'sub',
+				text: `${G.regressions} regression(s), ${G.improvements} improvement(s), ${G.unclear} unclear; ` +
+					`${G.compared} comparisons of ${(G.stats || []).join(', ')} (${G.across} run), ` +
+					`max regression ${(G.max_regression * 100).toFixed(1)}%, alpha ${G.alpha}` }),
+			el('div', { class: 'facts' },
+				el('div', {}, el('span', { text: 'base' }), `${G.base.path} (${G.base.runs} runs)`),
+				el('div', {}, el('span', { text: 'head' }), `${G.head.path} (${G.head.runs} runs)`)));
+		for (const w of G.warnings || []) app.append(el('p', { class: 'warn', text: w }));
+		const cmps = G.comparisons || [];
+		const tb = el('tbody');
+		for (const c of cmps) {
+			const cells = [['level', c.level], ['kind', c.kind], ['metric', c.metric],
+				['key', c.level === 'key' ? `${c.symbol || '∅'} / ${c.strategy || '∅'}` : ''], ['stat', c.stat],
+				['base', c.base_ns, fmt], ['head', c.head_ns, fmt], ['change', c.change, pct],
+				['interval', c.ratio_low == null ? '' : `${pct(c.ratio_low - 1)} … ${pct(c.ratio_high - 1)}`],
+				['verdict', c.verdict || c.presence]];
+			const tr = el('tr', {});
+			for (const [col, v, f] of cells) {
+				const td = el('td', { 'data-col': col, text: f ? f(v) : (v ?? '') });
+				if (f && v != null) td.setAttribute('data-v', String(v));
+				if (col === 'verdict' && (v === 'regression' || v === 'unclear')) td.className = 'warn';
+				tr.append(td);
+			}
+			tb.append(tr);
+		}
+		section('Comparisons (worst first)', el('div', { class: 'tablewrap' }, el('table', { id: 'gate-table' },
+			el('thead', {}, el('tr', {}, ...['level', 'kind', 'metric', 'symbol / strategy', 'stat', 'base', 'head', 'change',
+				'interval of the change', 'verdict'].map((n) => el('th', { text: n })))), tb)));
+		const moved = cmps.filter((c) => c.base_histogram && c.head_histogram);
+		if (!moved.length) return;
+		section('What moved: base and head distributions',
+			el('p', { class: 'note', text: 'Each key that regressed or is unclear: the share of its events per bucket, every run of each side together.' }));
+		moved.forEach((c, i) => {
+			const id = `chart-gate-${i}`;
+			app.append(el('div', { class: 'card' },
+				el('p', { class: 'note', text: `${c.metric}${c.level === 'key' ? ` (${c.symbol || '∅'} / ${c.strategy || '∅'})` : ''} ${c.stat}: ` +
+					`base ${fmt(c.base_ns)}, head ${fmt(c.head_ns)} (${pct(c.change)}; interval ${pct(c.ratio_low - 1)} … ${pct(c.ratio_high - 1)}): ${c.verdict}` }),
+				canvas(id, 1160, 300)));
+			const side = (h, label, col) => {
+				const total = h.reduce((s, [, n]) => s + n, 0) || 1;
+				return { label, data: h.map(([lo, n]) => ({ x: Math.max(lo, 1), y: n / total })), stepped: 'before',
+					borderColor: col, backgroundColor: col + '33', fill: true, pointRadius: h.length < 40 ? 3 : 0 };
+			};
+			charts[id] = new Chart(document.getElementById(id), {
+				type: 'line',
+				data: { datasets: [side(c.base_histogram, 'base', '#2563eb'), side(c.head_histogram, 'head', '#dc2626')] },
+				options: { parsing: false,
+					scales: { x: { type: 'logarithmic', title: { display: true, text: 'duration (log)' }, ticks: { callback: (v) => fmt(v) } },
+						y: { title: { display: true, text: 'share of events' }, beginAtZero: true } } },
+			});
+		});
+	}
+
 	// --- self-check for the browser test ----------------------------------------------------
-	const check = { charts: {}, table: [], errors, resources: performance.getEntriesByType('resource').length };
-	for (const c of document.querySelectorAll('canvas')) {
-		const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-		let painted = 0;
-		for (let i = 3; i < d.length; i += 4) if (d[i]) painted++;
-		check.charts[c.id] = { width: c.width, height: c.height, painted };
+	function finish(tableSel) {
+		const check = { charts: {}, table: [], errors, resources: performance.getEntriesByType('resource').length };
+		for (const c of document.querySelectorAll('canvas')) {
+			const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+			let painted = 0;
+			for (let i = 3; i < d.length; i += 4) if (d[i]) painted++;
+			check.charts[c.id] = { width: c.width, height: c.height, painted };
+		}
+		for (const tr of document.querySelectorAll(`${tableSel} tbody tr`)) {
+			const row = {};
+			for (const td of tr.children) row[td.dataset.col] = td.dataset.v != null ? Number(td.dataset.v) : td.textContent;
+			check.table.push(row);
+		}
+		check.load_ms = Math.round(performance.now() - t0);
+		if (window.perfbpfRedrawMs != null) check.timeline_redraw_ms = Math.round(window.perfbpfRedrawMs);
+		document.body.append(el('pre', { id: 'perfbpf-selfcheck', text: JSON.stringify(check) }));
+		document.body.dataset.ready = '1';
 	}
-	for (const tr of document.querySelectorAll('#metrics-table tbody tr')) {
-		const row = {};
-		for (const td of tr.children) row[td.dataset.col] = td.dataset.v != null ? Number(td.dataset.v) : td.textContent;
-		check.table.push(row);
-	}
-	check.load_ms = Math.round(performance.now() - t0);
-	if (window.perfbpfRedrawMs != null) check.timeline_redraw_ms = Math.round(window.perfbpfRedrawMs);
-	document.body.append(el('pre', { id: 'perfbpf-selfcheck', text: JSON.stringify(check) }));
-	document.body.dataset.ready = '1';
 })();
