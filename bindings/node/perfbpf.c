@@ -128,28 +128,39 @@ static int opt_str_type(napi_env env, napi_value v, const char *what)
 	return -1;
 }
 
+/* A name (`what`: "metric", "span name"), symbol and strategy: copied into n, s, st when a
+ * tracer is attached; detached, only their types are checked (a bad call fails alike traced or
+ * not). 0, or -1 with a TypeError pending. */
+static int names_args(napi_env env, napi_value name, napi_value sym, napi_value strat,
+		      const char *what, bool attached, char *n, char *s, char *st)
+{
+	char msg[64];
+
+	if (!attached) {
+		snprintf(msg, sizeof(msg), "perfbpf: %s must be a string", what);
+		return type_is(env, name, napi_string, napi_string, msg) ||
+		       opt_str_type(env, sym, "symbol") || opt_str_type(env, strat, "strategy") ? -1 : 0;
+	}
+	return str_arg(env, name, n, NAME_MAX_BYTES, what, 1) ||
+	       str_arg(env, sym, s, NAME_MAX_BYTES, "symbol", 0) ||
+	       str_arg(env, strat, st, NAME_MAX_BYTES, "strategy", 0) ? -1 : 0;
+}
+
 static napi_value do_op(napi_env env, napi_callback_info info, double scale)
 {
 	napi_value a[4];
 	char m[NAME_MAX_BYTES], s[NAME_MAX_BYTES], st[NAME_MAX_BYTES];
+	bool on = PERFBPF_OP_ENABLED();
 	uint64_t d;
 
-	if (args_of(env, info, a, 4))
+	if (args_of(env, info, a, 4) || names_args(env, a[0], a[2], a[3], "metric", on, m, s, st))
 		return NULL;
-	if (!PERFBPF_OP_ENABLED()) {
-		/* detached: the arguments' types only */
-		if (type_is(env, a[0], napi_string, napi_string, "perfbpf: metric must be a string") ||
-		    type_is(env, a[1], napi_number, scale == 1 ? napi_bigint : napi_number,
-			    scale == 1 ? "perfbpf: durationNs must be a number or a BigInt"
-				       : "perfbpf: durationMs must be a number"))
-			return NULL;
-		if (opt_str_type(env, a[2], "symbol") || opt_str_type(env, a[3], "strategy"))
-			return NULL;
-		return undefined(env);
-	}
-	if (str_arg(env, a[0], m, sizeof(m), "metric", 1) || ns_arg(env, a[1], scale, &d) ||
-	    str_arg(env, a[2], s, sizeof(s), "symbol", 0) ||
-	    str_arg(env, a[3], st, sizeof(st), "strategy", 0))
+	if (!on) /* detached: the duration's type only */
+		return type_is(env, a[1], napi_number, scale == 1 ? napi_bigint : napi_number,
+			       scale == 1 ? "perfbpf: durationNs must be a number or a BigInt"
+					  : "perfbpf: durationMs must be a number") ? NULL
+										    : undefined(env);
+	if (ns_arg(env, a[1], scale, &d))
 		return NULL;
 	PERFBPF_OP(m, s, st, d);
 	return undefined(env);
@@ -224,19 +235,14 @@ static napi_value js_span_open(napi_env env, napi_callback_info info)
 {
 	napi_value a[4];
 	char n[NAME_MAX_BYTES], s[NAME_MAX_BYTES], st[NAME_MAX_BYTES];
+	bool on = PERFBPF_SPAN_ENABLED();
 	uint64_t parent, id;
 
-	if (args_of(env, info, a, 4))
+	if (args_of(env, info, a, 4) || names_args(env, a[0], a[1], a[2], "span name", on, n, s, st))
 		return NULL;
-	if (!PERFBPF_SPAN_ENABLED()) {
-		if (type_is(env, a[0], napi_string, napi_string, "perfbpf: span name must be a string") ||
-		    opt_str_type(env, a[1], "symbol") || opt_str_type(env, a[2], "strategy"))
-			return NULL;
+	if (!on)
 		return number(env, 0);
-	}
-	if (str_arg(env, a[0], n, sizeof(n), "span name", 1) ||
-	    str_arg(env, a[1], s, sizeof(s), "symbol", 0) ||
-	    str_arg(env, a[2], st, sizeof(st), "strategy", 0) || id_arg(env, a[3], &parent))
+	if (id_arg(env, a[3], &parent))
 		return NULL;
 	do
 		id = perfbpf_span_id() & ID_MASK;

@@ -56,7 +56,10 @@ int chrome_trace__event(struct chrome_trace *t, const struct perfbpf_event *e)
 	const char *sep = t->n++ ? ",\n" : "";
 	FILE *f = t->f;
 
-	if (u64map__put(&t->threads, ((uint64_t)e->pid << 32 | e->tid) + 1, (void *)1))
+	uint64_t thread = ((uint64_t)e->pid << 32 | e->tid) + 1;
+
+	/* a thread is put once (a lookup per event, no write) */
+	if (!u64map__get(&t->threads, thread) && u64map__put(&t->threads, thread, (void *)1))
 		return -ENOMEM;
 	fprintf(f, "%s{\"name\":%s,\"cat\":\"%s\",\"ph\":\"%s\",\"ts\":%llu.%03u,", sep,
 		quoted(t, e->names.metric, sizeof(e->names.metric)), span ? "span" : "op",

@@ -112,30 +112,50 @@ static void add_glob(struct target_objs *objs, const char *pattern, char *first,
 	globfree(&g);
 }
 
-static void add_python_binding(struct target_objs *objs, char *first)
+/* Every directory of the path variable `var` (':'-separated; an empty one is "."), with `rel`
+ * appended: a glob of binding files to arm. */
+static void add_path_var(struct target_objs *objs, const char *var, const char *rel, char *first,
+			 size_t *found)
 {
-	const char *pp = getenv("PYTHONPATH");
-	char self[PATH_MAX], pattern[PATH_MAX + 64];
-	char *dirs = pp ? strdup(pp) : NULL, *save = NULL, *dir;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	size_t found = 0;
+	const char *v = getenv(var);
+	char pattern[PATH_MAX + 64];
+	char *dirs = v ? strdup(v) : NULL, *save = NULL;
 
-	if (first)
-		first[0] = '\0';
 	for (char *d = dirs ? strtok_r(dirs, ":", &save) : NULL; d; d = strtok_r(NULL, ":", &save)) {
-		snprintf(pattern, sizeof(pattern), "%s/perfbpf/_perfbpf*.so", *d ? d : ".");
-		add_glob(objs, pattern, first, &found);
+		snprintf(pattern, sizeof(pattern), "%s/%s", *d ? d : ".", rel);
+		add_glob(objs, pattern, first, found);
 	}
 	free(dirs);
+}
+
+/* The binding that came with perfbpf: rel[0] beside its executable (the build tree), rel[1]
+ * (the installed one). */
+static void add_beside_self(struct target_objs *objs, const char *const rel[2], char *first,
+			    size_t *found)
+{
+	char self[PATH_MAX], pattern[PATH_MAX + 64], *dir;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
 	if (n <= 0)
 		return;
 	self[n] = '\0';
 	dir = dirname(self);
 	for (int k = 0; k < 2; k++) {
-		snprintf(pattern, sizeof(pattern), "%s/%s/perfbpf/_perfbpf*.so", dir,
-			 k ? "../lib/python3*/dist-packages" : "bindings/python");
-		add_glob(objs, pattern, first, &found);
+		snprintf(pattern, sizeof(pattern), "%s/%s", dir, rel[k]);
+		add_glob(objs, pattern, first, found);
 	}
+}
+
+static void add_python_binding(struct target_objs *objs, char *first)
+{
+	static const char *const mine[2] = { "bindings/python/perfbpf/_perfbpf*.so",
+					     "../lib/python3*/dist-packages/perfbpf/_perfbpf*.so" };
+	size_t found = 0;
+
+	if (first)
+		first[0] = '\0';
+	add_path_var(objs, "PYTHONPATH", "perfbpf/_perfbpf*.so", first, &found);
+	add_beside_self(objs, mine, first, &found);
 }
 
 /* --python: the interpreter starts with perfbpf's startup hook (the package's _hook directory
@@ -234,17 +254,12 @@ static bool is_python(const char *exe)
  * (PREFIX/lib/node_modules), added to objs so that it is armed before the command runs. */
 static void add_node_binding(struct target_objs *objs)
 {
-	const char *np = getenv("NODE_PATH");
-	char self[PATH_MAX], pattern[PATH_MAX + 64], cwd[PATH_MAX];
-	char *dirs = np ? strdup(np) : NULL, *save = NULL, *dir;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	static const char *const mine[2] = { "bindings/node/perfbpf.node",
+					     "../lib/node_modules/perfbpf/perfbpf.node" };
+	char pattern[PATH_MAX + 64], cwd[PATH_MAX];
 	size_t found = 0;
 
-	for (char *d = dirs ? strtok_r(dirs, ":", &save) : NULL; d; d = strtok_r(NULL, ":", &save)) {
-		snprintf(pattern, sizeof(pattern), "%s/perfbpf/perfbpf.node", *d ? d : ".");
-		add_glob(objs, pattern, NULL, &found);
-	}
-	free(dirs);
+	add_path_var(objs, "NODE_PATH", "perfbpf/perfbpf.node", NULL, &found);
 	if (getcwd(cwd, sizeof(cwd))) {
 		for (char *end; cwd[0]; *end = '\0') {
 			snprintf(pattern, sizeof(pattern), "%s/node_modules/perfbpf/perfbpf.node", cwd);
@@ -254,15 +269,7 @@ static void add_node_binding(struct target_objs *objs)
 				break;
 		}
 	}
-	if (n <= 0)
-		return;
-	self[n] = '\0';
-	dir = dirname(self);
-	for (int k = 0; k < 2; k++) {
-		snprintf(pattern, sizeof(pattern), "%s/%s/perfbpf.node", dir,
-			 k ? "../lib/node_modules/perfbpf" : "bindings/node");
-		add_glob(objs, pattern, NULL, &found);
-	}
+	add_beside_self(objs, mine, NULL, &found);
 }
 
 /* The executable, the libraries it needs, the --lib ones and, for Python and Node, perfbpf's

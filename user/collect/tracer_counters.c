@@ -42,9 +42,13 @@ uint64_t *tracer__dropped_per_cpu(struct tracer *t, int *ncpus)
 	return out;
 }
 
+/* Walk the table at most this often (it holds up to 65,536 open spans, a syscall each), except
+ * for the final summary. */
+#define REAP_EVERY_NS 1000000000ull
+
 /* Spans with ids (bpf/span_ids.bpf.h) still open in processes that have ended: they never will
  * end. Counted once and removed from the kernel's table. */
-static void reap_xspans(struct tracer *t)
+static void reap_xspans(struct tracer *t, bool now)
 {
 	int fd = bpf_map__fd(t->skel->maps.xspans);
 	/* id 0 is never a span's: from it the kernel gives the table's first key (a NULL key
@@ -52,6 +56,9 @@ static void reap_xspans(struct tracer *t)
 	struct perfbpf_xspan_key k = { 0 }, next, dead[64];
 	size_t n = 0;
 
+	if (!now && mono_ns() - t->xspans_reaped_at < REAP_EVERY_NS)
+		return;
+	t->xspans_reaped_at = mono_ns();
 	while (n < sizeof(dead) / sizeof(dead[0]) && !bpf_map_get_next_key(fd, &k, &next)) {
 		k = next;
 		if (kill((pid_t)k.pid, 0) && errno == ESRCH)
@@ -62,7 +69,7 @@ static void reap_xspans(struct tracer *t)
 			t->xspans_unfinished++;
 }
 
-int tracer__counters(struct tracer *t, uint64_t out[PERFBPF_CNT__MAX])
+static int counters(struct tracer *t, uint64_t out[PERFBPF_CNT__MAX], bool final)
 {
 	const struct ring_consumer_counts *c;
 	int fd = bpf_map__fd(t->skel->maps.counters);
@@ -97,16 +104,21 @@ int tracer__counters(struct tracer *t, uint64_t out[PERFBPF_CNT__MAX])
 		out[PERFBPF_CNT_SPAN_UNFINISHED] += b->span_unfinished;
 		out[PERFBPF_CNT_SPAN_NO_STACK] += b->span_no_room;
 	}
-	reap_xspans(t);
+	reap_xspans(t, final);
 	out[PERFBPF_CNT_SPAN_UNFINISHED] += t->xspans_unfinished;
 	free(vals);
 	return 0;
 }
 
+int tracer__counters(struct tracer *t, uint64_t out[PERFBPF_CNT__MAX])
+{
+	return counters(t, out, false);
+}
+
 int tracer__summary_losses(struct tracer *t, struct summary *sum, uint64_t **per_cpu)
 {
 	struct self_usage self;
-	int err = tracer__counters(t, sum->counters);
+	int err = counters(t, sum->counters, true);
 
 	*per_cpu = NULL;
 	if (err)

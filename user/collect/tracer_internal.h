@@ -50,6 +50,7 @@ struct tracer {
 	int ntick_links;
 	struct tsc_clock clock;       /* ABI v3 TSC stamps to CLOCK_MONOTONIC */
 	uint64_t xspans_unfinished;   /* spans with ids left open by processes that ended */
+	uint64_t xspans_reaped_at;    /* mono ns of the last walk of the table (reap_xspans) */
 };
 
 static inline struct bpf_program *probe_prog(const struct tracer *t, const struct probe_def *p)

@@ -639,17 +639,19 @@ static PyTypeObject ScopeType = {
 	.tp_call = (ternaryfunc)scope_call,
 };
 
+/* A scope of names a[0..3); takes the reference to attrs (a dict, or NULL), released on
+ * failure. */
 static PyObject *new_scope(int kind, PyObject **a, PyObject *attrs)
 {
-	Scope *s;
+	Scope *s = NULL;
 
 	for (int i = 0; i < 3; i++)
 		if (!utf8(a[i], i == 0 ? (kind == SCOPE_SPAN ? "name" : "metric")
 					: i == 1 ? "symbol" : "strategy", i == 0))
-			return NULL;
+			goto fail;
 	s = PyObject_New(Scope, &ScopeType);
 	if (!s)
-		return NULL;
+		goto fail;
 	s->kind = kind;
 	s->state = SCOPE_IDLE;
 	s->start = 0;
@@ -663,13 +665,16 @@ static PyObject *new_scope(int kind, PyObject **a, PyObject *attrs)
 	Py_XINCREF(s->strategy);
 	s->attrs = attrs; /* the caller's reference */
 	return (PyObject *)s;
+fail:
+	Py_XDECREF(attrs);
+	return NULL;
 }
 
 static PyObject *py_span(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
 			 PyObject *kwnames)
 {
 	static const char *const names[] = { "name", "symbol", "strategy" };
-	PyObject *a[3], *attrs = NULL, *s;
+	PyObject *a[3], *attrs = NULL;
 
 	(void)self;
 	if (parse("span", args, nargs, kwnames, names, 3, 1, a, &attrs) ||
@@ -677,17 +682,14 @@ static PyObject *py_span(PyObject *self, PyObject *const *args, Py_ssize_t nargs
 		Py_XDECREF(attrs);
 		return NULL;
 	}
-	s = new_scope(SCOPE_SPAN, a, attrs);
-	if (!s)
-		Py_XDECREF(attrs);
-	return s;
+	return new_scope(SCOPE_SPAN, a, attrs);
 }
 
 /* _span_attrs(name, attributes): a span with attributes from a dict (None: none), whatever
  * their keys (perfbpf.otel: OpenTelemetry's attributes may be named "symbol" or "name"). */
 static PyObject *py_span_attrs(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-	PyObject *a[3] = { NULL, Py_None, Py_None }, *attrs = NULL, *s;
+	PyObject *a[3] = { NULL, Py_None, Py_None }, *attrs = NULL;
 
 	(void)self;
 	if (nargs != 2) {
@@ -707,10 +709,7 @@ static PyObject *py_span_attrs(PyObject *self, PyObject *const *args, Py_ssize_t
 			return NULL;
 		}
 	}
-	s = new_scope(SCOPE_SPAN, a, attrs);
-	if (!s)
-		Py_XDECREF(attrs);
-	return s;
+	return new_scope(SCOPE_SPAN, a, attrs);
 }
 
 static PyObject *py_timed(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
