@@ -189,6 +189,11 @@ static int ntracked;
 
 pid_t track_bg(pid_t pid)
 {
+	for (int i = 0; i < ntracked; i++)
+		if (tracked[i] == 0) { /* a slot untrack_bg freed */
+			tracked[i] = pid;
+			return pid;
+		}
 	if (ntracked < 16)
 		tracked[ntracked++] = pid;
 	return pid;

@@ -58,7 +58,8 @@ void receiver_start(struct receiver *r, const char *mode, const char *capture)
 		argv[k++] = "1";
 	}
 	argv[k] = NULL;
-	r->pid = spawn_bg(argv, &r->fd);
+	/* tracked: a test that fails first leaves no receiver holding the runner's output open */
+	r->pid = track_bg(spawn_bg(argv, &r->fd));
 	assert_int_equal(read_line(r->fd, line, sizeof(line), 20000), 0);
 	assert_int_equal(strncmp(line, "port ", 5), 0);
 	snprintf(r->url, sizeof(r->url), "%s://127.0.0.1:%d", r->tls ? "https" : "http",
@@ -71,6 +72,7 @@ void receiver_stop(struct receiver *r)
 		return;
 	kill(r->pid, SIGTERM);
 	waitpid(r->pid, NULL, 0);
+	untrack_bg(r->pid);
 	close(r->fd);
 	r->pid = 0;
 }

@@ -927,18 +927,18 @@ int main(void)
 		cmocka_unit_test(test_bad_flags),
 	};
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_protobuf_full),
-		cmocka_unit_test(test_grpc_full),
-		cmocka_unit_test(test_grpc_faults),
-		cmocka_unit_test(test_tls),
-		cmocka_unit_test(test_redact),
-		cmocka_unit_test(test_json_gzip),
-		cmocka_unit_test(test_receiver_absent),
-		cmocka_unit_test(test_retry_after),
-		cmocka_unit_test(test_bad_request),
-		cmocka_unit_test(test_slow_and_partial),
-		cmocka_unit_test(test_sampling),
-		cmocka_unit_test(test_ops_as_spans),
+		cmocka_unit_test_teardown(test_protobuf_full, kill_tracked),
+		cmocka_unit_test_teardown(test_grpc_full, kill_tracked),
+		cmocka_unit_test_teardown(test_grpc_faults, kill_tracked),
+		cmocka_unit_test_teardown(test_tls, kill_tracked),
+		cmocka_unit_test_teardown(test_redact, kill_tracked),
+		cmocka_unit_test_teardown(test_json_gzip, kill_tracked),
+		cmocka_unit_test_teardown(test_receiver_absent, kill_tracked),
+		cmocka_unit_test_teardown(test_retry_after, kill_tracked),
+		cmocka_unit_test_teardown(test_bad_request, kill_tracked),
+		cmocka_unit_test_teardown(test_slow_and_partial, kill_tracked),
+		cmocka_unit_test_teardown(test_sampling, kill_tracked),
+		cmocka_unit_test_teardown(test_ops_as_spans, kill_tracked),
 	};
 	int fails = cmocka_run_group_tests_name("otlp_flags", plain, NULL, NULL);
 	int g = receiver_gate(sizeof(tests) / sizeof(tests[0]));

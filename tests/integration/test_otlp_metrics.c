@@ -581,10 +581,18 @@ static void test_monitor_restarts(void **state)
 	receiver_start(&rc, "ok", NULL);
 	mon_argv[8] = rc.url;
 	mon = track_bg(spawn_bg_stderr(mon_argv, &fd));
-	/* the monitor says nothing with -q: wait for its first (empty) export instead */
-	for (int i = 0; i < 100 && access(rc.out, F_OK); i++)
+	/* the monitor says nothing with -q: wait for its first (empty) export instead (a
+	 * sanitizer build attaches slowly) */
+	for (int i = 0; i < 600 && access(rc.out, F_OK); i++) {
+		if (waitpid(mon, &status, WNOHANG) == mon) {
+			while (read_line(fd, line, sizeof(line), 100) == 0)
+				fprintf(stderr, "monitor: %s\n", line);
+			fail_msg("perfbpf monitor exited at start (status %d)", status);
+		}
 		usleep(50000);
-	assert_int_equal(access(rc.out, F_OK), 0);
+	}
+	if (access(rc.out, F_OK))
+		fail_msg("perfbpf monitor made no export within 30 s");
 	run_proc(run1, 120, &r);
 	assert_int_equal(r.status, 0);
 	proc_result_free(&r);
@@ -670,13 +678,13 @@ int main(void)
 		cmocka_unit_test(test_bad_flags),
 	};
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cumulative_exponential),
-		cmocka_unit_test(test_grpc_delta_explicit),
-		cmocka_unit_test(test_json_delta_exponential),
-		cmocka_unit_test(test_slow_collector),
-		cmocka_unit_test(test_environment_only),
-		cmocka_unit_test(test_refused_and_absent),
-		cmocka_unit_test(test_monitor_restarts),
+		cmocka_unit_test_teardown(test_cumulative_exponential, kill_tracked),
+		cmocka_unit_test_teardown(test_grpc_delta_explicit, kill_tracked),
+		cmocka_unit_test_teardown(test_json_delta_exponential, kill_tracked),
+		cmocka_unit_test_teardown(test_slow_collector, kill_tracked),
+		cmocka_unit_test_teardown(test_environment_only, kill_tracked),
+		cmocka_unit_test_teardown(test_refused_and_absent, kill_tracked),
+		cmocka_unit_test_teardown(test_monitor_restarts, kill_tracked),
 	};
 	int fails = cmocka_run_group_tests_name("otlp_metrics_flags", plain, NULL, NULL);
 	int g = receiver_gate(sizeof(tests) / sizeof(tests[0]));
