@@ -99,7 +99,8 @@ struct otlp_metrics_snapshot *otlp_metrics_snapshot__new(struct kseries *const *
 		free(s);
 		return NULL;
 	}
-	memcpy(order, v, n * sizeof(*order));
+	if (n) /* v may be NULL when there is no series yet */
+		memcpy(order, v, n * sizeof(*order));
 	qsort(order, n, sizeof(*order), kseries__cmp);
 	for (; s->nseries < n; s->nseries++)
 		if (kseries__copy(&s->series[s->nseries], order[s->nseries])) {
