@@ -38,7 +38,7 @@ struct otlp_exporter {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;   /* a span was queued, or shutdown began */
 	struct otlp_span *head, *tail;                 /* traces */
-	struct otlp_metrics_snapshot *mhead, *mtail;   /* metrics */
+	struct otlp_metrics_snapshot *waiting;         /* metrics: at most one snapshot waits */
 	size_t queued;
 	bool stopping;
 	uint64_t deadline;     /* mono ns: when shutdown gives up on what is left */
@@ -378,12 +378,10 @@ static void *run(void *arg)
 		if (x->stopping && (!x->queued || mono_ns() >= x->deadline || x->unreachable))
 			break;
 		next = mono_ns() + c->delay_ns;
-		if (x->mhead) { /* metrics: a snapshot per request */
-			struct otlp_metrics_snapshot *s = x->mhead;
+		if (x->waiting) { /* metrics: a snapshot per request */
+			struct otlp_metrics_snapshot *s = x->waiting;
 
-			x->mhead = s->next;
-			if (!x->mhead)
-				x->mtail = NULL;
+			x->waiting = NULL;
 			x->queued--;
 			unlock(x);
 			send_metrics(x, s);
@@ -406,15 +404,11 @@ static void *run(void *arg)
 		lock(x);
 	}
 	/* what the flush timeout (or an unreachable collector) left behind */
-	if (c->signal == OTLP_METRICS)
-		for (struct otlp_metrics_snapshot *s = x->mhead; s; s = s->next)
-			x->st.unsent_at_exit += otlp_metrics_snapshot__points(s);
-	else
-		x->st.unsent_at_exit += x->queued;
+	x->st.unsent_at_exit += x->waiting ? otlp_metrics_snapshot__points(x->waiting) : x->queued;
 	otlp_span__free_list(x->head);
-	otlp_metrics_snapshot__free_list(x->mhead);
+	otlp_metrics_snapshot__free(x->waiting);
 	x->head = x->tail = NULL;
-	x->mhead = x->mtail = NULL;
+	x->waiting = NULL;
 	x->queued = 0;
 	unlock(x);
 	free(batch);
@@ -530,9 +524,8 @@ void otlp_exporter__push(struct otlp_exporter *x, struct otlp_span *s)
 
 void otlp_exporter__push_metrics(struct otlp_exporter *x, struct otlp_metrics_snapshot *s)
 {
-	struct otlp_metrics_snapshot *old = NULL;
+	struct otlp_metrics_snapshot *old;
 
-	s->next = NULL;
 	lock(x);
 	x->st.spans += otlp_metrics_snapshot__points(s);
 	if (x->stopping) {
@@ -543,10 +536,10 @@ void otlp_exporter__push_metrics(struct otlp_exporter *x, struct otlp_metrics_sn
 	}
 	/* one snapshot waits at most: a later one holds everything it held (series are cumulative,
 	 * and a delta is taken against the last snapshot sent), so it replaces it */
-	old = x->mhead;
+	old = x->waiting;
 	if (old)
 		x->st.superseded += otlp_metrics_snapshot__points(old);
-	x->mhead = x->mtail = s;
+	x->waiting = s;
 	x->queued = 1;
 	pthread_cond_signal(&x->cond);
 	unlock(x);
@@ -591,7 +584,7 @@ void otlp_exporter__free(struct otlp_exporter *x)
 		return;
 	otlp_exporter__shutdown(x);
 	otlp_span__free_list(x->head);
-	otlp_metrics_snapshot__free_list(x->mhead);
+	otlp_metrics_snapshot__free(x->waiting);
 	otlp_metrics_snapshot__free(x->prev);
 	if (x->have_resource)
 		otlp_resource__fini(&x->resource);

@@ -89,7 +89,8 @@ static unsigned explicit_bucket(uint64_t lo)
 
 /* --- snapshots -------------------------------------------------------------------------------- */
 
-struct otlp_metrics_snapshot *otlp_metrics_snapshot__new(struct kseries *const *v, size_t n)
+struct otlp_metrics_snapshot *otlp_metrics_snapshot__new(struct kseries *const *v, size_t n,
+							 uint64_t start_unix_ns)
 {
 	struct otlp_metrics_snapshot *s = calloc(1, sizeof(*s));
 	struct kseries **order = malloc((n ? n : 1) * sizeof(*order));
@@ -109,6 +110,11 @@ struct otlp_metrics_snapshot *otlp_metrics_snapshot__new(struct kseries *const *
 			break;
 		}
 	free(order);
+	if (s) {
+		s->start_unix_ns = start_unix_ns;
+		s->time_unix_ns = real_ns();
+		self_usage(&s->self);
+	}
 	return s;
 }
 
@@ -120,16 +126,6 @@ void otlp_metrics_snapshot__free(struct otlp_metrics_snapshot *s)
 		kseries__release(&s->series[i]);
 	free(s->series);
 	free(s);
-}
-
-void otlp_metrics_snapshot__free_list(struct otlp_metrics_snapshot *s)
-{
-	while (s) {
-		struct otlp_metrics_snapshot *next = s->next;
-
-		otlp_metrics_snapshot__free(s);
-		s = next;
-	}
 }
 
 /* The reasons of each loss family, as perfbpf's Prometheus exposition has them. */

@@ -41,7 +41,6 @@
 #define OTLP_METRICS_BOUNDS 63
 
 struct otlp_metrics_snapshot {
-	struct otlp_metrics_snapshot *next; /* the export queue */
 	struct kseries *series;             /* copies, sorted by kseries__cmp */
 	size_t nseries;
 	bool per_pid;                       /* a process.pid attribute per series */
@@ -54,10 +53,11 @@ struct otlp_metrics_snapshot {
 	uint64_t time_unix_ns;              /* when the snapshot was taken */
 };
 
-/* A snapshot of v[0..n) (copied) with the counters; NULL without memory. */
-struct otlp_metrics_snapshot *otlp_metrics_snapshot__new(struct kseries *const *v, size_t n);
+/* A snapshot of v[0..n) (copied), taken now (time_unix_ns, perfbpf's own usage) of series
+ * begun at start_unix_ns; the caller fills the counters. NULL without memory. */
+struct otlp_metrics_snapshot *otlp_metrics_snapshot__new(struct kseries *const *v, size_t n,
+							 uint64_t start_unix_ns);
 void otlp_metrics_snapshot__free(struct otlp_metrics_snapshot *s);
-void otlp_metrics_snapshot__free_list(struct otlp_metrics_snapshot *s);
 /* The data points the snapshot makes. */
 uint64_t otlp_metrics_snapshot__points(const struct otlp_metrics_snapshot *s);
 

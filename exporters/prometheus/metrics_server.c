@@ -72,23 +72,28 @@ static enum MHD_Result reply_static(struct MHD_Connection *c, unsigned status, c
 
 static const char UNAUTHORIZED[] = "perfbpf: authentication required\n";
 
-/* The client's certificate, as the web configuration asks: verified against its CA when one is
- * presented, and one required with RequireAndVerifyClientCert. */
+/* The peer's certificate: verified against the client CA when one is presented; none is
+ * acceptable unless `required`. */
+static bool peer_ok(gnutls_session_t tls, bool required)
+{
+	unsigned status = 0, n = 0;
+
+	if (!gnutls_certificate_get_peers(tls, &n) || !n)
+		return !required;
+	return gnutls_certificate_verify_peers2(tls, &status) == GNUTLS_E_SUCCESS && !status;
+}
+
+/* The client's certificate, as the web configuration asks (the handshake checked it already:
+ * this holds for every request of the connection too). */
 static bool client_ok(struct metrics_server *s, struct MHD_Connection *c)
 {
 	const union MHD_ConnectionInfo *ci;
-	gnutls_session_t tls;
-	unsigned status = 0, n = 0;
 
 	if (!s->web->cert_pem || s->web->client_auth == WEB_NO_CLIENT_CERT)
 		return true;
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-	if (!ci || !ci->tls_session)
-		return false;
-	tls = ci->tls_session;
-	if (!gnutls_certificate_get_peers(tls, &n) || !n)
-		return s->web->client_auth == WEB_VERIFY_IF_GIVEN;
-	return gnutls_certificate_verify_peers2(tls, &status) == GNUTLS_E_SUCCESS && !status;
+	return ci && ci->tls_session &&
+	       peer_ok(ci->tls_session, s->web->client_auth == WEB_REQUIRE_AND_VERIFY);
 }
 
 /* Basic authentication, when the web configuration has users: 401 (with WWW-Authenticate)
@@ -193,12 +198,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 /* During the handshake: a client certificate the CA did not sign ends it. */
 static int verify_during_handshake(gnutls_session_t tls)
 {
-	unsigned status = 0, n = 0;
-
-	if (!gnutls_certificate_get_peers(tls, &n) || !n)
-		return 0; /* none given: GNUTLS_CERT_REQUIRE decides */
-	return gnutls_certificate_verify_peers2(tls, &status) == GNUTLS_E_SUCCESS && !status
-		       ? 0 : GNUTLS_E_CERTIFICATE_ERROR;
+	/* none given: GNUTLS_CERT_REQUIRE decides */
+	return peer_ok(tls, false) ? 0 : GNUTLS_E_CERTIFICATE_ERROR;
 }
 
 /* Client certificates (VerifyClientCertIfGiven, RequireAndVerifyClientCert): the TLS handshake

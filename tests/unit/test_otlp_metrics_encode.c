@@ -68,10 +68,10 @@ static struct otlp_metrics_snapshot *snapshot(struct kseries *v, size_t n, uint6
 
 	for (size_t i = 0; i < n; i++)
 		p[i] = &v[i];
-	s = otlp_metrics_snapshot__new(p, n);
+	s = otlp_metrics_snapshot__new(p, n, T0);
 	assert_non_null(s);
-	s->start_unix_ns = T0;
 	s->time_unix_ns = t;
+	memset(&s->self, 0, sizeof(s->self)); /* this process's usage: test_protobuf_fields sets one */
 	s->counters[PERFBPF_CNT_RB_DROPPED] = 3;
 	s->counters[PERFBPF_CNT_KEYS_OVER_LIMIT] = 5;
 	s->counters[PERFBPF_CNT_STR_FAULT] = 1;

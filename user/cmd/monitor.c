@@ -236,7 +236,7 @@ static int push_metrics(struct monitor *m)
 	if (!err) {
 		struct kseries *const *v = series(m, &n);
 
-		snap = otlp_metrics_snapshot__new(v, n);
+		snap = otlp_metrics_snapshot__new(v, n, m->start_real);
 		err = snap ? tracer__counters(m->tracer, snap->counters) : -ENOMEM;
 	}
 	if (!err) {
@@ -252,9 +252,6 @@ static int push_metrics(struct monitor *m)
 	snap->per_pid = m->o->per_pid;
 	snap->monitor = true;
 	snap->pid = (uint32_t)m->o->pid;
-	snap->start_unix_ns = m->start_real;
-	snap->time_unix_ns = real_ns();
-	self_usage(&snap->self);
 	otlp_exporter__push_metrics(m->otlp, snap);
 	return 0;
 }

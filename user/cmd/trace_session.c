@@ -262,7 +262,7 @@ static int push_metrics(struct session *s)
 {
 	size_t n;
 	struct kseries *const *v = kseries_agg__series(s->series, &n);
-	struct otlp_metrics_snapshot *snap = otlp_metrics_snapshot__new(v, n);
+	struct otlp_metrics_snapshot *snap = otlp_metrics_snapshot__new(v, n, s->start_real);
 	int err = snap ? tracer__counters(s->tracer, snap->counters) : -ENOMEM;
 
 	if (err) {
@@ -272,9 +272,6 @@ static int push_metrics(struct session *s)
 	}
 	snap->counters[PERFBPF_CNT_KEYS_OVER_LIMIT] += kseries_agg__over_limit(s->series);
 	snap->pid = (uint32_t)s->pid;
-	snap->start_unix_ns = s->start_real;
-	snap->time_unix_ns = real_ns();
-	self_usage(&snap->self);
 	otlp_exporter__push_metrics(s->metrics, snap);
 	return 0;
 }
