@@ -141,3 +141,4 @@ int PERFBPF_USDT(perfbpf_op, const char *metric, const char *symbol, const char 
 #include "span_notes.bpf.h"
 #include "batches.bpf.h"
 #include "attribution.bpf.h"
+#include "ring_prefault.bpf.h"

@@ -333,6 +333,34 @@ static int tracer_attach_kernel(struct tracer *t)
 	return 0;
 }
 
+/* Every page of the ring written once before a probe is armed (bpf/ring_prefault.bpf.h): the
+ * engine's first lap of the ring then costs what the later ones do. Not an error if it cannot
+ * be done: only the first lap is slower. */
+static int tracer_prefault_ring(struct tracer *t)
+{
+	int fd = bpf_program__fd(t->skel->progs.perfbpf_ring_prefault);
+	uint64_t pages = t->opts.ring_size / 4096 + 1, done = 0;
+
+	while (done < pages) {
+		LIBBPF_OPTS(bpf_test_run_opts, o);
+		int err = bpf_prog_test_run_opts(fd, &o);
+
+		if (err || !t->skel->bss->prefault_pages) {
+			pb_debug("cannot write the ring buffer's pages ahead (%s)",
+				 err ? strerror(errno) : "the ring is full");
+			return 0;
+		}
+		done += t->skel->bss->prefault_pages;
+		err = ring_consumer__poll(t->rc, 0, false);
+		if (err < 0)
+			return err;
+	}
+	pb_debug("ring buffer: %llu of its %llu pages written ahead",
+		 (unsigned long long)(done < pages - 1 ? done : pages - 1),
+		 (unsigned long long)(pages - 1));
+	return 0;
+}
+
 int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 {
 	struct tracer *t;
@@ -373,6 +401,11 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 	if (!t->rc) {
 		err = -errno;
 		pb_err("cannot set up the ring buffer: %s", strerror(-err));
+		goto fail;
+	}
+	err = tracer_prefault_ring(t);
+	if (err) {
+		pb_err("cannot read the ring buffer: %s", strerror(-err));
 		goto fail;
 	}
 	*out = t;
