@@ -117,7 +117,7 @@ static __always_inline void v3_mark(__u32 kind, __u32 reason)
 }
 
 /* Every registered buffer of the current thread; `flushed` (0: none) is collected as final (the
- * sleepable flush copies with bpf_copy_from_user). */
+ * sleepable flush and span notes copy with bpf_copy_from_user). */
 static __always_inline void v3_collect_all(struct v3_thread *th, __u32 reason, bool final,
 					   __u64 flushed)
 {
@@ -126,8 +126,9 @@ static __always_inline void v3_collect_all(struct v3_thread *th, __u32 reason, b
 	for (int i = 0; i < V3_SLOTS; i++) {
 		__u32 fin = final || (flushed && th->s[i].buf == flushed);
 
-		sent += reason == PERFBPF_V3_FLUSH ? v3_collect_sleepable(&th->s[i], reason, fin)
-						   : v3_collect_nofault(&th->s[i], reason, fin);
+		sent += reason == PERFBPF_V3_FLUSH || reason == PERFBPF_V3_NOTE
+				? v3_collect_sleepable(&th->s[i], reason, fin)
+				: v3_collect_nofault(&th->s[i], reason, fin);
 	}
 	if (sent)
 		v3_mark(PERFBPF_EV_V3_END, reason);

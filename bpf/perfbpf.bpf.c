@@ -138,7 +138,7 @@ int PERFBPF_USDT(perfbpf_op, const char *metric, const char *symbol, const char 
 
 #include "spans.bpf.h"
 #include "span_ids.bpf.h"
-#include "span_notes.bpf.h"
 #include "batches.bpf.h"
+#include "span_notes.bpf.h"
 #include "attribution.bpf.h"
 #include "ring_prefault.bpf.h"

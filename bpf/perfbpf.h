@@ -41,6 +41,7 @@ enum perfbpf_v3_reason {
 	PERFBPF_V3_TICK = 3,   /* the periodic collector interrupted its running thread */
 	PERFBPF_V3_EXIT = 4,   /* its thread exited */
 	PERFBPF_V3_EXEC = 5,   /* its thread called exec */
+	PERFBPF_V3_NOTE = 6,   /* its thread wrote a span note (its records come before the note) */
 };
 
 /* Records [first, first + n) of batch `batch` of one engine buffer, copied as the engine wrote
@@ -147,8 +148,8 @@ struct perfbpf_event {
 	__u64 duration_ns;
 	__u64 self_ns;     /* spans: duration minus the durations of their child spans */
 	__u64 span_id;     /* spans: (tid << 32) | per-thread sequence; 0 for ops */
-	__u64 parent_id;   /* enclosing span on the same thread, 0 for a root (ops: only with
-			    * span notes enabled, else 0) */
+	__u64 parent_id;   /* enclosing span on the same thread, 0 for a root (ops: recorded in
+			    * the engine (ABI v3), or per-event with span notes enabled; else 0) */
 	__u64 trace_id;    /* span_id of the thread's root span (ops: as parent_id) */
 	__u32 depth;       /* spans: 0 for a root */
 	__u32 ro_gen;      /* PERFBPF_F_REF_*: the generation of read-only ranges the addresses
@@ -200,6 +201,11 @@ _Static_assert(sizeof(struct perfbpf_note) == 304, "perfbpf_note layout");
 /* A span with an explicit id (span_open/span_close): its parent is the engine's, not the
  * enclosing span of its thread, and it may overlap spans of its thread without nesting. */
 #define PERFBPF_F_SPAN_ID_EXPLICIT (1u << 6)
+/* perfbpf_note.flags: the note's thread records its spans itself (probe ABI v3), so the kernel
+ * has no span stack for it. Its records written before the note were collected just before it
+ * (PERFBPF_V3_NOTE), and span_id is 0: the note is about the thread's innermost span open at
+ * that point of its records, which userspace knows once it has decoded them. */
+#define PERFBPF_F_NOTE_V3 (1u << 7)
 
 struct perfbpf_op_head { /* of the two compact op records */
 	__u32 kind;   /* PERFBPF_EV_OP_REF or PERFBPF_EV_OP_PACKED */

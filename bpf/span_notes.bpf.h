@@ -6,32 +6,42 @@
 /* --- span notes (probe ABI v2): attributes, events and errors of the innermost open span ------ */
 
 /* Reserves a note about the span the calling thread selected (span_select), else its innermost
- * open span, or NULL (counted). A span past
- * the depth limit is not recorded, so neither are its notes. */
+ * open span, or NULL (counted). A span past the depth limit is not recorded, so neither are its
+ * notes. A thread that records its spans itself (probe ABI v3) has no span stack here: its
+ * pending records are collected first, and the note names no span (PERFBPF_F_NOTE_V3). */
 static __always_inline struct perfbpf_note *note_begin(__u32 kind)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
 	struct span_stack *st = bpf_map_lookup_elem(&stacks, &tid);
 	struct perfbpf_note *n;
-	__u32 d;
+	__u32 d = 0, flags = 0;
 
 	if (!st || ((st->depth == 0 || st->overflow) && !st->selected)) {
-		count(PERFBPF_CNT_NOTE_NO_SPAN);
-		return NULL;
+		struct v3_thread *th = v3_claim(bpf_get_current_task_btf(), false);
+
+		if (!th) {
+			count(PERFBPF_CNT_NOTE_NO_SPAN);
+			return NULL;
+		}
+		v3_collect_all(th, PERFBPF_V3_NOTE, false, 0);
+		v3_release(th);
+		flags = PERFBPF_F_NOTE_V3;
+	} else {
+		d = st->depth - 1;
 	}
-	d = st->depth - 1;
 	n = bpf_ringbuf_reserve(&events, sizeof(*n), 0);
 	if (!n) {
 		count(PERFBPF_CNT_RB_DROPPED);
 		return NULL;
 	}
 	n->kind = kind;
-	n->flags = 0;
+	n->flags = flags;
 	n->pid = id >> 32;
 	n->tid = tid;
 	n->ts_ns = bpf_ktime_get_ns();
-	n->span_id = st->selected ? st->selected : st->frames[d & (PERFBPF_SPAN_DEPTH - 1)].span_id;
+	n->span_id = !st || flags ? 0 : st->selected ? st->selected
+			      : st->frames[d & (PERFBPF_SPAN_DEPTH - 1)].span_id;
 	n->value_type = 0;
 	n->pad = 0;
 	n->value = 0;

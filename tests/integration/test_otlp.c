@@ -335,6 +335,11 @@ static void full_export(bool grpc)
 						       "order.submit", NULL, NULL), "total_ns"));
 	assert_int_equal(sum_sim, json_u64(find_row(r.summary, "metric_rollups", "span",
 						    "backtest.simulation", NULL, NULL), "total_ns"));
+	/* the ops and spans were recorded in the engine (probe ABI v3), only the annotations hit
+	 * probes: no name was read from the files, which only per-event op probes do; and every
+	 * annotation found its span */
+	assert_int_equal(json_u64(json_get(r.summary, "probes"), "strings_from_files"), 0);
+	assert_int_equal(json_u64(json_get(r.summary, "losses"), "span_note_without_span"), 0);
 
 	/* an independent decoder of the wire format: protoc, without the schema */
 	snprintf(cmd, sizeof(cmd), "protoc --decode_raw < '%s'", capture);

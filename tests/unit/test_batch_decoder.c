@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -181,6 +182,54 @@ static void test_nested_spans(void **state)
 	assert_int_equal(g.ev[1].depth, 2);
 	assert_true(g.ev[0].span_id != g.ev[1].span_id);
 	assert_int_equal(g.ev[0].span_id >> 32, TID);
+	batch_decoder__free(d);
+}
+
+/* A span note of a v3 thread (PERFBPF_F_NOTE_V3) names the span its thread had open at the
+ * point of its records where it was written: the kernel collected those records just before
+ * it. Ops name their enclosing span too. A note with no open span, or for a thread never seen,
+ * is counted, not given a span. */
+static void test_notes_and_op_parents(void **state)
+{
+	struct got g;
+	struct batch_decoder *d = new_decoder(&g, false);
+	const struct perfbpf_rec r1[] = { BEGIN(1, 2000), OP(3, 2500, 100), BEGIN(2, 3000),
+					  OP(3, 3500, 50) };
+	const struct perfbpf_rec r2[] = { END(4, 4000) };
+	const struct perfbpf_rec r3[] = { END(5, 5000), OP(3, 6000, 10) };
+	struct perfbpf_note n = { .kind = PERFBPF_EV_ATTR, .pid = PID, .tid = TID,
+				  .flags = PERFBPF_F_NOTE_V3 };
+	uint64_t outer, inner;
+
+	(void)state;
+	def(d, TAB_A, 1, "order", "S", "x", 0);
+	def(d, TAB_A, 2, "risk", "S", "x", 0);
+	def(d, TAB_A, 3, "fill", "S", "x", 0);
+	def(d, TAB_A, 4, "risk", "", "", 0);
+	def(d, TAB_A, 5, "order", "", "", 0);
+	n.span_id = 77;
+	assert_int_equal(batch_decoder__note(d, &n), -ENOENT); /* no thread yet */
+	chunk(d, TAB_A, r1, 4, true);
+	assert_int_equal(batch_decoder__note(d, &n), 0);
+	inner = n.span_id;
+	chunk(d, TAB_A, r2, 1, true);
+	assert_int_equal(batch_decoder__note(d, &n), 0);
+	outer = n.span_id;
+	chunk(d, TAB_A, r3, 2, true);
+	assert_int_equal(batch_decoder__note(d, &n), -ENOENT); /* every span ended */
+	assert_int_equal(batch_decoder__counts(d)->note_no_span, 2);
+	/* fill (in order), fill (in risk), risk, order, fill (outside) */
+	assert_int_equal(g.n, 5);
+	assert_int_equal(g.ev[2].span_id, inner);
+	assert_int_equal(g.ev[3].span_id, outer);
+	assert_true(inner != outer);
+	assert_int_equal(g.ev[0].kind, PERFBPF_EV_OP);
+	assert_int_equal(g.ev[0].parent_id, outer);
+	assert_int_equal(g.ev[0].trace_id, outer);
+	assert_int_equal(g.ev[1].parent_id, inner);
+	assert_int_equal(g.ev[1].trace_id, outer);
+	assert_int_equal(g.ev[4].parent_id, 0);
+	assert_int_equal(g.ev[4].trace_id, 0);
 	batch_decoder__free(d);
 }
 
@@ -453,6 +502,7 @@ int main(void)
 		cmocka_unit_test(test_ops),
 		cmocka_unit_test(test_op_since),
 		cmocka_unit_test(test_nested_spans),
+		cmocka_unit_test(test_notes_and_op_parents),
 		cmocka_unit_test(test_two_buffers_ordered),
 		cmocka_unit_test(test_one_buffer_keeps_write_order),
 		cmocka_unit_test(test_spans_with_ids),

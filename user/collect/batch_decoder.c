@@ -607,6 +607,10 @@ static int collection_end(struct batch_decoder *d, uint32_t tid, struct thread *
 				.kind = PERFBPF_EV_OP, .pid = th->pid, .tid = tid, .end_ns = p->ns,
 				.duration_ns = dur, .self_ns = dur,
 			};
+			if (th->depth && !th->overflow) { /* its enclosing span */
+				e.parent_id = th->frames[th->depth - 1].span_id;
+				e.trace_id = th->trace_id;
+			}
 
 			event_names(&e, k, &d->counts);
 			d->counts.events++;
@@ -626,6 +630,18 @@ static int collection_end(struct batch_decoder *d, uint32_t tid, struct thread *
 	}
 	th->npend = 0;
 	return err;
+}
+
+int batch_decoder__note(struct batch_decoder *d, struct perfbpf_note *n)
+{
+	struct thread *th = u64map__get(&d->threads, (uint64_t)n->tid + 1);
+
+	if (!th || th->depth == 0 || th->overflow) {
+		d->counts.note_no_span++;
+		return -ENOENT;
+	}
+	n->span_id = th->frames[th->depth - 1].span_id;
+	return 0;
 }
 
 int batch_decoder__finish(struct batch_decoder *d)

@@ -27,6 +27,7 @@ struct batch_counts {
 	uint64_t span_unmatched_end, span_mismatch, span_abandoned, span_depth_overflow,
 		span_unfinished;
 	uint64_t span_no_room;    /* spans with ids past PERFBPF_XSPANS_MAX open in one process */
+	uint64_t note_no_span;    /* span notes (PERFBPF_F_NOTE_V3) of a thread with no open span */
 	uint64_t events;          /* events handed on */
 };
 
@@ -47,6 +48,10 @@ int batch_decoder__record(struct batch_decoder *d, const void *data, size_t size
 /* Decodes what is still waiting for the end of its collection (after the final drain). 0 or the
  * callback's error. */
 int batch_decoder__finish(struct batch_decoder *d);
+/* A span note of a thread that records its own spans (PERFBPF_F_NOTE_V3): its span_id set to
+ * the thread's innermost open span as decoded so far (the kernel collected the thread's earlier
+ * records just before the note). 0, or -ENOENT (counted) when the thread has no open span. */
+int batch_decoder__note(struct batch_decoder *d, struct perfbpf_note *n);
 const struct batch_counts *batch_decoder__counts(const struct batch_decoder *d);
 
 #endif

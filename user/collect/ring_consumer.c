@@ -20,6 +20,7 @@ struct ring_consumer {
 	struct perfbpf_event resolved; /* an event with its PERFBPF_F_REF_* fields read */
 	struct ring_consumer_counts counts;
 	struct batch_decoder *batches; /* probe ABI v3 records */
+	struct perfbpf_note note;      /* a v3 note with its span found */
 	int cb_err;
 	bool sliced;                   /* of the current poll */
 	uint64_t slice_start, consumed;
@@ -81,6 +82,13 @@ static int on_sample(void *ctx, void *data, size_t size)
 		err = batch_decoder__record(rc->batches, data, size);
 		break;
 	case RECORD_NOTE:
+		if (note->flags & PERFBPF_F_NOTE_V3) {
+			/* about the innermost span its thread's records had open */
+			rc->note = *note;
+			note = &rc->note;
+			if (batch_decoder__note(rc->batches, &rc->note))
+				break;
+		}
 		err = rc->opts.on_note ? rc->opts.on_note(rc->opts.ctx, note) : 0;
 		break;
 	case RECORD_EVENT:

@@ -375,7 +375,7 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 	if (!t)
 		return -ENOMEM;
 	t->opts = *opts;
-	t->opts.batches = !opts->aggregate && !opts->span_notes && !opts->per_event;
+	t->opts.batches = !opts->aggregate && !opts->per_event;
 	/* the TSC mapping's first point; the second comes with the first poll or drain, after the
 	 * set-up (no wait here), and every 50 ms after that */
 	tsc_clock__sample(&t->clock, 0);

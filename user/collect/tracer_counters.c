@@ -103,6 +103,7 @@ static int counters(struct tracer *t, uint64_t out[PERFBPF_CNT__MAX], bool final
 		out[PERFBPF_CNT_SPAN_DEPTH_OVERFLOW] += b->span_depth_overflow;
 		out[PERFBPF_CNT_SPAN_UNFINISHED] += b->span_unfinished;
 		out[PERFBPF_CNT_SPAN_NO_STACK] += b->span_no_room;
+		out[PERFBPF_CNT_NOTE_NO_SPAN] += b->note_no_span;
 	}
 	reap_xspans(t, final);
 	out[PERFBPF_CNT_SPAN_UNFINISHED] += t->xspans_unfinished;
