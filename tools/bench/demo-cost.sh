@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
 # The demo engine (build/backtest, the workload of `make demo`) untraced and under `perfbpf run`,
+# with 2 threads (as `make demo` runs it) and with 1,
 # runs interleaved, medians of RUNS: the engine's own wall time from main() to its end (its
 # --timing line), so perfbpf's start-up and final report are not counted.
 # Usage: tools/bench/demo-cost.sh BUILD_DIR [RUNS]
@@ -11,26 +12,33 @@ here=$(dirname "$0")
 . "$here/lib.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-args=(--symbols BTCUSDT,ETHUSDT,SOLUSDT --threads 2 --bars 50000 --quiet --timing)
+# the demo as `make demo` runs it (2 threads), and with 1 thread, which leaves perfbpf's consumer
+# a CPU of its own on a 2-CPU machine (the per-event mode only for the first: it takes seconds)
+args=(--symbols BTCUSDT,ETHUSDT,SOLUSDT --bars 50000 --quiet --timing)
 declare -A wall
-modes=(untraced perfbpf perfbpf-per-event)
+modes=(untraced perfbpf perfbpf-per-event untraced-1-thread perfbpf-1-thread)
 for _ in $(seq "$runs"); do
 	for m in "${modes[@]}"; do
+		threads=2
+		[ "${m%-1-thread}" != "$m" ] && threads=1
 		case $m in
-		untraced) "$out/backtest" "${args[@]}" 2> "$tmp/err" ;;
+		untraced*) "$out/backtest" "${args[@]}" --threads "$threads" 2> "$tmp/err" ;;
 		*)
 			opt=()
 			[ "$m" = perfbpf-per-event ] && opt=(--per-event-probes)
 			"$out/perfbpf" run -q "${opt[@]}" -j "$tmp/s.json" -- "$out/backtest" "${args[@]}" \
-				2> "$tmp/err" ;;
+				--threads "$threads" 2> "$tmp/err" ;;
 		esac
 		wall[$m]+=" $(awk '/^wall_ns/ {print $2}' "$tmp/err")"
 	done
 done
-base=$(echo "${wall[untraced]}" | median)
-echo "| demo engine run | wall (ms) | vs untraced |"
-echo "|---|---:|---:|"
+echo "| demo engine run | threads | wall (ms) | vs untraced |"
+echo "|---|---:|---:|---:|"
 for m in "${modes[@]}"; do
+	base=$(echo "${wall[untraced]}" | median) threads=2
+	if [ "${m%-1-thread}" != "$m" ]; then
+		base=$(echo "${wall[untraced-1-thread]}" | median) threads=1
+	fi
 	w=$(echo "${wall[$m]}" | median)
-	echo "| $m | $(awk -v w="$w" 'BEGIN {printf "%.1f", w / 1e6}') | $(ratio "$w" "$base") |"
+	echo "| ${m%-1-thread} | $threads | $(awk -v w="$w" 'BEGIN {printf "%.1f", w / 1e6}') | $(ratio "$w" "$base") |"
 done

@@ -46,10 +46,12 @@ cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 	echo "  this 2-CPU machine, where perfbpf's consumer needs a CPU of its own to keep up: most of"
 	echo "  its traced time is the consumer taking CPU from the engine's threads, not the recording."
 	echo "* What a flush costs here (\`kernel.bpf_stats_enabled\`, run_time_ns / run_cnt of"
-	echo "  \`perfbpf_flush\`): ~35 us for 1,024 records, ~0.5 us of it the trap, the claim and the key"
-	echo "  check: the rest is writing 24 KB into the ring buffer, which costs ~2 ns per byte on this"
-	echo "  VM (a 64-byte record alone: ~128 ns, floor-ring − floor-clock in section 2). Copying the"
-	echo "  same 24 KB with process_vm_readv takes ~3.4 us here."
+	echo "  \`perfbpf_flush\` 1.3 s into a tick engine run under \`perfbpf attach\`): ~2.6 us for"
+	echo "  1,024 records (2.5 ns per event). It was 13 us on average, and ~35 us during the ring's"
+	echo "  first lap, before perfbpf wrote every page of a new ring once at start-up: the first"
+	echo "  write to a page costs ~11 us on this VM (a page-table fill in the hypervisor)."
+	echo "* The 1-thread run leaves perfbpf's consumer a CPU of its own: the difference between"
+	echo "  its ratio and the 2-thread one is the consumer's CPU taken from the engine."
 	echo
 	echo "## Scheduler attribution: cost per context switch"
 	echo
