@@ -11,12 +11,21 @@ runs=${2:-7}
 here=$(dirname "$0")
 . "$here/lib.sh"
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-# the demo as `make demo` runs it (2 threads), and with 1 thread, which leaves perfbpf's consumer
-# a CPU of its own on a 2-CPU machine (the per-event mode only for the first: it takes seconds)
+receiver_pid=
+trap '[ -n "$receiver_pid" ] && kill "$receiver_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+# the OTLP rows export every span to the test receiver (tests/otlp/receiver.js)
+node "$here/../../tests/otlp/receiver.js" --out /dev/null --port-file "$tmp/port" > /dev/null &
+receiver_pid=$!
+for _ in $(seq 200); do [ -s "$tmp/port" ] && break; sleep 0.05; done
+otlp=(--otlp-endpoint "http://127.0.0.1:$(cat "$tmp/port")" --otlp-queue 1000000
+      --otlp-flush-timeout 120s)
+# the demo as `make demo` runs it (2 threads): with perfbpf's defaults, with one probe hit per
+# event, and exporting spans over OTLP/HTTP (both ways); and with 1 thread, which leaves perfbpf's
+# consumer a CPU of its own on a 2-CPU machine
 args=(--symbols BTCUSDT,ETHUSDT,SOLUSDT --bars 50000 --quiet --timing)
 declare -A wall
-modes=(untraced perfbpf perfbpf-per-event untraced-1-thread perfbpf-1-thread)
+modes=(untraced perfbpf perfbpf-per-event perfbpf-otlp perfbpf-otlp-per-event untraced-1-thread
+       perfbpf-1-thread)
 for _ in $(seq "$runs"); do
 	for m in "${modes[@]}"; do
 		threads=2
@@ -25,7 +34,8 @@ for _ in $(seq "$runs"); do
 		untraced*) "$out/backtest" "${args[@]}" --threads "$threads" 2> "$tmp/err" ;;
 		*)
 			opt=()
-			[ "$m" = perfbpf-per-event ] && opt=(--per-event-probes)
+			[ "${m%per-event}" != "$m" ] && opt=(--per-event-probes)
+			[ "${m#perfbpf-otlp}" != "$m" ] && opt+=("${otlp[@]}")
 			"$out/perfbpf" run -q "${opt[@]}" -j "$tmp/s.json" -- "$out/backtest" "${args[@]}" \
 				--threads "$threads" 2> "$tmp/err" ;;
 		esac

@@ -52,6 +52,12 @@ cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 	echo "  write to a page costs ~11 us on this VM (a page-table fill in the hypervisor)."
 	echo "* The 1-thread run leaves perfbpf's consumer a CPU of its own: the difference between"
 	echo "  its ratio and the 2-thread one is the consumer's CPU taken from the engine."
+	echo "* **perfbpf-otlp**: \`--otlp-endpoint\` to the test receiver, every span exported. Ops and"
+	echo "  spans are recorded in the engine; each span annotation (the demo writes ~4 per order:"
+	echo "  side, client order id, quantity, the fill event or the rejection) is still a probe hit"
+	echo "  (~5 us here) that first collects its thread's pending records, and the engine formats"
+	echo "  the annotations' values only while they are collected. **perfbpf-otlp-per-event**: the"
+	echo "  same with \`--per-event-probes\` (what \`--otlp\` did before: every event a probe hit)."
 	echo
 	echo "## Scheduler attribution: cost per context switch"
 	echo
