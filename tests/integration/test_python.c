@@ -370,8 +370,8 @@ static const char *attr_str(struct json_object *span, const char *key)
 	return json_object_get_string(v);
 }
 
-/* The same run through --otlp (the per-event probes, span notes on), decoded by the
- * OpenTelemetry project's decoder: the same tree; the step that raised has status ERROR
+/* The same run through --otlp (spans recorded by the binding, annotations by probe), decoded by
+ * the OpenTelemetry project's decoder: the same tree; the step that raised has status ERROR
  * ("ValueError: step failed") and one exception event with its type and message; perfbpf.otel
  * attributes and a two-attribute event arrive as set; Horizon's tracer gives the spans its
  * guide's code does. */
