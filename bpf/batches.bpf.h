@@ -116,19 +116,18 @@ static __always_inline void v3_mark(__u32 kind, __u32 reason)
 	submit(x, sizeof(*x));
 }
 
-/* Every registered buffer of the current thread; `flushed` (0: none) is collected as final (the
- * sleepable flush and span notes copy with bpf_copy_from_user). */
+/* Every registered buffer of the current thread; `flushed` (0: none) is collected as final. A
+ * sleepable program (the USDT ones: the flush, span notes) copies with bpf_copy_from_user. */
 static __always_inline void v3_collect_all(struct v3_thread *th, __u32 reason, bool final,
-					   __u64 flushed)
+					   __u64 flushed, bool sleepable)
 {
 	__u64 sent = 0;
 
 	for (int i = 0; i < V3_SLOTS; i++) {
 		__u32 fin = final || (flushed && th->s[i].buf == flushed);
 
-		sent += reason == PERFBPF_V3_FLUSH || reason == PERFBPF_V3_NOTE
-				? v3_collect_sleepable(&th->s[i], reason, fin)
-				: v3_collect_nofault(&th->s[i], reason, fin);
+		sent += sleepable ? v3_collect_sleepable(&th->s[i], reason, fin)
+				  : v3_collect_nofault(&th->s[i], reason, fin);
 	}
 	if (sent)
 		v3_mark(PERFBPF_EV_V3_END, reason);
@@ -219,7 +218,7 @@ int PERFBPF_USDT(perfbpf_flush, __u64 buf)
 	if (!bpf_probe_read_user(&hd, sizeof(hd), (void *)buf) && hd.magic == PERFBPF_TBUF_MAGIC)
 		v3_send_defs(hd.keytab);
 	if (sl) {
-		v3_collect_all(th, PERFBPF_V3_FLUSH, false, buf);
+		v3_collect_all(th, PERFBPF_V3_FLUSH, false, buf, true);
 	} else {
 		/* more buffers than slots: this batch is collected here, and only at flushes (its
 		 * records are not ordered with the thread's other buffers') */
@@ -259,7 +258,7 @@ int BPF_PROG(perfbpf_v3_switch, bool preempt, struct task_struct *prev, struct t
 	struct v3_thread *th = v3_claim(prev, false);
 
 	if (th) {
-		v3_collect_all(th, PERFBPF_V3_SWITCH, false, 0);
+		v3_collect_all(th, PERFBPF_V3_SWITCH, false, 0, false);
 		v3_release(th);
 		/* after its records: they all happened before this switch */
 		if (attribution)
@@ -298,7 +297,7 @@ int perfbpf_v3_tick(struct bpf_perf_event_data *ctx)
 
 	if (!th)
 		return 0;
-	v3_collect_all(th, PERFBPF_V3_TICK, false, 0);
+	v3_collect_all(th, PERFBPF_V3_TICK, false, 0, false);
 	v3_release(th);
 	return 0;
 }
@@ -310,7 +309,7 @@ static __always_inline void v3_thread_gone(__u32 reason)
 
 	if (!th)
 		return;
-	v3_collect_all(th, reason, true, 0);
+	v3_collect_all(th, reason, true, 0, false);
 	for (int i = 0; i < V3_SLOTS; i++)
 		th->s[i].buf = 0;
 	v3_release(th);

@@ -15,7 +15,8 @@ static __always_inline struct perfbpf_note *note_begin(__u32 kind)
 	__u32 tid = (__u32)id;
 	struct span_stack *st = bpf_map_lookup_elem(&stacks, &tid);
 	struct perfbpf_note *n;
-	__u32 d = 0, flags = 0;
+	__u64 span = 0;
+	__u32 flags = 0;
 
 	if (!st || ((st->depth == 0 || st->overflow) && !st->selected)) {
 		struct v3_thread *th = v3_claim(bpf_get_current_task_btf(), false);
@@ -24,11 +25,12 @@ static __always_inline struct perfbpf_note *note_begin(__u32 kind)
 			count(PERFBPF_CNT_NOTE_NO_SPAN);
 			return NULL;
 		}
-		v3_collect_all(th, PERFBPF_V3_NOTE, false, 0);
+		v3_collect_all(th, PERFBPF_V3_NOTE, false, 0, true);
 		v3_release(th);
 		flags = PERFBPF_F_NOTE_V3;
 	} else {
-		d = st->depth - 1;
+		span = st->selected ? st->selected
+				    : st->frames[(st->depth - 1) & (PERFBPF_SPAN_DEPTH - 1)].span_id;
 	}
 	n = bpf_ringbuf_reserve(&events, sizeof(*n), 0);
 	if (!n) {
@@ -40,8 +42,7 @@ static __always_inline struct perfbpf_note *note_begin(__u32 kind)
 	n->pid = id >> 32;
 	n->tid = tid;
 	n->ts_ns = bpf_ktime_get_ns();
-	n->span_id = !st || flags ? 0 : st->selected ? st->selected
-			      : st->frames[d & (PERFBPF_SPAN_DEPTH - 1)].span_id;
+	n->span_id = span;
 	n->value_type = 0;
 	n->pad = 0;
 	n->value = 0;

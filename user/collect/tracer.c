@@ -339,11 +339,14 @@ static int tracer_attach_kernel(struct tracer *t)
 static int tracer_prefault_ring(struct tracer *t)
 {
 	int fd = bpf_program__fd(t->skel->progs.perfbpf_ring_prefault);
-	uint64_t pages = t->opts.ring_size / 4096 + 1, done = 0;
+	uint64_t pages = t->opts.ring_size / 4096, done = 0;
 
 	while (done < pages) {
 		LIBBPF_OPTS(bpf_test_run_opts, o);
-		int err = bpf_prog_test_run_opts(fd, &o);
+		int err;
+
+		t->skel->bss->prefault_want = pages - done;
+		err = bpf_prog_test_run_opts(fd, &o);
 
 		if (err || !t->skel->bss->prefault_pages) {
 			pb_debug("cannot write the ring buffer's pages ahead (%s)",
@@ -355,9 +358,8 @@ static int tracer_prefault_ring(struct tracer *t)
 		if (err < 0)
 			return err;
 	}
-	pb_debug("ring buffer: %llu of its %llu pages written ahead",
-		 (unsigned long long)(done < pages - 1 ? done : pages - 1),
-		 (unsigned long long)(pages - 1));
+	pb_debug("ring buffer: %llu of its %llu pages written ahead", (unsigned long long)done,
+		 (unsigned long long)pages);
 	return 0;
 }
 
