@@ -5,12 +5,12 @@
  *
  * Hot path of an event while a tracer is attached (x86-64): a timestamp (rdtsc on an invariant
  * TSC, else the vDSO's CLOCK_MONOTONIC), a key id (a call site whose strings are all literals
- * keeps its id in a static; other sites look it up in a per-thread cache by address and compare
- * the strings, so a heap buffer reused for another symbol gets its own key), 24 bytes stored and
- * the cursor advanced. Every PERFBPF_V3_BATCH records, and after defining a new key, the thread
- * calls its flush site, where perfbpf's BPF program copies the batch out. The engine never waits
- * for perfbpf: a slow path (a new key, a new thread) takes a process-wide spin lock held for a
- * hash lookup, and no more.
+ * keeps its id and their addresses in a static; other sites look it up in a per-thread cache by
+ * address and compare the strings, so a heap buffer reused for another symbol gets its own key),
+ * 24 bytes stored and the cursor advanced. Every PERFBPF_V3_BATCH records, and after defining a
+ * new key, the thread calls its flush site, where perfbpf's BPF program copies the batch out.
+ * The engine never waits for perfbpf: a slow path (a new key, a new thread) takes a
+ * process-wide spin lock held for a hash lookup, and no more.
  *
  * Memory: one buffer per thread (64 + 24 * PERFBPF_V3_BATCH bytes plus a 2 KiB cache), reused by
  * later threads after its thread exits; one key table per executable or shared object (176
@@ -308,13 +308,16 @@ static inline uint32_t perfbpf__name_read(char *dst, const char *s, size_t n)
 	memset(dst, 0, n);
 	if (!s)
 		return 0;
-	/* the whole field, else up to the end of the string's page (a string near a page's end) */
-	got = syscall(SYS_process_vm_readv, perfbpf__proc.pid, &local, 1, &remote, 1, 0);
+	/* the whole field, else up to the end of the string's page (a string near a page's end).
+	 * syscall() is variadic and reads each argument as a long: the counts and flags are passed
+	 * as such (an int's upper half, on the stack for the last one, is whatever was there). */
+	got = syscall(SYS_process_vm_readv, (long)perfbpf__proc.pid, &local, 1UL, &remote, 1UL, 0UL);
 	if (got < 0) {
 		remote.iov_len = local.iov_len = 4096 - ((uintptr_t)s & 4095);
 		if (remote.iov_len > n)
 			remote.iov_len = local.iov_len = n;
-		got = syscall(SYS_process_vm_readv, perfbpf__proc.pid, &local, 1, &remote, 1, 0);
+		got = syscall(SYS_process_vm_readv, (long)perfbpf__proc.pid, &local, 1UL, &remote, 1UL,
+			      0UL);
 	}
 	if (got <= 0) {
 		memset(dst, 0, n);
@@ -560,28 +563,56 @@ static inline __attribute__((always_inline)) void perfbpf__put(struct perfbpf_tb
 		perfbpf__flush(b);
 }
 
+/* A call site whose strings are all literals keeps its key here. The strings' addresses are kept
+ * with it and checked: a site in an inline function is one object however many callers the
+ * function is inlined into, and each caller may pass other literals. The first names to claim
+ * the site keep it (written once, before the key that publishes them); others go through the
+ * thread's cache. */
+struct perfbpf__site {
+	uint32_t key;  /* 0: not claimed yet */
+	uint32_t busy; /* being claimed */
+	const char *p[3];
+};
+
+/* The key of literal names at a site the first names claimed, or whose key is not known yet. */
+__attribute__((noinline)) PERFBPF__UNUSED static uint32_t
+perfbpf__site_miss(struct perfbpf_tbuf *b, struct perfbpf__site *site, const char *m,
+		   const char *s, const char *st)
+{
+	uint32_t key, unreadable;
+
+	if (__atomic_load_n(&site->key, __ATOMIC_ACQUIRE) ||
+	    __atomic_exchange_n(&site->busy, 1, __ATOMIC_ACQUIRE))
+		return perfbpf__key_dyn(b, 7, m, s, st);
+	key = perfbpf__intern(m, s, st, &unreadable);
+	if (!key) { /* the key table is full: the site stays unclaimed */
+		__atomic_store_n(&site->busy, 0, __ATOMIC_RELEASE);
+		return 0;
+	}
+	site->p[0] = m;
+	site->p[1] = s;
+	site->p[2] = st;
+	__atomic_store_n(&site->key, key, __ATOMIC_RELEASE);
+	return key;
+}
+
 /* The key of an event's names. lit has bit 0, 1, 2 set for each of m, s, st that is a literal;
- * `site` caches the key of a call site whose strings are all literals. */
-static inline __attribute__((always_inline)) uint32_t perfbpf__key_of(struct perfbpf_tbuf *b, uint32_t *site, unsigned lit,
+ * `site` keeps the key of a call site whose strings are all literals. */
+static inline __attribute__((always_inline)) uint32_t perfbpf__key_of(struct perfbpf_tbuf *b, struct perfbpf__site *site, unsigned lit,
 				       const char *m, const char *s, const char *st)
 {
-	uint32_t key;
-
 	if (lit == 7) {
-		key = __atomic_load_n(site, __ATOMIC_RELAXED);
-		if (__builtin_expect(!key, 0)) {
-			uint32_t unreadable;
+		uint32_t key = __atomic_load_n(&site->key, __ATOMIC_ACQUIRE);
 
-			key = perfbpf__intern(m, s, st, &unreadable);
-			__atomic_store_n(site, key, __ATOMIC_RELAXED);
-		}
-		return key;
+		if (__builtin_expect(key && site->p[0] == m && site->p[1] == s && site->p[2] == st, 1))
+			return key;
+		return perfbpf__site_miss(b, site, m, s, st);
 	}
 	return perfbpf__key_dyn(b, lit, m, s, st);
 }
 
 /* Records one event (lit and site: perfbpf__key_of). */
-static inline __attribute__((always_inline)) void perfbpf__record(uint32_t *site, unsigned lit, uint32_t kind, const char *m,
+static inline __attribute__((always_inline)) void perfbpf__record(struct perfbpf__site *site, unsigned lit, uint32_t kind, const char *m,
 				   const char *s, const char *st, uint64_t value)
 {
 	struct perfbpf_tbuf *b = perfbpf__buf();
@@ -593,7 +624,7 @@ static inline __attribute__((always_inline)) void perfbpf__record(uint32_t *site
 
 /* Records the open of span `id` under span `parent` (0: a root): PERFBPF_REC_SPAN_PARENT, when
  * there is a parent, then PERFBPF_REC_SPAN_OPEN, one key for both. */
-static inline __attribute__((always_inline)) void perfbpf__record_open(uint32_t *site, unsigned lit, const char *m, const char *s,
+static inline __attribute__((always_inline)) void perfbpf__record_open(struct perfbpf__site *site, unsigned lit, const char *m, const char *s,
 					const char *st, uint64_t id, uint64_t parent)
 {
 	struct perfbpf_tbuf *b = perfbpf__buf();
@@ -615,7 +646,7 @@ static inline __attribute__((always_inline)) void perfbpf__record_open(uint32_t 
 
 #define PERFBPF__RECORD(kind, m, s, st, value)                                                  \
 	do {                                                                                    \
-		static uint32_t perfbpf__site_key;                                              \
+		static struct perfbpf__site perfbpf__site_key;                                  \
 		_Pragma("GCC diagnostic push")                                                  \
 		_Pragma("GCC diagnostic ignored \"-Warray-bounds\"")                            \
 		perfbpf__record(&perfbpf__site_key,                                             \
@@ -628,7 +659,7 @@ static inline __attribute__((always_inline)) void perfbpf__record_open(uint32_t 
 
 #define PERFBPF__RECORD_OPEN(m, s, st, id, parent)                                              \
 	do {                                                                                    \
-		static uint32_t perfbpf__site_key;                                              \
+		static struct perfbpf__site perfbpf__site_key;                                  \
 		_Pragma("GCC diagnostic push")                                                  \
 		_Pragma("GCC diagnostic ignored \"-Warray-bounds\"")                            \
 		perfbpf__record_open(&perfbpf__site_key,                                        \

@@ -23,7 +23,8 @@ static struct json_object *run_target(const char *out, char *const args[], int w
 }
 
 /* One address, three symbols in turn: each op is attributed to the symbol the buffer held when
- * it fired (the engine compares the contents of a cached address before reusing its key). */
+ * it fired (the engine compares the contents of a cached address before reusing its key). Then
+ * one call site inlined into callers passing other literal names: each op keeps its own. */
 static void test_heap_buffer_reused(void **state)
 {
 	char *args[] = { "--wait-attach", "heap", "1000", NULL };
@@ -40,7 +41,16 @@ static void test_heap_buffer_reused(void **state)
 		assert_int_equal(json_u64(row, "min_ns"), (uint64_t)k);
 		assert_int_equal(json_u64(row, "max_ns"), (uint64_t)(2997 + k));
 	}
-	assert_int_equal(json_u64(root, "events"), 3000);
+	/* one op site inlined into two callers with other literal metrics: each its own row */
+	for (int k = 0; k < 2; k++) {
+		struct json_object *row = find_row(root, "metrics", "op", k ? "inline.b" : "inline.a",
+						   "INL", "inline");
+
+		assert_non_null(row);
+		assert_int_equal(json_u64(row, "count"), 1000);
+		assert_int_equal(json_u64(row, "max_ns"), (uint64_t)(k + 1) * 999);
+	}
+	assert_int_equal(json_u64(root, "events"), 5000);
 	assert_int_equal(json_u64(root, "dropped"), 0);
 	json_object_put(root);
 }

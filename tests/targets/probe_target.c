@@ -29,7 +29,9 @@
  *   MODE watch:   forever: every 100 ms prints "SEMAPHORE NS": the op and flush semaphores (summed) and the fastest
  *                 time per op of batches of 10,000 ops in that window.
  *   MODE heap:    3 x COUNT ops "heap.op" whose symbol is one malloc'd buffer rewritten before
- *                 each op: "AAA", "BBBBBBBB", "AAA2" in turn (one address, three symbols).
+ *                 each op: "AAA", "BBBBBBBB", "AAA2" in turn (one address, three symbols);
+ *                 then COUNT ops "inline.a" (value i) and COUNT "inline.b" (2 i) from one call
+ *                 site in an inline function.
  *   MODE idle:    a thread started before any tracer waits until the tracer is there, fires
  *                 COUNT ops "idle.op" and then blocks for good; the process runs until killed.
  *   MODE killself: COUNT ops "pending.op" (fewer than a batch: none flushed), then SIGKILL.
@@ -337,6 +339,13 @@ static void watch(void)
 	}
 }
 
+/* One op site in an inline function: the compiler keeps one static for it however many callers
+ * it is inlined into, each with its own literal metric. */
+static inline __attribute__((always_inline)) void inlined_op(const char *metric, uint64_t v)
+{
+	PERFBPF_OP(metric, "INL", "inline", v);
+}
+
 static void heap_reuse(void)
 {
 	static const char *const syms[3] = { "AAA", "BBBBBBBB", "AAA2" };
@@ -349,6 +358,10 @@ static void heap_reuse(void)
 		PERFBPF_OP("heap.op", buf, "heap", (uint64_t)i);
 	}
 	free(buf);
+	for (unsigned i = 0; i < count; i++) {
+		inlined_op("inline.a", i);
+		inlined_op("inline.b", 2 * i);
+	}
 }
 
 static volatile int idle_go;

@@ -106,6 +106,82 @@ static void test_heap_buffer_reuse(void **state)
 	free(buf);
 }
 
+/* One call site in an inline function, inlined into callers that pass other literals: the
+ * site's static is shared by all of them, and each op still gets the key of its own names. */
+static inline __attribute__((always_inline)) void inlined_op(const char *metric, const char *span)
+{
+	PERFBPF_OP(metric, "INL", "inline", 1);
+	PERFBPF_SPAN_BEGIN(span, "INL", "inline");
+	PERFBPF_SPAN_END(span);
+}
+
+/* The last three records: the op, the span's open and its end, each with its own names. */
+static void check_last(const char *metric, const char *span)
+{
+	assert_true(head() >= 3);
+	assert_int_equal(rec_at(head() - 3)->kind, PERFBPF_REC_OP);
+	assert_string_equal(def_of(rec_at(head() - 3)->key)->metric, metric);
+	assert_int_equal(rec_at(head() - 2)->kind, PERFBPF_REC_SPAN_BEGIN);
+	assert_string_equal(def_of(rec_at(head() - 2)->key)->metric, span);
+	assert_int_equal(rec_at(head() - 1)->kind, PERFBPF_REC_SPAN_END);
+	assert_string_equal(def_of(rec_at(head() - 1)->key)->metric, span);
+}
+
+static void test_inlined_literal_sites(void **state)
+{
+	(void)state;
+	arm();
+	/* each key's first use defines it and flushes: checked once all are defined */
+	for (int i = 0; i < 2; i++) {
+		inlined_op("inl.a", "inl.span.a");
+		inlined_op("inl.b", "inl.span.b");
+		inlined_op("inl.c", "inl.span.c");
+	}
+	for (int i = 0; i < 3; i++) {
+		inlined_op("inl.a", "inl.span.a");
+		check_last("inl.a", "inl.span.a");
+		inlined_op("inl.b", "inl.span.b");
+		check_last("inl.b", "inl.span.b");
+		inlined_op("inl.c", "inl.span.c");
+		check_last("inl.c", "inl.span.c");
+	}
+}
+
+/* The same shared site claimed by threads at once, each with its own literal: no op ever gets
+ * another thread's key. */
+static void *inlined_racer(void *arg)
+{
+	const char *metric = arg;
+
+	for (int i = 0; i < 20000; i++) {
+		if (metric[5] == 'a')
+			inlined_op("race.a", "race.span");
+		else if (metric[5] == 'b')
+			inlined_op("race.b", "race.span");
+		else
+			inlined_op("race.c", "race.span");
+		if (head() >= 3 && strcmp(def_of(rec_at(head() - 3)->key)->metric, metric) != 0)
+			return (void *)1;
+	}
+	return NULL;
+}
+
+static void test_inlined_site_raced(void **state)
+{
+	static const char *const metrics[3] = { "race.a", "race.b", "race.c" };
+	pthread_t th[3];
+	void *bad;
+
+	(void)state;
+	arm();
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, inlined_racer, (void *)metrics[i]), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(pthread_join(th[i], &bad), 0);
+		assert_null(bad);
+	}
+}
+
 static void test_names_flagged(void **state)
 {
 	char longsym[100];
@@ -239,6 +315,8 @@ int main(void)
 		cmocka_unit_test(test_ops_and_keys),
 		cmocka_unit_test(test_spans_with_ids),
 		cmocka_unit_test(test_heap_buffer_reuse),
+		cmocka_unit_test(test_inlined_literal_sites),
+		cmocka_unit_test(test_inlined_site_raced),
 		cmocka_unit_test(test_names_flagged),
 		cmocka_unit_test(test_spans),
 		cmocka_unit_test(test_full_buffer_next_batch),
