@@ -151,6 +151,11 @@ $(OUT)/probe_loop_nop1: tools/bench/probe_loop.c include/perfbpf/probe.h | $(OUT
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ENGINE_CFLAGS) -DPERFBPF_PROBE_SITE_NOP1 $< -o $@ -lpthread
 
+# perfbpf's consumer alone (decoding and aggregation), in process
+$(OUT)/consumer_cost: tools/bench/consumer_cost.c $(OUT)/libperfbpf-core.a
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $< $(OUT)/libperfbpf-core.a $(LDLIBS) $(LDFLAGS) -o $@
+
 # benchmark floor: an empty BPF program on the same probes, attached as perfbpf attaches
 $(OUT)/floor: tools/bench/floor.c $(OUT)/floor.skel.h $(OUT)/user/attach/usdt_multi.o \
 		$(OUT)/libperfbpf-core.a
@@ -260,6 +265,7 @@ fuzzers: $(FUZZ_BINS)
 
 TEST_PROGS := $(OUT)/tests/probe_target $(OUT)/tests/noprobe_target $(OUT)/backtest \
 	$(OUT)/ctxswitch $(OUT)/probe_loop $(OUT)/probe_loop_nop1 $(OUT)/probe_loop_none $(OUT)/floor \
+	$(OUT)/consumer_cost \
 	$(OUT)/tick_engine $(OUT)/tick_engine_v2 $(OUT)/tests/cxx_target \
 	$(OUT)/many_sites
 

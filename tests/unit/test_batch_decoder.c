@@ -496,10 +496,61 @@ static void test_tsc_clock(void **state)
 	free(c);
 }
 
+/* A stamp converted with a cursor gets the value the full search gives: the last segment starting
+ * at or before it (the oldest for anything earlier), whether the cursor's segment holds it or
+ * not, with pairs added between conversions and the ring of segments wrapped. */
+static void test_tsc_clock_cursor(void **state)
+{
+	struct tsc_clock *c = calloc(1, sizeof(*c));
+	struct tsc_cursor k = { 0 };
+	unsigned seed = 1, added = 0;
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(tsc_clock__ns_near(c, 5, &k), 0);
+	for (int q = 0; q < 60000; q++) {
+		const struct tsc_segment *ref = NULL;
+		uint64_t tsc;
+		double v;
+
+		/* a pair every 10 conversions: the ring of segments wraps after 40,960 */
+		if (q % 10 == 0) {
+			tsc_clock__add(c, 1000000ull + (uint64_t)added * 1000 + (added % 7) * 13,
+				       400000ull + (uint64_t)added * 400 + (added % 5) * 3);
+			added++;
+		}
+		seed = seed * 1103515245u + 12345u;
+		/* mostly around the newest pairs, sometimes anywhere (before the oldest too) */
+		if (q % 4)
+			tsc = 1000000ull + (uint64_t)added * 1000 - (seed >> 20) % 3000;
+		else
+			tsc = (uint64_t)(seed >> 4) % (1000000ull + (uint64_t)added * 1000 + 5000);
+		if (q % 97 == 0) /* a cursor of another clock's state: a zeroed one */
+			memset(&k, 0, sizeof(k));
+		if (c->nseg == 0) { /* one pair: no mapping yet */
+			assert_int_equal(tsc_clock__ns_near(c, tsc, &k), 0);
+			continue;
+		}
+		ref = &c->seg[c->first];
+		for (unsigned i = 0; i < c->nseg; i++) {
+			const struct tsc_segment *sg = &c->seg[(c->first + i) % TSC_CLOCK_SEGMENTS];
+
+			if (sg->tsc <= tsc)
+				ref = sg;
+		}
+		v = (double)ref->ns + ((double)tsc - (double)ref->tsc) * ref->ns_per_tick;
+		assert_int_equal(tsc_clock__ns_near(c, tsc, &k), v < 0 ? 0 : (uint64_t)v);
+		assert_int_equal(tsc_clock__ns(c, tsc), v < 0 ? 0 : (uint64_t)v);
+	}
+	assert_int_equal(c->nseg, TSC_CLOCK_SEGMENTS);
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ops),
+		cmocka_unit_test(test_tsc_clock_cursor),
 		cmocka_unit_test(test_op_since),
 		cmocka_unit_test(test_nested_spans),
 		cmocka_unit_test(test_notes_and_op_parents),

@@ -72,6 +72,7 @@ struct batch_decoder {
 	void *ctx;
 	uint64_t start_ns;
 	const struct tsc_clock *clock;
+	struct tsc_cursor clock_at; /* the clock's segment of the latest stamp converted */
 	bool attribution;
 	struct u64map procs;   /* pid -> struct u64map of keytab address -> struct keytab */
 	struct u64map threads; /* tid -> struct thread */
@@ -473,7 +474,8 @@ static int batch(struct batch_decoder *d, const struct perfbpf_v3_batch *h, size
 		const struct perfbpf_rec *r = &rec[i];
 		struct pending *p = &th->pend[th->npend];
 
-		p->ns = (h->flags & PERFBPF_TBUF_TSC) ? tsc_clock__ns(d->clock, r->ts) : r->ts;
+		p->ns = (h->flags & PERFBPF_TBUF_TSC) ? tsc_clock__ns_near(d->clock, r->ts, &d->clock_at)
+						      : r->ts;
 		p->value = r->value;
 		p->seq = th->npend++;
 		p->tab = t;
@@ -557,13 +559,14 @@ static int order_pending(struct batch_decoder *d, struct thread *th)
 
 /* A PERFBPF_REC_OP_SINCE's duration, from its start stamp to its record's stamp; -EINVAL for a
  * start that is not a stamp or is after the end. */
-static int op_since(const struct batch_decoder *d, const struct pending *p, uint64_t *dur)
+static int op_since(struct batch_decoder *d, const struct pending *p, uint64_t *dur)
 {
 	uint64_t v = p->value, start;
 
 	if (v & ~(PERFBPF_STAMP_TSC | PERFBPF_STAMP_MASK))
 		return -EINVAL;
-	start = (v & PERFBPF_STAMP_TSC) ? tsc_clock__ns(d->clock, v & PERFBPF_STAMP_MASK) : v;
+	start = (v & PERFBPF_STAMP_TSC) ?
+			tsc_clock__ns_near(d->clock, v & PERFBPF_STAMP_MASK, &d->clock_at) : v;
 	if (start > p->ns)
 		return -EINVAL;
 	*dur = p->ns - start;

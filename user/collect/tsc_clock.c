@@ -57,17 +57,18 @@ void tsc_clock__add(struct tsc_clock *c, uint64_t tsc, uint64_t ns)
 	s->ns = at < 0 ? 0 : (uint64_t)(at + 0.5);
 	s->ns_per_tick = fit * (1 + corr);
 	c->nseg++;
+	c->gen++;
 }
 
-uint64_t tsc_clock__ns(const struct tsc_clock *c, uint64_t tsc)
+uint64_t tsc_clock__ns_find(const struct tsc_clock *c, uint64_t tsc, struct tsc_cursor *k)
 {
+	const struct tsc_segment *s;
 	unsigned lo = 0, hi;
 	double v;
 
 	if (c->nseg == 0)
 		return 0;
-	/* the last segment starting at or before tsc (the oldest for anything earlier); records
-	 * arrive within a tick or two of being written, so mostly the newest */
+	/* records arrive within a tick or two of being written, so mostly the newest */
 	if (seg_at(c, c->nseg - 1)->tsc <= tsc)
 		lo = c->nseg - 1;
 	hi = c->nseg;
@@ -79,8 +80,22 @@ uint64_t tsc_clock__ns(const struct tsc_clock *c, uint64_t tsc)
 		else
 			hi = mid;
 	}
-	v = seg_ns(seg_at(c, lo), tsc);
+	s = seg_at(c, lo);
+	if (k) { /* the stamps this segment converts: up to the next; the oldest takes all before */
+		k->gen = c->gen;
+		k->lo = lo == 0 ? 0 : s->tsc;
+		k->hi = lo + 1 == c->nseg ? UINT64_MAX : seg_at(c, lo + 1)->tsc;
+		k->ns = (double)s->ns;
+		k->tsc = (double)s->tsc;
+		k->ns_per_tick = s->ns_per_tick;
+	}
+	v = seg_ns(s, tsc);
 	return v < 0 ? 0 : (uint64_t)v;
+}
+
+uint64_t tsc_clock__ns(const struct tsc_clock *c, uint64_t tsc)
+{
+	return tsc_clock__ns_find(c, tsc, NULL);
 }
 
 #if defined(__x86_64__)

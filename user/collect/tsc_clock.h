@@ -31,6 +31,7 @@ struct tsc_clock {
 	unsigned pairs;
 	struct tsc_segment seg[TSC_CLOCK_SEGMENTS]; /* a ring: seg[(first + i) % N], i < nseg */
 	unsigned first, nseg;
+	unsigned gen; /* counts the segments added: 0 before the first (struct tsc_cursor) */
 };
 
 /* Adds a pair: `tsc` read at monotonic time `ns`. Pairs come in time order; one not after the
@@ -38,6 +39,30 @@ struct tsc_clock {
 void tsc_clock__add(struct tsc_clock *c, uint64_t tsc, uint64_t ns);
 /* `tsc` in monotonic nanoseconds (0 before two pairs). */
 uint64_t tsc_clock__ns(const struct tsc_clock *c, uint64_t tsc);
+/* Where the latest stamp converted with it fell: the segment, valid while the clock's gen is
+ * unchanged, converts every stamp in [lo, hi). A zeroed cursor is valid (it matches nothing). */
+struct tsc_cursor {
+	unsigned gen;
+	uint64_t lo, hi;
+	double ns, tsc, ns_per_tick;
+};
+
+/* tsc_clock__ns, setting the cursor k (NULL: none) to the segment used. */
+uint64_t tsc_clock__ns_find(const struct tsc_clock *c, uint64_t tsc, struct tsc_cursor *k);
+
+/* tsc_clock__ns, in O(1) for a stamp in the segment of the latest stamp converted with k (stamps
+ * are converted in about the order they were taken). */
+static inline uint64_t tsc_clock__ns_near(const struct tsc_clock *c, uint64_t tsc,
+					  struct tsc_cursor *k)
+{
+	if (k->gen == c->gen && tsc - k->lo < k->hi - k->lo) {
+		double v = k->ns + ((double)tsc - k->tsc) * k->ns_per_tick;
+
+		return v < 0 ? 0 : (uint64_t)v;
+	}
+	return tsc_clock__ns_find(c, tsc, k);
+}
+
 /* Reads a pair from this CPU now (the tightest of a few tries) and adds it, if at least min_gap_ns
  * passed since the latest or the mapping has fewer than two pairs yet. */
 void tsc_clock__sample(struct tsc_clock *c, uint64_t min_gap_ns);
