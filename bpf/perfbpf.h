@@ -152,8 +152,11 @@ struct perfbpf_event {
 			    * the engine (ABI v3), or per-event with span notes enabled; else 0) */
 	__u64 trace_id;    /* span_id of the thread's root span (ops: as parent_id) */
 	__u32 depth;       /* spans: 0 for a root */
-	__u32 ro_gen;      /* PERFBPF_F_REF_*: the generation of read-only ranges the addresses
-			    * were checked against (struct perfbpf_ro_set) */
+	union {
+		__u32 ro_gen;   /* PERFBPF_F_REF_*: the generation of read-only ranges the
+				 * addresses were checked against (struct perfbpf_ro_set) */
+		__u32 names_id; /* PERFBPF_F_NAMES_ID: these names' number in the session */
+	};
 	struct perfbpf_attribution attr;
 	struct perfbpf_names names;
 };
@@ -206,6 +209,11 @@ _Static_assert(sizeof(struct perfbpf_note) == 304, "perfbpf_note layout");
  * (PERFBPF_V3_NOTE), and span_id is 0: the note is about the thread's innermost span open at
  * that point of its records, which userspace knows once it has decoded them. */
 #define PERFBPF_F_NOTE_V3 (1u << 7)
+/* Set by userspace only, on events decoded from the engine's batches (probe ABI v3): names_id
+ * numbers the (metric, symbol, strategy) of the event's key definition, once per definition and
+ * never twice in a session, so that events with the same names_id have the same names (and a
+ * consumer may find their key by it instead of comparing the names). */
+#define PERFBPF_F_NAMES_ID (1u << 8)
 
 struct perfbpf_op_head { /* of the two compact op records */
 	__u32 kind;   /* PERFBPF_EV_OP_REF or PERFBPF_EV_OP_PACKED */

@@ -5,8 +5,8 @@
  * stamp or count. The input is a sequence of records, each a 2-byte length and that many bytes.
  * Any input: no crash, no read past a record (each is copied to a buffer of exactly its size);
  * every event handed on has terminated names, a known kind, and, when attributed, on-CPU,
- * run-queue and blocked times that sum to its duration; the decoder's event count is the number
- * of events handed on. */
+ * run-queue and blocked times that sum to its duration; events with one names_id have the same
+ * names; the decoder's event count is the number of events handed on. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +14,24 @@
 #include "user/collect/batch_decoder.h"
 
 static uint64_t seen;
+static struct perfbpf_names *names_of; /* by names_id, for the first NAMES ids of an input */
+#define NAMES 4096
 
 static int check(void *ctx, const struct perfbpf_event *e)
 {
 	(void)ctx;
+	if (e->flags & PERFBPF_F_NAMES_ID) {
+		if (e->names_id == 0)
+			abort();
+		if (e->names_id < NAMES) {
+			struct perfbpf_names *n = &names_of[e->names_id];
+
+			if (n->metric[0] == '\0' && n->symbol[0] == '\0' && n->strategy[0] == '\0')
+				*n = e->names; /* first seen (all-empty names compare equal anyway) */
+			else if (memcmp(n, &e->names, sizeof(*n)) != 0)
+				abort();
+		}
+	}
 	if (e->kind != PERFBPF_EV_OP && e->kind != PERFBPF_EV_SPAN)
 		abort();
 	if (!memchr(e->names.metric, '\0', sizeof(e->names.metric)) ||
@@ -43,6 +57,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		tsc_clock__add(&clock, 1000000000, 400000000);
 	}
 	seen = 0;
+	if (!names_of && !(names_of = malloc(NAMES * sizeof(*names_of))))
+		return 0;
+	memset(names_of, 0, NAMES * sizeof(*names_of));
 	d = batch_decoder__new(check, NULL, 0, &clock, size > 0 && (data[0] & 1));
 	if (!d)
 		return 0;

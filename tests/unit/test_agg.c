@@ -393,6 +393,42 @@ static void test_first_event_is_max(void **state)
 	agg__free(a);
 }
 
+/* Events that carry a names_id: each still counts under its own names and kind: an op and a span
+ * of one definition (one number) are two rows; numbers that share a slot of the direct-mapped
+ * memo (4096 apart) and numbers seen again after others are each their own names'. */
+static void test_names_id(void **state)
+{
+	struct agg *a = new_agg(1 << 20, 100);
+	static const struct {
+		uint32_t id, kind;
+		const char *sym;
+	} in[] = {
+		{ 7, PERFBPF_EV_OP, "A" },   { 7, PERFBPF_EV_SPAN, "A" }, { 7, PERFBPF_EV_OP, "A" },
+		{ 4103, PERFBPF_EV_OP, "B" }, { 7, PERFBPF_EV_OP, "A" },  { 8, PERFBPF_EV_OP, "C" },
+		{ 4103, PERFBPF_EV_OP, "B" }, { 7, PERFBPF_EV_SPAN, "A" },
+	};
+	struct summary s;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		struct perfbpf_event e = ev(in[i].kind, "m", in[i].sym, "st", 1000 * (i + 1), i + 1);
+
+		e.flags = PERFBPF_F_NAMES_ID;
+		e.names_id = in[i].id;
+		assert_int_equal(agg__add(a, &e), 0);
+	}
+	assert_int_equal(agg__summarize(a, &s), 0);
+	assert_int_equal(s.nrows, 4);
+	assert_int_equal(row(&s, "m", "A", "st")->count, 3);
+	assert_int_equal(row(&s, "m", "A", "st")->total_ns, 1 + 3 + 5);
+	assert_int_equal(row_of(&s, PERFBPF_EV_SPAN, "m", "A", "st")->count, 2);
+	assert_int_equal(row_of(&s, PERFBPF_EV_SPAN, "m", "A", "st")->total_ns, 2 + 8);
+	assert_int_equal(row(&s, "m", "B", "st")->total_ns, 4 + 7);
+	assert_int_equal(row(&s, "m", "C", "st")->total_ns, 6);
+	assert_int_equal(row(&s, "m", "A", "st")->flags & PERFBPF_F_NAMES_ID, 0);
+	agg__free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -407,6 +443,7 @@ int main(void)
 		cmocka_unit_test(test_wait_resets_between_runs),
 		cmocka_unit_test(test_self_time),
 		cmocka_unit_test(test_first_event_is_max),
+		cmocka_unit_test(test_names_id),
 	};
 
 	return cmocka_run_group_tests_name("unit: aggregation", tests, NULL, NULL);

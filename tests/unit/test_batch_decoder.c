@@ -111,6 +111,43 @@ static void test_ops(void **state)
 	batch_decoder__free(d);
 }
 
+/* Every event carries its key definition's names_id: one per definition, the same for every
+ * event of it (ops, and spans by their begin's key), never given twice, and a new one when the
+ * engine defines a key again (with other names, whatever they are). */
+static void test_names_id(void **state)
+{
+	struct got g;
+	struct batch_decoder *d = new_decoder(&g, false);
+	const struct perfbpf_rec r[] = { OP(1, 5000, 40), OP(2, 6000, 7), BEGIN(1, 6500),
+					 END(3, 6600), OP(1, 7000, 41), OP(1, 5000, 40) };
+
+	(void)state;
+	def(d, TAB_A, 1, "tick", "AAPL", "mom", 0);
+	def(d, TAB_A, 2, "tick", "MSFT", "mom", 0);
+	def(d, TAB_A, 3, "tick", "", "", 0);
+	def(d, TAB_B, 1, "tick", "AAPL", "mom", 0);
+	chunk(d, TAB_A, r, 5, true);
+	assert_int_equal(g.n, 4);
+	for (size_t i = 0; i < g.n; i++)
+		assert_true((g.ev[i].flags & PERFBPF_F_NAMES_ID) && g.ev[i].names_id != 0);
+	assert_int_equal(g.ev[0].names_id, g.ev[3].names_id);
+	assert_int_equal(g.ev[2].kind, PERFBPF_EV_SPAN);
+	assert_int_equal(g.ev[2].names_id, g.ev[0].names_id); /* the begin's key, not the end's */
+	assert_true(g.ev[1].names_id != g.ev[0].names_id);
+	/* the same names in another object's table: another definition, another number */
+	chunk(d, TAB_B, r + 5, 1, true);
+	assert_int_equal(g.n, 5);
+	assert_true(g.ev[4].names_id != g.ev[0].names_id && g.ev[4].names_id != g.ev[1].names_id);
+	/* key 1 defined again with other names: a new number */
+	def(d, TAB_A, 1, "tick", "GOOG", "mom", 0);
+	chunk(d, TAB_A, r, 1, true);
+	assert_int_equal(g.n, 6);
+	assert_string_equal(g.ev[5].names.symbol, "GOOG");
+	for (size_t i = 0; i < 5; i++)
+		assert_true(g.ev[5].names_id != g.ev[i].names_id);
+	batch_decoder__free(d);
+}
+
 #define SINCE(k, t, start) { .key = (k), .kind = PERFBPF_REC_OP_SINCE, .ts = (t), .value = (start) }
 
 /* PERFBPF_OP_SINCE records: the duration runs from the start stamp (CLOCK_MONOTONIC ns, or TSC
@@ -550,6 +587,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ops),
+		cmocka_unit_test(test_names_id),
 		cmocka_unit_test(test_tsc_clock_cursor),
 		cmocka_unit_test(test_op_since),
 		cmocka_unit_test(test_nested_spans),

@@ -50,6 +50,17 @@ struct memo {
 	struct perfbpf_names names;
 };
 
+/* The entries of events that carry a names_id (PERFBPF_F_NAMES_ID), by that number: one names_id
+ * is one set of names for the whole session, so the names need no comparing. Direct-mapped
+ * (the decoder numbers definitions in turn). */
+#define IDMEMO_BITS 12
+#define IDMEMO_SLOTS (1u << IDMEMO_BITS)
+
+struct idmemo {
+	uint32_t id, kind; /* id 0: empty */
+	struct entry *e;
+};
+
 struct agg {
 	struct agg_opts opts;
 	struct sample_budget budget;
@@ -60,6 +71,7 @@ struct agg {
 	struct hist *scratch; /* opts.histograms: one key's histogram at a time */
 	struct hist_bin *scratch_bins;
 	struct memo memo[MEMO_SLOTS];
+	struct idmemo idmemo[IDMEMO_SLOTS];
 };
 
 static uint64_t fnv1a(uint64_t h, const char *s)
@@ -306,7 +318,7 @@ static int entry_add(struct agg *a, struct entry *e, const struct perfbpf_event 
 	if (err)
 		return err;
 	e->self_total += ev->self_ns;
-	e->flags |= ev->flags;
+	e->flags |= ev->flags & ~PERFBPF_F_NAMES_ID;
 	if (ev->kind == PERFBPF_EV_SPAN && (ev->flags & PERFBPF_F_ATTRIBUTED))
 		return attribution_add(a, e, ev);
 	return 0;
@@ -365,20 +377,37 @@ static bool memo_hit(const struct memo *m, const struct perfbpf_event *ev)
 	return m->e && m->kind == ev->kind && memcmp(&m->names, &ev->names, sizeof(m->names)) == 0;
 }
 
-int agg__add(struct agg *a, const struct perfbpf_event *ev)
+/* The entry of an event's names, NULL if new and over max_keys (or without memory). */
+static struct entry *entry_of(struct agg *a, const struct perfbpf_event *ev)
 {
 	struct memo *m = memo_pair(a, ev);
+
+	if (memo_hit(&m[0], ev))
+		return m[0].e;
+	if (memo_hit(&m[1], ev))
+		return m[1].e;
+	/* the newcomer takes the first slot; its occupant moves to the second */
+	m[1] = m[0];
+	return lookup(a, ev, &m[0]);
+}
+
+int agg__add(struct agg *a, const struct perfbpf_event *ev)
+{
 	struct entry *e;
 	int err;
 
-	if (memo_hit(&m[0], ev)) {
-		e = m[0].e;
-	} else if (memo_hit(&m[1], ev)) {
-		e = m[1].e;
+	if ((ev->flags & PERFBPF_F_NAMES_ID) && ev->names_id) {
+		struct idmemo *im = &a->idmemo[ev->names_id & (IDMEMO_SLOTS - 1)];
+
+		if (im->id == ev->names_id && im->kind == ev->kind) {
+			e = im->e;
+		} else {
+			e = entry_of(a, ev);
+			if (e)
+				*im = (struct idmemo){ .id = ev->names_id, .kind = ev->kind, .e = e };
+		}
 	} else {
-		/* the newcomer takes the first slot; its occupant moves to the second */
-		m[1] = m[0];
-		e = lookup(a, ev, &m[0]);
+		e = entry_of(a, ev);
 	}
 	if (!e) {
 		if (a->keys.n < a->opts.max_keys)

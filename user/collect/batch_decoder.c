@@ -11,7 +11,8 @@
 /* One key table of one process: its definitions by id - 1. */
 struct keytab {
 	struct perfbpf_keydef *defs;
-	uint32_t n; /* defs allocated */
+	uint32_t *names_id; /* of each def (perfbpf_event.names_id), 0: none */
+	uint32_t n; /* defs and names_id allocated */
 };
 
 /* A thread's scheduler time so far, from its transitions (PERFBPF_EV_V3_SCHED), as the kernel's
@@ -72,6 +73,7 @@ struct batch_decoder {
 	void *ctx;
 	uint64_t start_ns;
 	const struct tsc_clock *clock;
+	uint32_t names_seq; /* the latest perfbpf_event.names_id given */
 	struct tsc_cursor clock_at; /* the clock's segment of the latest stamp converted */
 	bool attribution;
 	struct u64map procs;   /* pid -> struct u64map of keytab address -> struct keytab */
@@ -109,6 +111,7 @@ static void free_procs(struct u64map *procs)
 
 			if (tabs->v[j].key) {
 				free(t->defs);
+				free(t->names_id);
 				free(t);
 			}
 		}
@@ -197,7 +200,7 @@ static int keydef(struct batch_decoder *d, const struct perfbpf_v3_keydef *r)
 		return 0;
 	}
 	if (id > t->n) {
-		uint32_t n = t->n ? t->n : 64;
+		uint32_t n = t->n ? t->n : 64, *ids;
 		struct perfbpf_keydef *v;
 
 		while (n < id)
@@ -207,9 +210,17 @@ static int keydef(struct batch_decoder *d, const struct perfbpf_v3_keydef *r)
 			return -ENOMEM;
 		memset(v + t->n, 0, (n - t->n) * sizeof(*v));
 		t->defs = v;
+		ids = realloc(t->names_id, n * sizeof(*ids));
+		if (!ids)
+			return -ENOMEM;
+		memset(ids + t->n, 0, (n - t->n) * sizeof(*ids));
+		t->names_id = ids;
 		t->n = n;
 	}
 	t->defs[id - 1] = *def;
+	/* a new number for every definition, a key defined again included: one number, one set of
+	 * names (after 2^32 - 1 definitions, none) */
+	t->names_id[id - 1] = d->names_seq < UINT32_MAX ? ++d->names_seq : 0;
 	/* the names as the engine wrote them, terminated within their fields whatever it wrote */
 	t->defs[id - 1].metric[sizeof(def->metric) - 1] = '\0';
 	t->defs[id - 1].symbol[sizeof(def->symbol) - 1] = '\0';
@@ -228,10 +239,15 @@ static struct thread *thread_of(struct batch_decoder *d, uint32_t tid)
 	return th;
 }
 
-static void event_names(struct perfbpf_event *e, const struct perfbpf_keydef *k,
+static void event_names(struct perfbpf_event *e, const struct keytab *t, uint32_t key,
 			struct batch_counts *c)
 {
+	const struct perfbpf_keydef *k = &t->defs[key - 1];
 	uint32_t fl = k->ready >> 1;
+
+	e->names_id = t->names_id[key - 1];
+	if (e->names_id)
+		e->flags |= PERFBPF_F_NAMES_ID;
 
 	memcpy(e->names.metric, k->metric, sizeof(e->names.metric));
 	memcpy(e->names.symbol, k->symbol, sizeof(e->names.symbol));
@@ -348,7 +364,7 @@ static int span_end(struct batch_decoder *d, struct thread *th, uint32_t pid, ui
 		span_attribution(&e.attr, &f->at_begin, &now, e.duration_ns);
 		e.flags |= PERFBPF_F_ATTRIBUTED;
 	}
-	event_names(&e, &f->tab->defs[f->id - 1], &d->counts);
+	event_names(&e, f->tab, f->id, &d->counts);
 	d->counts.events++;
 	return d->on_event(d->ctx, &e);
 }
@@ -434,7 +450,7 @@ static int span_close(struct batch_decoder *d, struct thread *th, uint32_t tid, 
 		span_attribution(&e.attr, &x->at_begin, &now, e.duration_ns);
 		e.flags |= PERFBPF_F_ATTRIBUTED;
 	}
-	event_names(&e, &x->tab->defs[x->id - 1], &d->counts);
+	event_names(&e, x->tab, x->id, &d->counts);
 	free(x);
 	d->counts.events++;
 	err = d->on_event(d->ctx, &e);
@@ -615,7 +631,7 @@ static int collection_end(struct batch_decoder *d, uint32_t tid, struct thread *
 				e.trace_id = th->trace_id;
 			}
 
-			event_names(&e, k, &d->counts);
+			event_names(&e, t, p->key, &d->counts);
 			d->counts.events++;
 			err = d->on_event(d->ctx, &e);
 		} else if (p->kind == PERFBPF_REC_SPAN_BEGIN) {
