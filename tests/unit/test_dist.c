@@ -332,6 +332,44 @@ static void test_hist_midpoints_clamped(void **state)
 	dist__fini(&d, &b);
 }
 
+/* The standard deviation of a distribution that keeps its samples (computed from them), of one
+ * that went approximate halfway (its spread carried over from the samples, then kept up per
+ * sample) and of a stream-only one are the same: 1..1000 in a shuffled order, population
+ * std dev sqrt((1000^2 - 1) / 12). */
+static void test_stddev_every_mode(void **state)
+{
+	struct sample_budget b = { .limit = 1 << 20 };
+	const double want = sqrt((1000.0 * 1000.0 - 1) / 12);
+	struct dist exact, half, stream;
+	struct dist_stats st;
+
+	(void)state;
+	dist__init(&exact, false);
+	dist__init(&half, false);
+	dist__init(&stream, true);
+	for (uint64_t i = 0; i < 1000; i++) {
+		uint64_t v = (i * 379) % 1000 + 1; /* 379 is prime to 1000: each of 1..1000 once */
+
+		if (i == 500)
+			assert_int_equal(dist__to_hist(&half, &b), 0);
+		assert_int_equal(dist__add(&exact, v, &b), 0);
+		assert_int_equal(dist__add(&half, v, &b), 0);
+		assert_int_equal(dist__add(&stream, v, &b), 0);
+	}
+	dist__stats(&exact, &st);
+	assert_float_equal(st.stddev, want, 1e-9);
+	assert_float_equal(st.mean, 500.5, 0);
+	assert_false(st.approximate);
+	dist__stats(&half, &st);
+	assert_float_equal(st.stddev, want, 1e-9);
+	assert_true(st.approximate);
+	dist__stats(&stream, &st);
+	assert_float_equal(st.stddev, want, 1e-9);
+	dist__fini(&exact, &b);
+	dist__fini(&half, &b);
+	dist__fini(&stream, &b);
+}
+
 /* Min and max are right whatever the order: the first sample the largest, and a single one. */
 static void test_first_sample_extremes(void **state)
 {
@@ -468,6 +506,7 @@ int main(void)
 		cmocka_unit_test(test_ranks_not_whole),
 		cmocka_unit_test(test_hist_midpoints_clamped),
 		cmocka_unit_test(test_first_sample_extremes),
+		cmocka_unit_test(test_stddev_every_mode),
 		cmocka_unit_test(test_merged_any_member_approximate),
 	};
 

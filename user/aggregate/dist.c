@@ -30,19 +30,47 @@ bool dist__exact(const struct dist *d)
 	return !d->hist;
 }
 
-static void stream_add(struct dist *d, uint64_t v)
+/* Count, sum and extremes: all a distribution that keeps its samples updates per sample (its
+ * spread is computed from them when asked: samples_m2). */
+static void exact_add(struct dist *d, uint64_t v)
 {
-	double delta;
-
 	d->count++;
 	d->sum += v;
 	if (v < d->min)
 		d->min = v;
 	if (v > d->max)
 		d->max = v;
+}
+
+/* The same, and the running mean and squared deviations (Welford) of one that keeps none. */
+static void stream_add(struct dist *d, uint64_t v)
+{
+	double delta;
+
+	exact_add(d, v);
 	delta = (double)v - d->mean;
 	d->mean += delta / (double)d->count;
 	d->m2 += delta * ((double)v - d->mean);
+}
+
+/* The sum of squared deviations from the mean of an exact distribution's samples (two passes:
+ * the mean is exact, sum / count). */
+static double samples_m2(const struct dist *d)
+{
+	double mean = d->count ? (double)d->sum / (double)d->count : 0, m2 = 0;
+
+	for (size_t i = 0; i < d->count; i++) {
+		double x = (double)d->samples[i] - mean;
+
+		m2 += x * x;
+	}
+	return m2;
+}
+
+/* The sum of squared deviations of any distribution. */
+static double dist_m2(const struct dist *d)
+{
+	return !d->hist && !d->stream_only ? samples_m2(d) : d->m2;
 }
 
 int dist__add(struct dist *d, uint64_t v, struct sample_budget *b)
@@ -71,7 +99,7 @@ int dist__add(struct dist *d, uint64_t v, struct sample_budget *b)
 		b->used += grow;
 	}
 	d->samples[d->count] = v;
-	stream_add(d, v);
+	exact_add(d, v);
 	return 0;
 }
 
@@ -86,6 +114,9 @@ int dist__to_hist(struct dist *d, struct sample_budget *b)
 		return -ENOMEM;
 	for (size_t i = 0; i < d->count; i++)
 		hist__add(h, d->samples[i], 1);
+	/* from here on the spread is kept up per sample, from where the samples leave it */
+	d->m2 = samples_m2(d);
+	d->mean = d->count ? (double)d->sum / (double)d->count : 0;
 	b->used -= d->cap * sizeof(uint64_t);
 	free(d->samples);
 	d->samples = NULL;
@@ -181,9 +212,9 @@ static void stream_stats(const struct dist *d, enum dist_style style, struct dis
 	out->max = d->max;
 	out->mean = d->count ? (double)d->sum / (double)d->count : 0;
 	if (style == DIST_BACKTEST_KIT) /* sample standard deviation (Bessel's correction) */
-		out->stddev = d->count > 1 ? sqrt(d->m2 / (double)(d->count - 1)) : 0;
+		out->stddev = d->count > 1 ? sqrt(dist_m2(d) / (double)(d->count - 1)) : 0;
 	else /* population standard deviation, as the seed's report computes it */
-		out->stddev = d->count ? sqrt(d->m2 / (double)d->count) : 0;
+		out->stddev = d->count ? sqrt(dist_m2(d) / (double)d->count) : 0;
 }
 
 /* The p-th percentile interpolated between the samples of ranks floor(r) and ceil(r), r = p/100 *

@@ -21,8 +21,8 @@ struct dist {
 	uint64_t sum;
 	uint64_t min;
 	uint64_t max;
-	double mean; /* Welford running mean and sum of squared deviations */
-	double m2;
+	double mean; /* Welford running mean and sum of squared deviations, kept up per sample */
+	double m2;   /* only without samples (stream_only, hist): with them, computed from them */
 	uint64_t *samples; /* exact mode: all samples, unsorted */
 	size_t cap;
 	struct hist *hist;  /* approximate mode (samples == NULL) */
