@@ -178,6 +178,21 @@ cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 	echo "  \`dropped_per_cpu\`, the report's data-quality section), fired = counted + dropped."
 	echo "  \"unpaced\": the thread fires as fast as it can."
 	echo
+	echo "### The consumer alone, in process"
+	echo
+	echo "Command: \`tools/bench/consumer-cost.sh $out $runs\`. \`tools/bench/consumer_cost\` feeds the"
+	echo "batch decoder the records the demo engine's two threads write (three timed ops per symbol"
+	echo "tick, an order span with three ops every 8th tick, TSC stamps, batches of 1,024 records"
+	echo "in ring records of 256 and a collection end) and aggregates the events as \`perfbpf run\`"
+	echo "does by default; no BPF, no engine, no ring: the work per record that bounds the rate"
+	echo "perfbpf keeps up with. Decoded only: the same without the aggregation."
+	echo
+	tools/bench/consumer-cost.sh "$out" "$runs"
+	echo
+	echo "* In a real run the consumer also reads the records from the ring (written on another"
+	echo "  CPU) and writes fresh sample memory (each new 4 KiB page ~11 us on this VM, 512"
+	echo "  samples): more per record than here, which is the floor."
+	echo
 	echo "## 5. perfbpf's own CPU time and memory"
 	echo
 	echo "During the runs of section 2 (GNU time around the tracer; 1,000,000 ops + 1,000,000 span"
