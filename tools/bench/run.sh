@@ -173,7 +173,7 @@ cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 	echo
 	TRACER=monitor tools/bench/max-rate.sh "$out" 3
 	echo
-	echo "* Beyond ~10 M events/s from one thread the consumer (decoding, exact statistics) is the"
+	echo "* Past ~10-20 M events/s from one thread the consumer (decoding, exact statistics) is the"
 	echo "  limit: the ring fills and the overflow is counted exactly, per CPU (JSON"
 	echo "  \`dropped_per_cpu\`, the report's data-quality section), fired = counted + dropped."
 	echo "  \"unpaced\": the thread fires as fast as it can."
