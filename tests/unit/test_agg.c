@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -105,6 +106,13 @@ static void test_keys_and_rollups(void **state)
 	assert_int_equal(r->max_ns, 110);
 	assert_int_equal(r->p50_ns, 10);   /* rank 10 of 1..10, 101..110 */
 	assert_int_equal(r->p95_ns, 109);  /* rank 19 */
+	/* 1..10 and 101..110: mean 55.5, population std dev sqrt(50^2 + 8.25) */
+	assert_float_equal(r->mean_ns, 55.5, 1e-9);
+	assert_float_equal(r->stddev_ns, sqrt(2508.25), 1e-9);
+	/* its waits are between events of any of its keys: 1, 999, 1, ..., 1 */
+	assert_int_equal(r->wait_count, 19);
+	assert_int_equal(r->wait_min_ns, 1);
+	assert_int_equal(r->wait_max_ns, 999);
 	assert_int_equal(rollup(&s, "strategy.tick", PERFBPF_EV_SPAN)->count, 1);
 	agg__free(a);
 }
@@ -306,6 +314,13 @@ static void test_attribution(void **state)
 	assert_false(r->attributed);
 	assert_int_equal(r->count, 1);
 	assert_false(rollup(&s, "tick", PERFBPF_EV_OP)->attributed);
+	/* summarized again (a live view, then the report): the same figures */
+	assert_int_equal(agg__summarize(a, &s), 0);
+	r = rollup(&s, "tick", PERFBPF_EV_SPAN);
+	assert_int_equal(r->voluntary_switches, 100);
+	assert_int_equal(r->migrations, 1);
+	assert_int_equal(r->attr[ATTR_RUNQ].total_ns, 10 * 45);
+	assert_int_equal(r->flags & PERFBPF_F_ATTRIBUTED, PERFBPF_F_ATTRIBUTED);
 	agg__free(a);
 }
 
@@ -361,6 +376,8 @@ static void test_self_time(void **state)
 	assert_non_null(r);
 	assert_int_equal(r->total_ns, 6000);
 	assert_int_equal(r->self_total_ns, 60);
+	assert_int_equal(rollup(&s, "run", PERFBPF_EV_SPAN)->self_total_ns, 60);
+	assert_int_equal(agg__summarize(a, &s), 0);
 	assert_int_equal(rollup(&s, "run", PERFBPF_EV_SPAN)->self_total_ns, 60);
 	agg__free(a);
 }

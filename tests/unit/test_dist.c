@@ -47,16 +47,14 @@ static void test_backtest_kit_stats(void **state)
 	struct sample_budget b = { .limit = 1 << 20 };
 	uint64_t vals[] = { 900, 200, 700, 400, 500, 600, 300, 800, 100, 1000 };
 	struct dist_stats st;
-	struct dist d, one, roll;
+	struct dist d, one;
 	struct dist *members[2] = { &d, &one };
 
 	(void)state;
 	dist__init(&d, false);
 	dist__init(&one, false);
-	dist__init(&roll, true);
 	for (size_t i = 0; i < 10; i++) {
 		assert_int_equal(dist__add(&d, vals[i], &b), 0);
-		assert_int_equal(dist__add(&roll, vals[i], &b), 0);
 	}
 	dist__stats_style(&d, DIST_BACKTEST_KIT, &st);
 	assert_int_equal(st.p50, 550);
@@ -69,19 +67,19 @@ static void test_backtest_kit_stats(void **state)
 	assert_int_equal(st.p95, 1000);
 	assert_float_equal(st.stddev, 100 * sqrt(82.5 / 10), 1e-9);
 	assert_int_equal(dist__add(&one, 1234, &b), 0);
-	assert_int_equal(dist__add(&roll, 1234, &b), 0);
 	dist__stats_style(&one, DIST_BACKTEST_KIT, &st);
 	assert_int_equal(st.p50, 1234);
 	assert_int_equal(st.p99, 1234);
 	assert_float_equal(st.stddev, 0, 0);
 	/* 11 samples: 100..1000 and 1234; r(p95) = 9.5 -> (1000 + 1234) / 2 */
-	assert_int_equal(dist__merged_stats_style(&roll, members, 2, DIST_BACKTEST_KIT, &st), 0);
+	assert_int_equal(dist__merged_stats_style(members, 2, DIST_BACKTEST_KIT, &st), 0);
 	assert_int_equal(st.p50, 600);
 	assert_int_equal(st.p95, 1117);
 	assert_int_equal(st.count, 11);
+	/* sample std dev of 100..1000 and 1234: mean 6734 / 11, squared deviations 1,250,323.64 */
+	assert_float_equal(st.stddev, sqrt(1250323.636364 / 10), 1e-6);
 	dist__fini(&d, &b);
 	dist__fini(&one, &b);
-	dist__fini(&roll, &b);
 }
 
 static void test_exact_stats(void **state)
@@ -227,36 +225,40 @@ static void test_budget_refuses_growth(void **state)
 static void test_merged_stats(void **state)
 {
 	struct sample_budget b = { .limit = 1 << 20 };
-	struct dist x, y, roll;
+	struct dist x, y;
 	struct dist *members[] = { &x, &y };
 	struct dist_stats st;
 
 	(void)state;
 	dist__init(&x, false);
 	dist__init(&y, false);
-	dist__init(&roll, true);
 	for (uint64_t v = 1; v <= 50; v++) {
 		assert_int_equal(dist__add(&x, v, &b), 0);
-		assert_int_equal(dist__add(&roll, v, &b), 0);
 	}
 	for (uint64_t v = 51; v <= 100; v++) {
 		assert_int_equal(dist__add(&y, v, &b), 0);
-		assert_int_equal(dist__add(&roll, v, &b), 0);
 	}
-	assert_int_equal(dist__merged_stats(&roll, members, 2, &st), 0);
+	assert_int_equal(dist__merged_stats(members, 2, &st), 0);
 	assert_int_equal(st.count, 100);
+	assert_int_equal(st.sum, 5050);
+	assert_int_equal(st.min, 1);
+	assert_int_equal(st.max, 100);
+	assert_float_equal(st.mean, 50.5, 0);
+	/* population std dev of 1..100: sqrt((100^2 - 1) / 12); the members' own are 14.4 */
+	assert_float_equal(st.stddev, sqrt(9999.0 / 12), 1e-9);
 	assert_int_equal(st.p50, 50);
 	assert_int_equal(st.p95, 95);
 	assert_int_equal(st.p99, 99);
 	assert_false(st.approximate);
 	/* one approximate member makes the roll-up approximate, still within the bound */
 	assert_int_equal(dist__to_hist(&y, &b), 0);
-	assert_int_equal(dist__merged_stats(&roll, members, 2, &st), 0);
+	assert_int_equal(dist__merged_stats(members, 2, &st), 0);
 	assert_true(st.approximate);
 	assert_true(fabs((double)st.p99 - 99) <= 99 * HIST_REL_ERROR + 1);
+	assert_float_equal(st.stddev, sqrt(9999.0 / 12), 1e-9); /* the spread stays exact */
+	assert_int_equal(st.sum, 5050);
 	dist__fini(&x, &b);
 	dist__fini(&y, &b);
-	dist__fini(&roll, &b);
 }
 
 /* Ranks that are not whole numbers (n = 7): nearest rank is ceil(n*p/100), never rounded down.
@@ -408,24 +410,26 @@ static void test_merged_any_member_approximate(void **state)
 
 	(void)state;
 	for (unsigned mask = 0; mask < 8; mask++) {
-		struct dist m[3], roll, *members[] = { &m[0], &m[1], &m[2] };
+		struct dist m[3], *members[] = { &m[0], &m[1], &m[2] };
 		struct dist_stats st;
 
-		dist__init(&roll, true);
-		for (int k = 0; k < 3; k++) {
+			for (int k = 0; k < 3; k++) {
 			dist__init(&m[k], false);
 			/* member k holds 1000 * (100k + 1 .. 100k + 100): 300 distinct values */
 			for (uint64_t v = 1; v <= 100; v++) {
 				assert_int_equal(dist__add(&m[k], 1000 * (100 * (uint64_t)k + v), &b), 0);
-				assert_int_equal(dist__add(&roll, 1000 * (100 * (uint64_t)k + v), &b), 0);
 			}
 			if (mask & (1u << k))
 				assert_int_equal(dist__to_hist(&m[k], &b), 0);
 		}
-		assert_int_equal(dist__merged_stats(&roll, members, 3, &st), 0);
+		assert_int_equal(dist__merged_stats(members, 3, &st), 0);
 		assert_int_equal(st.count, 300);
 		assert_int_equal(st.min, 1000);
 		assert_int_equal(st.max, 300000);
+		assert_int_equal(st.sum, 1000 * 300 * 301 / 2);
+		/* 1000 * (1..300): population std dev 1000 * sqrt((300^2 - 1) / 12), any member
+		 * approximate or not */
+		assert_float_equal(st.stddev, 1000 * sqrt(89999.0 / 12), 1e-6);
 		assert_int_equal(st.approximate, mask != 0);
 		/* exact: ranks 150, 285, 297 */
 		assert_true(fabs((double)st.p50 - 150000) <= 150000 * HIST_REL_ERROR);
@@ -435,8 +439,7 @@ static void test_merged_any_member_approximate(void **state)
 			assert_int_equal(st.p50, 150000);
 		for (int k = 0; k < 3; k++)
 			dist__fini(&m[k], &b);
-		dist__fini(&roll, &b);
-	}
+		}
 	assert_int_equal(b.used, 0);
 }
 

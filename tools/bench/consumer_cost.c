@@ -13,10 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "user/aggregate/agg.h"
 #include "user/collect/batch_decoder.h"
+#include "user/lib/util.h"
 
 #define THREADS 2
 #define SYMBOLS 3
@@ -39,14 +39,6 @@ struct gen {
 	struct perfbpf_rec pend[16];
 	unsigned npend, next;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static int count_event(void *ctx, const struct perfbpf_event *e)
 {
@@ -148,7 +140,7 @@ static double round_ns(uint64_t events, bool aggregate, uint64_t *handed_on)
 	memset(g, 0, sizeof(g));
 	for (unsigned t = 0; t < THREADS; t++)
 		g[t].tid = 101 + t;
-	t0 = now_ns();
+	t0 = mono_ns();
 	while (done < events) {
 		for (unsigned t = 0; t < THREADS; t++) {
 			struct perfbpf_v3_exit end = { .kind = PERFBPF_EV_V3_END, .pid = 100,
@@ -184,7 +176,7 @@ static double round_ns(uint64_t events, bool aggregate, uint64_t *handed_on)
 			done += n;
 		}
 	}
-	ns = (double)(now_ns() - t0) / (double)done;
+	ns = (double)(mono_ns() - t0) / (double)done;
 	c = batch_decoder__counts(d);
 	if (c->malformed || c->undefined_key || c->before_start || c->span_mismatch ||
 	    c->span_unmatched_end || c->span_depth_overflow) {

@@ -24,6 +24,7 @@ struct entry {
 	struct dist dist;
 	uint64_t self_total;
 	uint64_t last_ts;
+	bool has_last; /* last_ts is an event's stamp (of run `run`) */
 	uint64_t wait_count, wait_sum, wait_min, wait_max;
 	unsigned run; /* agg.run when the key's last event was added */
 	struct entry *rollup;
@@ -190,6 +191,11 @@ struct agg *agg__new(const struct agg_opts *opts)
 		return NULL;
 	a->opts = *opts;
 	a->budget.limit = opts->sample_budget;
+	a->budget.arena = sample_arena__new();
+	if (!a->budget.arena) {
+		free(a);
+		return NULL;
+	}
 	return a;
 }
 
@@ -228,6 +234,7 @@ void agg__free(struct agg *a)
 	free(a->metrics);
 	hist__free(a->scratch);
 	free(a->scratch_bins);
+	sample_arena__free(a->budget.arena);
 	free(a);
 }
 
@@ -256,9 +263,10 @@ static void wait_add(struct entry *e, uint64_t ts, unsigned run)
 {
 	uint64_t w;
 
-	if (e->dist.count == 0 || e->run != run) {
+	if (!e->has_last || e->run != run) {
 		e->last_ts = ts;
 		e->run = run;
+		e->has_last = true;
 		return;
 	}
 	/* Events of one key from two CPUs can reach the ring a few hundred ns out of order: such a
@@ -274,6 +282,16 @@ static void wait_add(struct entry *e, uint64_t ts, unsigned run)
 		e->last_ts = ts;
 }
 
+static int attr_new(struct entry *e)
+{
+	e->attr = calloc(1, sizeof(*e->attr));
+	if (!e->attr)
+		return -ENOMEM;
+	for (int c = 0; c < ATTR__N; c++)
+		dist__init(&e->attr->comp[c], e->dist.stream_only);
+	return 0;
+}
+
 /* Attribution components share the sample budget; one that does not fit goes approximate
  * (the duration distributions, which percentiles are asked of most, are shed first). */
 static int attribution_add(struct agg *a, struct entry *e, const struct perfbpf_event *ev)
@@ -281,13 +299,8 @@ static int attribution_add(struct agg *a, struct entry *e, const struct perfbpf_
 	const uint64_t v[ATTR__N] = { ev->attr.oncpu_ns, ev->attr.runq_ns, ev->attr.blocked_ns };
 	int err;
 
-	if (!e->attr) {
-		e->attr = calloc(1, sizeof(*e->attr));
-		if (!e->attr)
-			return -ENOMEM;
-		for (int c = 0; c < ATTR__N; c++)
-			dist__init(&e->attr->comp[c], e->dist.stream_only);
-	}
+	if (!e->attr && (err = attr_new(e)))
+		return err;
 	for (int c = 0; c < ATTR__N; c++) {
 		err = dist__add(&e->attr->comp[c], v[c], &a->budget);
 		if (err == -ENOSPC) {
@@ -303,6 +316,8 @@ static int attribution_add(struct agg *a, struct entry *e, const struct perfbpf_
 	return 0;
 }
 
+/* An event of a key. Its roll-up takes only the event's wait (its statistics are the members',
+ * merged when summarized). */
 static int entry_add(struct agg *a, struct entry *e, const struct perfbpf_event *ev)
 {
 	int err;
@@ -418,11 +433,11 @@ int agg__add(struct agg *a, const struct perfbpf_event *ev)
 	if (!e->rollup)
 		return -ENOMEM;
 	err = entry_add(a, e, ev);
-	if (!err)
-		err = entry_add(a, e->rollup, ev);
-	if (!err)
-		a->events++;
-	return err;
+	if (err)
+		return err;
+	wait_add(e->rollup, ev->end_ns, a->run);
+	a->events++;
+	return 0;
 }
 
 static void fill_row(struct stat_row *r, const struct entry *e, const struct dist_stats *st)
@@ -475,8 +490,7 @@ static int attr_row(struct stat_row *r, struct entry *e)
 		return 0;
 	for (int c = 0; c < ATTR__N; c++) {
 		if (e->attr->members[c])
-			err = dist__merged_stats(&e->attr->comp[c], e->attr->members[c],
-						 e->attr->nfill, &st);
+			err = dist__merged_stats(e->attr->members[c], e->attr->nfill, &st);
 		else
 			err = (dist__stats(&e->attr->comp[c], &st), 0);
 		if (err)
@@ -546,12 +560,33 @@ int agg__summarize(struct agg *a, struct summary *s)
 	for (size_t i = 0; i < a->rollups.cap; i++) {
 		struct entry *r = a->rollups.slots[i];
 
-		if (r)
-			r->nmembers = r->member_fill = 0;
+		if (!r)
+			continue;
+		r->nmembers = r->member_fill = 0;
+		r->self_total = 0;
+		r->flags = 0;
+		if (r->attr)
+			r->attr->nvcsw = r->attr->nivcsw = r->attr->migrations = 0;
 	}
-	for (size_t i = 0; i < a->keys.cap; i++)
-		if (a->keys.slots[i])
-			a->keys.slots[i]->rollup->nmembers++;
+	for (size_t i = 0; i < a->keys.cap; i++) {
+		struct entry *e = a->keys.slots[i];
+
+		if (!e)
+			continue;
+		e->rollup->nmembers++;
+		e->rollup->self_total += e->self_total;
+		e->rollup->flags |= e->flags;
+		if (e->attr && !e->rollup->attr) {
+			err = attr_new(e->rollup);
+			if (err)
+				return err;
+		}
+		if (e->attr) {
+			e->rollup->attr->nvcsw += e->attr->nvcsw;
+			e->rollup->attr->nivcsw += e->attr->nivcsw;
+			e->rollup->attr->migrations += e->attr->migrations;
+		}
+	}
 	for (size_t i = 0; i < a->rollups.cap; i++) {
 		struct entry *r = a->rollups.slots[i];
 
@@ -597,7 +632,7 @@ int agg__summarize(struct agg *a, struct summary *s)
 
 		if (!r)
 			continue;
-		err = dist__merged_stats_style(&r->dist, r->members, r->nmembers, a->opts.style, &st);
+		err = dist__merged_stats_style(r->members, r->nmembers, a->opts.style, &st);
 		if (err)
 			return err;
 		fill_row(&a->metrics[nr], r, &st);

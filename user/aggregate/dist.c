@@ -8,38 +8,54 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Sample arrays from this size on are mappings of their own, grown with mremap: never copied
- * (a heap array is, each time it doubles) and, where the kernel has transparent huge pages,
- * backed by 2 MiB pages (a first write to each new 4 KiB page costs ~11 us on some VMs). */
-#define SAMPLES_MAPPED (256 * 1024)
-
-static void samples_free(uint64_t *s, size_t cap)
+/* Sample arrays up to SAMPLE_ARENA_MAX come from the budget's arena (the heap without one); larger
+ * ones are mappings of their own, grown with mremap (never copied) and, where the kernel has
+ * transparent huge pages, backed by 2 MiB pages. */
+static bool samples_mapped(size_t bytes)
 {
-	if (cap * sizeof(*s) >= SAMPLES_MAPPED)
-		munmap(s, cap * sizeof(*s));
+	return bytes > SAMPLE_ARENA_MAX;
+}
+
+static void samples_free(struct sample_budget *b, uint64_t *s, size_t cap)
+{
+	size_t nb = cap * sizeof(*s);
+
+	if (samples_mapped(nb))
+		munmap(s, nb);
+	else if (b && b->arena)
+		sample_arena__release(b->arena, s, nb);
 	else
 		free(s);
 }
 
 /* The array s of cap samples (count of them used) grown to ncap, or NULL (s is then unchanged). */
-static uint64_t *samples_grow(uint64_t *s, size_t count, size_t cap, size_t ncap)
+static uint64_t *samples_grow(struct sample_budget *b, uint64_t *s, size_t count, size_t cap,
+			      size_t ncap)
 {
 	size_t ob = cap * sizeof(*s), nb = ncap * sizeof(*s);
 	void *p;
 
-	if (nb < SAMPLES_MAPPED)
+	if (!samples_mapped(nb) && !b->arena)
 		return realloc(s, nb);
-	if (ob >= SAMPLES_MAPPED) {
+	if (samples_mapped(ob)) {
 		p = mremap(s, ob, nb, MREMAP_MAYMOVE);
-		return p == MAP_FAILED ? NULL : p;
+		if (p == MAP_FAILED)
+			return NULL;
+		madvise(p, nb, MADV_HUGEPAGE); /* the new address may take huge pages the old did not */
+		return p;
 	}
-	p = mmap(NULL, nb, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
+	if (samples_mapped(nb)) {
+		p = mmap(NULL, nb, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return NULL;
+		madvise(p, nb, MADV_HUGEPAGE); /* a hint: without it, 4 KiB pages */
+	} else if (!(p = sample_arena__alloc(b->arena, nb))) {
 		return NULL;
-	madvise(p, nb, MADV_HUGEPAGE); /* a hint: without it, 4 KiB pages */
+	}
 	if (count)
 		memcpy(p, s, count * sizeof(*s));
-	free(s);
+	if (cap)
+		samples_free(b, s, cap);
 	return p;
 }
 
@@ -55,7 +71,7 @@ void dist__fini(struct dist *d, struct sample_budget *b)
 	if (d->samples && b)
 		b->used -= d->cap * sizeof(uint64_t);
 	if (d->samples)
-		samples_free(d->samples, d->cap);
+		samples_free(b, d->samples, d->cap);
 	hist__free(d->hist);
 	d->samples = NULL;
 	d->hist = NULL;
@@ -128,7 +144,7 @@ int dist__add(struct dist *d, uint64_t v, struct sample_budget *b)
 
 		if (b->used + grow > b->limit)
 			return -ENOSPC;
-		ns = samples_grow(d->samples, d->count, d->cap, ncap);
+		ns = samples_grow(b, d->samples, d->count, d->cap, ncap);
 		if (!ns)
 			return -ENOMEM;
 		d->samples = ns;
@@ -155,7 +171,7 @@ int dist__to_hist(struct dist *d, struct sample_budget *b)
 	d->m2 = samples_m2(d);
 	d->mean = d->count ? (double)d->sum / (double)d->count : 0;
 	b->used -= d->cap * sizeof(uint64_t);
-	samples_free(d->samples, d->cap);
+	samples_free(b, d->samples, d->cap);
 	d->samples = NULL;
 	d->cap = 0;
 	d->hist = h;
@@ -254,6 +270,39 @@ static void stream_stats(const struct dist *d, enum dist_style style, struct dis
 		out->stddev = d->count ? sqrt(dist_m2(d) / (double)d->count) : 0;
 }
 
+/* The count, sum, extremes, mean and spread of members taken together: their squared deviations
+ * pooled (each member's about its own mean, plus its count times the square of its mean's
+ * distance to the whole's). */
+static void merged_stream(struct dist *const *members, size_t n, enum dist_style style,
+			  struct dist_stats *out)
+{
+	struct dist all;
+	double mean;
+
+	dist__init(&all, true);
+	for (size_t i = 0; i < n; i++) {
+		const struct dist *m = members[i];
+
+		all.count += m->count;
+		all.sum += m->sum;
+		if (m->count && m->min < all.min)
+			all.min = m->min;
+		if (m->max > all.max)
+			all.max = m->max;
+	}
+	mean = all.count ? (double)all.sum / (double)all.count : 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct dist *m = members[i];
+		double d;
+
+		if (!m->count)
+			continue;
+		d = (double)m->sum / (double)m->count - mean;
+		all.m2 += dist_m2(m) + (double)m->count * d * d;
+	}
+	stream_stats(&all, style, out);
+}
+
 /* The p-th percentile interpolated between the samples of ranks floor(r) and ceil(r), r = p/100 *
  * (n - 1), rounded to the ns; by selection among s[0, hi) (hi > ceil(r)): afterwards nothing
  * above s[floor(r)] lies before it. */
@@ -320,14 +369,14 @@ void dist__stats(struct dist *d, struct dist_stats *out)
 	dist__stats_style(d, DIST_SEED, out);
 }
 
-int dist__merged_stats_style(struct dist *self, struct dist **members, size_t n,
-			     enum dist_style style, struct dist_stats *out)
+int dist__merged_stats_style(struct dist *const *members, size_t n, enum dist_style style,
+			     struct dist_stats *out)
 {
 	bool exact = true;
 	size_t total = 0;
 
-	stream_stats(self, style, out);
-	if (self->count == 0)
+	merged_stream(members, n, style, out);
+	if (out->count == 0)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		exact = exact && dist__exact(members[i]);
@@ -357,7 +406,7 @@ int dist__merged_stats_style(struct dist *self, struct dist **members, size_t n,
 	return 0;
 }
 
-int dist__merged_stats(struct dist *self, struct dist **members, size_t n, struct dist_stats *out)
+int dist__merged_stats(struct dist *const *members, size_t n, struct dist_stats *out)
 {
-	return dist__merged_stats_style(self, members, n, DIST_SEED, out);
+	return dist__merged_stats_style(members, n, DIST_SEED, out);
 }

@@ -8,12 +8,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "user/aggregate/sample_arena.h"
 #include "user/model/hist.h"
 
 /* Bytes of exact samples all distributions may hold together. */
 struct sample_budget {
 	uint64_t limit;
 	uint64_t used;
+	struct sample_arena *arena; /* where sample arrays come from; NULL: the heap */
 };
 
 struct dist {
@@ -56,10 +58,11 @@ void dist__add_to_hist(const struct dist *d, struct hist *h);
 /* Percentiles etc. (reorders the samples in place), as the seed defines them. */
 void dist__stats(struct dist *d, struct dist_stats *out);
 void dist__stats_style(struct dist *d, enum dist_style style, struct dist_stats *out);
-/* Roll-up statistics: streaming part from `self`, percentiles from the members' samples. */
-int dist__merged_stats(struct dist *self, struct dist **members, size_t n, struct dist_stats *out);
-int dist__merged_stats_style(struct dist *self, struct dist **members, size_t n,
-			     enum dist_style style, struct dist_stats *out);
+/* Roll-up statistics: count, sum, extremes, spread and percentiles of the members taken together
+ * (reorders their samples in place). */
+int dist__merged_stats(struct dist *const *members, size_t n, struct dist_stats *out);
+int dist__merged_stats_style(struct dist *const *members, size_t n, enum dist_style style,
+			     struct dist_stats *out);
 
 /* Nearest-rank percentile of sorted samples, as the seed defines it:
  * sorted[max(0, ceil(n*p/100) - 1)]. */
