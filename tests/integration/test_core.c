@@ -666,10 +666,38 @@ static void test_demo_markdown_report(void **state)
 	proc_result_free(&r);
 }
 
+/* The demo's --clock-only (the benchmarks' floor for timing the ops): the same backtest, its
+ * spans traced and none of its ops recorded. */
+static void test_demo_clock_only(void **state)
+{
+	const char *out = tmp_file("clock-only.json");
+	char *traced[] = { (char *)PERFBPF, "run", "-q", "-j", (char *)out, "--",
+			   (char *)bpath("backtest"), "--bars", "5000", "--clock-only", NULL };
+	char *plain[] = { (char *)bpath("backtest"), "--bars", "5000", NULL };
+	struct proc_result r, p;
+	struct json_object *root;
+
+	(void)state;
+	run_proc(traced, 120, &r);
+	assert_int_equal(r.status, 0);
+	run_proc(plain, 120, &p);
+	assert_int_equal(p.status, 0);
+	assert_non_null(strstr(p.out, "pnl"));
+	assert_string_equal(r.out, p.out); /* the backtest's results */
+	root = load_json(out);
+	assert_null(find_row(root, "metric_rollups", "op", "strategy.tick", NULL, NULL));
+	assert_int_equal(json_u64(find_row(root, "metric_rollups", "span", "backtest.run", NULL,
+					   NULL), "count"), 1);
+	json_object_put(root);
+	proc_result_free(&r);
+	proc_result_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_run_matches_ground_truth),
+		cmocka_unit_test(test_demo_clock_only),
 		cmocka_unit_test(test_million_events_no_drops),
 		cmocka_unit_test(test_pie_and_shared_library),
 		cmocka_unit_test(test_span_nesting_and_parents),

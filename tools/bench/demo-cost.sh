@@ -24,14 +24,18 @@ otlp=(--otlp-endpoint "http://127.0.0.1:$(cat "$tmp/port")" --otlp-queue 1000000
 # consumer a CPU of its own on a 2-CPU machine
 args=(--symbols BTCUSDT,ETHUSDT,SOLUSDT --bars 50000 --quiet --timing)
 declare -A wall
-modes=(untraced perfbpf perfbpf-per-event perfbpf-otlp perfbpf-otlp-per-event untraced-1-thread
-       perfbpf-1-thread)
+# clock-only: untraced, every op timed with two TSC reads and nothing recorded (--clock-only):
+# the part of tracing no tracer that times the ops avoids
+modes=(untraced clock-only perfbpf perfbpf-per-event perfbpf-otlp perfbpf-otlp-per-event
+       untraced-1-thread clock-only-1-thread perfbpf-1-thread)
 for _ in $(seq "$runs"); do
 	for m in "${modes[@]}"; do
 		threads=2
 		[ "${m%-1-thread}" != "$m" ] && threads=1
 		case $m in
 		untraced*) "$out/backtest" "${args[@]}" --threads "$threads" 2> "$tmp/err" ;;
+		clock-only*)
+			"$out/backtest" "${args[@]}" --threads "$threads" --clock-only 2> "$tmp/err" ;;
 		*)
 			opt=()
 			[ "${m%per-event}" != "$m" ] && opt=(--per-event-probes)

@@ -41,7 +41,7 @@ static void usage(FILE *f)
 {
 	fputs("Usage: backtest [--symbols A,B,...] [--bars N] [--threads N] [--forever]\n"
 	      "                [--ground-truth FILE] [--slow METRIC:USEC] [--wait-attach SEC]\n"
-	      "                [--tick-sleep-us N] [--quiet] [--timing]\n"
+	      "                [--tick-sleep-us N] [--quiet] [--timing] [--clock-only]\n"
 	      "A small backtest engine instrumented with perfbpf probes (see README.md).\n"
 	      "  --symbols LIST      symbols to backtest (default BTCUSDT,ETHUSDT)\n"
 	      "  --bars N            bars per symbol (default 20000)\n"
@@ -55,6 +55,8 @@ static void usage(FILE *f)
 	      "  --tick-sleep-us N   sleep N us after each bar (a slower, longer run)\n"
 	      "  --quiet             print no results\n"
 	      "  --timing            print \"wall_ns N\" on stderr at exit: the run's own wall time\n"
+	      "  --clock-only        time every op with two TSC reads and record nothing, tracer or\n"
+	      "                      not: what timing the ops costs any tracer (benchmarks)\n"
 	      "  --scenario NAME     instead of a backtest, spans that spin, sleep or contend (two\n"
 	      "                      threads pinned to CPU 0): tests for perfbpf --attribution\n"
 	      "  --scenario-spans N  spans per scenario thread (default 20)\n", f);
@@ -110,6 +112,9 @@ static void parse_args(int argc, char **argv)
 			takes = false;
 		} else if (!strcmp(a, "--timing")) {
 			cfg.timing = true;
+			takes = false;
+		} else if (!strcmp(a, "--clock-only")) {
+			cfg.clock_only = true;
 			takes = false;
 		} else if (!v) {
 			fprintf(stderr, "backtest: %s needs a value (see --help)\n", a);

@@ -26,6 +26,7 @@ struct config {
 	long tick_sleep_us;   /* pause between bars (makes a run last) */
 	bool quiet;
 	bool timing; /* --timing: print the engine's own wall time on stderr */
+	bool clock_only; /* --clock-only: time every op with two TSC reads, record nothing */
 	const char *scenario; /* --scenario: attribution test spans instead of a backtest */
 	long scenario_spans;
 };
@@ -55,6 +56,7 @@ struct worker {
 	struct truth_log truth;
 	double pnl, sharpe, max_drawdown;
 	double zsum; /* sum of the bars' z-scores (strategy.indicators) */
+	uint64_t clock_sum; /* --clock-only: the ops' TSC durations, summed (so they are read) */
 	long trades;
 	long rejected; /* orders the risk check refused */
 	long spans;    /* spans begun (and ended): 6 per backtest and one per order */
