@@ -41,8 +41,10 @@
  * Version 3 (x86-64; README.md "Probe ABI v3", layouts in record_abi.h): while a tracer has armed
  * the flush site (semaphore perfbpf_flush_semaphore), op, span_begin and span_end are recorded
  * in a per-thread buffer in the engine's own memory (recorder.h) and collected by the kernel in
- * batches: no kernel entry per event. The per-event probes above stay for tracers that use them.
- * Define PERFBPF_PROBE_ABI_V2 for the per-event probes only.
+ * batches: no kernel entry per event; the span notes (span_attr_*, span_event, span_error,
+ * span_select) too while it has also armed the notes site (perfbpf_notes_semaphore). The
+ * per-event probes above stay for tracers that use them. Define PERFBPF_PROBE_ABI_V2 for the
+ * per-event probes only, PERFBPF_SPAN_NOTES_AS_PROBES for span notes as probe hits only.
  *
  * Every probe has a semaphore `perfbpf_<probe>_semaphore` (unsigned short in section ".probes")
  * that the kernel raises while a tracer is attached.  The macros read it with one load and one
@@ -154,6 +156,7 @@ PERFBPF__SEMAPHORE(flush);
 PERFBPF__SEMAPHORE(span_open);
 PERFBPF__SEMAPHORE(span_close);
 PERFBPF__SEMAPHORE(span_select);
+PERFBPF__SEMAPHORE(notes);
 
 #if defined(__x86_64__) && !defined(PERFBPF_PROBE_ABI_V2)
 #define PERFBPF__V3 1
@@ -180,10 +183,29 @@ PERFBPF__SEMAPHORE(span_select);
 		if (*(volatile unsigned short *)&perfbpf_flush_semaphore)                     \
 			PERFBPF__RECORD_OPEN(m, s, st, id, parent);                           \
 	} while (0)
+/* Span notes in the buffer: while the tracer has armed both the flush and the notes site. */
+#ifdef PERFBPF_SPAN_NOTES_AS_PROBES
+#define PERFBPF__NOTES_ON() 0
+#else
+#define PERFBPF__NOTES_ON()                                                                  \
+	__builtin_expect(*(volatile unsigned short *)&perfbpf_notes_semaphore != 0 &&         \
+			 *(volatile unsigned short *)&perfbpf_flush_semaphore != 0, 0)
+#endif
+/* One load and one branch while nothing is attached: a note is recorded or a probe wanted. */
+#define PERFBPF__NOTE_ANY(probe) __builtin_expect((*(volatile unsigned short *)&perfbpf_notes_semaphore | \
+						   *(volatile unsigned short *)&perfbpf_##probe##_semaphore) != 0, 0)
+#define PERFBPF__REC_NOTE(kind, k1, k2, str, value)                                          \
+	do {                                                                                  \
+		if (PERFBPF__NOTES_ON())                                                      \
+			PERFBPF__RECORD_NOTE(kind, k1, k2, str, value);                       \
+	} while (0)
 #else
 #define PERFBPF__ANY(probe) PERFBPF__ON(probe)
 #define PERFBPF__REC(kind, m, s, st, value) do { } while (0)
 #define PERFBPF__REC_OPEN(m, s, st, id, parent) do { } while (0)
+#define PERFBPF__NOTES_ON() 0
+#define PERFBPF__NOTE_ANY(probe) PERFBPF__ON(probe)
+#define PERFBPF__REC_NOTE(kind, k1, k2, str, value) do { } while (0)
 #endif
 
 #define PERFBPF_OP_ENABLED() PERFBPF__ANY(op)
@@ -191,7 +213,7 @@ PERFBPF__SEMAPHORE(span_select);
 #define PERFBPF_ENABLED() (PERFBPF__ANY(op) || PERFBPF_SPAN_ENABLED())
 /* True while span attributes are collected: guard the work of computing an attribute's value. */
 #define PERFBPF_SPAN_ATTRS_ENABLED() (PERFBPF__ON(span_attr_str) || PERFBPF__ON(span_attr_int) || \
-				      PERFBPF__ON(span_attr_double))
+				      PERFBPF__ON(span_attr_double) || PERFBPF__NOTES_ON())
 
 #define PERFBPF_OP(metric, symbol, strategy, duration_ns)                                    \
 	do {                                                                                  \
@@ -293,49 +315,81 @@ static inline perfbpf_stamp_t perfbpf__op_start(void)
 		}                                                                             \
 	} while (0)
 
-/* The span notes that follow annotate span `id` (0: the innermost open span). */
+/* The span notes that follow annotate span `id` (0: the innermost open span). Each note is
+ * recorded in the buffer while the tracer asks for that (ABI v3, PERFBPF__NOTES_ON), and is a
+ * probe hit for a tracer of the per-event probe; their values are evaluated once. */
 #define PERFBPF_SPAN_SELECT(id)                                                               \
 	do {                                                                                  \
-		if (PERFBPF__ON(span_select))                                                 \
-			STAP_PROBE1(perfbpf, span_select, (uint64_t)(id));                    \
+		if (PERFBPF__NOTE_ANY(span_select)) {                                         \
+			uint64_t perfbpf__id = (uint64_t)(id);                                \
+			PERFBPF__REC_NOTE(PERFBPF_REC_SPAN_SELECT, (const char *)0,           \
+					  (const char *)0, (const char *)0, perfbpf__id);     \
+			if (PERFBPF__ON(span_select))                                         \
+				STAP_PROBE1(perfbpf, span_select, perfbpf__id);               \
+		}                                                                             \
 	} while (0)
 
 #define PERFBPF_SPAN_ATTR_STR(key, value)                                                    \
 	do {                                                                                  \
-		if (PERFBPF__ON(span_attr_str))                                               \
-			STAP_PROBE2(perfbpf, span_attr_str, (const char *)(key),              \
-				    (const char *)(value));                                   \
+		if (PERFBPF__NOTE_ANY(span_attr_str)) {                                       \
+			const char *perfbpf__v = (const char *)(value);                       \
+			PERFBPF__REC_NOTE(PERFBPF_REC_ATTR_STR, key, (const char *)0,         \
+					  perfbpf__v ? perfbpf__v : "", 0);                   \
+			if (PERFBPF__ON(span_attr_str))                                       \
+				STAP_PROBE2(perfbpf, span_attr_str, (const char *)(key),      \
+					    perfbpf__v);                                      \
+		}                                                                             \
 	} while (0)
 
 #define PERFBPF_SPAN_ATTR_INT(key, value)                                                    \
 	do {                                                                                  \
-		if (PERFBPF__ON(span_attr_int))                                               \
-			STAP_PROBE2(perfbpf, span_attr_int, (const char *)(key),              \
-				    (int64_t)(value));                                        \
+		if (PERFBPF__NOTE_ANY(span_attr_int)) {                                       \
+			int64_t perfbpf__i = (int64_t)(value);                                \
+			PERFBPF__REC_NOTE(PERFBPF_REC_ATTR_INT, key, (const char *)0,         \
+					  (const char *)0, (uint64_t)perfbpf__i);             \
+			if (PERFBPF__ON(span_attr_int))                                       \
+				STAP_PROBE2(perfbpf, span_attr_int, (const char *)(key),      \
+					    perfbpf__i);                                      \
+		}                                                                             \
 	} while (0)
 
 #define PERFBPF_SPAN_ATTR_DOUBLE(key, value)                                                 \
 	do {                                                                                  \
-		if (PERFBPF__ON(span_attr_double)) {                                          \
+		if (PERFBPF__NOTE_ANY(span_attr_double)) {                                    \
 			double perfbpf__d = (double)(value);                                  \
 			uint64_t perfbpf__bits;                                               \
 			__builtin_memcpy(&perfbpf__bits, &perfbpf__d, sizeof(perfbpf__bits));  \
-			STAP_PROBE2(perfbpf, span_attr_double, (const char *)(key),           \
-				    perfbpf__bits);                                           \
+			PERFBPF__REC_NOTE(PERFBPF_REC_ATTR_DOUBLE, key, (const char *)0,      \
+					  (const char *)0, perfbpf__bits);                    \
+			if (PERFBPF__ON(span_attr_double))                                    \
+				STAP_PROBE2(perfbpf, span_attr_double, (const char *)(key),   \
+					    perfbpf__bits);                                   \
 		}                                                                             \
 	} while (0)
 
 #define PERFBPF_SPAN_EVENT(name, key, value)                                                 \
 	do {                                                                                  \
-		if (PERFBPF__ON(span_event))                                                  \
-			STAP_PROBE3(perfbpf, span_event, (const char *)(name),                \
-				    (const char *)(key), (const char *)(value));              \
+		if (PERFBPF__NOTE_ANY(span_event)) {                                          \
+			const char *perfbpf__k = (const char *)(key);                         \
+			const char *perfbpf__v = (const char *)(value);                       \
+			PERFBPF__REC_NOTE(PERFBPF_REC_EVENT, name, perfbpf__k,                \
+					  perfbpf__k ? (perfbpf__v ? perfbpf__v : "")          \
+						     : (const char *)0, 0);                    \
+			if (PERFBPF__ON(span_event))                                          \
+				STAP_PROBE3(perfbpf, span_event, (const char *)(name),        \
+					    perfbpf__k, perfbpf__v);                          \
+		}                                                                             \
 	} while (0)
 
 #define PERFBPF_SPAN_ERROR(message)                                                          \
 	do {                                                                                  \
-		if (PERFBPF__ON(span_error))                                                  \
-			STAP_PROBE1(perfbpf, span_error, (const char *)(message));            \
+		if (PERFBPF__NOTE_ANY(span_error)) {                                          \
+			const char *perfbpf__m = (const char *)(message);                     \
+			PERFBPF__REC_NOTE(PERFBPF_REC_ERROR, (const char *)0, (const char *)0, \
+					  perfbpf__m ? perfbpf__m : "", 0);                   \
+			if (PERFBPF__ON(span_error))                                          \
+				STAP_PROBE1(perfbpf, span_error, perfbpf__m);                 \
+		}                                                                             \
 	} while (0)
 
 #else /* PERFBPF_DISABLE_PROBES: compile the probes out entirely */

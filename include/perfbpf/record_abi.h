@@ -52,7 +52,30 @@ enum perfbpf_rec_kind {
 				      * parent's id (absent: the span is a root) */
 	PERFBPF_REC_SPAN_OPEN = 6,   /* key: (name, symbol, strategy); value: the span's id */
 	PERFBPF_REC_SPAN_CLOSE = 7,  /* key: (name, "", ""); value: the id of the span it ends */
+	/* Span notes (the v2 probes span_attr_*, span_event, span_error, span_select), recorded only
+	 * while the tracer has also armed the notes site (semaphore perfbpf_notes_semaphore). Each
+	 * annotates the span that is innermost in this thread's records where it stands (or the
+	 * one the latest SPAN_SELECT named). A note with a string is followed at once by the
+	 * PERFBPF_REC_BYTES records that hold the string, published with it (one cursor store). */
+	PERFBPF_REC_ATTR_STR = 8,    /* key: (attribute key, "", ""); value: PERFBPF_NOTE_LEN */
+	PERFBPF_REC_ATTR_INT = 9,    /* key: as ATTR_STR; value: the int64 */
+	PERFBPF_REC_ATTR_DOUBLE = 10, /* key: as ATTR_STR; value: the double's IEEE-754 bits */
+	PERFBPF_REC_EVENT = 11,      /* key: (event name, "", attribute key or ""); value:
+				      * PERFBPF_NOTE_LEN of the attribute's value */
+	PERFBPF_REC_ERROR = 12,      /* key: 0; value: PERFBPF_NOTE_LEN of the message */
+	PERFBPF_REC_SPAN_SELECT = 13, /* key: 0; value: the span id later notes annotate (0: the
+				       * innermost open span again) */
+	PERFBPF_REC_BYTES = 14,      /* the next PERFBPF_NOTE_BYTES bytes of the note's string:
+				      * bytes 0-3 of the record, then 8-23 (kind stays at 4-7) */
 };
+
+/* A note's string: value = its length in bytes (0 .. PERFBPF_NOTE_STR_MAX, no NUL), with
+ * PERFBPF_NOTE_CUT set when the engine's string was longer; ceil(length / PERFBPF_NOTE_BYTES)
+ * PERFBPF_REC_BYTES records follow. */
+#define PERFBPF_NOTE_STR_MAX 127
+#define PERFBPF_NOTE_BYTES 20
+#define PERFBPF_NOTE_CUT (1ull << 32)
+#define PERFBPF_NOTE_LEN(v) ((__u32)(v) & 0xffu)
 
 /* PERFBPF_REC_OP_SINCE's start stamp: bit 62 set: TSC ticks in bits 0-61 (the clock of
  * PERFBPF_TBUF_TSC), else CLOCK_MONOTONIC ns. Bit 63 is not part of it (0). */

@@ -91,7 +91,12 @@ static inline struct perfbpf__tail *perfbpf__tail_of(struct perfbpf_tbuf *b)
 	return (struct perfbpf__tail *)(perfbpf__recs(b) + PERFBPF_V3_BATCH);
 }
 
-/* The flush site: a function whose first instruction is a 1-byte NOP with the SDT note
+/* The notes site (perfbpf:notes, no arguments) is a second NOP after the flush site's `ret`,
+ * never run: a tracer attaches to it only to raise perfbpf_notes_semaphore, which asks for span
+ * notes in the buffer (PERFBPF_REC_ATTR_STR ...) instead of one probe hit each. A tracer that
+ * does not know it (an older perfbpf) leaves it down, and gets the per-event note probes.
+ *
+ * The flush site: a function whose first instruction is a 1-byte NOP with the SDT note
  * perfbpf:flush(8@%rdi), the buffer's address; the kernel emulates a NOP without
  * single-stepping it. Not the 5-byte NOP that Linux 6.18 rewrites into a call to its uprobe
  * trampoline: a forked child inherits the call but not the trampoline, and a child that flushes
@@ -100,12 +105,29 @@ static inline struct perfbpf__tail *perfbpf__tail_of(struct perfbpf_tbuf *b)
  * group that the linker keeps once, so the tracer arms one site whose semaphore rises with it. */
 /* The note is written out here, in the layout sys/sdt.h writes (its STAP_PROBE_ASM takes
  * another form in C++), in the function's COMDAT group ("?": the current section's group). */
+#ifndef PERFBPF_SPAN_NOTES_AS_PROBES
+#define PERFBPF__NOTES_SDT_NOTE                                                                 \
+	".4byte 997f-996f,999f-998f,3\n"                                                        \
+	"996: .asciz \"stapsdt\"\n"                                                             \
+	"997: .balign 4\n"                                                                       \
+	"998: .8byte 995b\n"                                                                     \
+	".8byte _.stapsdt.base\n"                                                                \
+	".8byte perfbpf_notes_semaphore\n"                                                       \
+	".asciz \"perfbpf\"\n"                                                                  \
+	".asciz \"notes\"\n"                                                                    \
+	".asciz \"\"\n"                                                                          \
+	"999: .balign 4\n"
+#else /* span notes as per-event probe hits only, as the ABI v3 header before notes in the buffer */
+#define PERFBPF__NOTES_SDT_NOTE ""
+#endif
 __asm__(".pushsection .text.perfbpf__flush_site,\"axG\",@progbits,perfbpf__flush_site,comdat\n"
 	".weak perfbpf__flush_site\n"
 	".hidden perfbpf__flush_site\n"
 	".type perfbpf__flush_site,@function\n"
 	"perfbpf__flush_site:\n"
 	"990: nop\n"
+	"ret\n"
+	"995: nop\n"
 	"ret\n"
 	".size perfbpf__flush_site,.-perfbpf__flush_site\n"
 	".pushsection .note.stapsdt,\"?\",\"note\"\n"
@@ -120,6 +142,7 @@ __asm__(".pushsection .text.perfbpf__flush_site,\"axG\",@progbits,perfbpf__flush
 	".asciz \"flush\"\n"
 	".asciz \"8@%rdi\"\n"
 	"994: .balign 4\n"
+	PERFBPF__NOTES_SDT_NOTE
 	".popsection\n"
 	".popsection\n"
 	".ifndef _.stapsdt.base\n"
@@ -638,6 +661,62 @@ static inline __attribute__((always_inline)) void perfbpf__record_open(struct pe
 	perfbpf__put(b, PERFBPF_REC_SPAN_OPEN, key, id);
 }
 
+/* Writes a span note: its record (kind, key, value) and, with `str` (NULL: none), the string's
+ * bytes in the PERFBPF_REC_BYTES records after it, all published by one cursor store and never
+ * split across two batches. The string is read here, in the engine, as an in-process tracer
+ * reads it: at most PERFBPF_NOTE_STR_MAX bytes. */
+__attribute__((noinline)) PERFBPF__UNUSED static void
+perfbpf__note_put(struct perfbpf_tbuf *b, uint32_t kind, uint32_t key, const char *str,
+		  uint64_t value)
+{
+	size_t n = str ? strnlen(str, PERFBPF_NOTE_STR_MAX) : 0;
+	uint32_t nrec = 1 + (uint32_t)((n + PERFBPF_NOTE_BYTES - 1) / PERFBPF_NOTE_BYTES), h;
+	struct perfbpf_rec *r;
+	uint64_t pos;
+
+	if ((uint32_t)b->pos + nrec > PERFBPF_V3_BATCH)
+		perfbpf__flush(b);
+	pos = b->pos;
+	h = (uint32_t)pos;
+	r = perfbpf__recs(b) + h;
+	if (str)
+		value = n | (n == PERFBPF_NOTE_STR_MAX && str[n] ? PERFBPF_NOTE_CUT : 0);
+	r->key = key;
+	r->kind = kind;
+	r->ts = perfbpf__ts();
+	r->value = value;
+	for (size_t i = 0; i < n; i += PERFBPF_NOTE_BYTES) {
+		unsigned char bytes[PERFBPF_NOTE_BYTES] = { 0 };
+
+		memcpy(bytes, str + i, n - i < PERFBPF_NOTE_BYTES ? n - i : PERFBPF_NOTE_BYTES);
+		r++;
+		memcpy(&r->key, bytes, 4);
+		r->kind = PERFBPF_REC_BYTES;
+		memcpy(&r->ts, bytes + 4, 8);
+		memcpy(&r->value, bytes + 12, 8);
+	}
+	__asm__ volatile("" ::: "memory"); /* the records before the cursor that publishes them */
+	b->pos = pos + nrec;
+	if (h + nrec >= PERFBPF_V3_BATCH)
+		perfbpf__flush(b);
+}
+
+/* Records a span note named (k1, "", k2) (lit and site: perfbpf__key_of), or with no names
+ * (k1 NULL: an error, a span selection). */
+static inline __attribute__((always_inline)) void perfbpf__record_note(struct perfbpf__site *site, unsigned lit, uint32_t kind,
+					const char *k1, const char *k2, const char *str,
+					uint64_t value)
+{
+	struct perfbpf_tbuf *b = perfbpf__buf();
+	uint32_t key = 0;
+
+	if (__builtin_expect(!b, 0))
+		return;
+	if (k1)
+		key = perfbpf__key_of(b, site, lit, k1, (const char *)0, k2);
+	perfbpf__note_put(b, kind, key, str, value);
+}
+
 /* Whether a string argument is a literal (or NULL): its contents are then fixed for the
  * program's life, and its call site may keep its key. */
 #define PERFBPF__LIT(x)                                                                         \
@@ -654,6 +733,18 @@ static inline __attribute__((always_inline)) void perfbpf__record_open(struct pe
 				(kind),                                                         \
 				(const char *)(m), (const char *)(s), (const char *)(st),       \
 				(uint64_t)(value));                                             \
+		_Pragma("GCC diagnostic pop")                                                   \
+	} while (0)
+
+#define PERFBPF__RECORD_NOTE(kind, k1, k2, str, value)                                          \
+	do {                                                                                    \
+		static struct perfbpf__site perfbpf__site_key;                                  \
+		_Pragma("GCC diagnostic push")                                                  \
+		_Pragma("GCC diagnostic ignored \"-Warray-bounds\"")                            \
+		perfbpf__record_note(&perfbpf__site_key,                                        \
+				     PERFBPF__LIT(k1) | 2 | PERFBPF__LIT(k2) << 2, (kind),     \
+				     (const char *)(k1), (const char *)(k2),                    \
+				     (const char *)(str), (uint64_t)(value));                   \
 		_Pragma("GCC diagnostic pop")                                                   \
 	} while (0)
 

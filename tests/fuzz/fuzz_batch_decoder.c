@@ -6,7 +6,8 @@
  * Any input: no crash, no read past a record (each is copied to a buffer of exactly its size);
  * every event handed on has terminated names, a known kind, and, when attributed, on-CPU,
  * run-queue and blocked times that sum to its duration; events with one names_id have the same
- * names; the decoder's event count is the number of events handed on. */
+ * names; the decoder's event count is the number of events handed on; span notes recorded in
+ * the buffer have a known kind and value type, terminated strings and a span. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,21 @@ static int check(void *ctx, const struct perfbpf_event *e)
 	return 0;
 }
 
+/* A span note recorded in the buffer: a known kind and value type, terminated strings, a span. */
+static int check_note(void *ctx, const struct perfbpf_note *n)
+{
+	(void)ctx;
+	if (n->kind != PERFBPF_EV_ATTR && n->kind != PERFBPF_EV_EVENT && n->kind != PERFBPF_EV_ERROR)
+		abort();
+	if (n->kind == PERFBPF_EV_ATTR && n->value_type != PERFBPF_VAL_STR &&
+	    n->value_type != PERFBPF_VAL_INT && n->value_type != PERFBPF_VAL_DOUBLE)
+		abort();
+	if (!memchr(n->name, '\0', sizeof(n->name)) || !memchr(n->akey, '\0', sizeof(n->akey)) ||
+	    !memchr(n->str, '\0', sizeof(n->str)) || n->span_id == 0)
+		abort();
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct tsc_clock clock;
@@ -63,6 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	d = batch_decoder__new(check, NULL, 0, &clock, size > 0 && (data[0] & 1));
 	if (!d)
 		return 0;
+	batch_decoder__set_note_fn(d, check_note, NULL);
 	while (size >= 2) {
 		size_t n = (size_t)data[0] | (size_t)data[1] << 8;
 		uint8_t *rec;

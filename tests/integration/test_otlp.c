@@ -42,6 +42,8 @@ static uint64_t wall_ns(void)
 }
 
 /* perfbpf run -q [extra...] -j summary -- backtest --bars BARS [threads] */
+static const char *engine = "backtest"; /* the demo engine traced_run runs */
+
 static void traced_run(struct run *r, const char *const extra[], const char *threads)
 {
 	const char *json = tmp_file("summary.json");
@@ -57,7 +59,7 @@ static void traced_run(struct run *r, const char *const extra[], const char *thr
 	argv[n++] = "-j";
 	argv[n++] = (char *)json;
 	argv[n++] = "--";
-	argv[n++] = (char *)bpath("backtest");
+	argv[n++] = (char *)bpath(engine);
 	argv[n++] = "--bars";
 	argv[n++] = BARS;
 	if (threads) {
@@ -275,7 +277,8 @@ static void full_export(bool grpc)
 		assert_string_equal(json_str(res, "service.name"), "otlp-test");
 		assert_string_equal(json_str(res, "deployment.environment"), "ci");
 		assert_string_equal(json_str(res, "team"), "quant desk");
-		assert_string_equal(json_str(res, "process.executable.name"), "backtest");
+		assert_string_equal(json_str(res, "process.executable.name"),
+				    strrchr(bpath(engine), '/') + 1);
 		assert_non_null(strstr(json_str(res, "process.command_line"), "--bars " BARS));
 		assert_int_equal(atoll(json_str(json_get(res, "process.pid"), "int")),
 				 json_u64(r.summary, "pid"));
@@ -335,11 +338,17 @@ static void full_export(bool grpc)
 						       "order.submit", NULL, NULL), "total_ns"));
 	assert_int_equal(sum_sim, json_u64(find_row(r.summary, "metric_rollups", "span",
 						    "backtest.simulation", NULL, NULL), "total_ns"));
-	/* the ops and spans were recorded in the engine (probe ABI v3), only the annotations hit
-	 * probes: no name was read from the files, which only per-event op probes do; and every
-	 * annotation found its span */
+	/* the ops and spans were recorded in the engine (probe ABI v3), and the annotations too
+	 * (or, for an object without a notes site, they hit their probes): no name was read from
+	 * the files, which only per-event op probes do; and every annotation found its span */
 	assert_int_equal(json_u64(json_get(r.summary, "probes"), "strings_from_files"), 0);
 	assert_int_equal(json_u64(json_get(r.summary, "losses"), "span_note_without_span"), 0);
+	/* which way the annotations came: with a notes site, perfbpf attached only the flush and
+	 * notes sites; without one, the annotations' probe sites too */
+	if (strcmp(engine, "backtest") == 0)
+		assert_int_equal(json_u64(json_get(r.summary, "probes"), "sites"), 2);
+	else
+		assert_true(json_u64(json_get(r.summary, "probes"), "sites") > 10);
 
 	/* an independent decoder of the wire format: protoc, without the schema */
 	snprintf(cmd, sizeof(cmd), "protoc --decode_raw < '%s'", capture);
@@ -364,6 +373,23 @@ static void test_protobuf_full(void **state)
 {
 	(void)state;
 	full_export(false);
+}
+
+/* The same checks on the demo built with its span notes as per-event probe hits only (an ABI v3
+ * object without a notes site, as built before notes were recorded in the buffer). */
+static void test_protobuf_notes_as_probes(void **state)
+{
+	(void)state;
+	engine = "tests/backtest_notes_as_probes";
+	full_export(false);
+}
+
+/* kill_tracked, and the demo engine back for the tests that follow (an assert jumps past the
+ * test's own end) */
+static int engine_back(void **state)
+{
+	engine = "backtest";
+	return kill_tracked(state);
 }
 
 /* OTLP/gRPC (h2c, on the gRPC project's own server): the same checks as over HTTP. */
@@ -933,6 +959,7 @@ int main(void)
 	};
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_protobuf_full, kill_tracked),
+		cmocka_unit_test_teardown(test_protobuf_notes_as_probes, engine_back),
 		cmocka_unit_test_teardown(test_grpc_full, kill_tracked),
 		cmocka_unit_test_teardown(test_grpc_faults, kill_tracked),
 		cmocka_unit_test_teardown(test_tls, kill_tracked),

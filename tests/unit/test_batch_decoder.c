@@ -583,6 +583,199 @@ static void test_tsc_clock_cursor(void **state)
 	free(c);
 }
 
+/* --- span notes recorded in the buffer ----------------------------------------------------- */
+
+struct notes_got {
+	struct perfbpf_note n[16];
+	size_t count;
+};
+
+static int collect_note(void *ctx, const struct perfbpf_note *n)
+{
+	struct notes_got *g = ctx;
+
+	assert_true(g->count < 16);
+	g->n[g->count++] = *n;
+	return 0;
+}
+
+/* A note's record and its string in BYTES records, as the engine's recorder writes them. */
+static uint32_t note_recs(struct perfbpf_rec *out, uint32_t kind, uint32_t key, uint64_t ts,
+			  const char *str, uint64_t flags)
+{
+	size_t n = strlen(str);
+	uint32_t k = 0;
+
+	out[k++] = (struct perfbpf_rec){ .key = key, .kind = kind, .ts = ts, .value = n | flags };
+	for (size_t i = 0; i < n; i += PERFBPF_NOTE_BYTES) {
+		unsigned char b[PERFBPF_NOTE_BYTES] = { 0 };
+
+		memcpy(b, str + i, n - i < PERFBPF_NOTE_BYTES ? n - i : PERFBPF_NOTE_BYTES);
+		out[k] = (struct perfbpf_rec){ .kind = PERFBPF_REC_BYTES };
+		memcpy(&out[k].key, b, 4);
+		memcpy(&out[k].ts, b + 4, 8);
+		memcpy(&out[k].value, b + 12, 8);
+		k++;
+	}
+	return k;
+}
+
+/* Attributes, an event and an error, each about the span innermost where it stands in the
+ * thread's records (the inner span, then the outer one after the inner ended), with their
+ * strings whole: one of 0 bytes, one of exactly 20, one of 127 (cut by the engine) and one
+ * split across two chunks of the collection. */
+static void test_buffered_notes(void **state)
+{
+	struct got g;
+	struct notes_got ng = { .count = 0 };
+	struct batch_decoder *d = new_decoder(&g, false);
+	struct perfbpf_rec r[64];
+	char long_id[128];
+	uint32_t n = 0;
+	double px = 99.75;
+	uint64_t bits;
+
+	(void)state;
+	memset(long_id, 'x', 127);
+	long_id[127] = '\0';
+	memcpy(&bits, &px, sizeof(bits));
+	batch_decoder__set_note_fn(d, collect_note, &ng);
+	def(d, TAB_A, 1, "order", "AAPL", "mom", 0);
+	def(d, TAB_A, 2, "order", "", "", 0);
+	def(d, TAB_A, 3, "fill", "AAPL", "mom", 0);
+	def(d, TAB_A, 4, "fill", "", "", 0);
+	def(d, TAB_A, 5, "order.side", "", "", 0);
+	def(d, TAB_A, 6, "order.qty", "", "", 0);
+	def(d, TAB_A, 7, "order.filled", "", "fill.price", 0);
+	def(d, TAB_A, 8, "client_order_id", "", "", 0);
+	r[n++] = (struct perfbpf_rec)BEGIN(1, 2000);
+	n += note_recs(r + n, PERFBPF_REC_ATTR_STR, 5, 2100, "buy", 0);
+	r[n++] = (struct perfbpf_rec){ .key = 6, .kind = PERFBPF_REC_ATTR_INT, .ts = 2200,
+				       .value = (uint64_t)-42 };
+	r[n++] = (struct perfbpf_rec)BEGIN(3, 2300);
+	n += note_recs(r + n, PERFBPF_REC_EVENT, 7, 2400, "99.7500000000000000000", 0);
+	r[n++] = (struct perfbpf_rec){ .key = 6, .kind = PERFBPF_REC_ATTR_DOUBLE, .ts = 2450,
+				       .value = bits };
+	r[n++] = (struct perfbpf_rec)END(4, 2500);
+	n += note_recs(r + n, PERFBPF_REC_ERROR, 0, 2600, "rejected: risk", 0);
+	n += note_recs(r + n, PERFBPF_REC_ATTR_STR, 8, 2700, long_id, PERFBPF_NOTE_CUT);
+	n += note_recs(r + n, PERFBPF_REC_ATTR_STR, 5, 2750, "", 0);
+	r[n++] = (struct perfbpf_rec)END(2, 2800);
+	assert_true(n < 64);
+	/* the collection in two chunks, the 127-byte string's records split between them */
+	chunk(d, TAB_A, r, n - 4, false);
+	chunk(d, TAB_A, r + n - 4, 4, true);
+	assert_int_equal(g.n, 2); /* the spans: fill, then order */
+	assert_int_equal(ng.count, 7);
+	for (size_t i = 0; i < ng.count; i++) {
+		assert_int_equal(ng.n[i].pid, PID);
+		assert_int_equal(ng.n[i].tid, TID);
+	}
+	assert_int_equal(ng.n[0].kind, PERFBPF_EV_ATTR);
+	assert_int_equal(ng.n[0].value_type, PERFBPF_VAL_STR);
+	assert_string_equal(ng.n[0].name, "order.side");
+	assert_string_equal(ng.n[0].str, "buy");
+	assert_int_equal(ng.n[0].ts_ns, 2100);
+	assert_int_equal(ng.n[0].span_id, g.ev[1].span_id); /* the order */
+	assert_int_equal(ng.n[1].value_type, PERFBPF_VAL_INT);
+	assert_int_equal((int64_t)ng.n[1].value, -42);
+	assert_int_equal(ng.n[2].kind, PERFBPF_EV_EVENT);
+	assert_string_equal(ng.n[2].name, "order.filled");
+	assert_string_equal(ng.n[2].akey, "fill.price");
+	assert_string_equal(ng.n[2].str, "99.7500000000000000000"); /* 22 bytes: two records */
+	assert_int_equal(ng.n[2].span_id, g.ev[0].span_id); /* the fill, inside the order */
+	assert_int_equal(ng.n[3].value_type, PERFBPF_VAL_DOUBLE);
+	assert_int_equal(ng.n[3].value, bits);
+	assert_int_equal(ng.n[3].span_id, g.ev[0].span_id);
+	assert_int_equal(ng.n[4].kind, PERFBPF_EV_ERROR);
+	assert_string_equal(ng.n[4].str, "rejected: risk");
+	assert_int_equal(ng.n[4].span_id, g.ev[1].span_id); /* the fill ended: the order again */
+	assert_string_equal(ng.n[5].str, long_id);
+	assert_true(ng.n[5].flags & PERFBPF_F_TRUNCATED);
+	assert_false(ng.n[4].flags & PERFBPF_F_TRUNCATED);
+	assert_int_equal(ng.n[6].value_type, PERFBPF_VAL_STR);
+	assert_string_equal(ng.n[6].str, "");
+	assert_int_equal(batch_decoder__counts(d)->malformed, 0);
+	batch_decoder__free(d);
+}
+
+/* A note with no span open is counted, not attached anywhere; after SPAN_SELECT the notes name
+ * the selected span (even with a nested span open), and SPAN_SELECT 0 goes back to the
+ * innermost one. */
+static void test_buffered_notes_select_and_no_span(void **state)
+{
+	struct got g;
+	struct notes_got ng = { .count = 0 };
+	struct batch_decoder *d = new_decoder(&g, false);
+	struct perfbpf_rec r[16];
+	uint32_t n = 0;
+
+	(void)state;
+	batch_decoder__set_note_fn(d, collect_note, &ng);
+	def(d, TAB_A, 1, "run", "", "", 0);
+	def(d, TAB_A, 2, "k", "", "", 0);
+	r[n++] = (struct perfbpf_rec){ .key = 2, .kind = PERFBPF_REC_ATTR_INT, .ts = 1500, .value = 1 };
+	r[n++] = (struct perfbpf_rec)BEGIN(1, 2000);
+	r[n++] = (struct perfbpf_rec){ .kind = PERFBPF_REC_SPAN_SELECT, .ts = 2100, .value = 77 };
+	r[n++] = (struct perfbpf_rec){ .key = 2, .kind = PERFBPF_REC_ATTR_INT, .ts = 2200, .value = 2 };
+	r[n++] = (struct perfbpf_rec){ .kind = PERFBPF_REC_SPAN_SELECT, .ts = 2300, .value = 0 };
+	r[n++] = (struct perfbpf_rec){ .key = 2, .kind = PERFBPF_REC_ATTR_INT, .ts = 2400, .value = 3 };
+	r[n++] = (struct perfbpf_rec)END(1, 2500);
+	chunk(d, TAB_A, r, n, true);
+	assert_int_equal(batch_decoder__counts(d)->note_no_span, 1);
+	assert_int_equal(ng.count, 2);
+	assert_int_equal(ng.n[0].value, 2);
+	assert_int_equal(ng.n[0].span_id, 77);
+	assert_int_equal(ng.n[1].value, 3);
+	assert_int_equal(ng.n[1].span_id, g.ev[0].span_id);
+	batch_decoder__free(d);
+}
+
+/* Notes that do not hold together are counted as malformed, never handed on, and the records
+ * after them are still decoded: a string shorter than its length says, a length over 127,
+ * bytes with no note before them, an undefined key; without a note callback they are dropped. */
+static void test_buffered_notes_malformed(void **state)
+{
+	struct got g;
+	struct notes_got ng = { .count = 0 };
+	struct batch_decoder *d = new_decoder(&g, false);
+	struct perfbpf_rec r[32];
+	uint32_t n = 0, k;
+
+	(void)state;
+	batch_decoder__set_note_fn(d, collect_note, &ng);
+	def(d, TAB_A, 1, "run", "", "", 0);
+	def(d, TAB_A, 2, "k", "", "", 0);
+	r[n++] = (struct perfbpf_rec)BEGIN(1, 2000);
+	k = note_recs(r + n, PERFBPF_REC_ATTR_STR, 2, 2100, "a string of 41 bytes, two BYTES..", 0);
+	r[n].value = 41; /* says 41: three BYTES records, two follow */
+	n += k;
+	r[n++] = (struct perfbpf_rec){ .key = 2, .kind = PERFBPF_REC_ATTR_STR, .ts = 2200, .value = 128 };
+	r[n++] = (struct perfbpf_rec){ .key = 2, .kind = PERFBPF_REC_ATTR_STR, .ts = 2210,
+				       .value = 3 | (1ull << 40) };
+	r[n++] = (struct perfbpf_rec){ .key = 9, .kind = PERFBPF_REC_ATTR_INT, .ts = 2400, .value = 5 };
+	r[n++] = (struct perfbpf_rec){ .key = 0x41414141, .kind = PERFBPF_REC_BYTES, .ts = 2300 };
+	r[n++] = (struct perfbpf_rec){ .key = 2, .kind = PERFBPF_REC_ATTR_INT, .ts = 2500, .value = 6 };
+	r[n++] = (struct perfbpf_rec)END(1, 2600);
+	chunk(d, TAB_A, r, n, true);
+	assert_int_equal(batch_decoder__counts(d)->malformed, 4);
+	assert_int_equal(batch_decoder__counts(d)->undefined_key, 1);
+	assert_int_equal(ng.count, 1);
+	assert_int_equal(ng.n[0].value, 6);
+	assert_int_equal(g.n, 1); /* the span still ends */
+	/* no callback: decoded, dropped, nothing counted against the records */
+	batch_decoder__set_note_fn(d, NULL, NULL);
+	n = 0;
+	r[n++] = (struct perfbpf_rec)BEGIN(1, 3000);
+	n += note_recs(r + n, PERFBPF_REC_ATTR_STR, 2, 3100, "kept nowhere", 0);
+	r[n++] = (struct perfbpf_rec)END(1, 3200);
+	chunk(d, TAB_A, r, n, true);
+	assert_int_equal(ng.count, 1);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(batch_decoder__counts(d)->malformed, 4);
+	batch_decoder__free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -599,6 +792,9 @@ int main(void)
 		cmocka_unit_test(test_bookkeeping_counted),
 		cmocka_unit_test(test_malformed_records),
 		cmocka_unit_test(test_tsc_clock),
+		cmocka_unit_test(test_buffered_notes),
+		cmocka_unit_test(test_buffered_notes_select_and_no_span),
+		cmocka_unit_test(test_buffered_notes_malformed),
 	};
 
 	return cmocka_run_group_tests_name("unit: ABI v3 batch decoder", tests, NULL, NULL);

@@ -308,6 +308,112 @@ static void test_buffer_reused_after_thread_exit(void **state)
 	assert_ptr_equal(second, first);
 }
 
+/* The string held by the n BYTES records at i. */
+static void bytes_at(uint32_t i, uint32_t n, char *out)
+{
+	for (uint32_t k = 0; k < n; k++) {
+		const struct perfbpf_rec *r = rec_at(i + k);
+
+		assert_int_equal(r->kind, PERFBPF_REC_BYTES);
+		memcpy(out + k * PERFBPF_NOTE_BYTES, &r->key, 4);
+		memcpy(out + k * PERFBPF_NOTE_BYTES + 4, &r->ts, 8);
+		memcpy(out + k * PERFBPF_NOTE_BYTES + 12, &r->value, 8);
+	}
+	out[n * PERFBPF_NOTE_BYTES] = '\0';
+}
+
+/* Span notes while the tracer has armed the notes site: a record each, a string's bytes in the
+ * records after it (cut at 127 bytes, flagged), keys interned like any names; a note never
+ * split across two batches; nothing recorded while the notes site is down. */
+static void test_notes_recorded(void **state)
+{
+	char str[8 * PERFBPF_NOTE_BYTES + 1], big[201];
+	uint32_t h, batch;
+	double px = 99.5, back;
+
+	(void)state;
+	arm();
+	perfbpf_notes_semaphore = 0;
+	PERFBPF_OP("notes.op", "N", "n", 1);
+	h = head();
+	PERFBPF_SPAN_ATTR_STR("order.side", "buy");
+	PERFBPF_SPAN_ERROR("no");
+	assert_int_equal(head(), h);
+	assert_false(PERFBPF_SPAN_ATTRS_ENABLED());
+
+	perfbpf_notes_semaphore = 1;
+	assert_true(PERFBPF_SPAN_ATTRS_ENABLED());
+	PERFBPF_SPAN_ATTR_STR("order.side", "buy");
+	h = head();
+	assert_int_equal(rec_at(h - 2)->kind, PERFBPF_REC_ATTR_STR);
+	assert_int_equal(rec_at(h - 2)->value, 3);
+	assert_string_equal(def_of(rec_at(h - 2)->key)->metric, "order.side");
+	assert_string_equal(def_of(rec_at(h - 2)->key)->symbol, "");
+	bytes_at(h - 1, 1, str);
+	assert_string_equal(str, "buy");
+
+	/* (a new key's definition is flushed: the records below are the last ones written) */
+	PERFBPF_SPAN_ATTR_INT("order.qty", -5);
+	h = head();
+	assert_int_equal(rec_at(h - 1)->kind, PERFBPF_REC_ATTR_INT);
+	assert_int_equal((int64_t)rec_at(h - 1)->value, -5);
+	PERFBPF_SPAN_ATTR_DOUBLE("order.px", px);
+	h = head();
+	assert_int_equal(rec_at(h - 1)->kind, PERFBPF_REC_ATTR_DOUBLE);
+	memcpy(&back, &rec_at(h - 1)->value, sizeof(back));
+	assert_true(back == px);
+
+	PERFBPF_SPAN_EVENT("order.filled", "fill.price", "99.50000000000000000001");
+	h = head();
+	assert_int_equal(rec_at(h - 3)->kind, PERFBPF_REC_EVENT);
+	assert_int_equal(rec_at(h - 3)->value, 23);
+	assert_string_equal(def_of(rec_at(h - 3)->key)->metric, "order.filled");
+	assert_string_equal(def_of(rec_at(h - 3)->key)->strategy, "fill.price");
+	bytes_at(h - 2, 2, str);
+	assert_string_equal(str, "99.50000000000000000001");
+	PERFBPF_SPAN_EVENT("order.rejected", NULL, "ignored");
+	h = head();
+	assert_int_equal(rec_at(h - 1)->kind, PERFBPF_REC_EVENT); /* no attribute: no string */
+	assert_int_equal(rec_at(h - 1)->value, 0);
+	assert_string_equal(def_of(rec_at(h - 1)->key)->metric, "order.rejected");
+	assert_string_equal(def_of(rec_at(h - 1)->key)->strategy, "");
+
+	PERFBPF_SPAN_ERROR(NULL);
+	h = head();
+	assert_int_equal(rec_at(h - 1)->kind, PERFBPF_REC_ERROR);
+	assert_int_equal(rec_at(h - 1)->key, 0);
+	assert_int_equal(rec_at(h - 1)->value, 0);
+
+	memset(big, 'q', 200);
+	big[200] = '\0';
+	PERFBPF_SPAN_ATTR_STR("client_order_id", big);
+	PERFBPF_SPAN_ATTR_STR("client_order_id", big); /* its key known: no flush in between */
+	h = head();
+	assert_int_equal(rec_at(h - 16)->kind, PERFBPF_REC_ATTR_STR);
+	assert_int_equal(rec_at(h - 8)->value, 127 | PERFBPF_NOTE_CUT);
+	{
+		char whole[8 * PERFBPF_NOTE_BYTES + 1];
+
+		bytes_at(h - 7, 7, whole);
+		assert_int_equal(strlen(whole), 127);
+	}
+	PERFBPF_SPAN_SELECT(77);
+	assert_int_equal(rec_at(h)->kind, PERFBPF_REC_SPAN_SELECT);
+	assert_int_equal(rec_at(h)->value, 77);
+
+	/* two records from the batch's end: the 3-record note starts the next batch */
+	batch = (uint32_t)(perfbpf__tls->pos >> 32);
+	while (head() != PERFBPF_V3_BATCH - 2)
+		PERFBPF_OP("notes.op", "N", "n", 1);
+	PERFBPF_SPAN_ATTR_STR("order.side", "twenty-one bytes long");
+	assert_int_equal((uint32_t)(perfbpf__tls->pos >> 32), batch + 1);
+	assert_int_equal(head(), 3);
+	assert_int_equal(rec_at(0)->kind, PERFBPF_REC_ATTR_STR);
+	bytes_at(1, 2, str);
+	assert_string_equal(str, "twenty-one bytes long");
+	perfbpf_notes_semaphore = 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -321,6 +427,7 @@ int main(void)
 		cmocka_unit_test(test_spans),
 		cmocka_unit_test(test_full_buffer_next_batch),
 		cmocka_unit_test(test_buffer_reused_after_thread_exit),
+		cmocka_unit_test(test_notes_recorded),
 	};
 
 	return cmocka_run_group_tests_name("unit: ABI v3 engine recorder", tests, NULL, NULL);

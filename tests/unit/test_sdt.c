@@ -44,7 +44,8 @@ static void test_own_probes(void **state)
 	assert_int_equal(sdt__count(&n, "perfbpf", "span_begin"), 1);
 	assert_int_equal(sdt__count(&n, "perfbpf", "span_end"), 1);
 	assert_int_equal(sdt__count(&n, "perfbpf", "flush"), 1); /* ABI v3: one per object */
-	assert_int_equal(sdt__count(&n, "perfbpf", NULL), 5);
+	assert_int_equal(sdt__count(&n, "perfbpf", "notes"), 1); /* and its notes site */
+	assert_int_equal(sdt__count(&n, "perfbpf", NULL), 6);
 	for (size_t i = 0; i < n.n; i++) {
 		if (strcmp(n.v[i].provider, "perfbpf"))
 			continue;
@@ -53,6 +54,8 @@ static void test_own_probes(void **state)
 		assert_null(strchr(n.v[i].args, '(')); /* registers and constants only */
 		if (!strcmp(n.v[i].name, "op"))
 			assert_int_equal(count_words(n.v[i].args), 4);
+		if (!strcmp(n.v[i].name, "notes"))
+			assert_int_equal(count_words(n.v[i].args), 0);
 	}
 	/* the probes are off: no tracer attached */
 	assert_false(PERFBPF_ENABLED());

@@ -44,7 +44,8 @@ static size_t list_object(FILE *out, const char *display, const struct sdt_notes
 	if (!total)
 		return 0;
 	abi = object_abi(notes);
-	fprintf(out, "%s  (probe ABI v%d: %s)\n", display, abi, abi_what[abi]);
+	fprintf(out, "%s  (probe ABI v%d: %s%s)\n", display, abi, abi_what[abi],
+		abi == 3 && sdt__count(notes, "perfbpf", "notes") ? ", span notes too" : "");
 	shown = calloc(notes->n, sizeof(*shown));
 	for (size_t i = 0; shown && i < notes->n; i++) {
 		const struct sdt_note *n = &notes->v[i];

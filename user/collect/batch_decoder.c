@@ -49,7 +49,10 @@ struct xspan {
 /* A record of the collection under way, until its end orders it with the others. */
 struct pending {
 	uint64_t ns, value, seq;
-	const struct keytab *tab; /* NULL: undefined */
+	union {
+		const struct keytab *tab; /* NULL: undefined */
+		uint64_t bytes_ts;        /* PERFBPF_REC_BYTES: its ts field, 8 bytes of a string */
+	};
 	uint64_t src;             /* the buffer it came in: its key table's address */
 	uint32_t key, kind;
 	uint32_t si;              /* order_pending: the index of src */
@@ -62,6 +65,7 @@ struct thread {
 	size_t npend, cap;
 	uint32_t depth, overflow;
 	uint64_t seq, trace_id;
+	uint64_t selected;         /* PERFBPF_REC_SPAN_SELECT: the span later notes annotate */
 	uint64_t next_parent;      /* a PERFBPF_REC_SPAN_PARENT for the SPAN_OPEN that follows */
 	uint32_t next_parent_key;  /* its key (0: none pending) */
 	struct acct acct;
@@ -70,6 +74,8 @@ struct thread {
 
 struct batch_decoder {
 	batch_event_fn on_event;
+	batch_note_fn on_note; /* NULL: notes are decoded and dropped (none was asked for) */
+	void *note_ctx;
 	void *ctx;
 	uint64_t start_ns;
 	const struct tsc_clock *clock;
@@ -153,6 +159,12 @@ void batch_decoder__free(struct batch_decoder *d)
 	u64map__free(&d->threads);
 	free(d->scratch);
 	free(d);
+}
+
+void batch_decoder__set_note_fn(struct batch_decoder *d, batch_note_fn on_note, void *ctx)
+{
+	d->on_note = on_note;
+	d->note_ctx = ctx;
 }
 
 const struct batch_counts *batch_decoder__counts(const struct batch_decoder *d)
@@ -510,11 +522,18 @@ static int batch(struct batch_decoder *d, const struct perfbpf_v3_batch *h, size
 		const struct perfbpf_rec *r = &rec[i];
 		struct pending *p = &th->pend[th->npend];
 
-		p->ns = (h->flags & PERFBPF_TBUF_TSC) ? tsc_clock__ns_near(d->clock, r->ts, &d->clock_at)
-						      : r->ts;
+		if (r->kind == PERFBPF_REC_BYTES) {
+			/* a string's bytes: kept, and ordered with the record before them */
+			p->ns = th->npend ? th->pend[th->npend - 1].ns : 0;
+			p->bytes_ts = r->ts;
+		} else {
+			p->ns = (h->flags & PERFBPF_TBUF_TSC)
+					? tsc_clock__ns_near(d->clock, r->ts, &d->clock_at)
+					: r->ts;
+			p->tab = t;
+		}
 		p->value = r->value;
 		p->seq = th->npend++;
-		p->tab = t;
 		p->src = h->keytab;
 		p->key = r->key;
 		p->kind = r->kind;
@@ -589,6 +608,10 @@ static int order_pending(struct batch_decoder *d, struct thread *th)
 			    (best == k || by_time(&d->scratch[cur[j]], &d->scratch[cur[best]]) < 0))
 				best = j;
 		th->pend[o] = d->scratch[cur[best]++];
+		/* a note's string bytes stay right after it */
+		while (o + 1 < n && cur[best] < end[best] &&
+		       d->scratch[cur[best]].kind == PERFBPF_REC_BYTES)
+			th->pend[++o] = d->scratch[cur[best]++];
 	}
 	return 0;
 }
@@ -609,6 +632,118 @@ static int op_since(struct batch_decoder *d, const struct pending *p, uint64_t *
 	return 0;
 }
 
+/* The string of the note at th->pend[i]: the PERFBPF_NOTE_LEN(value) bytes of the BYTES records
+ * after it, into str (NUL-terminated); *used: how many there are. -EINVAL if the length is not
+ * one a note may have or the records are not all there. */
+static int note_string(const struct thread *th, size_t i, char *str, size_t *used)
+{
+	const struct pending *p = &th->pend[i];
+	uint32_t len = PERFBPF_NOTE_LEN(p->value);
+	size_t nb = (len + PERFBPF_NOTE_BYTES - 1) / PERFBPF_NOTE_BYTES, k;
+
+	*used = 0;
+	while (i + 1 + *used < th->npend && th->pend[i + 1 + *used].kind == PERFBPF_REC_BYTES)
+		(*used)++;
+	if ((p->value & ~(PERFBPF_NOTE_CUT | 0xffull)) || len > PERFBPF_NOTE_STR_MAX ||
+	    *used != nb)
+		return -EINVAL;
+	for (k = 0; k < nb; k++) {
+		const struct pending *b = &th->pend[i + 1 + k];
+		unsigned char bytes[PERFBPF_NOTE_BYTES];
+		uint32_t key = b->key;
+
+		memcpy(bytes, &key, 4);
+		memcpy(bytes + 4, &b->bytes_ts, 8);
+		memcpy(bytes + 12, &b->value, 8);
+		memcpy(str + k * PERFBPF_NOTE_BYTES, bytes,
+		       len - k * PERFBPF_NOTE_BYTES < PERFBPF_NOTE_BYTES ? len - k * PERFBPF_NOTE_BYTES
+									 : PERFBPF_NOTE_BYTES);
+	}
+	str[len] = '\0';
+	/* a NUL inside is the engine's: the string ends there */
+	return 0;
+}
+
+/* A span note recorded in the buffer (PERFBPF_REC_ATTR_STR .. PERFBPF_REC_BYTES) at th->pend[i],
+ * handed to on_note about the span it annotates there; *used: the records after it that were
+ * its string. 0 or the callback's error; what does not hold together is counted. */
+static int note_record(struct batch_decoder *d, struct thread *th, uint32_t tid, size_t i,
+		       size_t *used)
+{
+	const struct pending *p = &th->pend[i];
+	const struct perfbpf_keydef *k = NULL;
+	struct perfbpf_note n;
+	uint64_t span;
+
+	*used = 0;
+	if (p->kind == PERFBPF_REC_BYTES) { /* not after a note with a string */
+		d->counts.malformed++;
+		return 0;
+	}
+	if (p->kind == PERFBPF_REC_SPAN_SELECT) {
+		th->selected = p->value;
+		return 0;
+	}
+	memset(&n, 0, sizeof(n));
+	if ((p->kind == PERFBPF_REC_ATTR_STR || p->kind == PERFBPF_REC_EVENT ||
+	     p->kind == PERFBPF_REC_ERROR) &&
+	    note_string(th, i, n.str, used)) {
+		d->counts.malformed++;
+		return 0;
+	}
+	if (p->kind != PERFBPF_REC_ERROR) {
+		const struct keytab *t = p->tab;
+
+		if (!t || p->key == 0 || p->key > t->n || !(t->defs[p->key - 1].ready & 1)) {
+			d->counts.undefined_key++;
+			return 0;
+		}
+		k = &t->defs[p->key - 1];
+	}
+	if (p->ns < d->start_ns) {
+		d->counts.before_start++;
+		return 0;
+	}
+	span = th->selected ? th->selected
+	       : th->depth && !th->overflow ? th->frames[th->depth - 1].span_id : 0;
+	if (!span) {
+		d->counts.note_no_span++;
+		return 0;
+	}
+	n.pid = th->pid;
+	n.tid = tid;
+	n.ts_ns = p->ns;
+	n.span_id = span;
+	if (p->value & PERFBPF_NOTE_CUT)
+		n.flags |= PERFBPF_F_TRUNCATED;
+	if (k) {
+		memcpy(n.name, k->metric, sizeof(n.name));
+		if ((k->ready >> 1) & PERFBPF_KEYDEF_FAULT)
+			n.flags |= PERFBPF_F_FAULT;
+		if ((k->ready >> 1) & PERFBPF_KEYDEF_TRUNCATED)
+			n.flags |= PERFBPF_F_TRUNCATED;
+	}
+	switch (p->kind) {
+	case PERFBPF_REC_ATTR_STR:
+	case PERFBPF_REC_ATTR_INT:
+	case PERFBPF_REC_ATTR_DOUBLE:
+		n.kind = PERFBPF_EV_ATTR;
+		n.value_type = p->kind == PERFBPF_REC_ATTR_STR ? PERFBPF_VAL_STR
+			       : p->kind == PERFBPF_REC_ATTR_INT ? PERFBPF_VAL_INT
+								 : PERFBPF_VAL_DOUBLE;
+		if (p->kind != PERFBPF_REC_ATTR_STR)
+			n.value = p->value;
+		break;
+	case PERFBPF_REC_EVENT:
+		n.kind = PERFBPF_EV_EVENT;
+		memcpy(n.akey, k->strategy, sizeof(n.akey));
+		break;
+	default:
+		n.kind = PERFBPF_EV_ERROR;
+	}
+	return d->on_note ? d->on_note(d->note_ctx, &n) : 0;
+}
+
 /* The end of a collection of thread th: its records, in the order they were written. */
 static int collection_end(struct batch_decoder *d, uint32_t tid, struct thread *th)
 {
@@ -621,6 +756,13 @@ static int collection_end(struct batch_decoder *d, uint32_t tid, struct thread *
 		const struct keytab *t = p->tab;
 		const struct perfbpf_keydef *k;
 
+		if (p->kind >= PERFBPF_REC_ATTR_STR && p->kind <= PERFBPF_REC_BYTES) {
+			size_t used;
+
+			err = note_record(d, th, tid, i, &used);
+			i += used;
+			continue;
+		}
 		if (p->kind < PERFBPF_REC_OP || p->kind > PERFBPF_REC_SPAN_CLOSE) {
 			d->counts.malformed++;
 			continue;

@@ -17,6 +17,7 @@
 #include "user/collect/tsc_clock.h"
 
 typedef int (*batch_event_fn)(void *ctx, const struct perfbpf_event *e);
+typedef int (*batch_note_fn)(void *ctx, const struct perfbpf_note *n);
 
 struct batch_counts {
 	uint64_t malformed;       /* ring records too short, of lengths that do not add up, or a
@@ -27,7 +28,8 @@ struct batch_counts {
 	uint64_t span_unmatched_end, span_mismatch, span_abandoned, span_depth_overflow,
 		span_unfinished;
 	uint64_t span_no_room;    /* spans with ids past PERFBPF_XSPANS_MAX open in one process */
-	uint64_t note_no_span;    /* span notes (PERFBPF_F_NOTE_V3) of a thread with no open span */
+	uint64_t note_no_span;    /* span notes (PERFBPF_F_NOTE_V3, or recorded in the buffer) of a
+				   * thread with no open span */
 	uint64_t events;          /* events handed on */
 };
 
@@ -42,6 +44,10 @@ struct batch_decoder;
 struct batch_decoder *batch_decoder__new(batch_event_fn on_event, void *ctx, uint64_t start_ns,
 					 const struct tsc_clock *clock, bool attribution);
 void batch_decoder__free(struct batch_decoder *d);
+/* Span notes recorded in the engine's buffer (PERFBPF_REC_ATTR_STR ...) go to on_note(ctx, n),
+ * each about the span it annotates where it stands in its thread's records; without it they
+ * are dropped (nobody asked for them). */
+void batch_decoder__set_note_fn(struct batch_decoder *d, batch_note_fn on_note, void *ctx);
 /* One ring record of kind PERFBPF_EV_V3_*: 0, the callback's error, or -ENOMEM. A malformed
  * record is counted and skipped (0). */
 int batch_decoder__record(struct batch_decoder *d, const void *data, size_t size);

@@ -125,6 +125,7 @@ struct ring_consumer *ring_consumer__new(int map_fd, const struct ring_consumer_
 		errno = ENOMEM;
 		return NULL;
 	}
+	batch_decoder__set_note_fn(rc->batches, o->on_note, o->ctx);
 	rc->rb = ring_buffer__new(map_fd, on_sample, rc, NULL);
 	if (!rc->rb) {
 		int err = errno;

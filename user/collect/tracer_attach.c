@@ -9,11 +9,12 @@
 #include "user/lib/util.h"
 
 const struct probe_def tracer_probes[] = {
-#define PROBE(name, abi) { #name, abi, offsetof(struct perfbpf_bpf, progs.perfbpf_##name) }
-	PROBE(op, 1), PROBE(span_begin, 1), PROBE(span_end, 1),
-	PROBE(span_attr_str, 2), PROBE(span_attr_int, 2), PROBE(span_attr_double, 2),
-	PROBE(span_event, 2), PROBE(span_error, 2), PROBE(flush, 3),
-	PROBE(span_open, 1), PROBE(span_close, 1), PROBE(span_select, 2),
+#define PROBE(name, abi, note) { #name, abi, note, offsetof(struct perfbpf_bpf, progs.perfbpf_##name) }
+	PROBE(op, 1, false), PROBE(span_begin, 1, false), PROBE(span_end, 1, false),
+	PROBE(span_attr_str, 2, true), PROBE(span_attr_int, 2, true),
+	PROBE(span_attr_double, 2, true), PROBE(span_event, 2, true), PROBE(span_error, 2, true),
+	PROBE(flush, 3, false), PROBE(span_open, 1, false), PROBE(span_close, 1, false),
+	PROBE(span_select, 2, true), PROBE(notes, 3, true),
 #undef PROBE
 };
 const size_t tracer_nprobes = sizeof(tracer_probes) / sizeof(tracer_probes[0]);
@@ -32,6 +33,8 @@ int tracer__attach(struct tracer *t, int pid, const char *path, const char *disp
 	/* an object with ABI v3 records its ops and spans itself: its per-event probes stay
 	 * detached (they would count every event twice) */
 	bool v3 = t->opts.batches && sdt__count(notes, "perfbpf", "flush") > 0;
+	/* and one with a notes site records its span notes too: their probes stay detached */
+	bool v3_notes = v3 && sdt__count(notes, "perfbpf", "notes") > 0;
 	int sites = 0;
 
 	for (size_t i = 0; i < tracer_nprobes; i++) {
@@ -39,7 +42,8 @@ int tracer__attach(struct tracer *t, int pid, const char *path, const char *disp
 		size_t cnt = sdt__count(notes, "perfbpf", p->name);
 		int link, *links;
 
-		if (cnt == 0 || !probe_used(&t->opts, p) || (v3 && p->abi == 1))
+		if (cnt == 0 || !probe_used(&t->opts, p) || (v3 && p->abi == 1) ||
+		    (v3_notes && p->abi == 2))
 			continue;
 		link = usdt_multi__attach(bpf_program__fd(probe_prog(t, p)), &t->specs, path, pid,
 					  notes, "perfbpf", p->name);

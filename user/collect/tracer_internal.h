@@ -31,7 +31,8 @@
 struct probe_def {
 	const char *name;
 	unsigned abi;
-	size_t prog; /* offset of the program's pointer in the skeleton */
+	bool span_note; /* used only for span notes (the OTLP export) */
+	size_t prog;    /* offset of the program's pointer in the skeleton */
 };
 extern const struct probe_def tracer_probes[];
 extern const size_t tracer_nprobes;
@@ -61,9 +62,9 @@ static inline struct bpf_program *probe_prog(const struct tracer *t, const struc
 /* Whether a probe is attached and its program loaded with these options. */
 static inline bool probe_used(const struct tracer_opts *o, const struct probe_def *p)
 {
-	if (p->abi == 3)
-		return o->batches;
-	return p->abi < 2 || o->span_notes;
+	if (p->span_note && !o->span_notes)
+		return false;
+	return p->abi != 3 || o->batches;
 }
 
 #endif
