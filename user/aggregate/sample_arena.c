@@ -60,6 +60,8 @@ void sample_arena__free(struct sample_arena *a)
 		struct region *r = a->regions;
 
 		a->regions = r->next;
+		/* the shadow outlives the mapping: a later mmap at this address must not be poisoned */
+		UNPOISON(r->base, REGION);
 		munmap(r->base, REGION);
 		free(r);
 	}
