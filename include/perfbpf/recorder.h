@@ -76,6 +76,15 @@ struct perfbpf__proc {
 PERFBPF__HIDDEN struct perfbpf__proc perfbpf__proc;
 PERFBPF__HIDDEN __thread struct perfbpf_tbuf *perfbpf__tls
 	__attribute__((tls_model("initial-exec")));
+/* The stamp of the thread's latest record, in whichever object it was written: every object
+ * that includes this header defines it (weak, default visibility) and the dynamic linker binds
+ * them to one, so that a thread's records in several objects' buffers have stamps that
+ * increase in the order they were written, however coarse the clock (on some VMs two reads of
+ * the TSC 10 ns apart return the same value), and perfbpf merges the buffers by stamp. An
+ * object loaded with dlopen(RTLD_LOCAL) by a program that does not export the symbol keeps its
+ * own (README "Probe ABI v3"). */
+__attribute__((weak)) __thread uint64_t perfbpf_thread_stamp
+	__attribute__((tls_model("initial-exec")));
 
 #define PERFBPF__BUF_BYTES                                                                      \
 	(sizeof(struct perfbpf_tbuf) + PERFBPF_V3_BATCH * sizeof(struct perfbpf_rec) +          \
@@ -176,6 +185,18 @@ static inline uint64_t perfbpf__ts(void)
 		return __builtin_ia32_rdtsc();
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A record's stamp: the clock, or one more than the thread's latest stamp where the clock has
+ * not moved past it (a coarse clock, or a CPU whose TSC lags the one before a migration). */
+static inline __attribute__((always_inline)) uint64_t perfbpf__rec_stamp(void)
+{
+	uint64_t ts = perfbpf__ts(), last = perfbpf_thread_stamp;
+
+	if (__builtin_expect(ts <= last, 0))
+		ts = last + 1;
+	perfbpf_thread_stamp = ts;
+	return ts;
 }
 
 /* A start stamp for PERFBPF_OP_SINCE, in the clock perfbpf__ts uses (PERFBPF_STAMP_*). */
@@ -578,7 +599,7 @@ static inline __attribute__((always_inline)) void perfbpf__put(struct perfbpf_tb
 	 * trap, stayed out of a PERFBPF_OP_SINCE op), two CI runs saw a span begin stamped after
 	 * the next one: across the trap the thread may change CPU, and on a VM two CPUs' TSCs
 	 * agree only so closely. */
-	r->ts = perfbpf__ts();
+	r->ts = perfbpf__rec_stamp();
 	r->value = value;
 	__asm__ volatile("" ::: "memory"); /* the record before the cursor that publishes it */
 	b->pos = pos + 1;
@@ -683,7 +704,7 @@ perfbpf__note_put(struct perfbpf_tbuf *b, uint32_t kind, uint32_t key, const cha
 		value = n | (n == PERFBPF_NOTE_STR_MAX && str[n] ? PERFBPF_NOTE_CUT : 0);
 	r->key = key;
 	r->kind = kind;
-	r->ts = perfbpf__ts();
+	r->ts = perfbpf__rec_stamp();
 	r->value = value;
 	for (size_t i = 0; i < n; i += PERFBPF_NOTE_BYTES) {
 		unsigned char bytes[PERFBPF_NOTE_BYTES] = { 0 };

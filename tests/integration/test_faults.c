@@ -375,8 +375,10 @@ static void test_sigkill_leaves_no_probe(void **state)
 	after = sigkill_then_detached(tp, fd);
 	print_message("op cost: %.2f ns before perfbpf, %.1f ns attached, %.2f ns after SIGKILL\n",
 		      before, attached, after);
-	/* attached, every op is a uprobe hit (hundreds of ns); after, the predictable branch */
-	assert_true(attached > 20 * after);
+	/* attached, every op is recorded in the engine's buffer (10-30 ns on the machines here;
+	 * a uprobe hit per op with the per-event probes: hundreds of ns); after, the predictable
+	 * branch (under 1 ns) */
+	assert_true(attached > 5 * after);
 	assert_true(after < 3 * before + 1);
 	close(fd);
 	close(efd);
@@ -416,7 +418,7 @@ static void test_run_sigkill_leaves_no_probe(void **state)
 	after = sigkill_then_detached(tp, fd);
 	print_message("run: op cost %.1f ns attached, %.2f ns after perfbpf's SIGKILL\n", attached,
 		      after);
-	assert_true(attached > 20 * after);
+	assert_true(attached > 5 * after); /* as in test_sigkill_leaves_no_probe */
 	kill(child, SIGKILL);
 	close(fd);
 }
@@ -439,7 +441,7 @@ static void test_monitor_sigkill_leaves_no_probe(void **state)
 	after = sigkill_then_detached(tp, fd);
 	print_message("monitor: op cost %.1f ns attached, %.2f ns after perfbpf's SIGKILL\n",
 		      attached, after);
-	assert_true(attached > 20 * after);
+	assert_true(attached > 5 * after); /* as in test_sigkill_leaves_no_probe */
 	close(fd);
 	close(efd);
 }

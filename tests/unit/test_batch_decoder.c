@@ -35,6 +35,7 @@ static int collect(void *ctx, const struct perfbpf_event *e)
 }
 
 static struct tsc_clock clk; /* the records carry CLOCK_MONOTONIC stamps; test_op_since's TSC start */
+static uint32_t chunk_flags; /* of the chunks chunk_of sends (PERFBPF_TBUF_TSC: TSC stamps) */
 
 static struct batch_decoder *new_decoder(struct got *g, bool attribution)
 {
@@ -70,7 +71,7 @@ static void chunk_of(struct batch_decoder *d, uint32_t tid, uint64_t tab,
 
 	assert_non_null(h);
 	*h = (struct perfbpf_v3_batch){ .kind = PERFBPF_EV_V3_BATCH, .pid = PID, .tid = tid,
-					.keytab = tab, .batch = 1, .n = n };
+					.keytab = tab, .batch = 1, .n = n, .flags = chunk_flags };
 	memcpy(h + 1, recs, n * sizeof(*recs));
 	assert_int_equal(batch_decoder__record(d, h, size), 0);
 	free(h);
@@ -367,6 +368,43 @@ static void test_two_buffers_ordered(void **state)
 	assert_int_equal(g.ev[2].self_ns, 6000);
 	assert_int_equal(batch_decoder__counts(d)->span_mismatch, 0);
 	batch_decoder__free(d);
+}
+
+/* Two buffers of TSC stamps a tick apart, which convert to the same ns (a 10 GHz TSC): merged by
+ * the ticks, as the thread wrote them (the engine makes a thread's stamps increase across its
+ * objects), so the library's span nests in the executable's. */
+static void test_two_buffers_merged_by_ticks(void **state)
+{
+	struct got g;
+	struct tsc_clock *c = calloc(1, sizeof(*c));
+	struct batch_decoder *d;
+	const struct perfbpf_rec exe[] = { BEGIN(1, 50000), END(2, 50003) };
+	const struct perfbpf_rec lib[] = { BEGIN(1, 50001), END(2, 50002) };
+
+	(void)state;
+	assert_non_null(c);
+	tsc_clock__add(c, 0, 1000);
+	tsc_clock__add(c, 10000000, 1001000); /* 0.1 ns per tick */
+	memset(&g, 0, sizeof(g));
+	d = batch_decoder__new(collect, &g, 0, c, false);
+	assert_non_null(d);
+	def(d, TAB_A, 1, "tick", "S", "x", 0);
+	def(d, TAB_A, 2, "tick", "", "", 0);
+	def(d, TAB_B, 1, "lib.span", "L", "y", 0);
+	def(d, TAB_B, 2, "lib.span", "", "", 0);
+	chunk_flags = PERFBPF_TBUF_TSC;
+	chunk(d, TAB_A, exe, 2, false);
+	chunk(d, TAB_B, lib, 2, true);
+	chunk_flags = 0;
+	assert_int_equal(g.n, 2);
+	assert_string_equal(g.ev[0].names.metric, "lib.span");
+	assert_string_equal(g.ev[1].names.metric, "tick");
+	assert_int_equal(g.ev[0].end_ns, g.ev[1].end_ns); /* one ns for both */
+	assert_int_equal(g.ev[0].parent_id, g.ev[1].span_id);
+	assert_int_equal(g.ev[0].depth, 1);
+	assert_int_equal(batch_decoder__counts(d)->span_mismatch, 0);
+	batch_decoder__free(d);
+	free(c);
 }
 
 /* One buffer's records stay in the order they were written even where their stamps are not
@@ -786,6 +824,7 @@ int main(void)
 		cmocka_unit_test(test_nested_spans),
 		cmocka_unit_test(test_notes_and_op_parents),
 		cmocka_unit_test(test_two_buffers_ordered),
+		cmocka_unit_test(test_two_buffers_merged_by_ticks),
 		cmocka_unit_test(test_one_buffer_keeps_write_order),
 		cmocka_unit_test(test_spans_with_ids),
 		cmocka_unit_test(test_attribution),

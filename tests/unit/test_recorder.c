@@ -106,6 +106,38 @@ static void test_heap_buffer_reuse(void **state)
 	free(buf);
 }
 
+/* A thread's records are stamped in increasing order whatever the clock reads: after a stamp
+ * ahead of the clock (as another object's record may have, with a coarse clock or across a
+ * migration), each record is stamped one more than the one before, and a span's end still
+ * comes after its begin. */
+static void test_stamps_increase(void **state)
+{
+	uint64_t ahead, first;
+
+	(void)state;
+	arm();
+	/* the keys first (a new key flushes: a new batch), and room for the records below */
+	PERFBPF_SPAN_BEGIN("stamp.span", "S", "st");
+	PERFBPF_SPAN_END("stamp.span");
+	while (head() + 8 >= PERFBPF_V3_BATCH)
+		PERFBPF_OP("stamp.op", "S", "st", 0);
+	PERFBPF_OP("stamp.op", "S", "st", 1);
+	first = rec_at(head() - 1)->ts;
+	assert_int_equal(perfbpf_thread_stamp, first);
+	ahead = first + (1ull << 40);
+	perfbpf_thread_stamp = ahead;
+	PERFBPF_OP("stamp.op", "S", "st", 2);
+	assert_int_equal(rec_at(head() - 1)->ts, ahead + 1);
+	PERFBPF_SPAN_BEGIN("stamp.span", "S", "st");
+	PERFBPF_SPAN_END("stamp.span");
+	assert_int_equal(rec_at(head() - 2)->ts, ahead + 2);
+	assert_int_equal(rec_at(head() - 1)->ts, ahead + 3);
+	assert_int_equal(perfbpf_thread_stamp, ahead + 3);
+	perfbpf_thread_stamp = 0; /* the clock's own stamps again */
+	PERFBPF_OP("stamp.op", "S", "st", 3);
+	assert_true(rec_at(head() - 1)->ts >= first && rec_at(head() - 1)->ts < ahead);
+}
+
 /* One call site in an inline function, inlined into callers that pass other literals: the
  * site's static is shared by all of them, and each op still gets the key of its own names. */
 static inline __attribute__((always_inline)) void inlined_op(const char *metric, const char *span)
@@ -421,6 +453,7 @@ int main(void)
 		cmocka_unit_test(test_ops_and_keys),
 		cmocka_unit_test(test_spans_with_ids),
 		cmocka_unit_test(test_heap_buffer_reuse),
+		cmocka_unit_test(test_stamps_increase),
 		cmocka_unit_test(test_inlined_literal_sites),
 		cmocka_unit_test(test_inlined_site_raced),
 		cmocka_unit_test(test_names_flagged),

@@ -49,13 +49,15 @@ struct xspan {
 /* A record of the collection under way, until its end orders it with the others. */
 struct pending {
 	uint64_t ns, value, seq;
+	uint64_t stamp;           /* as the engine wrote it (TSC ticks, or ns): finer than ns */
 	union {
 		const struct keytab *tab; /* NULL: undefined */
 		uint64_t bytes_ts;        /* PERFBPF_REC_BYTES: its ts field, 8 bytes of a string */
 	};
 	uint64_t src;             /* the buffer it came in: its key table's address */
 	uint32_t key, kind;
-	uint32_t si;              /* order_pending: the index of src */
+	uint16_t si;              /* order_pending: the index of src */
+	uint16_t tsc;             /* stamp is in TSC ticks */
 };
 
 /* A thread's open spans, as the kernel's span stack keeps them (bpf/spans.bpf.h). */
@@ -522,14 +524,15 @@ static int batch(struct batch_decoder *d, const struct perfbpf_v3_batch *h, size
 		const struct perfbpf_rec *r = &rec[i];
 		struct pending *p = &th->pend[th->npend];
 
+		p->tsc = (h->flags & PERFBPF_TBUF_TSC) != 0;
 		if (r->kind == PERFBPF_REC_BYTES) {
 			/* a string's bytes: kept, and ordered with the record before them */
 			p->ns = th->npend ? th->pend[th->npend - 1].ns : 0;
+			p->stamp = th->npend ? th->pend[th->npend - 1].stamp : 0;
 			p->bytes_ts = r->ts;
 		} else {
-			p->ns = (h->flags & PERFBPF_TBUF_TSC)
-					? tsc_clock__ns_near(d->clock, r->ts, &d->clock_at)
-					: r->ts;
+			p->ns = p->tsc ? tsc_clock__ns_near(d->clock, r->ts, &d->clock_at) : r->ts;
+			p->stamp = r->ts;
 			p->tab = t;
 		}
 		p->value = r->value;
@@ -541,12 +544,19 @@ static int batch(struct batch_decoder *d, const struct perfbpf_v3_batch *h, size
 	return 0;
 }
 
+/* By stamp: the engine's own where both are TSC ticks (two records a tick apart may convert to
+ * the same ns; the engine makes a thread's stamps increase across its objects), else ns. */
 static int by_time(const void *a, const void *b)
 {
 	const struct pending *x = a, *y = b;
+	uint64_t tx = x->ns, ty = y->ns;
 
-	if (x->ns != y->ns)
-		return x->ns < y->ns ? -1 : 1;
+	if (x->tsc && y->tsc) {
+		tx = x->stamp;
+		ty = y->stamp;
+	}
+	if (tx != ty)
+		return tx < ty ? -1 : 1;
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
@@ -574,7 +584,7 @@ static int order_pending(struct batch_decoder *d, struct thread *th)
 			}
 			src[k++] = p->src;
 		}
-		p->si = (uint32_t)j;
+		p->si = (uint16_t)j;
 	}
 	if (k < 2)
 		return 0;
