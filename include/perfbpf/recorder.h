@@ -48,7 +48,8 @@
 struct perfbpf__cache_ent {
 	const char *p[3];
 	uint32_t key;
-	uint32_t unreadable; /* a string could not be read: never compare, intern again */
+	uint8_t unreadable; /* a string could not be read: never compare, intern again */
+	uint8_t len[3];     /* each string's length + 1 in the key (0: compared byte by byte) */
 };
 
 /* Engine-private tail of a thread's buffer (perfbpf never reads it). */
@@ -339,6 +340,41 @@ static inline int perfbpf__name_eq(const char *s, const char *f, size_t n)
 	return f[i] == '\0';
 }
 
+/* Unaligned loads that are loads at any optimization level (a memcpy may be a call, which
+ * AddressSanitizer checks even where perfbpf__name_is is not instrumented). */
+typedef uint64_t __attribute__((may_alias, aligned(1))) perfbpf__u64_any;
+typedef uint32_t __attribute__((may_alias, aligned(1))) perfbpf__u32_any;
+#define perfbpf__load8(p) (*(const perfbpf__u64_any *)(const void *)(p))
+#define perfbpf__load4(p) (*(const perfbpf__u32_any *)(const void *)(p))
+
+/* perfbpf__name_eq for a string at an address a key's string of length n - 1 was read at (n:
+ * perfbpf__cache_ent.len; 0: unknown, compared byte by byte): its n bytes, the NUL included,
+ * compared a word at a time. Those bytes were readable when the key was cached, and a string now
+ * shorter ends before them (its NUL differs from the key's byte there). Without AddressSanitizer:
+ * a shorter string in a smaller allocation at the same address is read past its end, which is
+ * what the words compare. */
+__attribute__((no_sanitize_address)) static inline int
+perfbpf__name_is(const char *s, const char *f, size_t size, unsigned n)
+{
+	size_t i = 0;
+
+	if (n == 0 || !s)
+		return perfbpf__name_eq(s, f, size);
+	if (n < 4) {
+		for (; i < n; i++)
+			if (s[i] != f[i])
+				return 0;
+		return 1;
+	}
+	if (n < 8)
+		return perfbpf__load4(s) == perfbpf__load4(f) &&
+		       perfbpf__load4(s + n - 4) == perfbpf__load4(f + n - 4);
+	for (; i + 8 < n; i += 8)
+		if (perfbpf__load8(s + i) != perfbpf__load8(f + i))
+			return 0;
+	return perfbpf__load8(s + n - 8) == perfbpf__load8(f + n - 8);
+}
+
 /* Copies the string at s (NULL: "") into a zero-padded field of n bytes without trusting s: the
  * bytes are read with process_vm_readv, which stops at an unmapped page instead of faulting.
  * Returns PERFBPF_KEYDEF_FAULT if s could not be read (the field is then what could be read,
@@ -515,6 +551,28 @@ static inline void perfbpf__page_add(struct perfbpf__tail *t, const char *p)
 		t->ok_pages[t->ok_next++ % PERFBPF__OK_PAGES] = z;
 }
 
+/* Caches key k for the strings at (m, s, st), with the lengths the key's strings have (none for a
+ * key whose strings were cut or unreadable: those are compared byte by byte, as the key holds
+ * them). */
+static inline void perfbpf__cache_put(struct perfbpf__cache_ent *e, uint32_t k, const char *m,
+				      const char *s, const char *st)
+{
+	e->key = k;
+	e->p[0] = m;
+	e->p[1] = s;
+	e->p[2] = st;
+	e->len[0] = e->len[1] = e->len[2] = 0;
+	if (k) {
+		const struct perfbpf_keydef *d = (const struct perfbpf_keydef *)(perfbpf__proc.tab + 1) + (k - 1);
+
+		if ((d->ready >> 1) == 0) {
+			e->len[0] = (uint8_t)(strnlen(d->metric, sizeof(d->metric)) + 1);
+			e->len[1] = (uint8_t)(strnlen(d->symbol, sizeof(d->symbol)) + 1);
+			e->len[2] = (uint8_t)(strnlen(d->strategy, sizeof(d->strategy)) + 1);
+		}
+	}
+}
+
 /* The key of a call site whose arguments are not all literals: a per-thread cache by address,
  * checked against the strings' current contents. Strings at an address seen before, or in pages
  * read safely lately, are read directly; others are first copied with process_vm_readv (an
@@ -523,23 +581,20 @@ __attribute__((noinline)) PERFBPF__UNUSED static uint32_t
 perfbpf__key_miss(struct perfbpf__tail *t, struct perfbpf__cache_ent *e, const char *m,
 		  const char *s, const char *st)
 {
-	uint32_t k = 0;
+	uint32_t k = 0, unreadable = 0;
 
 	if (perfbpf__pages_ok(t, m) && perfbpf__pages_ok(t, s) && perfbpf__pages_ok(t, st))
 		k = perfbpf__find(m, s, st);
-	e->unreadable = 0;
 	if (!k) {
-		k = perfbpf__intern(m, s, st, &e->unreadable);
-		if (!e->unreadable) {
+		k = perfbpf__intern(m, s, st, &unreadable);
+		if (!unreadable) {
 			perfbpf__page_add(t, m);
 			perfbpf__page_add(t, s);
 			perfbpf__page_add(t, st);
 		}
 	}
-	e->key = k;
-	e->p[0] = m;
-	e->p[1] = s;
-	e->p[2] = st;
+	perfbpf__cache_put(e, k, m, s, st);
+	e->unreadable = unreadable != 0;
 	return k;
 }
 
@@ -561,13 +616,13 @@ static inline uint32_t perfbpf__key_dyn(struct perfbpf_tbuf *b, unsigned lit, co
 			return perfbpf__key_miss(t, e, m, s, st);
 		d = (const struct perfbpf_keydef *)(perfbpf__proc.tab + 1) + (e->key - 1);
 		/* a literal argument at the cached address is the cached string: compare the others */
-		if (((lit & 1) || perfbpf__name_eq(m, d->metric, sizeof(d->metric))) &&
-		    ((lit & 2) || perfbpf__name_eq(s, d->symbol, sizeof(d->symbol))) &&
-		    ((lit & 4) || perfbpf__name_eq(st, d->strategy, sizeof(d->strategy))))
+		if (((lit & 1) || perfbpf__name_is(m, d->metric, sizeof(d->metric), e->len[0])) &&
+		    ((lit & 2) || perfbpf__name_is(s, d->symbol, sizeof(d->symbol), e->len[1])) &&
+		    ((lit & 4) || perfbpf__name_is(st, d->strategy, sizeof(d->strategy), e->len[2])))
 			return e->key;
-		/* a buffer reused for other names: readable (just compared), so looked up directly */
-		e->key = perfbpf__find(m, s, st);
-		return e->key ? e->key : perfbpf__key_miss(t, e, m, s, st);
+		/* a buffer reused for other names: looked up again (directly where its pages were
+		 * read safely lately) */
+		return perfbpf__key_miss(t, e, m, s, st);
 	}
 	return perfbpf__key_miss(t, &ways[t->victim[set]++ % PERFBPF__WAYS], m, s, st);
 }

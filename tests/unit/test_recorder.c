@@ -106,6 +106,66 @@ static void test_heap_buffer_reuse(void **state)
 	free(buf);
 }
 
+/* An op with buf as the metric (f 0), the symbol (1) or the strategy (2); the key it got, whose
+ * string in that field is checked to be buf's. */
+static uint32_t op_with(int f, const char *buf)
+{
+	const struct perfbpf_keydef *d;
+	uint32_t k;
+
+	if (f == 0)
+		PERFBPF_OP(buf, "S", "st", 1);
+	else if (f == 1)
+		PERFBPF_OP("m", buf, "st", 1);
+	else
+		PERFBPF_OP("m", "S", buf, 1);
+	k = rec_at(head() - 1)->key;
+	d = def_of(k);
+	assert_string_equal(f == 0 ? d->metric : f == 1 ? d->symbol : d->strategy, buf);
+	return k;
+}
+
+/* A buffer rewritten in place at every length a field holds, one byte at a time: a byte changed
+ * anywhere (the first, one in the middle of a word, the last, the NUL) or the string cut short
+ * there gets the key of what the buffer holds, and the string put back its first key (the
+ * cached key's strings are compared a word at a time). */
+static void test_reused_buffer_every_byte(void **state)
+{
+	static const size_t sizes[3] = { PERFBPF_NAME_METRIC, PERFBPF_NAME_SYMBOL,
+					 PERFBPF_NAME_STRATEGY };
+
+	(void)state;
+	arm();
+	for (int f = 0; f < 3; f++) {
+		char *buf = malloc(sizes[f]);
+
+		assert_non_null(buf);
+		for (size_t len = 0; len + 1 < sizes[f]; len++) {
+			uint32_t k0;
+
+			for (size_t i = 0; i < len; i++)
+				buf[i] = (char)('a' + (i + len) % 26);
+			buf[len] = '\0';
+			k0 = op_with(f, buf);
+			for (size_t j = 0; j <= len; j++) {
+				char was = buf[j];
+
+				if (j == len)
+					buf[j + 1] = '\0';
+				buf[j] = 'Z'; /* another byte there; at len, one more */
+				assert_int_not_equal(op_with(f, buf), k0);
+				if (j < len) {
+					buf[j] = '\0'; /* cut short there */
+					assert_int_not_equal(op_with(f, buf), k0);
+				}
+				buf[j] = was;
+				assert_int_equal(op_with(f, buf), k0);
+			}
+		}
+		free(buf);
+	}
+}
+
 /* A thread's records are stamped in increasing order whatever the clock reads: after a stamp
  * ahead of the clock (as another object's record may have, with a coarse clock or across a
  * migration), each record is stamped one more than the one before, and a span's end still
@@ -453,6 +513,7 @@ int main(void)
 		cmocka_unit_test(test_ops_and_keys),
 		cmocka_unit_test(test_spans_with_ids),
 		cmocka_unit_test(test_heap_buffer_reuse),
+		cmocka_unit_test(test_reused_buffer_every_byte),
 		cmocka_unit_test(test_stamps_increase),
 		cmocka_unit_test(test_inlined_literal_sites),
 		cmocka_unit_test(test_inlined_site_raced),
