@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -446,6 +447,78 @@ static void test_names_id(void **state)
 	agg__free(a);
 }
 
+/* Two rows that must agree in every figure. */
+static void rows_equal(const struct stat_row *x, const struct stat_row *y)
+{
+	assert_non_null(x);
+	assert_non_null(y);
+	assert_int_equal(x->count, y->count);
+	assert_int_equal(x->total_ns, y->total_ns);
+	assert_int_equal(x->self_total_ns, y->self_total_ns);
+	assert_true(x->mean_ns == y->mean_ns);
+	assert_int_equal(x->min_ns, y->min_ns);
+	assert_int_equal(x->max_ns, y->max_ns);
+	assert_true(x->stddev_ns == y->stddev_ns);
+	assert_int_equal(x->p50_ns, y->p50_ns);
+	assert_int_equal(x->p95_ns, y->p95_ns);
+	assert_int_equal(x->p99_ns, y->p99_ns);
+	assert_int_equal(x->wait_count, y->wait_count);
+	assert_true(x->wait_mean_ns == y->wait_mean_ns);
+	assert_int_equal(x->wait_min_ns, y->wait_min_ns);
+	assert_int_equal(x->wait_max_ns, y->wait_max_ns);
+	assert_int_equal(x->flags, y->flags);
+}
+
+/* Ops added by names_id alone (agg__add_op) count as the same ops added whole: every figure of
+ * their keys and roll-ups is the same. Names it has no op of under that number, a span's number
+ * and 0 are refused with -ENOENT and change nothing. */
+static void test_add_op_by_names_id(void **state)
+{
+	struct agg *whole = new_agg(1 << 20, 100), *by_id = new_agg(1 << 20, 100);
+	struct summary sw, si;
+	static const char *const sym[3] = { "A", "B", "C" };
+
+	(void)state;
+	for (uint64_t i = 0; i < 300; i++) {
+		uint32_t k = (uint32_t)(i * 7 % 3);
+		uint64_t end = 1000 * (i + 1) + (i % 5) * 37, dur = (i * 7919) % 1000 + k;
+		struct perfbpf_event e = ev(PERFBPF_EV_OP, k == 2 ? "n" : "m", sym[k], "st", end, dur);
+
+		e.flags = PERFBPF_F_NAMES_ID;
+		e.names_id = 10 + k;
+		assert_int_equal(agg__add(whole, &e), 0);
+		if (i < 3) /* each key's first op, whole */
+			assert_int_equal(agg__add(by_id, &e), 0);
+		else
+			assert_int_equal(agg__add_op(by_id, 10 + k, end, dur), 0);
+	}
+	{
+		struct perfbpf_event e = ev(PERFBPF_EV_SPAN, "m", "D", "st", 900000, 5);
+
+		e.flags = PERFBPF_F_NAMES_ID;
+		e.names_id = 20;
+		assert_int_equal(agg__add(by_id, &e), 0);
+		assert_int_equal(agg__add(whole, &e), 0);
+	}
+	assert_int_equal(agg__add_op(by_id, 20, 900001, 5), -ENOENT); /* a span's number */
+	assert_int_equal(agg__add_op(by_id, 13, 900001, 5), -ENOENT); /* never seen */
+	assert_int_equal(agg__add_op(by_id, 10 + 4096, 900001, 5), -ENOENT); /* its slot's, not it */
+	assert_int_equal(agg__add_op(by_id, 0, 900001, 5), -ENOENT);
+	assert_int_equal(agg__summarize(whole, &sw), 0);
+	assert_int_equal(agg__summarize(by_id, &si), 0);
+	assert_int_equal(sw.events, si.events);
+	assert_int_equal(sw.nrows, 4);
+	assert_int_equal(si.nrows, 4);
+	for (int k = 0; k < 3; k++)
+		rows_equal(row(&sw, k == 2 ? "n" : "m", sym[k], "st"),
+			   row(&si, k == 2 ? "n" : "m", sym[k], "st"));
+	rows_equal(rollup(&sw, "m", PERFBPF_EV_OP), rollup(&si, "m", PERFBPF_EV_OP));
+	rows_equal(rollup(&sw, "n", PERFBPF_EV_OP), rollup(&si, "n", PERFBPF_EV_OP));
+	assert_int_equal(row(&si, "m", "A", "st")->count, 100);
+	agg__free(whole);
+	agg__free(by_id);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -461,6 +534,7 @@ int main(void)
 		cmocka_unit_test(test_self_time),
 		cmocka_unit_test(test_first_event_is_max),
 		cmocka_unit_test(test_names_id),
+		cmocka_unit_test(test_add_op_by_names_id),
 	};
 
 	return cmocka_run_group_tests_name("unit: aggregation", tests, NULL, NULL);

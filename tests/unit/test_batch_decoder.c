@@ -23,6 +23,11 @@
 struct got {
 	struct perfbpf_event ev[64];
 	size_t n;
+	struct {
+		uint32_t names_id;
+		uint64_t end_ns, duration_ns;
+	} op[64]; /* ops taken by take_op */
+	size_t nop;
 };
 
 static int collect(void *ctx, const struct perfbpf_event *e)
@@ -61,7 +66,8 @@ static void def(struct batch_decoder *d, uint64_t tab, uint32_t id, const char *
 	assert_int_equal(batch_decoder__record(d, &r, sizeof(r)), 0);
 }
 
-/* One chunk of n records of thread tid's buffer `tab`, then (if end) the end of the collection. */
+/* One chunk of n records of thread tid's buffer `tab` (none for n 0), then (if end) the end of the
+ * collection. */
 static void chunk_of(struct batch_decoder *d, uint32_t tid, uint64_t tab,
 		     const struct perfbpf_rec *recs, uint32_t n, bool end)
 {
@@ -72,8 +78,10 @@ static void chunk_of(struct batch_decoder *d, uint32_t tid, uint64_t tab,
 	assert_non_null(h);
 	*h = (struct perfbpf_v3_batch){ .kind = PERFBPF_EV_V3_BATCH, .pid = PID, .tid = tid,
 					.keytab = tab, .batch = 1, .n = n, .flags = chunk_flags };
-	memcpy(h + 1, recs, n * sizeof(*recs));
-	assert_int_equal(batch_decoder__record(d, h, size), 0);
+	if (n) {
+		memcpy(h + 1, recs, n * sizeof(*recs));
+		assert_int_equal(batch_decoder__record(d, h, size), 0);
+	}
 	free(h);
 	if (end)
 		assert_int_equal(batch_decoder__record(d, &x, sizeof(x)), 0);
@@ -150,6 +158,114 @@ static void test_names_id(void **state)
 }
 
 #define SINCE(k, t, start) { .key = (k), .kind = PERFBPF_REC_OP_SINCE, .ts = (t), .value = (start) }
+
+/* A reader of ops for statistics that, as the aggregation does, takes the ops of names it has
+ * had a whole op event of. */
+static int take_op(void *ctx, uint32_t names_id, uint64_t end_ns, uint64_t duration_ns)
+{
+	struct got *g = ctx;
+	bool known = false;
+
+	for (size_t i = 0; i < g->n; i++)
+		known |= g->ev[i].kind == PERFBPF_EV_OP && g->ev[i].names_id == names_id;
+	if (!known)
+		return -ENOENT;
+	assert_true(g->nop < 64);
+	g->op[g->nop].names_id = names_id;
+	g->op[g->nop].end_ns = end_ns;
+	g->op[g->nop++].duration_ns = duration_ns;
+	return 0;
+}
+
+/* With an op reader: each key's first op is a whole event (the reader did not know its
+ * names_id), the rest go to the reader with their end and duration (an OP_SINCE's computed);
+ * ops of keys with cut or unreadable names, and spans, stay events; every one is counted once. */
+static void test_ops_for_statistics(void **state)
+{
+	struct got g;
+	struct batch_decoder *d = new_decoder(&g, false);
+	const struct perfbpf_rec r[] = { OP(1, 5000, 40), OP(1, 6000, 7),    SINCE(1, 7000, 6990),
+					 OP(2, 7100, 3),  OP(2, 7200, 4),    BEGIN(1, 7300),
+					 END(1, 7400),    OP(1, 7500, 9) };
+
+	(void)state;
+	batch_decoder__set_op_fn(d, take_op);
+	def(d, TAB_A, 1, "tick", "AAPL", "mom", 0);
+	def(d, TAB_A, 2, "tick", "MSFT", "mom", PERFBPF_KEYDEF_TRUNCATED);
+	chunk(d, TAB_A, r, 8, true);
+	/* events: key 1's first op, both of key 2's, the span */
+	assert_int_equal(g.n, 4);
+	assert_int_equal(g.ev[0].end_ns, 5000);
+	assert_int_equal(g.ev[1].duration_ns, 3);
+	assert_true(g.ev[1].flags & PERFBPF_F_TRUNCATED);
+	assert_int_equal(g.ev[2].duration_ns, 4);
+	assert_int_equal(g.ev[3].kind, PERFBPF_EV_SPAN);
+	assert_int_equal(g.nop, 3);
+	for (size_t i = 0; i < g.nop; i++)
+		assert_int_equal(g.op[i].names_id, g.ev[0].names_id);
+	assert_int_equal(g.op[0].end_ns, 6000);
+	assert_int_equal(g.op[0].duration_ns, 7);
+	assert_int_equal(g.op[1].end_ns, 7000);
+	assert_int_equal(g.op[1].duration_ns, 10);
+	assert_int_equal(g.op[2].end_ns, 7500);
+	assert_int_equal(g.op[2].duration_ns, 9);
+	assert_int_equal(batch_decoder__counts(d)->events, 7);
+	assert_int_equal(batch_decoder__counts(d)->str_truncated, 2);
+	batch_decoder__free(d);
+}
+
+/* Ops the reader knows are handed on as their chunk arrives, before the collection ends, while
+ * the process has one key table; spans still wait for the end. An op the reader does not know
+ * makes the collection's later ops wait for the end too (none overtakes it), and a process with
+ * a second table has all its records ordered at the end. */
+static void test_ops_at_arrival(void **state)
+{
+	struct got g;
+	struct batch_decoder *d = new_decoder(&g, false);
+	const struct perfbpf_rec first[] = { OP(1, 5000, 40) };
+	const struct perfbpf_rec second[] = { OP(1, 8000, 5), BEGIN(1, 8100), OP(1, 8200, 6),
+					      END(1, 8300) };
+	const struct perfbpf_rec third[] = { OP(2, 9000, 1), OP(1, 9100, 2), OP(2, 9200, 3) };
+	const struct perfbpf_rec fourth[] = { OP(1, 9500, 3) };
+
+	(void)state;
+	batch_decoder__set_op_fn(d, take_op);
+	def(d, TAB_A, 1, "tick", "AAPL", "mom", 0);
+	chunk(d, TAB_A, first, 1, true);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.nop, 0);
+	/* the next collection's ops at once, its span at its end */
+	chunk(d, TAB_A, second, 3, false);
+	assert_int_equal(g.nop, 2);
+	assert_int_equal(g.op[0].end_ns, 8000);
+	assert_int_equal(g.op[1].duration_ns, 6);
+	assert_int_equal(g.n, 1);
+	chunk(d, TAB_A, second + 3, 1, true);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(g.ev[1].kind, PERFBPF_EV_SPAN);
+	assert_int_equal(g.ev[1].duration_ns, 200);
+	/* key 2's first op is not taken: it and the ops after it wait, and come in their order */
+	def(d, TAB_A, 2, "tick", "MSFT", "mom", 0);
+	chunk(d, TAB_A, third, 3, false);
+	assert_int_equal(g.nop, 2);
+	assert_int_equal(g.n, 2);
+	chunk(d, TAB_A, third, 0, true);
+	assert_int_equal(g.n, 3);
+	assert_int_equal(g.ev[2].end_ns, 9000);
+	assert_int_equal(g.nop, 4);
+	assert_int_equal(g.op[2].end_ns, 9100);
+	assert_int_equal(g.op[3].end_ns, 9200);
+	/* a second key table in the process: ordered at the end */
+	def(d, TAB_B, 1, "tock", "AAPL", "mom", 0);
+	chunk(d, TAB_A, fourth, 1, false);
+	assert_int_equal(g.nop, 4);
+	chunk(d, TAB_A, fourth, 0, true);
+	assert_int_equal(g.nop, 5);
+	assert_int_equal(g.op[4].end_ns, 9500);
+	assert_int_equal(batch_decoder__counts(d)->events, 8);
+	assert_int_equal(batch_decoder__counts(d)->malformed, 0);
+	batch_decoder__free(d);
+}
 
 /* PERFBPF_OP_SINCE records: the duration runs from the start stamp (CLOCK_MONOTONIC ns, or TSC
  * ticks with PERFBPF_STAMP_TSC, converted with the session's mapping) to the record's stamp; a
@@ -819,6 +935,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ops),
 		cmocka_unit_test(test_names_id),
+		cmocka_unit_test(test_ops_for_statistics),
+		cmocka_unit_test(test_ops_at_arrival),
 		cmocka_unit_test(test_tsc_clock_cursor),
 		cmocka_unit_test(test_op_since),
 		cmocka_unit_test(test_nested_spans),

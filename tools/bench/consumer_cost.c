@@ -4,7 +4,7 @@
  * order span with three ops every 8th tick; TSC stamps; 1,024 records per flush, sent as the
  * kernel sends them: ring records of PERFBPF_V3_CHUNK records and a collection end), decoded by
  * the batch decoder and aggregated as `perfbpf run` does by default (no file, no export, no
- * attribution). No BPF and no engine: what it measures is what limits the event rate perfbpf
+ * attribution: ops go to the statistics without a whole event). No BPF and no engine: what it measures is what limits the event rate perfbpf
  * keeps up with. Prints the events handed on (a span's begin and end records make one) and the
  * ns per record for the fastest of ROUNDS rounds of RECORDS records; with --decode-only the
  * events are decoded and not aggregated.
@@ -43,6 +43,12 @@ struct gen {
 static int count_event(void *ctx, const struct perfbpf_event *e)
 {
 	return ctx ? agg__add(ctx, e) : 0;
+}
+
+/* an op for the statistics alone, as `perfbpf run` hands them on by default */
+static int count_op(void *ctx, uint32_t names_id, uint64_t end_ns, uint64_t duration_ns)
+{
+	return ctx ? agg__add_op(ctx, names_id, end_ns, duration_ns) : 0;
 }
 
 static uint32_t key_id(unsigned thread, unsigned sym, unsigned k)
@@ -136,6 +142,7 @@ static double round_ns(uint64_t events, bool aggregate, uint64_t *handed_on)
 	d = batch_decoder__new(count_event, aggregate ? a : NULL, 0, clock, false);
 	if (!d)
 		exit(1);
+	batch_decoder__set_op_fn(d, count_op);
 	define_keys(d);
 	memset(g, 0, sizeof(g));
 	for (unsigned t = 0; t < THREADS; t++)

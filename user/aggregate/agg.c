@@ -259,7 +259,7 @@ static int shed_samples(struct agg *a)
 	return dist__to_hist(&big->dist, &a->budget);
 }
 
-static void wait_add(struct entry *e, uint64_t ts, unsigned run)
+static inline void wait_add(struct entry *e, uint64_t ts, unsigned run)
 {
 	uint64_t w;
 
@@ -318,18 +318,28 @@ static int attribution_add(struct agg *a, struct entry *e, const struct perfbpf_
 
 /* An event of a key. Its roll-up takes only the event's wait (its statistics are the members',
  * merged when summarized). */
-static int entry_add(struct agg *a, struct entry *e, const struct perfbpf_event *ev)
+static inline int sample_add(struct agg *a, struct entry *e, uint64_t v)
 {
 	int err;
 
-	wait_add(e, ev->end_ns, a->run);
-	while ((err = dist__add(&e->dist, ev->duration_ns, &a->budget)) == -ENOSPC) {
+	if (dist__add_in_room(&e->dist, v))
+		return 0;
+	while ((err = dist__add(&e->dist, v, &a->budget)) == -ENOSPC) {
 		err = shed_samples(a);
 		if (err == -ENOSPC) /* nothing left to shed: this key goes approximate */
 			err = dist__to_hist(&e->dist, &a->budget);
 		if (err)
 			return err;
 	}
+	return err;
+}
+
+static int entry_add(struct agg *a, struct entry *e, const struct perfbpf_event *ev)
+{
+	int err;
+
+	wait_add(e, ev->end_ns, a->run);
+	err = sample_add(a, e, ev->duration_ns);
 	if (err)
 		return err;
 	e->self_total += ev->self_ns;
@@ -436,6 +446,27 @@ int agg__add(struct agg *a, const struct perfbpf_event *ev)
 	if (err)
 		return err;
 	wait_add(e->rollup, ev->end_ns, a->run);
+	a->events++;
+	return 0;
+}
+
+int agg__add_op(struct agg *a, uint32_t names_id, uint64_t end_ns, uint64_t duration_ns)
+{
+	const struct idmemo *im = &a->idmemo[names_id & (IDMEMO_SLOTS - 1)];
+	struct entry *e = im->e;
+	int err;
+
+	if (!names_id || im->id != names_id || im->kind != PERFBPF_EV_OP)
+		return -ENOENT;
+	if (!e->rollup)
+		return -ENOMEM;
+	/* entry_add for an op without flags: its self time is its duration */
+	wait_add(e, end_ns, a->run);
+	err = sample_add(a, e, duration_ns);
+	if (err)
+		return err;
+	e->self_total += duration_ns;
+	wait_add(e->rollup, end_ns, a->run);
 	a->events++;
 	return 0;
 }

@@ -24,6 +24,9 @@ struct agg *agg__new(const struct agg_opts *opts);
 void agg__free(struct agg *a);
 /* Adds one event; 0, or -ENOMEM. Events of a key over max_keys are counted, not added. */
 int agg__add(struct agg *a, const struct perfbpf_event *e);
+/* Adds an op of names it has added an op of with that names_id (PERFBPF_F_NAMES_ID), with no
+ * flags: 0, -ENOMEM, or -ENOENT when it has not (agg__add it whole). */
+int agg__add_op(struct agg *a, uint32_t names_id, uint64_t end_ns, uint64_t duration_ns);
 /* The events that follow belong to a new run of the target: no key's wait time spans the gap
  * between its last event of the previous run and its first of this one. */
 void agg__new_run(struct agg *a);

@@ -85,22 +85,12 @@ bool dist__exact(const struct dist *d)
 
 /* Count, sum and extremes: all a distribution that keeps its samples updates per sample (its
  * spread is computed from them when asked: samples_m2). */
-static void exact_add(struct dist *d, uint64_t v)
-{
-	d->count++;
-	d->sum += v;
-	if (v < d->min)
-		d->min = v;
-	if (v > d->max)
-		d->max = v;
-}
-
 /* The same, and the running mean and squared deviations (Welford) of one that keeps none. */
 static void stream_add(struct dist *d, uint64_t v)
 {
 	double delta;
 
-	exact_add(d, v);
+	dist__count(d, v);
 	delta = (double)v - d->mean;
 	d->mean += delta / (double)d->count;
 	d->m2 += delta * ((double)v - d->mean);
@@ -152,7 +142,7 @@ int dist__add(struct dist *d, uint64_t v, struct sample_budget *b)
 		b->used += grow;
 	}
 	d->samples[d->count] = v;
-	exact_add(d, v);
+	dist__count(d, v);
 	return 0;
 }
 

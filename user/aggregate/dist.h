@@ -50,6 +50,28 @@ void dist__fini(struct dist *d, struct sample_budget *b);
 /* -ENOSPC: keeping the sample would exceed the budget; the streaming part is not updated either,
  * so the caller can free budget (dist__to_hist on some distribution) and call again. */
 int dist__add(struct dist *d, uint64_t v, struct sample_budget *b);
+
+/* The count, sum and extremes with one more sample. */
+static inline void dist__count(struct dist *d, uint64_t v)
+{
+	d->count++;
+	d->sum += v;
+	if (v < d->min)
+		d->min = v;
+	if (v > d->max)
+		d->max = v;
+}
+
+/* dist__add where it needs nothing more than a store (samples kept, with room: cap is 0
+ * otherwise): true if v was added, else dist__add it. */
+static inline bool dist__add_in_room(struct dist *d, uint64_t v)
+{
+	if (d->count >= d->cap)
+		return false;
+	d->samples[d->count] = v;
+	dist__count(d, v);
+	return true;
+}
 /* Switch to approximate mode, returning the sample memory to the budget. */
 int dist__to_hist(struct dist *d, struct sample_budget *b);
 bool dist__exact(const struct dist *d);

@@ -103,6 +103,17 @@ static int on_event(void *ctx, const struct perfbpf_event *e)
 	return err;
 }
 
+/* An ABI v3 op, when the statistics are its only reader (trace_session__init). */
+static int on_op(void *ctx, uint32_t names_id, uint64_t end_ns, uint64_t duration_ns)
+{
+	struct session *s = ctx;
+	int err = agg__add_op(s->agg, names_id, end_ns, duration_ns);
+
+	if (err && err != -ENOENT)
+		s->agg_err = err;
+	return err;
+}
+
 /* --redact: the note with the value of a redacted attribute key replaced. */
 static const struct perfbpf_note *redacted(const struct session *s, const struct perfbpf_note *n,
 					   struct perfbpf_note *copy)
@@ -413,6 +424,10 @@ int trace_session__init(struct session *s, const struct cli_opts *o, int pid)
 			fprintf(stderr, "perfbpf: sending metrics to %s every %.3gs and at the end\n",
 				o->otlp_metrics.url, (double)o->otlp_metrics.interval_ns * 1e-9);
 	}
+	/* ops skip the whole event where the statistics of the whole session are all that reads
+	 * them */
+	if (o->repeat <= 1 && !s->ew && !s->ct && !s->timeline && !s->otlp && !s->series)
+		to.on_op = on_op;
 	return tracer__new(&to, &s->tracer);
 }
 

@@ -66,6 +66,7 @@ struct thread {
 	struct pending *pend; /* the current collection's records */
 	size_t npend, cap;
 	uint32_t depth, overflow;
+	bool ops_wait; /* this collection's ops wait for its end (one was not taken at arrival) */
 	uint64_t seq, trace_id;
 	uint64_t selected;         /* PERFBPF_REC_SPAN_SELECT: the span later notes annotate */
 	uint64_t next_parent;      /* a PERFBPF_REC_SPAN_PARENT for the SPAN_OPEN that follows */
@@ -77,6 +78,7 @@ struct thread {
 struct batch_decoder {
 	batch_event_fn on_event;
 	batch_note_fn on_note; /* NULL: notes are decoded and dropped (none was asked for) */
+	batch_op_fn on_op;     /* NULL: every op is an event */
 	void *note_ctx;
 	void *ctx;
 	uint64_t start_ns;
@@ -167,6 +169,11 @@ void batch_decoder__set_note_fn(struct batch_decoder *d, batch_note_fn on_note, 
 {
 	d->on_note = on_note;
 	d->note_ctx = ctx;
+}
+
+void batch_decoder__set_op_fn(struct batch_decoder *d, batch_op_fn on_op)
+{
+	d->on_op = on_op;
 }
 
 const struct batch_counts *batch_decoder__counts(const struct batch_decoder *d)
@@ -491,12 +498,54 @@ static int span_close(struct batch_decoder *d, struct thread *th, uint32_t tid, 
 	return err;
 }
 
-/* One chunk of a collection: its records wait in the thread's pending list. */
+static int op_since(struct batch_decoder *d, uint64_t ns, uint64_t v, uint64_t *dur);
+
+/* Whether the records of this chunk (of key table t, not NULL) are all of the one key table its
+ * process has: then no other buffer's records are merged with them, and ops may be handed on as
+ * they arrive (a process gets a second table when a second object's keys are first defined,
+ * before any record of that object). */
+static bool single_table(struct batch_decoder *d, uint32_t pid)
+{
+	const struct u64map *tabs = u64map__get(&d->procs, (uint64_t)pid + 1);
+
+	return tabs && tabs->n == 1;
+}
+
+/* An op handed to on_op as it arrives, ahead of the rest of its collection: only statistics read
+ * it, and they do not depend on where it stands among spans and notes. False: it waits for the
+ * collection's end (a key not defined yet, or with flags; a stamp to be counted; a reader that
+ * did not take it: then the collection's later ops wait too, so that none overtakes it). */
+static bool op_at_arrival(struct batch_decoder *d, struct thread *th, const struct keytab *t,
+			  const struct perfbpf_rec *r, bool tsc, int *err)
+{
+	uint64_t ns, dur = r->value;
+	uint32_t id;
+
+	if (r->key == 0 || r->key > t->n || t->defs[r->key - 1].ready != 1 ||
+	    !(id = t->names_id[r->key - 1]))
+		return false;
+	ns = tsc ? tsc_clock__ns_near(d->clock, r->ts, &d->clock_at) : r->ts;
+	if (ns < d->start_ns || (r->kind == PERFBPF_REC_OP_SINCE && op_since(d, ns, r->value, &dur)))
+		return false;
+	*err = d->on_op(d->ctx, id, ns, dur);
+	if (*err == -ENOENT) {
+		*err = 0;
+		th->ops_wait = true;
+		return false;
+	}
+	d->counts.events += !*err;
+	return true;
+}
+
+/* One chunk of a collection: its records wait in the thread's pending list (ops for statistics
+ * alone may be handed on at once: op_at_arrival). */
 static int batch(struct batch_decoder *d, const struct perfbpf_v3_batch *h, size_t size)
 {
 	const struct perfbpf_rec *rec = (const struct perfbpf_rec *)(h + 1);
 	const struct keytab *t;
 	struct thread *th;
+	bool now;
+	int err = 0;
 
 	if (h->n == 0 || h->n > PERFBPF_V3_CHUNK ||
 	    (size - sizeof(*h)) / sizeof(*rec) < h->n) {
@@ -520,10 +569,18 @@ static int batch(struct batch_decoder *d, const struct perfbpf_v3_batch *h, size
 		th->pend = v;
 		th->cap = cap;
 	}
+	now = d->on_op && t && single_table(d, h->pid);
 	for (uint32_t i = 0; i < h->n; i++) {
 		const struct perfbpf_rec *r = &rec[i];
 		struct pending *p = &th->pend[th->npend];
 
+		if (now && !th->ops_wait &&
+		    (r->kind == PERFBPF_REC_OP || r->kind == PERFBPF_REC_OP_SINCE) &&
+		    op_at_arrival(d, th, t, r, (h->flags & PERFBPF_TBUF_TSC) != 0, &err)) {
+			if (err)
+				return err;
+			continue;
+		}
 		p->tsc = (h->flags & PERFBPF_TBUF_TSC) != 0;
 		if (r->kind == PERFBPF_REC_BYTES) {
 			/* a string's bytes: kept, and ordered with the record before them */
@@ -626,19 +683,19 @@ static int order_pending(struct batch_decoder *d, struct thread *th)
 	return 0;
 }
 
-/* A PERFBPF_REC_OP_SINCE's duration, from its start stamp to its record's stamp; -EINVAL for a
- * start that is not a stamp or is after the end. */
-static int op_since(struct batch_decoder *d, const struct pending *p, uint64_t *dur)
+/* A PERFBPF_REC_OP_SINCE's duration, from its start stamp v to its record's stamp ns; -EINVAL
+ * for a start that is not a stamp or is after the end. */
+static int op_since(struct batch_decoder *d, uint64_t ns, uint64_t v, uint64_t *dur)
 {
-	uint64_t v = p->value, start;
+	uint64_t start;
 
 	if (v & ~(PERFBPF_STAMP_TSC | PERFBPF_STAMP_MASK))
 		return -EINVAL;
 	start = (v & PERFBPF_STAMP_TSC) ?
 			tsc_clock__ns_near(d->clock, v & PERFBPF_STAMP_MASK, &d->clock_at) : v;
-	if (start > p->ns)
+	if (start > ns)
 		return -EINVAL;
-	*dur = p->ns - start;
+	*dur = ns - start;
 	return 0;
 }
 
@@ -790,9 +847,17 @@ static int collection_end(struct batch_decoder *d, uint32_t tid, struct thread *
 			uint64_t dur = p->value;
 			struct perfbpf_event e;
 
-			if (p->kind == PERFBPF_REC_OP_SINCE && op_since(d, p, &dur)) {
+			if (p->kind == PERFBPF_REC_OP_SINCE && op_since(d, p->ns, p->value, &dur)) {
 				d->counts.malformed++;
 				continue;
+			}
+			if (d->on_op && t->names_id[p->key - 1] && (k->ready >> 1) == 0) {
+				err = d->on_op(d->ctx, t->names_id[p->key - 1], p->ns, dur);
+				if (err != -ENOENT) {
+					d->counts.events += !err;
+					continue;
+				}
+				err = 0;
 			}
 			event_init(&e, PERFBPF_EV_OP, th->pid, tid, p->ns);
 			e.duration_ns = e.self_ns = dur;
@@ -818,6 +883,7 @@ static int collection_end(struct batch_decoder *d, uint32_t tid, struct thread *
 		}
 	}
 	th->npend = 0;
+	th->ops_wait = false;
 	return err;
 }
 

@@ -18,6 +18,10 @@
 
 typedef int (*batch_event_fn)(void *ctx, const struct perfbpf_event *e);
 typedef int (*batch_note_fn)(void *ctx, const struct perfbpf_note *n);
+/* An op for a reader that keeps only statistics: its names' number in the session
+ * (perfbpf_event.names_id), its end and its duration. -ENOENT: not taken (the reader does not
+ * know that number yet), and the op is handed on as a whole event instead. */
+typedef int (*batch_op_fn)(void *ctx, uint32_t names_id, uint64_t end_ns, uint64_t duration_ns);
 
 struct batch_counts {
 	uint64_t malformed;       /* ring records too short, of lengths that do not add up, or a
@@ -51,6 +55,9 @@ void batch_decoder__set_note_fn(struct batch_decoder *d, batch_note_fn on_note, 
 /* One ring record of kind PERFBPF_EV_V3_*: 0, the callback's error, or -ENOMEM. A malformed
  * record is counted and skipped (0). */
 int batch_decoder__record(struct batch_decoder *d, const void *data, size_t size);
+/* Ops of keys with whole, readable names go to on_op(ctx of on_event) instead of on_event when
+ * it takes them (NULL: all to on_event): no event is built for them. */
+void batch_decoder__set_op_fn(struct batch_decoder *d, batch_op_fn on_op);
 /* Decodes what is still waiting for the end of its collection (after the final drain). 0 or the
  * callback's error. */
 int batch_decoder__finish(struct batch_decoder *d);

@@ -126,6 +126,7 @@ struct ring_consumer *ring_consumer__new(int map_fd, const struct ring_consumer_
 		return NULL;
 	}
 	batch_decoder__set_note_fn(rc->batches, o->on_note, o->ctx);
+	batch_decoder__set_op_fn(rc->batches, o->on_op);
 	rc->rb = ring_buffer__new(map_fd, on_sample, rc, NULL);
 	if (!rc->rb) {
 		int err = errno;

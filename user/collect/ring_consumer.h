@@ -16,10 +16,12 @@
 
 typedef int (*ring_event_fn)(void *ctx, const struct perfbpf_event *e);
 typedef int (*ring_note_fn)(void *ctx, const struct perfbpf_note *n);
+typedef int (*ring_op_fn)(void *ctx, uint32_t names_id, uint64_t end_ns, uint64_t duration_ns);
 
 struct ring_consumer_opts {
 	ring_event_fn on_event;
 	ring_note_fn on_note; /* NULL: notes are dropped (they are only written for OTLP) */
+	ring_op_fn on_op;     /* ABI v3 ops for statistics alone (batch_op_fn); NULL: events */
 	void *ctx;
 	/* non-zero: a stop was asked; a sliced poll returns soon (see ring_consumer__poll) */
 	const volatile sig_atomic_t *stop;

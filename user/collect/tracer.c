@@ -395,6 +395,7 @@ int tracer__new(const struct tracer_opts *opts, struct tracer **out)
 	t->rc = ring_consumer__new(bpf_map__fd(t->skel->maps.events),
 				   &(struct ring_consumer_opts){ .on_event = opts->on_event,
 								 .on_note = opts->on_note,
+								 .on_op = opts->on_op,
 								 .ctx = opts->ctx, .stop = opts->stop,
 								 .start_ns = t->clock.ns0,
 								 .clock = &t->clock,

@@ -16,6 +16,7 @@ struct tracer;
 
 typedef int (*tracer_event_fn)(void *ctx, const struct perfbpf_event *e);
 typedef int (*tracer_note_fn)(void *ctx, const struct perfbpf_note *n);
+typedef int (*tracer_op_fn)(void *ctx, uint32_t names_id, uint64_t end_ns, uint64_t duration_ns);
 
 struct tracer_opts {
 	uint64_t ring_size;    /* bytes, power of two */
@@ -31,6 +32,7 @@ struct tracer_opts {
 				* or per_event) */
 	tracer_event_fn on_event;
 	tracer_note_fn on_note; /* span notes, when span_notes */
+	tracer_op_fn on_op;     /* ABI v3 ops for statistics alone (batch_op_fn); NULL: events */
 	void *ctx;
 	/* non-zero: a stop was asked (a signal); tracer__poll returns soon, leaving the rest of the
 	 * ring for the drain after the probes are detached */
