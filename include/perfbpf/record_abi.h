@@ -89,6 +89,28 @@ struct perfbpf_rec {
 	__u64 value;
 };
 
+#ifndef __bpf__
+/* A PERFBPF_REC_BYTES record holding b, the next PERFBPF_NOTE_BYTES bytes of a note's string:
+ * bytes 0-3 in key, 4-11 in ts, 12-19 in value (the record's bytes 0-3 and 8-23). */
+static inline void perfbpf_note_bytes_put(struct perfbpf_rec *r,
+					  const unsigned char b[PERFBPF_NOTE_BYTES])
+{
+	__builtin_memcpy(&r->key, b, 4);
+	r->kind = PERFBPF_REC_BYTES;
+	__builtin_memcpy(&r->ts, b + 4, 8);
+	__builtin_memcpy(&r->value, b + 12, 8);
+}
+
+/* The bytes a PERFBPF_REC_BYTES record with these fields holds, into b. */
+static inline void perfbpf_note_bytes_get(__u32 key, __u64 ts, __u64 value,
+					  unsigned char b[PERFBPF_NOTE_BYTES])
+{
+	__builtin_memcpy(b, &key, 4);
+	__builtin_memcpy(b + 4, &ts, 8);
+	__builtin_memcpy(b + 12, &value, 8);
+}
+#endif
+
 struct perfbpf_tbuf {
 	__u32 magic;   /* PERFBPF_TBUF_MAGIC */
 	__u16 version; /* PERFBPF_ABI_V3 */

@@ -765,11 +765,7 @@ perfbpf__note_put(struct perfbpf_tbuf *b, uint32_t kind, uint32_t key, const cha
 		unsigned char bytes[PERFBPF_NOTE_BYTES] = { 0 };
 
 		memcpy(bytes, str + i, n - i < PERFBPF_NOTE_BYTES ? n - i : PERFBPF_NOTE_BYTES);
-		r++;
-		memcpy(&r->key, bytes, 4);
-		r->kind = PERFBPF_REC_BYTES;
-		memcpy(&r->ts, bytes + 4, 8);
-		memcpy(&r->value, bytes + 12, 8);
+		perfbpf_note_bytes_put(++r, bytes);
 	}
 	__asm__ volatile("" ::: "memory"); /* the records before the cursor that publishes them */
 	b->pos = pos + nrec;

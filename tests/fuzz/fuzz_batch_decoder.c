@@ -7,7 +7,11 @@
  * every event handed on has terminated names, a known kind, and, when attributed, on-CPU,
  * run-queue and blocked times that sum to its duration; events with one names_id have the same
  * names; the decoder's event count is the number of events handed on; span notes recorded in
- * the buffer have a known kind and value type, terminated strings and a span. */
+ * the buffer have a known kind and value type, terminated strings and a span. With the first
+ * byte's bit 1, ops also go to a reader of statistics (batch_decoder__set_op_fn) that, as the
+ * aggregation does, takes those of a names_id it has had a whole op event of: each op is then
+ * handed on once, one way or the other. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +21,7 @@
 static uint64_t seen;
 static struct perfbpf_names *names_of; /* by names_id, for the first NAMES ids of an input */
 #define NAMES 4096
+static unsigned char *op_known; /* names_id of a whole op event handed on (check_op takes it) */
 
 static int check(void *ctx, const struct perfbpf_event *e)
 {
@@ -44,6 +49,23 @@ static int check(void *ctx, const struct perfbpf_event *e)
 		abort();
 	if (e->self_ns > e->duration_ns)
 		abort();
+	if (e->kind == PERFBPF_EV_OP && (e->flags & PERFBPF_F_NAMES_ID) && e->names_id < NAMES &&
+	    !(e->flags & (PERFBPF_F_FAULT | PERFBPF_F_TRUNCATED)))
+		op_known[e->names_id] = 1;
+	seen++;
+	return 0;
+}
+
+/* An op for statistics alone: a names_id it knows (else -ENOENT: the op comes whole). */
+static int check_op(void *ctx, uint32_t names_id, uint64_t end_ns, uint64_t duration_ns)
+{
+	(void)ctx;
+	(void)end_ns;
+	(void)duration_ns;
+	if (names_id == 0)
+		abort();
+	if (names_id >= NAMES || !op_known[names_id])
+		return -ENOENT;
 	seen++;
 	return 0;
 }
@@ -76,10 +98,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!names_of && !(names_of = malloc(NAMES * sizeof(*names_of))))
 		return 0;
 	memset(names_of, 0, NAMES * sizeof(*names_of));
+	if (!op_known && !(op_known = malloc(NAMES)))
+		return 0;
+	memset(op_known, 0, NAMES);
 	d = batch_decoder__new(check, NULL, 0, &clock, size > 0 && (data[0] & 1));
 	if (!d)
 		return 0;
 	batch_decoder__set_note_fn(d, check_note, NULL);
+	if (size > 0 && (data[0] & 2))
+		batch_decoder__set_op_fn(d, check_op);
 	while (size >= 2) {
 		size_t n = (size_t)data[0] | (size_t)data[1] << 8;
 		uint8_t *rec;

@@ -227,6 +227,7 @@ static void test_ops_at_arrival(void **state)
 					      END(1, 8300) };
 	const struct perfbpf_rec third[] = { OP(2, 9000, 1), OP(1, 9100, 2), OP(2, 9200, 3) };
 	const struct perfbpf_rec fourth[] = { OP(1, 9500, 3) };
+	const struct perfbpf_rec cut[] = { OP(3, 9300, 1), OP(3, 9400, 2) };
 
 	(void)state;
 	batch_decoder__set_op_fn(d, take_op);
@@ -255,6 +256,15 @@ static void test_ops_at_arrival(void **state)
 	assert_int_equal(g.nop, 4);
 	assert_int_equal(g.op[2].end_ns, 9100);
 	assert_int_equal(g.op[3].end_ns, 9200);
+	/* a key with cut names: each op a whole event with its flag, known to the reader or not */
+	def(d, TAB_A, 3, "tick", "LONG", "mom", PERFBPF_KEYDEF_TRUNCATED);
+	chunk(d, TAB_A, cut, 1, true);
+	chunk(d, TAB_A, cut + 1, 1, false);
+	assert_int_equal(g.nop, 4);
+	chunk(d, TAB_A, cut, 0, true);
+	assert_int_equal(g.n, 5);
+	assert_true(g.ev[4].flags & PERFBPF_F_TRUNCATED);
+	assert_int_equal(g.ev[4].end_ns, 9400);
 	/* a second key table in the process: ordered at the end */
 	def(d, TAB_B, 1, "tock", "AAPL", "mom", 0);
 	chunk(d, TAB_A, fourth, 1, false);
@@ -262,7 +272,7 @@ static void test_ops_at_arrival(void **state)
 	chunk(d, TAB_A, fourth, 0, true);
 	assert_int_equal(g.nop, 5);
 	assert_int_equal(g.op[4].end_ns, 9500);
-	assert_int_equal(batch_decoder__counts(d)->events, 8);
+	assert_int_equal(batch_decoder__counts(d)->events, 10);
 	assert_int_equal(batch_decoder__counts(d)->malformed, 0);
 	batch_decoder__free(d);
 }
@@ -765,11 +775,7 @@ static uint32_t note_recs(struct perfbpf_rec *out, uint32_t kind, uint32_t key, 
 		unsigned char b[PERFBPF_NOTE_BYTES] = { 0 };
 
 		memcpy(b, str + i, n - i < PERFBPF_NOTE_BYTES ? n - i : PERFBPF_NOTE_BYTES);
-		out[k] = (struct perfbpf_rec){ .kind = PERFBPF_REC_BYTES };
-		memcpy(&out[k].key, b, 4);
-		memcpy(&out[k].ts, b + 4, 8);
-		memcpy(&out[k].value, b + 12, 8);
-		k++;
+		perfbpf_note_bytes_put(&out[k++], b);
 	}
 	return k;
 }

@@ -407,9 +407,8 @@ static void bytes_at(uint32_t i, uint32_t n, char *out)
 		const struct perfbpf_rec *r = rec_at(i + k);
 
 		assert_int_equal(r->kind, PERFBPF_REC_BYTES);
-		memcpy(out + k * PERFBPF_NOTE_BYTES, &r->key, 4);
-		memcpy(out + k * PERFBPF_NOTE_BYTES + 4, &r->ts, 8);
-		memcpy(out + k * PERFBPF_NOTE_BYTES + 12, &r->value, 8);
+		perfbpf_note_bytes_get(r->key, r->ts, r->value,
+				       (unsigned char *)out + k * PERFBPF_NOTE_BYTES);
 	}
 	out[n * PERFBPF_NOTE_BYTES] = '\0';
 }

@@ -278,11 +278,30 @@ static void event_init(struct perfbpf_event *e, uint32_t kind, uint32_t pid, uin
 	memset(&e->attr, 0, sizeof(e->attr));
 }
 
+/* The definition of key in table t; NULL where there is none (no table, key 0 or past the table,
+ * or not defined yet). */
+static const struct perfbpf_keydef *key_def(const struct keytab *t, uint32_t key)
+{
+	if (!t || key == 0 || key > t->n || !(t->defs[key - 1].ready & 1))
+		return NULL;
+	return &t->defs[key - 1];
+}
+
+/* The event flags of a definition's names: PERFBPF_F_FAULT (a string could not be read),
+ * PERFBPF_F_TRUNCATED (one was cut to its field). */
+static uint32_t keydef_flags(const struct perfbpf_keydef *k)
+{
+	uint32_t fl = k->ready >> 1;
+
+	return (fl & PERFBPF_KEYDEF_FAULT ? PERFBPF_F_FAULT : 0) |
+	       (fl & PERFBPF_KEYDEF_TRUNCATED ? PERFBPF_F_TRUNCATED : 0);
+}
+
 static void event_names(struct perfbpf_event *e, const struct keytab *t, uint32_t key,
 			struct batch_counts *c)
 {
 	const struct perfbpf_keydef *k = &t->defs[key - 1];
-	uint32_t fl = k->ready >> 1;
+	uint32_t fl = keydef_flags(k);
 
 	e->names_id = t->names_id[key - 1];
 	if (e->names_id)
@@ -291,16 +310,12 @@ static void event_names(struct perfbpf_event *e, const struct keytab *t, uint32_
 	memcpy(e->names.metric, k->metric, sizeof(e->names.metric));
 	memcpy(e->names.symbol, k->symbol, sizeof(e->names.symbol));
 	memcpy(e->names.strategy, k->strategy, sizeof(e->names.strategy));
-	if (fl & PERFBPF_KEYDEF_FAULT) {
-		e->flags |= PERFBPF_F_FAULT;
+	e->flags |= fl;
+	/* a string cut by an unreadable page counts once, as unreadable (as read_str) */
+	if (fl & PERFBPF_F_FAULT)
 		c->str_fault++;
-	}
-	if (fl & PERFBPF_KEYDEF_TRUNCATED) {
-		e->flags |= PERFBPF_F_TRUNCATED;
-		/* a string cut by an unreadable page counts once, as unreadable (as read_str) */
-		if (!(fl & PERFBPF_KEYDEF_FAULT))
-			c->str_truncated++;
-	}
+	else if (fl & PERFBPF_F_TRUNCATED)
+		c->str_truncated++;
 }
 
 /* The thread's acct as it stands at ns (on or after its latest transition, give or take the
@@ -518,11 +533,11 @@ static bool single_table(struct batch_decoder *d, uint32_t pid)
 static bool op_at_arrival(struct batch_decoder *d, struct thread *th, const struct keytab *t,
 			  const struct perfbpf_rec *r, bool tsc, int *err)
 {
+	const struct perfbpf_keydef *k = key_def(t, r->key);
 	uint64_t ns, dur = r->value;
 	uint32_t id;
 
-	if (r->key == 0 || r->key > t->n || t->defs[r->key - 1].ready != 1 ||
-	    !(id = t->names_id[r->key - 1]))
+	if (!k || keydef_flags(k) || !(id = t->names_id[r->key - 1]))
 		return false;
 	ns = tsc ? tsc_clock__ns_near(d->clock, r->ts, &d->clock_at) : r->ts;
 	if (ns < d->start_ns || (r->kind == PERFBPF_REC_OP_SINCE && op_since(d, ns, r->value, &dur)))
@@ -716,12 +731,9 @@ static int note_string(const struct thread *th, size_t i, char *str, size_t *use
 		return -EINVAL;
 	for (k = 0; k < nb; k++) {
 		const struct pending *b = &th->pend[i + 1 + k];
-		unsigned char bytes[PERFBPF_NOTE_BYTES];
-		uint32_t key = b->key;
+		unsigned char bytes[PERFBPF_NOTE_BYTES]; /* the last may hold less of the string */
 
-		memcpy(bytes, &key, 4);
-		memcpy(bytes + 4, &b->bytes_ts, 8);
-		memcpy(bytes + 12, &b->value, 8);
+		perfbpf_note_bytes_get(b->key, b->bytes_ts, b->value, bytes);
 		memcpy(str + k * PERFBPF_NOTE_BYTES, bytes,
 		       len - k * PERFBPF_NOTE_BYTES < PERFBPF_NOTE_BYTES ? len - k * PERFBPF_NOTE_BYTES
 									 : PERFBPF_NOTE_BYTES);
@@ -758,14 +770,9 @@ static int note_record(struct batch_decoder *d, struct thread *th, uint32_t tid,
 		d->counts.malformed++;
 		return 0;
 	}
-	if (p->kind != PERFBPF_REC_ERROR) {
-		const struct keytab *t = p->tab;
-
-		if (!t || p->key == 0 || p->key > t->n || !(t->defs[p->key - 1].ready & 1)) {
-			d->counts.undefined_key++;
-			return 0;
-		}
-		k = &t->defs[p->key - 1];
+	if (p->kind != PERFBPF_REC_ERROR && !(k = key_def(p->tab, p->key))) {
+		d->counts.undefined_key++;
+		return 0;
 	}
 	if (p->ns < d->start_ns) {
 		d->counts.before_start++;
@@ -785,10 +792,7 @@ static int note_record(struct batch_decoder *d, struct thread *th, uint32_t tid,
 		n.flags |= PERFBPF_F_TRUNCATED;
 	if (k) {
 		memcpy(n.name, k->metric, sizeof(n.name));
-		if ((k->ready >> 1) & PERFBPF_KEYDEF_FAULT)
-			n.flags |= PERFBPF_F_FAULT;
-		if ((k->ready >> 1) & PERFBPF_KEYDEF_TRUNCATED)
-			n.flags |= PERFBPF_F_TRUNCATED;
+		n.flags |= keydef_flags(k);
 	}
 	switch (p->kind) {
 	case PERFBPF_REC_ATTR_STR:
@@ -834,7 +838,7 @@ static int collection_end(struct batch_decoder *d, uint32_t tid, struct thread *
 			d->counts.malformed++;
 			continue;
 		}
-		if (!t || p->key == 0 || p->key > t->n || !(t->defs[p->key - 1].ready & 1)) {
+		if (!(k = key_def(t, p->key))) {
 			d->counts.undefined_key++;
 			continue;
 		}
@@ -842,7 +846,6 @@ static int collection_end(struct batch_decoder *d, uint32_t tid, struct thread *
 			d->counts.before_start++;
 			continue;
 		}
-		k = &t->defs[p->key - 1];
 		if (p->kind == PERFBPF_REC_OP || p->kind == PERFBPF_REC_OP_SINCE) {
 			uint64_t dur = p->value;
 			struct perfbpf_event e;
@@ -851,7 +854,7 @@ static int collection_end(struct batch_decoder *d, uint32_t tid, struct thread *
 				d->counts.malformed++;
 				continue;
 			}
-			if (d->on_op && t->names_id[p->key - 1] && (k->ready >> 1) == 0) {
+			if (d->on_op && t->names_id[p->key - 1] && !keydef_flags(k)) {
 				err = d->on_op(d->ctx, t->names_id[p->key - 1], p->ns, dur);
 				if (err != -ENOENT) {
 					d->counts.events += !err;
