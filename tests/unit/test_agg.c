@@ -519,6 +519,39 @@ static void test_add_op_by_names_id(void **state)
 	agg__free(by_id);
 }
 
+/* Summarized again with nothing added: the same figures; with an op added since, whole or by its
+ * names_id, figures that count it. */
+static void test_summarize_again(void **state)
+{
+	struct agg *a = new_agg(1 << 20, 100);
+	struct perfbpf_event e = ev(PERFBPF_EV_OP, "m", "S", "st", 1000, 10);
+	struct summary s;
+
+	(void)state;
+	e.flags = PERFBPF_F_NAMES_ID;
+	e.names_id = 5;
+	assert_int_equal(agg__add(a, &e), 0);
+	assert_int_equal(agg__summarize(a, &s), 0);
+	assert_int_equal(row(&s, "m", "S", "st")->count, 1);
+	assert_int_equal(agg__summarize(a, &s), 0);
+	assert_int_equal(s.nrows, 1);
+	assert_int_equal(row(&s, "m", "S", "st")->count, 1);
+	assert_int_equal(rollup(&s, "m", PERFBPF_EV_OP)->max_ns, 10);
+	e.end_ns = 2000;
+	e.duration_ns = e.self_ns = 30;
+	assert_int_equal(agg__add(a, &e), 0);
+	assert_int_equal(agg__summarize(a, &s), 0);
+	assert_int_equal(row(&s, "m", "S", "st")->count, 2);
+	assert_int_equal(rollup(&s, "m", PERFBPF_EV_OP)->max_ns, 30);
+	assert_int_equal(agg__add_op(a, 5, 3000, 50), 0);
+	assert_int_equal(agg__summarize(a, &s), 0);
+	assert_int_equal(row(&s, "m", "S", "st")->count, 3);
+	assert_int_equal(row(&s, "m", "S", "st")->total_ns, 90);
+	assert_int_equal(rollup(&s, "m", PERFBPF_EV_OP)->max_ns, 50);
+	assert_int_equal(s.events, 3);
+	agg__free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -535,6 +568,7 @@ int main(void)
 		cmocka_unit_test(test_first_event_is_max),
 		cmocka_unit_test(test_names_id),
 		cmocka_unit_test(test_add_op_by_names_id),
+		cmocka_unit_test(test_summarize_again),
 	};
 
 	return cmocka_run_group_tests_name("unit: aggregation", tests, NULL, NULL);

@@ -69,6 +69,8 @@ struct agg {
 	uint64_t events, over_limit;
 	unsigned run;
 	struct stat_row *rows, *metrics;
+	size_t nrows, nmetrics; /* of the last summarize */
+	bool changed;           /* since the last summarize (or none yet): rows to compute again */
 	struct hist *scratch; /* opts.histograms: one key's histogram at a time */
 	struct hist_bin *scratch_bins;
 	struct memo memo[MEMO_SLOTS];
@@ -421,6 +423,7 @@ int agg__add(struct agg *a, const struct perfbpf_event *ev)
 	struct entry *e;
 	int err;
 
+	a->changed = true;
 	if ((ev->flags & PERFBPF_F_NAMES_ID) && ev->names_id) {
 		struct idmemo *im = &a->idmemo[ev->names_id & (IDMEMO_SLOTS - 1)];
 
@@ -458,6 +461,7 @@ int agg__add_op(struct agg *a, uint32_t names_id, uint64_t end_ns, uint64_t dura
 
 	if (!names_id || im->id != names_id || im->kind != PERFBPF_EV_OP)
 		return -ENOENT;
+	a->changed = true;
 	if (!e->rollup)
 		return -ENOMEM;
 	/* entry_add for an op without flags: its self time is its duration */
@@ -581,6 +585,8 @@ int agg__summarize(struct agg *a, struct summary *s)
 	size_t nk = 0, nr = 0;
 	int err;
 
+	if (!a->changed && a->rows) /* nothing added since: the same rows (a run's and the report's) */
+		goto out;
 	free(a->rows);
 	free(a->metrics);
 	a->rows = calloc(a->keys.n ? a->keys.n : 1, sizeof(*a->rows));
@@ -674,10 +680,14 @@ int agg__summarize(struct agg *a, struct summary *s)
 	}
 	qsort(a->rows, nk, sizeof(*a->rows), cmp_rows);
 	qsort(a->metrics, nr, sizeof(*a->metrics), cmp_rows);
+	a->nrows = nk;
+	a->nmetrics = nr;
+	a->changed = false;
+out:
 	s->rows = a->rows;
-	s->nrows = nk;
+	s->nrows = a->nrows;
 	s->metrics = a->metrics;
-	s->nmetrics = nr;
+	s->nmetrics = a->nmetrics;
 	s->events = a->events;
 	s->keys_over_limit = a->over_limit;
 	s->sample_budget_bytes = a->opts.sample_budget;
