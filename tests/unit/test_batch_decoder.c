@@ -177,6 +177,14 @@ static int take_op(void *ctx, uint32_t names_id, uint64_t end_ns, uint64_t durat
 	return 0;
 }
 
+/* The i-th op taken by take_op ended at end_ns and lasted duration_ns. */
+static void op_taken(const struct got *g, size_t i, uint64_t end_ns, uint64_t duration_ns)
+{
+	assert_true(i < g->nop);
+	assert_int_equal(g->op[i].end_ns, end_ns);
+	assert_int_equal(g->op[i].duration_ns, duration_ns);
+}
+
 /* With an op reader: each key's first op is a whole event (the reader did not know its
  * names_id), the rest go to the reader with their end and duration (an OP_SINCE's computed);
  * ops of keys with cut or unreadable names, and spans, stay events; every one is counted once. */
@@ -203,12 +211,9 @@ static void test_ops_for_statistics(void **state)
 	assert_int_equal(g.nop, 3);
 	for (size_t i = 0; i < g.nop; i++)
 		assert_int_equal(g.op[i].names_id, g.ev[0].names_id);
-	assert_int_equal(g.op[0].end_ns, 6000);
-	assert_int_equal(g.op[0].duration_ns, 7);
-	assert_int_equal(g.op[1].end_ns, 7000);
-	assert_int_equal(g.op[1].duration_ns, 10);
-	assert_int_equal(g.op[2].end_ns, 7500);
-	assert_int_equal(g.op[2].duration_ns, 9);
+	op_taken(&g, 0, 6000, 7);
+	op_taken(&g, 1, 7000, 10);
+	op_taken(&g, 2, 7500, 9);
 	assert_int_equal(batch_decoder__counts(d)->events, 7);
 	assert_int_equal(batch_decoder__counts(d)->str_truncated, 2);
 	batch_decoder__free(d);
@@ -238,8 +243,8 @@ static void test_ops_at_arrival(void **state)
 	/* the next collection's ops at once, its span at its end */
 	chunk(d, TAB_A, second, 3, false);
 	assert_int_equal(g.nop, 2);
-	assert_int_equal(g.op[0].end_ns, 8000);
-	assert_int_equal(g.op[1].duration_ns, 6);
+	op_taken(&g, 0, 8000, 5);
+	op_taken(&g, 1, 8200, 6);
 	assert_int_equal(g.n, 1);
 	chunk(d, TAB_A, second + 3, 1, true);
 	assert_int_equal(g.n, 2);
@@ -254,8 +259,8 @@ static void test_ops_at_arrival(void **state)
 	assert_int_equal(g.n, 3);
 	assert_int_equal(g.ev[2].end_ns, 9000);
 	assert_int_equal(g.nop, 4);
-	assert_int_equal(g.op[2].end_ns, 9100);
-	assert_int_equal(g.op[3].end_ns, 9200);
+	op_taken(&g, 2, 9100, 2);
+	op_taken(&g, 3, 9200, 3);
 	/* a key with cut names: each op a whole event with its flag, known to the reader or not */
 	def(d, TAB_A, 3, "tick", "LONG", "mom", PERFBPF_KEYDEF_TRUNCATED);
 	chunk(d, TAB_A, cut, 1, true);
@@ -271,7 +276,7 @@ static void test_ops_at_arrival(void **state)
 	assert_int_equal(g.nop, 4);
 	chunk(d, TAB_A, fourth, 0, true);
 	assert_int_equal(g.nop, 5);
-	assert_int_equal(g.op[4].end_ns, 9500);
+	op_taken(&g, 4, 9500, 3);
 	assert_int_equal(batch_decoder__counts(d)->events, 10);
 	assert_int_equal(batch_decoder__counts(d)->malformed, 0);
 	batch_decoder__free(d);
