@@ -233,6 +233,7 @@ static void test_ops_at_arrival(void **state)
 	const struct perfbpf_rec third[] = { OP(2, 9000, 1), OP(1, 9100, 2), OP(2, 9200, 3) };
 	const struct perfbpf_rec fourth[] = { OP(1, 9500, 3) };
 	const struct perfbpf_rec cut[] = { OP(3, 9300, 1), OP(3, 9400, 2) };
+	const struct perfbpf_rec early[] = { OP(4, 9420, 1), OP(1, 9440, 2) };
 
 	(void)state;
 	batch_decoder__set_op_fn(d, take_op);
@@ -270,14 +271,22 @@ static void test_ops_at_arrival(void **state)
 	assert_int_equal(g.n, 5);
 	assert_true(g.ev[4].flags & PERFBPF_F_TRUNCATED);
 	assert_int_equal(g.ev[4].end_ns, 9400);
+	/* a key defined only after its op arrived: the op waits for the end, the ops after it too */
+	chunk(d, TAB_A, early, 2, false);
+	assert_int_equal(g.nop, 4);
+	def(d, TAB_A, 4, "tick", "NEW", "mom", 0);
+	chunk(d, TAB_A, early, 0, true);
+	assert_int_equal(g.n, 6);
+	assert_int_equal(g.ev[5].end_ns, 9420);
+	op_taken(&g, 4, 9440, 2);
 	/* a second key table in the process: ordered at the end */
 	def(d, TAB_B, 1, "tock", "AAPL", "mom", 0);
 	chunk(d, TAB_A, fourth, 1, false);
-	assert_int_equal(g.nop, 4);
-	chunk(d, TAB_A, fourth, 0, true);
 	assert_int_equal(g.nop, 5);
-	op_taken(&g, 4, 9500, 3);
-	assert_int_equal(batch_decoder__counts(d)->events, 10);
+	chunk(d, TAB_A, fourth, 0, true);
+	assert_int_equal(g.nop, 6);
+	op_taken(&g, 5, 9500, 3);
+	assert_int_equal(batch_decoder__counts(d)->events, 12);
 	assert_int_equal(batch_decoder__counts(d)->malformed, 0);
 	batch_decoder__free(d);
 }

@@ -528,8 +528,9 @@ static bool single_table(struct batch_decoder *d, uint32_t pid)
 
 /* An op handed to on_op as it arrives, ahead of the rest of its collection: only statistics read
  * it, and they do not depend on where it stands among spans and notes. False: it waits for the
- * collection's end (a key not defined yet, or with flags; a stamp to be counted; a reader that
- * did not take it: then the collection's later ops wait too, so that none overtakes it). */
+ * collection's end (a key with flags; a stamp to be counted; a key not defined yet, which may be
+ * by the end, or a reader that did not take it: then the collection's later ops wait too, so
+ * that none of its key overtakes it). */
 static bool op_at_arrival(struct batch_decoder *d, struct thread *th, const struct keytab *t,
 			  const struct perfbpf_rec *r, bool tsc, int *err)
 {
@@ -537,7 +538,11 @@ static bool op_at_arrival(struct batch_decoder *d, struct thread *th, const stru
 	uint64_t ns, dur = r->value;
 	uint32_t id;
 
-	if (!k || keydef_flags(k) || !(id = t->names_id[r->key - 1]))
+	if (!k) {
+		th->ops_wait = true;
+		return false;
+	}
+	if (keydef_flags(k) || !(id = t->names_id[r->key - 1]))
 		return false;
 	ns = tsc ? tsc_clock__ns_near(d->clock, r->ts, &d->clock_at) : r->ts;
 	if (ns < d->start_ns || (r->kind == PERFBPF_REC_OP_SINCE && op_since(d, ns, r->value, &dur)))
