@@ -380,6 +380,17 @@ static void test_self_time(void **state)
 	assert_int_equal(rollup(&s, "run", PERFBPF_EV_SPAN)->self_total_ns, 60);
 	assert_int_equal(agg__summarize(a, &s), 0);
 	assert_int_equal(rollup(&s, "run", PERFBPF_EV_SPAN)->self_total_ns, 60);
+	/* summarized again after one more span (a live view, then the report): its members'
+	 * sums once, not added to the last summary's */
+	{
+		struct perfbpf_event e = ev(PERFBPF_EV_SPAN, "run", "", "", 400, 4000);
+
+		e.flags = 0;
+		e.self_ns = 40;
+		assert_int_equal(agg__add(a, &e), 0);
+	}
+	assert_int_equal(agg__summarize(a, &s), 0);
+	assert_int_equal(rollup(&s, "run", PERFBPF_EV_SPAN)->self_total_ns, 100);
 	agg__free(a);
 }
 
