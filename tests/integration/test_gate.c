@@ -234,6 +234,39 @@ static uint64_t best_p99(const char *path)
 	return best;
 }
 
+static int by_value(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The median over the metrics compared on p99 (roll-ups in both files with enough samples) of
+ * head / base, from a gate's own comparisons: what its common_change.p99 + 1 must be. */
+static double median_metric_ratio(struct json_object *root)
+{
+	struct json_object *cmps = json_get(root, "comparisons");
+	size_t n = 0, len = json_object_array_length(cmps);
+	double *v = calloc(len ? len : 1, sizeof(*v)), m;
+
+	assert_non_null(v);
+	for (size_t i = 0; i < len; i++) {
+		struct json_object *c = json_object_array_get_idx(cmps, i);
+
+		if (strcmp(json_str(c, "level"), "metric") || strcmp(json_str(c, "stat"), "p99") ||
+		    strcmp(json_str(c, "presence"), "both") ||
+		    !strcmp(json_str(c, "verdict"), "too few samples"))
+			continue;
+		v[n++] = json_object_get_double(json_get(c, "head_ns")) /
+			 json_object_get_double(json_get(c, "base_ns"));
+	}
+	assert_true(n >= 3);
+	qsort(v, n, sizeof(*v), by_value);
+	m = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	free(v);
+	return m;
+}
+
 static int gate_status(const char *base, const char *head, const char *md)
 {
 	char *argv[] = { (char *)PERFBPF, "gate", (char *)base, (char *)head, "--stat", "p99",
@@ -314,13 +347,11 @@ static void test_recorded(void **state)
 		common = json_object_get_double(json_get(json_get(root, "common_change"), "p99"));
 		print_message("median p99 change of all metrics %+.1f%%\n", 100 * common);
 		assert_true(isfinite(common) && common > -0.5);
-#ifdef __SANITIZE_ADDRESS__
-		/* A sanitized engine's short ops (40-140 ns) run 1.7-2x slower beside the slowed
-		 * one (+46% to +127% seen): the median moved, but less than the slowed metric. */
-		assert_true(common < change);
-#else
-		assert_true(common < 1.0);
-#endif
+		/* it is the median of the metrics' own p99 ratios. How far that median moves is
+		 * not asserted: the other ops last 20-50 ns (p50), 2-5 steps of a 10 ns clock on
+		 * some VMs, so one step more at the p99 beside the slowed metric is +50% to +100%
+		 * (+16% to +150% seen; +41% to +210% with AddressSanitizer), whatever perfbpf does */
+		assert_true(fabs(median_metric_ratio(root) - 1 - common) < 1e-9);
 		json_object_put(root);
 	}
 }
