@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -168,6 +169,70 @@ static void test_per_pid_drop(void **state)
 	kseries_agg__free(a);
 }
 
+/* Ops added by names_id (kseries_agg__add_op, after one whole op of that number) count as the
+ * same ops added whole, in every figure; a number it has no op of, a span's, one sharing its
+ * memo slot and 0 are refused; a dropped pid's numbers are forgotten with its series. */
+static void test_ops_by_names_id(void **state)
+{
+	struct kseries_agg *whole = kseries_agg__new(true, 100), *by_id = kseries_agg__new(true, 100);
+	const struct kseries *x, *y;
+
+	(void)state;
+	assert_non_null(whole);
+	assert_non_null(by_id);
+	for (uint64_t i = 0; i < 200; i++) {
+		uint32_t pid = 1 + (uint32_t)(i % 2);
+		uint64_t end = 1000 * (i + 1) - (i % 7) * 300, dur = (i * 7919) % 100000;
+		struct perfbpf_event e = ev(PERFBPF_EV_OP, pid, "tick", "AAPL", end, dur);
+
+		e.self_ns = dur; /* an op's self time is its duration */
+		e.flags = PERFBPF_F_NAMES_ID;
+		e.names_id = 10 * pid;
+		assert_int_equal(kseries_agg__add(whole, &e), 0);
+		if (i < 2)
+			assert_int_equal(kseries_agg__add(by_id, &e), 0);
+		else
+			assert_int_equal(kseries_agg__add_op(by_id, 10 * pid, end, dur), 0);
+	}
+	for (uint32_t pid = 1; pid <= 2; pid++) {
+		x = find(whole, PERFBPF_EV_OP, pid, "tick", "AAPL");
+		y = find(by_id, PERFBPF_EV_OP, pid, "tick", "AAPL");
+		assert_non_null(x);
+		assert_non_null(y);
+		assert_int_equal(y->count, 100);
+		assert_int_equal(x->count, y->count);
+		assert_int_equal(x->sum_ns, y->sum_ns);
+		assert_int_equal(x->self_sum_ns, y->self_sum_ns);
+		assert_int_equal(x->min_ns, y->min_ns);
+		assert_int_equal(x->max_ns, y->max_ns);
+		assert_int_equal(x->wait_count, y->wait_count);
+		assert_int_equal(x->wait_sum_ns, y->wait_sum_ns);
+		assert_int_equal(x->wait_min_ns, y->wait_min_ns);
+		assert_int_equal(x->wait_max_ns, y->wait_max_ns);
+		for (unsigned b = 0; b < KHIST_BUCKETS; b++) {
+			assert_int_equal(khist__get(&x->dur, b), khist__get(&y->dur, b));
+			assert_int_equal(khist__get(&x->wait, b), khist__get(&y->wait, b));
+		}
+		assert_int_equal(total(&y->dur), 100);
+	}
+	{
+		struct perfbpf_event e = ev(PERFBPF_EV_SPAN, 1, "run", "", 5, 5);
+
+		e.flags = PERFBPF_F_NAMES_ID;
+		e.names_id = 30;
+		assert_int_equal(kseries_agg__add(by_id, &e), 0);
+	}
+	assert_int_equal(kseries_agg__add_op(by_id, 30, 9, 1), -ENOENT);   /* a span's */
+	assert_int_equal(kseries_agg__add_op(by_id, 11, 9, 1), -ENOENT);   /* never seen */
+	assert_int_equal(kseries_agg__add_op(by_id, 10 + 4096, 9, 1), -ENOENT); /* its slot's */
+	assert_int_equal(kseries_agg__add_op(by_id, 0, 9, 1), -ENOENT);
+	kseries_agg__drop_pid(by_id, 1);
+	assert_int_equal(kseries_agg__add_op(by_id, 10, 9, 1), -ENOENT);
+	assert_int_equal(kseries_agg__add_op(by_id, 20, 9, 1), -ENOENT); /* the memo is cleared */
+	kseries_agg__free(whole);
+	kseries_agg__free(by_id);
+}
+
 /* Names that fill their fields without a NUL are cut to the field, as one key. */
 static void test_unterminated(void **state)
 {
@@ -198,6 +263,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_known_answers),
 		cmocka_unit_test(test_limit_and_kinds),
+		cmocka_unit_test(test_ops_by_names_id),
 		cmocka_unit_test(test_per_pid_drop),
 		cmocka_unit_test(test_unterminated),
 	};

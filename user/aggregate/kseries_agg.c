@@ -14,6 +14,15 @@ struct kentry {
 	uint64_t last_end; /* the key's previous event, for its wait time; 0: none yet */
 };
 
+/* The series of ops by their names_id (PERFBPF_F_NAMES_ID: one set of names for the session),
+ * direct-mapped, for kseries_agg__add_op. */
+#define KMEMO_SLOTS 4096u
+
+struct kmemo {
+	uint32_t id; /* 0: empty */
+	struct kentry *e;
+};
+
 struct kseries_agg {
 	bool per_pid;
 	size_t max_keys;
@@ -23,6 +32,7 @@ struct kseries_agg {
 	uint32_t *slots;   /* open addressing: index + 1 into v, 0 empty */
 	size_t nslots;
 	uint64_t over_limit;
+	struct kmemo memo[KMEMO_SLOTS];
 };
 
 struct kseries_agg *kseries_agg__new(bool per_pid, size_t max_keys)
@@ -129,11 +139,12 @@ static int rehash(struct kseries_agg *a, size_t want)
 	return 0;
 }
 
-/* 0, or -ENOMEM (a bucket could not be stored; the monitor stops on it). */
-static int add_to(struct kentry *e, const struct perfbpf_event *ev)
+/* An event lasting d and ending at now (self time self): 0, or -ENOMEM (a bucket could not be
+ * stored; the monitor stops on it). */
+static int add_to(struct kentry *e, uint64_t d, uint64_t now, uint64_t self)
 {
 	struct kseries *s = &e->s;
-	uint64_t d = ev->duration_ns, now = ev->end_ns, w = 0;
+	uint64_t w = 0;
 	bool waited = e->last_end != 0;
 
 	/* wait = gap since the key's previous event; events reordered across threads count 0 */
@@ -148,7 +159,7 @@ static int add_to(struct kentry *e, const struct perfbpf_event *ev)
 		s->max_ns = d;
 	s->count++;
 	s->sum_ns += d;
-	s->self_sum_ns += ev->self_ns;
+	s->self_sum_ns += self;
 	if (waited) {
 		if (s->wait_count == 0 || w < s->wait_min_ns)
 			s->wait_min_ns = w;
@@ -162,7 +173,8 @@ static int add_to(struct kentry *e, const struct perfbpf_event *ev)
 	return 0;
 }
 
-int kseries_agg__add(struct kseries_agg *a, const struct perfbpf_event *ev)
+/* The entry ev counts in (found or made), NULL over max_keys (counted) or with *err set. */
+static struct kentry *entry_of(struct kseries_agg *a, const struct perfbpf_event *ev, int *err)
 {
 	struct kkey k = { .kind = ev->kind, .pid = a->per_pid ? ev->pid : 0 };
 	struct kentry *e;
@@ -172,33 +184,36 @@ int kseries_agg__add(struct kseries_agg *a, const struct perfbpf_event *ev)
 	field(k.metric, ev->names.metric, sizeof(k.metric));
 	field(k.symbol, ev->names.symbol, sizeof(k.symbol));
 	field(k.strategy, ev->names.strategy, sizeof(k.strategy));
+	*err = -ENOMEM;
 	h = key_hash(&k);
 	if (!a->nslots && rehash(a, a->n + 1))
-		return -ENOMEM;
+		return NULL;
 	slot = slot_of(a, &k, h);
+	*err = 0;
 	if (*slot)
-		return add_to(a->v[*slot - 1], ev);
+		return a->v[*slot - 1];
 	if (a->n >= a->max_keys) {
 		a->over_limit++;
-		return 0;
+		return NULL;
 	}
+	*err = -ENOMEM;
 	if (a->n == a->cap) {
 		size_t cap = a->cap ? a->cap * 2 : 64;
 		struct kentry **v = realloc(a->v, cap * sizeof(*v));
 		struct kseries **view;
 
 		if (!v)
-			return -ENOMEM;
+			return NULL;
 		a->v = v;
 		view = realloc(a->view, cap * sizeof(*view));
 		if (!view)
-			return -ENOMEM;
+			return NULL;
 		a->view = view;
 		a->cap = cap;
 	}
 	e = calloc(1, sizeof(*e));
 	if (!e)
-		return -ENOMEM;
+		return NULL;
 	e->s.kind = k.kind;
 	e->s.pid = k.pid;
 	memcpy(e->s.metric, k.metric, sizeof(k.metric));
@@ -210,12 +225,36 @@ int kseries_agg__add(struct kseries_agg *a, const struct perfbpf_event *ev)
 	if (a->n * 2 > a->nslots) {
 		if (rehash(a, a->n)) {
 			free(a->v[--a->n]);
-			return -ENOMEM;
+			return NULL;
 		}
 	} else {
 		*slot = (uint32_t)a->n;
 	}
-	return add_to(e, ev);
+	*err = 0;
+	return e;
+}
+
+int kseries_agg__add(struct kseries_agg *a, const struct perfbpf_event *ev)
+{
+	int err;
+	struct kentry *e = entry_of(a, ev, &err);
+
+	if (!e)
+		return err;
+	/* an op's names by their number, for kseries_agg__add_op */
+	if (ev->kind == PERFBPF_EV_OP && (ev->flags & PERFBPF_F_NAMES_ID) && ev->names_id)
+		a->memo[ev->names_id % KMEMO_SLOTS] = (struct kmemo){ .id = ev->names_id, .e = e };
+	return add_to(e, ev->duration_ns, ev->end_ns, ev->self_ns);
+}
+
+int kseries_agg__add_op(struct kseries_agg *a, uint32_t names_id, uint64_t end_ns,
+			uint64_t duration_ns)
+{
+	const struct kmemo *m = &a->memo[names_id % KMEMO_SLOTS];
+
+	if (!names_id || m->id != names_id)
+		return -ENOENT;
+	return add_to(m->e, duration_ns, end_ns, duration_ns);
 }
 
 struct kseries *const *kseries_agg__series(const struct kseries_agg *a, size_t *n)
@@ -238,6 +277,7 @@ void kseries_agg__drop_pid(struct kseries_agg *a, uint32_t pid)
 	}
 	if (j == a->n)
 		return;
+	memset(a->memo, 0, sizeof(a->memo)); /* it may name a freed entry */
 	a->n = j;
 	if (rehash(a, a->n + 1)) /* no memory for new slots: rebuilt at the next add */
 		a->nslots = 0;

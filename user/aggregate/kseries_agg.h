@@ -20,6 +20,10 @@ struct kseries_agg *kseries_agg__new(bool per_pid, size_t max_keys);
 void kseries_agg__free(struct kseries_agg *a);
 /* Adds one event: 0 or -ENOMEM. */
 int kseries_agg__add(struct kseries_agg *a, const struct perfbpf_event *ev);
+/* Adds an op of the names of an op it was given whole with that names_id (PERFBPF_F_NAMES_ID):
+ * 0, -ENOMEM, or -ENOENT when it has none (kseries_agg__add it whole). */
+int kseries_agg__add_op(struct kseries_agg *a, uint32_t names_id, uint64_t end_ns,
+			uint64_t duration_ns);
 /* Every series (valid until the next add or drop). */
 struct kseries *const *kseries_agg__series(const struct kseries_agg *a, size_t *n);
 /* Forgets the series of process pid (--per-pid, after it exited). */

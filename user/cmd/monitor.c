@@ -445,6 +445,14 @@ static int on_event(void *ctx, const struct perfbpf_event *e)
 	return kseries_agg__add(m->agg, e);
 }
 
+/* An ABI v3 op by its names_id alone (the series are all that reads events here). */
+static int on_op(void *ctx, uint32_t names_id, uint64_t end_ns, uint64_t duration_ns)
+{
+	struct monitor *m = ctx; /* the caller holds m->lock */
+
+	return kseries_agg__add_op(m->agg, names_id, end_ns, duration_ns);
+}
+
 static int monitor_loop(struct monitor *m)
 {
 	const struct cli_opts *o = m->o;
@@ -520,6 +528,7 @@ static int monitor_start(struct monitor *m)
 		.per_pid = o->per_pid,
 		.max_keys = (uint32_t)o->max_keys,
 		.on_event = on_event,
+		.on_op = on_op,
 		.ctx = m,
 		.stop = &stop_signal,
 	};
