@@ -3,7 +3,8 @@
 # The demo engine (build/backtest, the workload of `make demo`) untraced and under `perfbpf run`,
 # with 2 threads (as `make demo` runs it) and with 1,
 # runs interleaved, medians of RUNS: the engine's own wall time from main() to its end (its
-# --timing line), so perfbpf's start-up and final report are not counted.
+# --timing line), so perfbpf's start-up and final report are not counted; and the engine's own CPU
+# time (user + system: what recording costs its threads, without perfbpf's consumer).
 # Usage: tools/bench/demo-cost.sh BUILD_DIR [RUNS]
 set -euo pipefail
 out=${1:-build}
@@ -23,7 +24,7 @@ otlp=(--otlp-endpoint "http://127.0.0.1:$(cat "$tmp/port")" --otlp-queue 1000000
 # event, and exporting spans over OTLP/HTTP (both ways); and with 1 thread, which leaves perfbpf's
 # consumer a CPU of its own on a 2-CPU machine
 args=(--symbols BTCUSDT,ETHUSDT,SOLUSDT --bars 50000 --quiet --timing)
-declare -A wall
+declare -A wall cpu
 # clock-only: untraced, every op timed with two TSC reads and nothing recorded (--clock-only):
 # the part of tracing no tracer that times the ops avoids
 modes=(untraced clock-only perfbpf perfbpf-per-event perfbpf-otlp perfbpf-otlp-per-event
@@ -44,15 +45,17 @@ for _ in $(seq "$runs"); do
 				--threads "$threads" 2> "$tmp/err" ;;
 		esac
 		wall[$m]+=" $(awk '/^wall_ns/ {print $2}' "$tmp/err")"
+		cpu[$m]+=" $(awk '/^user_ns/ {u = $2} /^sys_ns/ {s = $2} END {print u + s}' "$tmp/err")"
 	done
 done
-echo "| demo engine run | threads | wall (ms) | vs untraced |"
-echo "|---|---:|---:|---:|"
+echo "| demo engine run | threads | wall (ms) | vs untraced | engine CPU (ms) | vs untraced |"
+echo "|---|---:|---:|---:|---:|---:|"
 for m in "${modes[@]}"; do
-	base=$(echo "${wall[untraced]}" | median) threads=2
+	u=untraced threads=2
 	if [ "${m%-1-thread}" != "$m" ]; then
-		base=$(echo "${wall[untraced-1-thread]}" | median) threads=1
+		u=untraced-1-thread threads=1
 	fi
-	w=$(echo "${wall[$m]}" | median)
-	echo "| ${m%-1-thread} | $threads | $(awk -v w="$w" 'BEGIN {printf "%.1f", w / 1e6}') | $(ratio "$w" "$base") |"
+	base=$(echo "${wall[$u]}" | median) cbase=$(echo "${cpu[$u]}" | median)
+	w=$(echo "${wall[$m]}" | median) c=$(echo "${cpu[$m]}" | median)
+	echo "| ${m%-1-thread} | $threads | $(awk -v w="$w" 'BEGIN {printf "%.1f", w / 1e6}') | $(ratio "$w" "$base") | $(awk -v c="$c" 'BEGIN {printf "%.1f", c / 1e6}') | $(ratio "$c" "$cbase") |"
 done

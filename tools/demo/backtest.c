@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -55,6 +56,7 @@ static void usage(FILE *f)
 	      "  --tick-sleep-us N   sleep N us after each bar (a slower, longer run)\n"
 	      "  --quiet             print no results\n"
 	      "  --timing            print \"wall_ns N\" on stderr at exit: the run's own wall time\n"
+	      "                      (and user_ns, sys_ns: its CPU time)\n"
 	      "  --clock-only        time every op with two TSC reads and record nothing, tracer or\n"
 	      "                      not: what timing the ops costs any tracer (benchmarks)\n"
 	      "  --scenario NAME     instead of a backtest, spans that spin, sleep or contend (two\n"
@@ -211,7 +213,16 @@ int main(int argc, char **argv)
 		rc = write_truth(ws, cfg.threads);
 	for (int t = 0; t < cfg.threads; t++)
 		free(ws[t].truth.v);
-	if (cfg.timing)
-		fprintf(stderr, "wall_ns %llu\n", (unsigned long long)(perfbpf_now_ns() - t_start));
+	if (cfg.timing) {
+		struct rusage ru;
+
+		getrusage(RUSAGE_SELF, &ru);
+		fprintf(stderr, "wall_ns %llu\nuser_ns %llu\nsys_ns %llu\n",
+			(unsigned long long)(perfbpf_now_ns() - t_start),
+			(unsigned long long)ru.ru_utime.tv_sec * 1000000000ull +
+				(unsigned long long)ru.ru_utime.tv_usec * 1000,
+			(unsigned long long)ru.ru_stime.tv_sec * 1000000000ull +
+				(unsigned long long)ru.ru_stime.tv_usec * 1000);
+	}
 	return rc;
 }
