@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -318,6 +319,67 @@ static void test_op_since(void **state)
 	assert_int_equal(batch_decoder__counts(d)->malformed, 2);
 	batch_decoder__free(d);
 	memset(&clk, 0, sizeof(clk));
+}
+
+/* PERFBPF_OP_SINCE with both ends in TSC ticks: the ticks between them at the rate of the
+ * clock's segment they fall in (one conversion), the difference of the two conversions where
+ * they fall in two segments, a start after the end counted; the same whether the op is handed
+ * to the reader as it arrives or at the collection's end (the first op of a key). */
+static void test_op_since_ticks(void **state)
+{
+	struct tsc_clock *c = calloc(1, sizeof(*c));
+	struct got g;
+	struct batch_decoder *d;
+	/* segments start at ticks 1000 (10 ns per tick), 3000 (~12.5), 5000 (~11.7) */
+	const struct perfbpf_rec r[] = {
+		SINCE(1, 1700, PERFBPF_STAMP_TSC | 1200), SINCE(1, 1900, PERFBPF_STAMP_TSC | 1801),
+		SINCE(1, 3500, PERFBPF_STAMP_TSC | 2500), SINCE(1, 5600, PERFBPF_STAMP_TSC | 5100),
+		SINCE(1, 5700, PERFBPF_STAMP_TSC | 5701), SINCE(1, 5800, PERFBPF_STAMP_TSC | 5800),
+	};
+
+	(void)state;
+	assert_non_null(c);
+	tsc_clock__add(c, 1000, 10000);
+	tsc_clock__add(c, 3000, 30000);
+	tsc_clock__add(c, 5000, 60000);
+	tsc_clock__add(c, 7000, 80000);
+	for (int reader = 0; reader < 2; reader++) {
+		memset(&g, 0, sizeof(g));
+		d = batch_decoder__new(collect, &g, 0, c, false);
+		assert_non_null(d);
+		if (reader)
+			batch_decoder__set_op_fn(d, take_op);
+		def(d, TAB_A, 1, "tick", "S", "x", 0);
+		chunk_flags = PERFBPF_TBUF_TSC;
+		chunk(d, TAB_A, r, 1, true);     /* the key's first op: a whole event */
+		chunk(d, TAB_A, r + 1, 5, true); /* with a reader, to it as they arrive */
+		chunk_flags = 0;
+		assert_int_equal(batch_decoder__counts(d)->malformed, 1);
+		assert_int_equal(g.n, reader ? 1 : 5);
+		assert_int_equal(g.nop, reader ? 4 : 0);
+		for (size_t i = 0, j = 0; i < 6; i++) {
+			uint64_t start = r[i].value & PERFBPF_STAMP_MASK, end_ns, dur, want;
+			double rate = (double)(tsc_clock__ns(c, r[i].ts + 100) -
+					       tsc_clock__ns(c, r[i].ts - 100)) / 200;
+
+			if (i == 4)
+				continue; /* the start after the end */
+			end_ns = reader && j ? g.op[j - 1].end_ns : g.ev[j].end_ns;
+			dur = reader && j ? g.op[j - 1].duration_ns : g.ev[j].duration_ns;
+			j++;
+			assert_int_equal(end_ns, tsc_clock__ns(c, r[i].ts));
+			want = tsc_clock__ns(c, r[i].ts) - tsc_clock__ns(c, start);
+			if (i == 2) { /* 2500 and 3500: two segments, two conversions */
+				assert_int_equal(dur, want);
+				continue;
+			}
+			/* one segment: its ticks at its rate (within the ns either conversion drops) */
+			assert_true(dur + 1 >= want && dur <= want + 1);
+			assert_true(fabs((double)dur - (double)(r[i].ts - start) * rate) <= 1.0);
+		}
+		batch_decoder__free(d);
+	}
+	free(c);
 }
 
 /* outer [2000, 9000) > middle [3000, 8000) > inner [4000, 5000) and [6000, 7500) */
@@ -959,6 +1021,7 @@ int main(void)
 		cmocka_unit_test(test_ops_at_arrival),
 		cmocka_unit_test(test_tsc_clock_cursor),
 		cmocka_unit_test(test_op_since),
+		cmocka_unit_test(test_op_since_ticks),
 		cmocka_unit_test(test_nested_spans),
 		cmocka_unit_test(test_notes_and_op_parents),
 		cmocka_unit_test(test_two_buffers_ordered),

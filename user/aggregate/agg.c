@@ -320,12 +320,11 @@ static int attribution_add(struct agg *a, struct entry *e, const struct perfbpf_
 
 /* An event of a key. Its roll-up takes only the event's wait (its statistics are the members',
  * merged when summarized). */
-static inline int sample_add(struct agg *a, struct entry *e, uint64_t v)
+__attribute__((noinline, cold)) static int sample_add_grow(struct agg *a, struct entry *e,
+							 uint64_t v)
 {
 	int err;
 
-	if (dist__add_in_room(&e->dist, v))
-		return 0;
 	while ((err = dist__add(&e->dist, v, &a->budget)) == -ENOSPC) {
 		err = shed_samples(a);
 		if (err == -ENOSPC) /* nothing left to shed: this key goes approximate */
@@ -336,15 +335,31 @@ static inline int sample_add(struct agg *a, struct entry *e, uint64_t v)
 	return err;
 }
 
-static int entry_add(struct agg *a, struct entry *e, const struct perfbpf_event *ev)
+static inline int sample_add(struct agg *a, struct entry *e, uint64_t v)
+{
+	return dist__add_in_room(&e->dist, v) ? 0 : sample_add_grow(a, e, v);
+}
+
+/* One event of entry e: the wait since the key's previous one, its duration and self time. */
+static inline int event_add(struct agg *a, struct entry *e, uint64_t end_ns, uint64_t duration_ns,
+			    uint64_t self_ns)
 {
 	int err;
 
-	wait_add(e, ev->end_ns, a->run);
-	err = sample_add(a, e, ev->duration_ns);
+	wait_add(e, end_ns, a->run);
+	err = sample_add(a, e, duration_ns);
 	if (err)
 		return err;
-	e->self_total += ev->self_ns;
+	e->self_total += self_ns;
+	return 0;
+}
+
+static int entry_add(struct agg *a, struct entry *e, const struct perfbpf_event *ev)
+{
+	int err = event_add(a, e, ev->end_ns, ev->duration_ns, ev->self_ns);
+
+	if (err)
+		return err;
 	e->flags |= ev->flags & ~PERFBPF_F_NAMES_ID;
 	if (ev->kind == PERFBPF_EV_SPAN && (ev->flags & PERFBPF_F_ATTRIBUTED))
 		return attribution_add(a, e, ev);
@@ -465,11 +480,9 @@ int agg__add_op(struct agg *a, uint32_t names_id, uint64_t end_ns, uint64_t dura
 	if (!e->rollup)
 		return -ENOMEM;
 	/* entry_add for an op without flags: its self time is its duration */
-	wait_add(e, end_ns, a->run);
-	err = sample_add(a, e, duration_ns);
+	err = event_add(a, e, end_ns, duration_ns, duration_ns);
 	if (err)
 		return err;
-	e->self_total += duration_ns;
 	wait_add(e->rollup, end_ns, a->run);
 	a->events++;
 	return 0;

@@ -8,11 +8,17 @@
 
 #include "user/lib/u64map.h"
 
+/* The numbers of a key's names. */
+struct key_ids {
+	uint32_t names_id; /* perfbpf_event.names_id of its definition, 0: none */
+	uint32_t op_id;    /* names_id if its ops may go to the op reader (names whole), else 0 */
+};
+
 /* One key table of one process: its definitions by id - 1. */
 struct keytab {
 	struct perfbpf_keydef *defs;
-	uint32_t *names_id; /* of each def (perfbpf_event.names_id), 0: none */
-	uint32_t n; /* defs and names_id allocated */
+	struct key_ids *ids; /* of each def */
+	uint32_t n; /* defs and ids allocated */
 };
 
 /* A thread's scheduler time so far, from its transitions (PERFBPF_EV_V3_SCHED), as the kernel's
@@ -121,7 +127,7 @@ static void free_procs(struct u64map *procs)
 
 			if (tabs->v[j].key) {
 				free(t->defs);
-				free(t->names_id);
+				free(t->ids);
 				free(t);
 			}
 		}
@@ -205,6 +211,25 @@ static struct keytab *keytab_of(struct batch_decoder *d, uint32_t pid, uint64_t 
 	return t;
 }
 
+/* The definition of key in table t; NULL where there is none (no table, key 0 or past the table,
+ * or not defined yet). */
+static const struct perfbpf_keydef *key_def(const struct keytab *t, uint32_t key)
+{
+	if (!t || key == 0 || key > t->n || !(t->defs[key - 1].ready & 1))
+		return NULL;
+	return &t->defs[key - 1];
+}
+
+/* The event flags of a definition's names: PERFBPF_F_FAULT (a string could not be read),
+ * PERFBPF_F_TRUNCATED (one was cut to its field). */
+static uint32_t keydef_flags(const struct perfbpf_keydef *k)
+{
+	uint32_t fl = k->ready >> 1;
+
+	return (fl & PERFBPF_KEYDEF_FAULT ? PERFBPF_F_FAULT : 0) |
+	       (fl & PERFBPF_KEYDEF_TRUNCATED ? PERFBPF_F_TRUNCATED : 0);
+}
+
 static int keydef(struct batch_decoder *d, const struct perfbpf_v3_keydef *r)
 {
 	const struct perfbpf_keydef *def = &r->def;
@@ -221,8 +246,9 @@ static int keydef(struct batch_decoder *d, const struct perfbpf_v3_keydef *r)
 		return 0;
 	}
 	if (id > t->n) {
-		uint32_t n = t->n ? t->n : 64, *ids;
+		uint32_t n = t->n ? t->n : 64;
 		struct perfbpf_keydef *v;
+		struct key_ids *ids;
 
 		while (n < id)
 			n *= 2;
@@ -231,17 +257,18 @@ static int keydef(struct batch_decoder *d, const struct perfbpf_v3_keydef *r)
 			return -ENOMEM;
 		memset(v + t->n, 0, (n - t->n) * sizeof(*v));
 		t->defs = v;
-		ids = realloc(t->names_id, n * sizeof(*ids));
+		ids = realloc(t->ids, n * sizeof(*ids));
 		if (!ids)
 			return -ENOMEM;
 		memset(ids + t->n, 0, (n - t->n) * sizeof(*ids));
-		t->names_id = ids;
+		t->ids = ids;
 		t->n = n;
 	}
 	t->defs[id - 1] = *def;
 	/* a new number for every definition, a key defined again included: one number, one set of
 	 * names (after 2^32 - 1 definitions, none) */
-	t->names_id[id - 1] = d->names_seq < UINT32_MAX ? ++d->names_seq : 0;
+	t->ids[id - 1].names_id = d->names_seq < UINT32_MAX ? ++d->names_seq : 0;
+	t->ids[id - 1].op_id = keydef_flags(def) ? 0 : t->ids[id - 1].names_id;
 	/* the names as the engine wrote them, terminated within their fields whatever it wrote */
 	t->defs[id - 1].metric[sizeof(def->metric) - 1] = '\0';
 	t->defs[id - 1].symbol[sizeof(def->symbol) - 1] = '\0';
@@ -278,32 +305,13 @@ static void event_init(struct perfbpf_event *e, uint32_t kind, uint32_t pid, uin
 	memset(&e->attr, 0, sizeof(e->attr));
 }
 
-/* The definition of key in table t; NULL where there is none (no table, key 0 or past the table,
- * or not defined yet). */
-static const struct perfbpf_keydef *key_def(const struct keytab *t, uint32_t key)
-{
-	if (!t || key == 0 || key > t->n || !(t->defs[key - 1].ready & 1))
-		return NULL;
-	return &t->defs[key - 1];
-}
-
-/* The event flags of a definition's names: PERFBPF_F_FAULT (a string could not be read),
- * PERFBPF_F_TRUNCATED (one was cut to its field). */
-static uint32_t keydef_flags(const struct perfbpf_keydef *k)
-{
-	uint32_t fl = k->ready >> 1;
-
-	return (fl & PERFBPF_KEYDEF_FAULT ? PERFBPF_F_FAULT : 0) |
-	       (fl & PERFBPF_KEYDEF_TRUNCATED ? PERFBPF_F_TRUNCATED : 0);
-}
-
 static void event_names(struct perfbpf_event *e, const struct keytab *t, uint32_t key,
 			struct batch_counts *c)
 {
 	const struct perfbpf_keydef *k = &t->defs[key - 1];
 	uint32_t fl = keydef_flags(k);
 
-	e->names_id = t->names_id[key - 1];
+	e->names_id = t->ids[key - 1].names_id;
 	if (e->names_id)
 		e->flags |= PERFBPF_F_NAMES_ID;
 
@@ -513,7 +521,8 @@ static int span_close(struct batch_decoder *d, struct thread *th, uint32_t tid, 
 	return err;
 }
 
-static int op_since(struct batch_decoder *d, uint64_t ns, uint64_t v, uint64_t *dur);
+static inline int op_since(struct batch_decoder *d, uint64_t ns, uint64_t stamp, bool tsc,
+			   uint64_t v, uint64_t *dur);
 
 /* Whether the records of this chunk (of key table t, not NULL) are all of the one key table its
  * process has: then no other buffer's records are merged with them, and ops may be handed on as
@@ -526,35 +535,46 @@ static bool single_table(struct batch_decoder *d, uint32_t pid)
 	return tabs && tabs->n == 1;
 }
 
+/* Hands an op of a defined key to the op reader: true if taken (*err: the reader's error);
+ * false if its names are not whole (flags) or the reader does not know them yet (-ENOENT). */
+static bool op_to_reader(struct batch_decoder *d, const struct keytab *t, uint32_t key,
+			 uint64_t ns, uint64_t dur, int *err)
+{
+	uint32_t id = t->ids[key - 1].op_id;
+	int e;
+
+	if (!id || (e = d->on_op(d->ctx, id, ns, dur)) == -ENOENT)
+		return false;
+	d->counts.events += !e;
+	*err = e;
+	return true;
+}
+
 /* An op handed to on_op as it arrives, ahead of the rest of its collection: only statistics read
  * it, and they do not depend on where it stands among spans and notes. False: it waits for the
  * collection's end (a key with flags; a stamp to be counted; a key not defined yet, which may be
  * by the end, or a reader that did not take it: then the collection's later ops wait too, so
  * that none of its key overtakes it). */
-static bool op_at_arrival(struct batch_decoder *d, struct thread *th, const struct keytab *t,
-			  const struct perfbpf_rec *r, bool tsc, int *err)
+static inline bool op_at_arrival(struct batch_decoder *d, struct thread *th,
+				 const struct keytab *t, const struct perfbpf_rec *r, bool tsc,
+				 int *err)
 {
-	const struct perfbpf_keydef *k = key_def(t, r->key);
+	uint32_t key = r->key;
 	uint64_t ns, dur = r->value;
-	uint32_t id;
 
-	if (!k) {
-		th->ops_wait = true;
+	if (key - 1 >= t->n || !t->ids[key - 1].op_id) { /* key 0 included */
+		if (!key_def(t, key))
+			th->ops_wait = true;
 		return false;
 	}
-	if (keydef_flags(k) || !(id = t->names_id[r->key - 1]))
-		return false;
 	ns = tsc ? tsc_clock__ns_near(d->clock, r->ts, &d->clock_at) : r->ts;
-	if (ns < d->start_ns || (r->kind == PERFBPF_REC_OP_SINCE && op_since(d, ns, r->value, &dur)))
+	if (ns < d->start_ns ||
+	    (r->kind == PERFBPF_REC_OP_SINCE && op_since(d, ns, r->ts, tsc, r->value, &dur)))
 		return false;
-	*err = d->on_op(d->ctx, id, ns, dur);
-	if (*err == -ENOENT) {
-		*err = 0;
-		th->ops_wait = true;
-		return false;
-	}
-	d->counts.events += !*err;
-	return true;
+	if (op_to_reader(d, t, key, ns, dur, err))
+		return true;
+	th->ops_wait = true;
+	return false;
 }
 
 /* One chunk of a collection: its records wait in the thread's pending list (ops for statistics
@@ -564,7 +584,7 @@ static int batch(struct batch_decoder *d, const struct perfbpf_v3_batch *h, size
 	const struct perfbpf_rec *rec = (const struct perfbpf_rec *)(h + 1);
 	const struct keytab *t;
 	struct thread *th;
-	bool now;
+	bool now, tsc;
 	int err = 0;
 
 	if (h->n == 0 || h->n > PERFBPF_V3_CHUNK ||
@@ -590,18 +610,21 @@ static int batch(struct batch_decoder *d, const struct perfbpf_v3_batch *h, size
 		th->cap = cap;
 	}
 	now = d->on_op && t && single_table(d, h->pid);
+	tsc = (h->flags & PERFBPF_TBUF_TSC) != 0;
 	for (uint32_t i = 0; i < h->n; i++) {
 		const struct perfbpf_rec *r = &rec[i];
-		struct pending *p = &th->pend[th->npend];
+		struct pending *p;
 
-		if (now && !th->ops_wait &&
-		    (r->kind == PERFBPF_REC_OP || r->kind == PERFBPF_REC_OP_SINCE) &&
-		    op_at_arrival(d, th, t, r, (h->flags & PERFBPF_TBUF_TSC) != 0, &err)) {
-			if (err)
-				return err;
-			continue;
+		if (now && (r->kind == PERFBPF_REC_OP || r->kind == PERFBPF_REC_OP_SINCE)) {
+			if (op_at_arrival(d, th, t, r, tsc, &err)) {
+				if (err)
+					return err;
+				continue;
+			}
+			now = !th->ops_wait;
 		}
-		p->tsc = (h->flags & PERFBPF_TBUF_TSC) != 0;
+		p = &th->pend[th->npend];
+		p->tsc = tsc;
 		if (r->kind == PERFBPF_REC_BYTES) {
 			/* a string's bytes: kept, and ordered with the record before them */
 			p->ns = th->npend ? th->pend[th->npend - 1].ns : 0;
@@ -703,16 +726,31 @@ static int order_pending(struct batch_decoder *d, struct thread *th)
 	return 0;
 }
 
-/* A PERFBPF_REC_OP_SINCE's duration, from its start stamp v to its record's stamp ns; -EINVAL
- * for a start that is not a stamp or is after the end. */
-static int op_since(struct batch_decoder *d, uint64_t ns, uint64_t v, uint64_t *dur)
+/* A PERFBPF_REC_OP_SINCE's duration, from its start stamp v to its record's stamp (`stamp` as
+ * the engine wrote it, TSC ticks if tsc; ns converted); -EINVAL for a start that is not a stamp
+ * or is after the end. Both ends in TSC ticks of one segment of the clock's mapping: the ticks
+ * between them at that segment's rate (one conversion, not two). */
+static inline int op_since(struct batch_decoder *d, uint64_t ns, uint64_t stamp, bool tsc,
+			   uint64_t v, uint64_t *dur)
 {
 	uint64_t start;
 
 	if (v & ~(PERFBPF_STAMP_TSC | PERFBPF_STAMP_MASK))
 		return -EINVAL;
-	start = (v & PERFBPF_STAMP_TSC) ?
-			tsc_clock__ns_near(d->clock, v & PERFBPF_STAMP_MASK, &d->clock_at) : v;
+	if (v & PERFBPF_STAMP_TSC) {
+		uint64_t s = v & PERFBPF_STAMP_MASK;
+
+		const struct tsc_cursor *k = &d->clock_at;
+
+		/* s <= stamp: both in [lo, hi) */
+		if (tsc && s <= stamp && k->gen == d->clock->gen && s >= k->lo && stamp < k->hi) {
+			*dur = tsc_clock__count((double)(int64_t)(stamp - s) * k->ns_per_tick);
+			return 0;
+		}
+		start = tsc_clock__ns_near(d->clock, s, &d->clock_at);
+	} else {
+		start = v;
+	}
 	if (start > ns)
 		return -EINVAL;
 	*dur = ns - start;
@@ -855,18 +893,13 @@ static int collection_end(struct batch_decoder *d, uint32_t tid, struct thread *
 			uint64_t dur = p->value;
 			struct perfbpf_event e;
 
-			if (p->kind == PERFBPF_REC_OP_SINCE && op_since(d, p->ns, p->value, &dur)) {
+			if (p->kind == PERFBPF_REC_OP_SINCE &&
+			    op_since(d, p->ns, p->stamp, p->tsc, p->value, &dur)) {
 				d->counts.malformed++;
 				continue;
 			}
-			if (d->on_op && t->names_id[p->key - 1] && !keydef_flags(k)) {
-				err = d->on_op(d->ctx, t->names_id[p->key - 1], p->ns, dur);
-				if (err != -ENOENT) {
-					d->counts.events += !err;
-					continue;
-				}
-				err = 0;
-			}
+			if (d->on_op && op_to_reader(d, t, p->key, p->ns, dur, &err))
+				continue;
 			event_init(&e, PERFBPF_EV_OP, th->pid, tid, p->ns);
 			e.duration_ns = e.self_ns = dur;
 			if (th->depth && !th->overflow) { /* its enclosing span */

@@ -13,7 +13,7 @@ static const struct tsc_segment *seg_at(const struct tsc_clock *c, unsigned i)
 
 static double seg_ns(const struct tsc_segment *s, uint64_t tsc)
 {
-	return (double)s->ns + ((double)tsc - (double)s->tsc) * s->ns_per_tick;
+	return tsc_segment__at((double)s->ns, s->tsc, s->ns_per_tick, tsc);
 }
 
 void tsc_clock__add(struct tsc_clock *c, uint64_t tsc, uint64_t ns)
@@ -64,7 +64,6 @@ uint64_t tsc_clock__ns_find(const struct tsc_clock *c, uint64_t tsc, struct tsc_
 {
 	const struct tsc_segment *s;
 	unsigned lo = 0, hi;
-	double v;
 
 	if (c->nseg == 0)
 		return 0;
@@ -86,11 +85,10 @@ uint64_t tsc_clock__ns_find(const struct tsc_clock *c, uint64_t tsc, struct tsc_
 		k->lo = lo == 0 ? 0 : s->tsc;
 		k->hi = lo + 1 == c->nseg ? UINT64_MAX : seg_at(c, lo + 1)->tsc;
 		k->ns = (double)s->ns;
-		k->tsc = (double)s->tsc;
+		k->tsc = s->tsc;
 		k->ns_per_tick = s->ns_per_tick;
 	}
-	v = seg_ns(s, tsc);
-	return v < 0 ? 0 : (uint64_t)v;
+	return tsc_clock__count(seg_ns(s, tsc));
 }
 
 uint64_t tsc_clock__ns(const struct tsc_clock *c, uint64_t tsc)

@@ -34,6 +34,21 @@ struct tsc_clock {
 	unsigned gen; /* counts the segments added: 0 before the first (struct tsc_cursor) */
 };
 
+/* A segment starting at (tsc0, ns) with its rate, at `tsc` (before tsc0: counted back from it),
+ * in ns. One expression for every conversion, so that a stamp maps to one value however found. */
+static inline double tsc_segment__at(double ns, uint64_t tsc0, double ns_per_tick, uint64_t tsc)
+{
+	return ns + (double)(int64_t)(tsc - tsc0) * ns_per_tick;
+}
+
+/* ns as a count: 0 for a time before 0. */
+static inline uint64_t tsc_clock__count(double v)
+{
+	if (v <= 0)
+		return 0;
+	return v < 0x1p63 ? (uint64_t)(int64_t)v : (uint64_t)v;
+}
+
 /* Adds a pair: `tsc` read at monotonic time `ns`. Pairs come in time order; one not after the
  * latest is ignored. */
 void tsc_clock__add(struct tsc_clock *c, uint64_t tsc, uint64_t ns);
@@ -44,21 +59,27 @@ uint64_t tsc_clock__ns(const struct tsc_clock *c, uint64_t tsc);
 struct tsc_cursor {
 	unsigned gen;
 	uint64_t lo, hi;
-	double ns, tsc, ns_per_tick;
+	uint64_t tsc; /* where the segment starts */
+	double ns, ns_per_tick;
 };
 
 /* tsc_clock__ns, setting the cursor k (NULL: none) to the segment used. */
 uint64_t tsc_clock__ns_find(const struct tsc_clock *c, uint64_t tsc, struct tsc_cursor *k);
+
+/* Whether the segment of cursor k converts `tsc` (the clock has not changed since it was set). */
+static inline bool tsc_cursor__covers(const struct tsc_clock *c, const struct tsc_cursor *k,
+				      uint64_t tsc)
+{
+	return k->gen == c->gen && tsc - k->lo < k->hi - k->lo;
+}
 
 /* tsc_clock__ns, in O(1) for a stamp in the segment of the latest stamp converted with k (stamps
  * are converted in about the order they were taken). */
 static inline uint64_t tsc_clock__ns_near(const struct tsc_clock *c, uint64_t tsc,
 					  struct tsc_cursor *k)
 {
-	if (k->gen == c->gen && tsc - k->lo < k->hi - k->lo) {
-		double v = k->ns + ((double)tsc - k->tsc) * k->ns_per_tick;
-
-		return v < 0 ? 0 : (uint64_t)v;
+	if (tsc_cursor__covers(c, k, tsc)) {
+		return tsc_clock__count(tsc_segment__at(k->ns, k->tsc, k->ns_per_tick, tsc));
 	}
 	return tsc_clock__ns_find(c, tsc, k);
 }
