@@ -60,10 +60,14 @@ cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 	echo "* **perfbpf-otlp**: \`--otlp-endpoint\` to the test receiver, every span exported. Ops,"
 	echo "  spans and span annotations (the demo writes ~4 per order: side, client order id,"
 	echo "  quantity, the fill event or the rejection; it formats their values only while they are"
-	echo "  collected) are recorded in the engine; until this version each annotation was a probe"
-	echo "  hit (~5 us here) that first collected its thread's pending records (4.91x in the"
-	echo "  previous run of this benchmark). **perfbpf-otlp-per-event**: the same with"
-	echo "  \`--per-event-probes\` (every event a probe hit)."
+	echo "  collected) are recorded in the engine (before, each annotation was a probe hit, ~5 us"
+	echo "  on the VM of that run, which first collected its thread's pending records: 4.91x)."
+	echo "  **perfbpf-otlp-per-event**: the same with \`--per-event-probes\` (every event a probe"
+	echo "  hit)."
+	echo "* **engine CPU**: the engine's own user + system time (its \`--timing\` lines): what"
+	echo "  recording costs its threads. With 2 engine threads on a 2-CPU machine, wall time also"
+	echo "  pays for the CPU perfbpf's consumer takes from them; with 1, the consumer has a CPU of"
+	echo "  its own."
 	echo
 	echo "## Scheduler attribution: cost per context switch"
 	echo
