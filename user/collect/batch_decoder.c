@@ -740,11 +740,9 @@ static inline int op_since(struct batch_decoder *d, uint64_t ns, uint64_t stamp,
 	if (v & PERFBPF_STAMP_TSC) {
 		uint64_t s = v & PERFBPF_STAMP_MASK;
 
-		const struct tsc_cursor *k = &d->clock_at;
-
-		/* s <= stamp: both in [lo, hi) */
-		if (tsc && s <= stamp && k->gen == d->clock->gen && s >= k->lo && stamp < k->hi) {
-			*dur = tsc_clock__count((double)(int64_t)(stamp - s) * k->ns_per_tick);
+		if (tsc && s <= stamp && tsc_cursor__covers_span(d->clock, &d->clock_at, s, stamp)) {
+			*dur = tsc_clock__count((double)(int64_t)(stamp - s) *
+						d->clock_at.ns_per_tick);
 			return 0;
 		}
 		start = tsc_clock__ns_near(d->clock, s, &d->clock_at);

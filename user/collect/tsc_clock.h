@@ -73,6 +73,13 @@ static inline bool tsc_cursor__covers(const struct tsc_clock *c, const struct ts
 	return k->gen == c->gen && tsc - k->lo < k->hi - k->lo;
 }
 
+/* Whether the segment of cursor k converts every stamp from a to b (a <= b). */
+static inline bool tsc_cursor__covers_span(const struct tsc_clock *c, const struct tsc_cursor *k,
+					   uint64_t a, uint64_t b)
+{
+	return k->gen == c->gen && a >= k->lo && b < k->hi;
+}
+
 /* tsc_clock__ns, in O(1) for a stamp in the segment of the latest stamp converted with k (stamps
  * are converted in about the order they were taken). */
 static inline uint64_t tsc_clock__ns_near(const struct tsc_clock *c, uint64_t tsc,
