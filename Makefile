@@ -73,6 +73,7 @@ CORE_SRCS := $(wildcard user/lib/*.c user/model/*.c user/aggregate/*.c user/gate
 # The commands and what talks to the kernel (libbpf), libcurl or libmicrohttpd.
 CLI_SRCS := $(wildcard user/cli/*.c user/cmd/*.c) user/collect/tracer.c user/collect/tracer_attach.c \
 	user/collect/tracer_counters.c user/collect/khist_reader.c user/collect/ring_consumer.c \
+	user/collect/consumer_yield.c \
 	user/attach/usdt_multi.c \
 	exporters/prometheus/metrics_server.c exporters/otlp/otlp_trace.c \
 	exporters/otlp/otlp_exporter.c

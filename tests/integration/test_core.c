@@ -644,6 +644,87 @@ static void test_overload_drops_counted_per_cpu(void **state)
 	proc_result_free(&r);
 }
 
+/* The consumer's line in -v output: how often the watcher returned it to normal priority. */
+static void yield_counts(const char *err, unsigned long long *full, unsigned long long *late)
+{
+	const char *line = strstr(err, "consumer: raised ");
+
+	assert_non_null(line);
+	assert_int_equal(sscanf(line, "consumer: raised %llu times (ring half full), %llu (late)",
+				full, late), 2);
+}
+
+/* Every CPU busy with the engine (threads spinning between their ops) and a ring small enough
+ * to fill: the consumer, at idle priority, is starved until the watcher returns it to normal
+ * priority at half the ring, again and again, and not one event is lost. */
+static void test_consumer_yields_without_loss(void **state)
+{
+	const char *out = tmp_file("yield.json"), *line;
+	char ncpu[16];
+	char *argv[] = { (char *)PERFBPF, "run", "-v", "--no-attribution", "--ring-size", "4M",
+			 "-j", (char *)out, "--", (char *)bpath("probe_loop"), "--rate", "1000000",
+			 "--threads", ncpu, "--seconds", "2", "--pace", "spin", "--wait-attach", "20",
+			 NULL };
+	struct json_object *root;
+	struct proc_result r;
+	unsigned long long fired = 0, full, late;
+
+	(void)state;
+	snprintf(ncpu, sizeof(ncpu), "%ld", sysconf(_SC_NPROCESSORS_ONLN));
+	run_proc(argv, 120, &r);
+	assert_int_equal(r.status, 0);
+	line = strncmp(r.out, "events ", 7) ? strstr(r.out, "\nevents ") : r.out - 1;
+	assert_non_null(line);
+	assert_int_equal(sscanf(line + 1, "events %llu", &fired), 1);
+	yield_counts(r.err, &full, &late);
+	print_message("%llu events; consumer raised %llu times at half the ring, %llu late\n",
+		      fired, full, late);
+	assert_true(full >= 1);
+	root = load_json(out);
+	assert_int_equal(json_u64(root, "dropped"), 0);
+	assert_int_equal(json_u64(root, "events"), fired);
+	json_object_put(root);
+	proc_result_free(&r);
+}
+
+/* The same busy engine, 3 s long, with --duration 300ms and room in the ring: the starved
+ * consumer is returned to normal priority when its stop is due, and tracing stops then, not
+ * when the engine lets a CPU go. --no-yield: the consumer never yields (no watcher line). */
+static void test_consumer_yield_keeps_duty_times(void **state)
+{
+	const char *out = tmp_file("yield-duration.json");
+	char ncpu[16];
+	char *argv[] = { (char *)PERFBPF, "run", "-v", "--no-attribution", "-d", "300ms",
+			 "-j", (char *)out, "--", (char *)bpath("probe_loop"), "--rate", "100000",
+			 "--threads", ncpu, "--seconds", "3", "--pace", "spin", "--wait-attach", "20",
+			 NULL };
+	char *plain[] = { (char *)PERFBPF, "run", "-v", "--no-yield", "--", (char *)bpath("probe_loop"),
+			  "--events", "1000", NULL };
+	struct json_object *root;
+	struct proc_result r;
+	unsigned long long full, late;
+
+	(void)state;
+	snprintf(ncpu, sizeof(ncpu), "%ld", sysconf(_SC_NPROCESSORS_ONLN));
+	run_proc(argv, 120, &r);
+	assert_int_equal(r.status, 0);
+	yield_counts(r.err, &full, &late);
+	root = load_json(out);
+	print_message("traced for %.3f s; consumer raised %llu times late\n",
+		      (double)json_u64(root, "trace_ns") / 1e9, late);
+	assert_string_equal(json_str(root, "stop_reason"), "the duration elapsed");
+	assert_true(json_u64(root, "trace_ns") >= 300000000ull);
+	assert_true(json_u64(root, "trace_ns") < 800000000ull);
+	assert_true(json_u64(root, "events") > 0);
+	json_object_put(root);
+	proc_result_free(&r);
+
+	run_proc(plain, 120, &r);
+	assert_int_equal(r.status, 0);
+	assert_null(strstr(r.err, "consumer: raised"));
+	proc_result_free(&r);
+}
+
 static void test_demo_markdown_report(void **state)
 {
 	char *argv[] = { (char *)PERFBPF, "run", "--", (char *)bpath("backtest"), "--bars", "5000",
@@ -710,6 +791,8 @@ int main(void)
 		cmocka_unit_test(test_optimized_probe_site),
 		cmocka_unit_test(test_overload_drops_counted_per_cpu),
 		cmocka_unit_test(test_ring_written_ahead),
+		cmocka_unit_test(test_consumer_yields_without_loss),
+		cmocka_unit_test(test_consumer_yield_keeps_duty_times),
 	};
 
 	return run_privileged_group("integration: core pipeline", tests);

@@ -164,7 +164,7 @@ static void test_exec(void **state)
 /* 64 threads start together, each with its own span stack: every span and op is counted. */
 static void test_64_threads(void **state)
 {
-	/* 64 x 200 x (span + op) = 25,600 records, ~6 MiB: within the default 16 MiB ring even if
+	/* 64 x 200 x (span + op) = 25,600 records, ~6 MiB: within the default 64 MiB ring even if
 	 * the consumer is starved while 64 threads run on 2 CPUs (500 each, ~15 MiB, once lost
 	 * 1,987 to a full ring: counted, but not what this test is about) */
 	char *args[] = { "--wait-attach", "threads", "200", NULL };

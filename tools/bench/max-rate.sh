@@ -13,6 +13,8 @@ out=${1:-build}
 secs=${2:-3}
 threads=${THREADS:-1}
 tracer=${TRACER:-attach}
+defring=64M
+[ "$tracer" = monitor ] && defring=16M
 here=$(dirname "$0")
 . "$here/lib.sh"
 tmp=$(mktemp -d)
@@ -35,7 +37,7 @@ one() {
 	tp=$!
 	wait "$p"
 	wait "$tp" || true
-	python3 - "$tmp/sum.json" "$tmp/loop.out" "$tmp/time" "$rate" "${ring:-16M (default)}" <<'PY'
+	python3 - "$tmp/sum.json" "$tmp/loop.out" "$tmp/time" "$rate" "${ring:-$defring (default)}" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
 fired, secs = (float(x) for x in open(sys.argv[2]).read().split()[1::2])

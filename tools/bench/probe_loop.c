@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* Benchmark target: fires perfbpf probes in a tight loop and prints the wall time per event.
  *   probe_loop [--events N] [--wait-attach SEC]
- *   probe_loop --rate R --threads T --seconds S [--wait-attach SEC]
+ *   probe_loop --rate R --threads T --seconds S [--pace sleep|spin] [--wait-attach SEC]
  * The first form prints "op_ns X" (one op per iteration, two symbols alternating, all names string
  * literals), "op_heap_ns X" (the same with the symbol and strategy in heap buffers, as names read
  * from market data or a config would be) and "span_ns Y" (one span_begin/span_end pair per
  * iteration). The second fires ops from T threads at R events
- * per second in all (R = 0: as fast as they can) for S seconds and prints "events N seconds S".
+ * per second in all (R = 0: as fast as they can) for S seconds and prints "events N seconds S";
+ * between batches each thread sleeps (--pace sleep, the default) or spins on the clock (--pace
+ * spin: an engine that keeps its CPU busy, as a backtest does).
  * With --wait-attach it starts once a tracer has set the semaphores, so that the whole loop is
  * traced. */
 #include <pthread.h>
@@ -26,6 +28,7 @@ static const char *const symbols[2] __attribute__((unused)) = { "BTCUSDT", "ETHU
 struct pacer {
 	double rate;    /* events per second for this thread, 0: unpaced */
 	double seconds;
+	int spin;
 	long fired;
 };
 
@@ -45,6 +48,8 @@ static void *paced_ops(void *arg)
 	while ((t = now_s()) - t0 < p->seconds) {
 		double due = p->rate > 0 ? t0 + (double)p->fired / p->rate : t;
 
+		while (p->spin && due > t)
+			t = now_s();
 		if (due > t) {
 			struct timespec ts = { 0, (long)((due - t) * 1e9) };
 
@@ -57,7 +62,7 @@ static void *paced_ops(void *arg)
 	return NULL;
 }
 
-static int run_paced(double rate, int threads, double seconds)
+static int run_paced(double rate, int threads, double seconds, int spin)
 {
 	pthread_t tid[64];
 	struct pacer p[64];
@@ -65,7 +70,7 @@ static int run_paced(double rate, int threads, double seconds)
 	long total = 0;
 
 	for (int i = 0; i < threads; i++) {
-		p[i] = (struct pacer){ rate / threads, seconds, 0 };
+		p[i] = (struct pacer){ rate / threads, seconds, spin, 0 };
 		if (pthread_create(&tid[i], NULL, paced_ops, &p[i])) {
 			fprintf(stderr, "probe_loop: cannot start a thread\n");
 			return 1;
@@ -83,7 +88,7 @@ int main(int argc, char **argv)
 {
 	long events = 1000000;
 	double wait_s = 0, rate = -1, seconds = 1, t0;
-	int threads = 1;
+	int threads = 1, spin = 0;
 
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "--events"))
@@ -96,10 +101,13 @@ int main(int argc, char **argv)
 			threads = atoi(argv[i + 1]);
 		else if (!strcmp(argv[i], "--seconds"))
 			seconds = atof(argv[i + 1]);
+		else if (!strcmp(argv[i], "--pace"))
+			spin = !strcmp(argv[i + 1], "spin") ? 1 : strcmp(argv[i + 1], "sleep") ? -1 : 0;
 	}
-	if (events <= 0 || threads < 1 || threads > 64 || seconds <= 0) {
+	if (events <= 0 || threads < 1 || threads > 64 || seconds <= 0 || spin < 0) {
 		fprintf(stderr, "usage: probe_loop [--events N] [--wait-attach SEC]\n"
-				"       probe_loop --rate R --threads T --seconds S [--wait-attach SEC]\n");
+				"       probe_loop --rate R --threads T --seconds S [--pace sleep|spin] "
+				"[--wait-attach SEC]\n");
 		return 2;
 	}
 	for (t0 = now_s(); wait_s > 0 && !(PERFBPF_OP_ENABLED() && PERFBPF_SPAN_ENABLED());) {
@@ -110,7 +118,7 @@ int main(int argc, char **argv)
 		usleep(1000);
 	}
 	if (rate >= 0)
-		return run_paced(rate, threads, seconds);
+		return run_paced(rate, threads, seconds, spin);
 	t0 = now_s();
 	for (long i = 0; i < events; i++)
 		PERFBPF_OP("bench.op", symbols[i & 1], "bench", 1000 + (uint64_t)(i & 1023));

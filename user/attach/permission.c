@@ -148,7 +148,7 @@ int permission__drop_for_exec(void)
 	return 0;
 }
 
-int permission__drop_unneeded(void)
+int permission__drop_unneeded(bool keep_nice)
 {
 	static const cap_value_t keep[] = { CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE,
 					    CAP_CHECKPOINT_RESTORE, CAP_DAC_OVERRIDE,
@@ -161,7 +161,7 @@ int permission__drop_unneeded(void)
 	if (!caps)
 		return -errno;
 	for (cap_value_t v = 0; v < last; v++) {
-		bool kept = false;
+		bool kept = keep_nice && v == CAP_SYS_NICE;
 
 		for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
 			kept |= keep[i] == v;

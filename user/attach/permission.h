@@ -24,11 +24,12 @@ int permission__may_trace_all(const char *what);
  * still uses while it traces stay in its effective, permitted and (when it may change it)
  * bounding sets: CAP_BPF and CAP_PERFMON (libraries loaded later), CAP_SYS_PTRACE and
  * CAP_CHECKPOINT_RESTORE (their maps and files), CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH and
- * CAP_FOWNER (reports written at the end, by root, where it does not own the directory). Every
+ * CAP_FOWNER (reports written at the end, by root, where it does not own the directory) and, with
+ * keep_nice, CAP_SYS_NICE (the ring's consumer returning from SCHED_IDLE, consumer_yield.h). Every
  * other one (CAP_SYS_ADMIN, CAP_SYS_MODULE, CAP_SETUID, CAP_NET_ADMIN, ...) is gone for good, and
  * no_new_privs is set: perfbpf cannot gain them back, even by exec. 0 or -errno (after a
  * warning: tracing goes on). */
-int permission__drop_unneeded(void);
+int permission__drop_unneeded(bool keep_nice);
 /* In a child about to exec the user's command: the real user's ids for good (a set-user-id
  * perfbpf must not run it as root) and no capabilities. 0 or -errno. */
 int permission__drop_for_exec(void);

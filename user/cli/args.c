@@ -133,6 +133,9 @@ error_t args__common(int key, char *arg, struct argp_state *st)
 	case OPT_PER_EVENT:
 		o->per_event = true;
 		return 0;
+	case OPT_NO_YIELD:
+		o->no_yield = true;
+		return 0;
 	case OPT_MAX_THREADS:
 		if (parse_u64(arg, 1, 1u << 22, &o->max_threads))
 			args__bad_value(st, "--max-threads", arg, "a whole number from 1 to 4194304");

@@ -12,7 +12,8 @@
 
 #define DEFAULT_SAMPLE_BUDGET (256ull << 20)
 #define DEFAULT_MAX_KEYS 100000
-#define DEFAULT_RING_SIZE (16ull << 20)
+#define DEFAULT_RING_SIZE (64ull << 20)         /* attach, run: a burst the consumer defers */
+#define DEFAULT_MONITOR_RING_SIZE (16ull << 20) /* monitor: first ops and spans only */
 #define DEFAULT_MAX_THREADS 16384
 #define DEFAULT_MONITOR_MAX_KEYS 65536 /* aggregated in userspace: memory follows use */
 #define DEFAULT_KERNEL_HIST_MAX_KEYS 256 /* --per-event-probes: preallocated per key and CPU */
@@ -29,6 +30,7 @@ enum {
 	OPT_OTLP_BATCH, OPT_OTLP_QUEUE, OPT_OTLP_DELAY, OPT_OTLP_FLUSH_TIMEOUT, OPT_OTLP_TAIL_BUFFER,
 	OPT_PER_EVENT, OPT_LIB, OPT_PYTHON, OPT_OTLP_METRICS, OPT_OTLP_METRICS_INTERVAL,
 	OPT_OTLP_METRICS_TEMPORALITY, OPT_OTLP_METRICS_HISTOGRAM, OPT_WEB_CONFIG, OPT_HTML,
+	OPT_NO_YIELD,
 };
 
 /* The OTLP connection options (attach, run, monitor): where and how requests go. */

@@ -104,6 +104,7 @@ int options__parse(int argc, char **argv, struct cli_opts *o)
 		o->cmd = CMD_MONITOR;
 		ap = &options_monitor__argp;
 		o->max_keys = 0; /* the default depends on --per-event-probes */
+		o->ring_size = DEFAULT_MONITOR_RING_SIZE;
 		o->attribution = false;
 		o->interval_ns = 1000000000ull;
 		o->listen = DEFAULT_LISTEN;

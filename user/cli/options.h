@@ -36,6 +36,7 @@ struct cli_opts {
 	bool quiet;
 	bool attribution;
 	bool per_event; /* --per-event-probes */
+	bool no_yield;  /* --no-yield: the consumer at normal priority throughout */
 	unsigned repeat;        /* run: how many times to run the command (default 1) */
 	const char *libs[MAX_BINARIES]; /* run: --lib, probe libraries the command loads later */
 	size_t nlibs;

@@ -14,7 +14,11 @@ static const struct argp_option trace_options[] = {
 	{ "duration", 'd', "DUR", 0,
 	  "Stop after DUR (e.g. 30, 30s, 500ms, 2m); default: until the target exits or Ctrl-C", 1 },
 	{ "ring-size", OPT_RING_SIZE, "SIZE", 0,
-	  "BPF ring buffer size, a power of two (default 16M)", 1 },
+	  "BPF ring buffer size, a power of two (default 64M)", 1 },
+	{ "no-yield", OPT_NO_YIELD, NULL, 0,
+	  "Read the ring at normal priority throughout (default: at idle priority while the ring "
+	  "is less than half full, so that an engine using every CPU is not preempted by perfbpf; "
+	  "needs CAP_SYS_NICE)", 1 },
 	{ "max-threads", OPT_MAX_THREADS, "N", 0,
 	  "Threads that may have spans open at once (default 16384)", 1 },
 	{ "attribution", OPT_ATTRIBUTION, NULL, 0,

@@ -58,7 +58,7 @@ int attach__main(const struct cli_opts *o)
 		}
 	}
 	if (!err) {
-		permission__drop_unneeded();
+		permission__drop_unneeded(!o->no_yield);
 		if (!o->quiet)
 			fprintf(stderr, "perfbpf: attached to %u probe sites in %u binaries of pid %d; "
 					"Ctrl-C to stop\n", s.po.sites, s.po.binaries, pid);

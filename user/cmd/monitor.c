@@ -607,7 +607,7 @@ int monitor__run(const struct cli_opts *o)
 	}
 	if (!err) {
 		/* attached, listening (a port below 1024 needs a capability to bind) */
-		permission__drop_unneeded();
+		permission__drop_unneeded(false);
 		m.start_mono = mono_ns();
 		m.start_real = real_ns();
 		if (!o->quiet)

@@ -341,7 +341,7 @@ static int run_once(struct session *s, const char *exe)
 	/* the last command is started: what perfbpf no longer needs goes (the commands before
 	 * it were forked with everything, so every run's command starts alike) */
 	if (s->nruns + 1 == o->repeat)
-		permission__drop_unneeded();
+		permission__drop_unneeded(!o->no_yield);
 	s->start_mono = mono_ns();
 	s->start_real = real_ns();
 	if (write(go_fd, "g", 1) != 1)

@@ -23,6 +23,7 @@
 #include "user/aggregate/agg.h"
 #include "user/aggregate/run_summary.h"
 #include "user/attach/target.h"
+#include "user/collect/consumer_yield.h"
 #include "user/collect/tracer.h"
 #include "user/lib/output.h"
 #include "user/lib/redact.h"
@@ -465,10 +466,55 @@ int trace_session__fini(struct session *s)
 	return err;
 }
 
+/* The consumer yields the CPU to the engine while the loop runs (consumer_yield.h), unless
+ * --no-yield or perfbpf may not (no CAP_SYS_NICE). */
+static struct consumer_yield *start_yielding(struct session *s, uint64_t due_ns)
+{
+	struct consumer_yield *y;
+	uint64_t size;
+	int fd;
+
+	if (s->o->no_yield)
+		return NULL;
+	if (!consumer_yield__possible()) {
+		pb_debug("the consumer runs at normal priority: no CAP_SYS_NICE to return from idle");
+		return NULL;
+	}
+	fd = tracer__ring_fd(s->tracer, &size);
+	if (!(y = consumer_yield__start(fd, size, s->pid, due_ns)))
+		pb_debug("the consumer runs at normal priority: %s", strerror(errno));
+	return y;
+}
+
+/* When the loop must next come round for a timed duty: a rescan, the stop, a metrics push. */
+static uint64_t next_due(const struct session *s, uint64_t deadline, uint64_t next_scan)
+{
+	uint64_t due = next_scan;
+
+	if (deadline && !s->stop_reason && deadline < due)
+		due = deadline;
+	if (s->metrics && s->next_metrics < due)
+		due = s->next_metrics;
+	return due;
+}
+
+static int loop(struct session *s, done_fn done, uint64_t deadline, uint64_t next_scan,
+		struct consumer_yield *y);
+
 int trace_session__loop(struct session *s, done_fn done)
 {
 	uint64_t deadline = s->o->duration_ns ? s->start_mono + s->o->duration_ns : 0;
 	uint64_t next_scan = mono_ns() + RESCAN_NS;
+	struct consumer_yield *y = start_yielding(s, next_due(s, deadline, next_scan));
+	int err = loop(s, done, deadline, next_scan, y);
+
+	consumer_yield__stop(y);
+	return err;
+}
+
+static int loop(struct session *s, done_fn done, uint64_t deadline, uint64_t next_scan,
+		struct consumer_yield *y)
+{
 
 	/* the first drains come sooner (1, 2, 4, 8 ms, then every POLL_MS), so that the first
 	 * events show without waiting a whole period (`--events -`, time to first event) */
@@ -500,6 +546,8 @@ int trace_session__loop(struct session *s, done_fn done)
 		now = mono_ns();
 		if (deadline && now >= deadline && !s->stop_reason)
 			s->stop_reason = "the duration elapsed";
+		if (y && s->stop_reason)
+			consumer_yield__finish(y);
 		if (s->metrics && now >= s->next_metrics) {
 			if (s->next_metrics && (err = push_metrics(s)))
 				return err;
@@ -512,6 +560,8 @@ int trace_session__loop(struct session *s, done_fn done)
 			    (err = tracer__attach_new(s->tracer, s->pid, &s->po)))
 				return err;
 		}
+		if (y)
+			consumer_yield__loop(y, next_due(s, deadline, next_scan));
 	}
 	return 0;
 }

@@ -497,6 +497,12 @@ int tracer__poll(struct tracer *t, int timeout_ms)
 	return ring_consumer__poll(t->rc, timeout_ms, t->nlinks > 0);
 }
 
+int tracer__ring_fd(const struct tracer *t, uint64_t *size)
+{
+	*size = t->opts.ring_size;
+	return bpf_map__fd(t->skel->maps.events);
+}
+
 int tracer__drain(struct tracer *t)
 {
 	tsc_clock__sample(&t->clock, 0);

@@ -80,6 +80,8 @@ int tracer__poll(struct tracer *t, int timeout_ms);
  * running, waits that long (polling) so that its threads' records up to now are in. */
 void tracer__settle(struct tracer *t);
 int tracer__drain(struct tracer *t);
+/* The ring buffer map's descriptor, and its size in bytes. */
+int tracer__ring_fd(const struct tracer *t, uint64_t *size);
 /* monitor (opts.aggregate): the key table and the per-CPU histograms (see perfbpf.h). */
 void tracer__mon_fds(struct tracer *t, int *keys_fd, int *hists_fd);
 /* Events dropped (the counters summary__dropped sums) on each CPU: a new array of *ncpus
