@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -146,6 +147,20 @@ int permission__drop_for_exec(void)
 	/* no ambient capabilities reach the command */
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	return 0;
+}
+
+bool permission__may_leave_idle(void)
+{
+	cap_flag_value_t v = CAP_CLEAR;
+	struct rlimit rl;
+	cap_t caps = cap_get_proc();
+
+	if (caps) {
+		cap_get_flag(caps, CAP_SYS_NICE, CAP_EFFECTIVE, &v);
+		cap_free(caps);
+	}
+	/* SCHED_IDLE counts as nice 19 being lowered to 0: RLIMIT_NICE 20 allows it */
+	return v == CAP_SET || (!getrlimit(RLIMIT_NICE, &rl) && rl.rlim_cur >= 20);
 }
 
 int permission__drop_unneeded(bool keep_nice)

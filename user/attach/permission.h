@@ -30,6 +30,9 @@ int permission__may_trace_all(const char *what);
  * no_new_privs is set: perfbpf cannot gain them back, even by exec. 0 or -errno (after a
  * warning: tracing goes on). */
 int permission__drop_unneeded(bool keep_nice);
+/* Whether this process may return a thread of its own from SCHED_IDLE to normal priority
+ * (CAP_SYS_NICE, or an RLIMIT_NICE of 20). */
+bool permission__may_leave_idle(void);
 /* In a child about to exec the user's command: the real user's ids for good (a set-user-id
  * perfbpf must not run it as root) and no capabilities. 0 or -errno. */
 int permission__drop_for_exec(void);

@@ -22,6 +22,7 @@
 #include "exporters/trace/chrome_trace.h"
 #include "user/aggregate/agg.h"
 #include "user/aggregate/run_summary.h"
+#include "user/attach/permission.h"
 #include "user/attach/target.h"
 #include "user/collect/consumer_yield.h"
 #include "user/collect/tracer.h"
@@ -476,7 +477,7 @@ static struct consumer_yield *start_yielding(struct session *s, uint64_t due_ns)
 
 	if (s->o->no_yield)
 		return NULL;
-	if (!consumer_yield__possible()) {
+	if (!permission__may_leave_idle()) {
 		pb_debug("the consumer runs at normal priority: no CAP_SYS_NICE to return from idle");
 		return NULL;
 	}
@@ -499,23 +500,8 @@ static uint64_t next_due(const struct session *s, uint64_t deadline, uint64_t ne
 }
 
 static int loop(struct session *s, done_fn done, uint64_t deadline, uint64_t next_scan,
-		struct consumer_yield *y);
-
-int trace_session__loop(struct session *s, done_fn done)
-{
-	uint64_t deadline = s->o->duration_ns ? s->start_mono + s->o->duration_ns : 0;
-	uint64_t next_scan = mono_ns() + RESCAN_NS;
-	struct consumer_yield *y = start_yielding(s, next_due(s, deadline, next_scan));
-	int err = loop(s, done, deadline, next_scan, y);
-
-	consumer_yield__stop(y);
-	return err;
-}
-
-static int loop(struct session *s, done_fn done, uint64_t deadline, uint64_t next_scan,
 		struct consumer_yield *y)
 {
-
 	/* the first drains come sooner (1, 2, 4, 8 ms, then every POLL_MS), so that the first
 	 * events show without waiting a whole period (`--events -`, time to first event) */
 	int period = 1;
@@ -564,4 +550,15 @@ static int loop(struct session *s, done_fn done, uint64_t deadline, uint64_t nex
 			consumer_yield__loop(y, next_due(s, deadline, next_scan));
 	}
 	return 0;
+}
+
+int trace_session__loop(struct session *s, done_fn done)
+{
+	uint64_t deadline = s->o->duration_ns ? s->start_mono + s->o->duration_ns : 0;
+	uint64_t next_scan = mono_ns() + RESCAN_NS;
+	struct consumer_yield *y = start_yielding(s, next_due(s, deadline, next_scan));
+	int err = loop(s, done, deadline, next_scan, y);
+
+	consumer_yield__stop(y);
+	return err;
 }

@@ -9,11 +9,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/capability.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/pidfd.h>
 #include <unistd.h>
 
@@ -45,20 +43,6 @@ static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
 static void on_nudge(int sig)
 {
 	(void)sig;
-}
-
-bool consumer_yield__possible(void)
-{
-	cap_flag_value_t v = CAP_CLEAR;
-	struct rlimit rl;
-	cap_t caps = cap_get_proc();
-
-	if (caps) {
-		cap_get_flag(caps, CAP_SYS_NICE, CAP_EFFECTIVE, &v);
-		cap_free(caps);
-	}
-	/* SCHED_IDLE counts as nice 19 being lowered to 0: RLIMIT_NICE 20 allows it */
-	return v == CAP_SET || (!getrlimit(RLIMIT_NICE, &rl) && rl.rlim_cur >= 20);
 }
 
 static int set_policy(pid_t tid, int policy)

@@ -11,8 +11,8 @@
  * signal itself would have), and for a while when the consumer is more than 20 ms late for
  * a timed duty of its loop (a --duration stop, a library rescan, a metrics push).
  *
- * Returning a thread from SCHED_IDLE needs CAP_SYS_NICE (or RLIMIT_NICE): without it the
- * consumer does not yield. The work is not gone: what the consumer leaves in the ring while the
+ * Returning a thread from SCHED_IDLE needs CAP_SYS_NICE (or RLIMIT_NICE; the caller asks
+ * permission__may_leave_idle): without it the consumer does not yield. The work is not gone: what the consumer leaves in the ring while the
  * engine runs, it reads when a CPU is free or after the run. */
 #ifndef PERFBPF_CONSUMER_YIELD_H
 #define PERFBPF_CONSUMER_YIELD_H
@@ -22,9 +22,6 @@
 #include <sys/types.h>
 
 struct consumer_yield;
-
-/* Whether this process may return a thread from SCHED_IDLE (CAP_SYS_NICE or RLIMIT_NICE). */
-bool consumer_yield__possible(void);
 
 /* The calling thread (the consumer) goes to SCHED_IDLE, with a watcher of the ring map `ring_fd`
  * (`ring_size` bytes) and of the process `pid` (its exit); its first timed duty is at `due_ns`.
