@@ -79,12 +79,13 @@ static bool raise_consumer(struct consumer_yield *y, int state)
 static void *watch(void *arg)
 {
 	struct consumer_yield *y = arg;
-	sigset_t set;
+	sigset_t waiting;
 
-	sigemptyset(&set);
+	/* the stop signals come here, to a thread that runs, and only while it waits: a signal is
+	 * then always seen as epoll's EINTR, never handled between two waits and missed */
+	pthread_sigmask(SIG_SETMASK, NULL, &waiting);
 	for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
-		sigaddset(&set, stop_signals[i]);
-	pthread_sigmask(SIG_UNBLOCK, &set, NULL); /* the signals come here, to a thread that runs */
+		sigdelset(&waiting, stop_signals[i]);
 	for (;;) {
 		struct epoll_event ev[3];
 		uint64_t loops = atomic_load(&y->loops), due = atomic_load(&y->due_ns);
@@ -94,7 +95,7 @@ static void *watch(void *arg)
 		/* a duty overdue and the consumer raised already: look again in LATE_NS */
 		if (due)
 			timeout = (int)((due + LATE_NS > now ? due + LATE_NS - now : LATE_NS) / 1000000 + 1);
-		n = epoll_wait(y->epfd, ev, 3, timeout);
+		n = epoll_pwait(y->epfd, ev, 3, timeout, &waiting);
 		if (n < 0 && errno != EINTR)
 			break;
 		if (n < 0) { /* a stop signal: its handler has run on this thread */
@@ -188,7 +189,7 @@ struct consumer_yield *consumer_yield__start(int ring_fd, uint64_t ring_size, pi
 	/* no SA_RESTART: the nudge ends a blocked call */
 	if (sigaction(SIGURG, &(struct sigaction){ .sa_handler = on_nudge }, NULL))
 		goto fail;
-	/* the watcher starts with this thread's mask and unblocks them itself */
+	/* the watcher starts with this thread's mask: it takes them only in epoll_pwait */
 	if (pthread_sigmask(SIG_BLOCK, &set, &y->old_mask))
 		goto fail;
 	if ((err = pthread_create(&y->watcher, NULL, watch, y))) {
